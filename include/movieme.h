@@ -1,0 +1,478 @@
+/*
+ * movieme.h - libmovieme, movie (or any item) recommendations with ALS.
+ *
+ * This header is the whole public surface of the library and its manual.
+ *
+ * Conventions (after libgit2 and sqlite):
+ *  - Opaque handles (rec_ratings, rec_model) are created through `**out`
+ *    parameters and released with their own rec_*_free(), which accepts NULL.
+ *  - Calls that can fail return a rec_status: REC_OK (0) or a negative code.
+ *    Their last argument is a caller-owned `rec_error *err` (may be NULL) that
+ *    receives the code and a message naming the file and line for bad data.
+ *  - Argument order: outputs, handle, inputs, err. Results go into caller
+ *    buffers (`out`, `cap`, `*n_out`).
+ *  - Ids at the API are the external (MovieLens) ids; dense indices stay inside.
+ *  - No output on stdout/stderr, no global state, no thread-local storage.
+ *
+ * Thread safety (see also docs/threading.md):
+ *  - Every call that takes a `const` handle may run concurrently with any other
+ *    call that takes the same handle as `const`.
+ *  - Calls that take a non-const handle (rec_ratings_add, rec_ratings_set_movie,
+ *    rec_add_user) need exclusive access to that handle: no other call on it
+ *    may run at the same time. Use rec_recommend_for_ratings() to serve a new
+ *    user without mutating a shared model, or copy-on-write with
+ *    rec_model_copy().
+ *  - Training reads a const rec_ratings and builds a new model; it never
+ *    touches a model that is being served.
+ */
+#ifndef MOVIEME_H
+#define MOVIEME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Version ----------------------------------------------------------- */
+
+#define REC_VERSION_MAJOR 0
+#define REC_VERSION_MINOR 1
+#define REC_VERSION_PATCH 0
+#define REC_VERSION_NUMBER \
+    (REC_VERSION_MAJOR * 10000 + REC_VERSION_MINOR * 100 + REC_VERSION_PATCH)
+#define REC_VERSION_STRING "0.1.0"
+
+#if defined(_WIN32) && defined(MOVIEME_DLL_EXPORT)
+#define REC_API __declspec(dllexport)
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#define REC_API __attribute__((visibility("default")))
+#else
+#define REC_API
+#endif
+
+#if defined(__GNUC__)
+#define REC_DEPRECATED __attribute__((deprecated))
+#else
+#define REC_DEPRECATED
+#endif
+
+/**
+ * The library's version as REC_VERSION_NUMBER (major*10000+minor*100+patch)
+ * of the library actually linked, which may differ from the header's.
+ * Thread-safe. Since 0.1.
+ */
+REC_API unsigned rec_version_number(void);
+
+/** The library's version as a static string such as "0.1.0". Since 0.1. */
+REC_API const char *rec_version_string(void);
+
+/* ---- Errors ------------------------------------------------------------ */
+
+/** Status code returned by every call that can fail. Values are frozen. */
+typedef int rec_status;
+
+#define REC_OK 0
+#define REC_EINVAL (-1)     /**< invalid argument (NULL, rank 0, ...) */
+#define REC_ENOMEM (-2)     /**< out of memory */
+#define REC_EIO (-3)        /**< file cannot be opened, read or written */
+#define REC_EFORMAT (-4)    /**< bad data: parse error, bad model file */
+#define REC_ENOTFOUND (-5)  /**< unknown user or movie id, missing file */
+#define REC_ELAPACK (-6)    /**< a dense solve failed (singular system) */
+#define REC_ECANCELED (-7)  /**< the progress callback asked to stop */
+
+/** Size of rec_error.msg, including the terminating NUL. */
+#define REC_ERROR_MSG_SIZE 256
+
+/**
+ * Error details, owned by the caller (usually on the stack). On failure the
+ * library sets `code` to the returned status and writes a NUL-terminated
+ * message such as "ratings.csv:17: rating 'abc' is not a number".
+ * On success the struct is left untouched. Since 0.1.
+ */
+typedef struct rec_error {
+    int code;
+    char msg[REC_ERROR_MSG_SIZE];
+} rec_error;
+
+/** Static text for a status code ("invalid argument", ...). Never NULL. */
+REC_API const char *rec_strerror(rec_status code);
+
+/* ---- Plain records ----------------------------------------------------- */
+
+/** One rating: a user gave a movie a rating (MovieLens ids). */
+typedef struct rec_rating {
+    int32_t user_id;
+    int32_t movie_id;
+    float rating;
+} rec_rating;
+
+/** One rating by an implied user (input to fold-in and rec_add_user). */
+typedef struct rec_movie_rating {
+    int32_t movie_id;
+    float rating;
+} rec_movie_rating;
+
+/** A movie and a score (a predicted rating, a similarity, an average). */
+typedef struct rec_scored {
+    int32_t movie_id;
+    float score;
+} rec_scored;
+
+/** Per-movie rating count and average, from rec_ratings_count_avg(). */
+typedef struct rec_movie_stats {
+    int32_t movie_id;
+    uint32_t count;
+    double average; /**< 0 when count is 0 */
+} rec_movie_stats;
+
+/**
+ * Movie metadata. The strings are UTF-8, NUL-terminated, never NULL (empty
+ * when unknown) and owned by the handle they came from: valid until that
+ * handle is freed (or, for a model, until the next rec_add_user on it).
+ */
+typedef struct rec_movie_info {
+    int32_t movie_id;
+    int32_t year;         /**< release year parsed from the title, 0 if none */
+    uint32_t n_ratings;   /**< ratings seen in the training data */
+    float mean_rating;    /**< their average, 0 when n_ratings is 0 */
+    const char *title;    /**< e.g. "Toy Story (1995)" */
+    const char *genres;   /**< '|'-separated, e.g. "Animation|Comedy" */
+} rec_movie_info;
+
+/* ---- Ratings (the dataset) --------------------------------------------- */
+
+/** A set of ratings, indexed by user and by movie, with movie metadata. */
+typedef struct rec_ratings rec_ratings;
+
+/**
+ * Load a MovieLens dataset from a directory or from a ratings file.
+ *
+ * The layout is detected: ml-100k (u.data + u.item, latin-1), ml-1m/ml-10m
+ * (ratings.dat + movies.dat with "::", latin-1), and the CSV layouts
+ * (ratings.csv + movies.csv with a header: ml-latest, ml-latest-small,
+ * ml-20m, ml-25m, ml-32m, UTF-8). Given a ratings file, the movies file is
+ * looked up beside it; it is optional. Titles come out as UTF-8. Duplicate
+ * (user, movie) rows: the last one wins.
+ *
+ * @param[out] out  the new dataset, to free with rec_ratings_free()
+ * @param path      a directory or a ratings file
+ * @return REC_OK; REC_ENOTFOUND (no ratings file), REC_EIO (unreadable),
+ *         REC_EFORMAT (bad row: err names file and line), REC_ENOMEM,
+ *         REC_EINVAL (NULL argument).
+ * Thread-safe (no shared state). Since 0.1.
+ */
+REC_API rec_status rec_load_movielens(rec_ratings **out, const char *path,
+                                      rec_error *err);
+
+/**
+ * Create an empty dataset, to fill with rec_ratings_add() and
+ * rec_ratings_set_movie() (an application's own ratings, no files).
+ * Since 0.1.
+ */
+REC_API rec_status rec_ratings_new(rec_ratings **out, rec_error *err);
+
+/** Deep copy of a dataset (e.g. MovieLens plus the site's members). */
+REC_API rec_status rec_ratings_copy(rec_ratings **out, const rec_ratings *src,
+                                    rec_error *err);
+
+/** Free a dataset. NULL does nothing. Since 0.1. */
+REC_API void rec_ratings_free(rec_ratings *r);
+
+/**
+ * Add ratings to a dataset. New users and movies are created as needed.
+ * A (user, movie) pair already present, or repeated in `rows`, takes the
+ * last value given. Ratings must be finite; ids must be >= 0.
+ * Cost: O(total ratings) per call, so add in batches.
+ * On error the dataset is unchanged.
+ * Needs exclusive access to `r`. Since 0.1.
+ */
+REC_API rec_status rec_ratings_add(rec_ratings *r, const rec_rating *rows,
+                                   size_t n, rec_error *err);
+
+/**
+ * Set (or replace) a movie's title and genres; creates the movie if it has
+ * no ratings yet. The year is parsed from a trailing "(YYYY)" in the title.
+ * `genres` may be NULL. Needs exclusive access to `r`. Since 0.1.
+ */
+REC_API rec_status rec_ratings_set_movie(rec_ratings *r, int32_t movie_id,
+                                         const char *title, const char *genres,
+                                         rec_error *err);
+
+REC_API size_t rec_ratings_n_users(const rec_ratings *r);  /**< users */
+REC_API size_t rec_ratings_n_movies(const rec_ratings *r); /**< movies, rated or not */
+REC_API size_t rec_ratings_n_ratings(const rec_ratings *r);/**< ratings */
+
+/**
+ * Metadata of one movie by id. REC_ENOTFOUND for an unknown id.
+ * The strings live as long as `r` is not freed or modified. Since 0.1.
+ */
+REC_API rec_status rec_ratings_movie(rec_movie_info *out, const rec_ratings *r,
+                                     int32_t movie_id, rec_error *err);
+
+/**
+ * Metadata of the movie at position `index` (0 <= index < n_movies, in
+ * ascending movie id order), to enumerate the catalogue. Since 0.1.
+ */
+REC_API rec_status rec_ratings_movie_at(rec_movie_info *out,
+                                        const rec_ratings *r, size_t index,
+                                        rec_error *err);
+
+/**
+ * The ratings of one user, by ascending movie id. Writes min(cap, count)
+ * rows and sets *n_out to the user's full count (call with cap 0 to size).
+ * REC_ENOTFOUND for an unknown user. Since 0.1.
+ */
+REC_API rec_status rec_ratings_user(rec_rating *out, size_t cap, size_t *n_out,
+                                    const rec_ratings *r, int32_t user_id,
+                                    rec_error *err);
+
+/**
+ * Number of ratings and average rating of every movie, by ascending movie id
+ * (movies without ratings have count 0 and average 0). Writes min(cap,
+ * n_movies) entries and sets *n_out to n_movies. Since 0.1.
+ */
+REC_API rec_status rec_ratings_count_avg(rec_movie_stats *out, size_t cap,
+                                         size_t *n_out, const rec_ratings *r,
+                                         rec_error *err);
+
+/**
+ * The best movies by an honest average: a Bayesian average
+ * (prior_weight * global_mean + sum) / (prior_weight + count), among movies
+ * with at least `min_count` ratings, optionally of one genre.
+ * prior_weight 0 gives the plain average. Ties: more ratings first, then
+ * lower movie id. Writes up to `n` results, *n_out tells how many.
+ * @param genre  NULL or "" for all genres, else e.g. "Comedy" (exact,
+ *               case-insensitive match of one '|'-separated genre)
+ * Since 0.1.
+ */
+REC_API rec_status rec_best_movies(rec_scored *out, size_t n, size_t *n_out,
+                                   const rec_ratings *r, uint32_t min_count,
+                                   double prior_weight, const char *genre,
+                                   rec_error *err);
+
+/**
+ * Split a dataset into train and test sets at random: each rating goes to
+ * the test set with probability `test_fraction` (0 <= f < 1). Deterministic
+ * for a given seed, whatever the thread count. Movie metadata is copied to
+ * both. Since 0.1.
+ */
+REC_API rec_status rec_ratings_split(rec_ratings **train_out,
+                                     rec_ratings **test_out,
+                                     const rec_ratings *r,
+                                     double test_fraction, uint64_t seed,
+                                     rec_error *err);
+
+/* ---- Training ---------------------------------------------------------- */
+
+/** Progress report given to rec_progress_fn after each iteration. */
+typedef struct rec_progress {
+    int iteration;      /**< 1-based iteration just finished */
+    int iterations;     /**< total asked for */
+    double train_rmse;  /**< RMSE on the training ratings */
+    double loss;        /**< regularised objective being minimised */
+    double seconds;     /**< wall time since training started */
+} rec_progress;
+
+/**
+ * Progress callback, called from the thread that called rec_train_als()
+ * (never from worker threads). Return 0 to go on, non-zero to cancel:
+ * training then returns REC_ECANCELED and produces no model.
+ */
+typedef int (*rec_progress_fn)(void *userdata, const rec_progress *progress);
+
+#define REC_ALS_PARAMS_VERSION 1
+
+/**
+ * ALS parameters. Fill with rec_als_params_init() and change what you need;
+ * fields are only ever added at the end (`version` tells which exist).
+ * Names follow Spark MLlib's ALS.
+ */
+typedef struct rec_als_params {
+    uint32_t version;      /**< REC_ALS_PARAMS_VERSION */
+    int rank;              /**< latent factors (default 32) */
+    int iterations;        /**< maxIter (default 15) */
+    double reg;            /**< regParam, scaled by each row's count (ALS-WR) */
+    uint64_t seed;         /**< initialisation seed (default 42) */
+    int n_threads;         /**< OpenMP threads, 0 = OpenMP's default */
+    int nonnegative;       /**< non-zero: factors kept >= 0 (NNLS) */
+    int biases;            /**< non-zero (default): global, user, item biases */
+    double bias_reg;       /**< regularisation of the biases (ALS-WR scaled) */
+    rec_progress_fn progress; /**< optional, NULL for none */
+    void *progress_userdata;  /**< handed to `progress` */
+} rec_als_params;
+
+/** Fill `p` with the defaults (including `version`). Since 0.1. */
+REC_API void rec_als_params_init(rec_als_params *p);
+
+/** A trained model: everything serving needs, nothing else. */
+typedef struct rec_model rec_model;
+
+/**
+ * Train an explicit-feedback ALS model (matrix factorisation with biases).
+ * The same data, parameters, seed and thread count give a bit-identical
+ * model. BLAS is never called from inside the parallel region, so OpenBLAS
+ * threads never multiply with OpenMP threads.
+ *
+ * @param[out] out  the new model, to free with rec_model_free()
+ * @return REC_OK; REC_EINVAL (bad parameter, empty dataset), REC_ENOMEM,
+ *         REC_ECANCELED (callback), REC_ELAPACK.
+ * Thread-safe: reads `r` only. Since 0.1.
+ */
+REC_API rec_status rec_train_als(rec_model **out, const rec_ratings *r,
+                                 const rec_als_params *params, rec_error *err);
+
+/* ---- Model ------------------------------------------------------------- */
+
+/** Free a model. NULL does nothing. Since 0.1. */
+REC_API void rec_model_free(rec_model *m);
+
+/** Deep copy (copy-on-write around rec_add_user). Since 0.1. */
+REC_API rec_status rec_model_copy(rec_model **out, const rec_model *m,
+                                  rec_error *err);
+
+REC_API int rec_model_rank(const rec_model *m);        /**< factors */
+REC_API size_t rec_model_n_users(const rec_model *m);  /**< known users */
+REC_API size_t rec_model_n_movies(const rec_model *m); /**< known movies */
+REC_API float rec_model_global_mean(const rec_model *m);
+/** Non-zero when the model knows this user id. */
+REC_API int rec_model_has_user(const rec_model *m, int32_t user_id);
+
+/** Movie metadata by id, as rec_ratings_movie(). Since 0.1. */
+REC_API rec_status rec_model_movie(rec_movie_info *out, const rec_model *m,
+                                   int32_t movie_id, rec_error *err);
+
+/** Movie metadata by position (ascending movie id). Since 0.1. */
+REC_API rec_status rec_model_movie_at(rec_movie_info *out, const rec_model *m,
+                                      size_t index, rec_error *err);
+
+/**
+ * Copy a user's factor vector (rank floats) and bias. For inspection and
+ * tests. REC_ENOTFOUND for an unknown user. Since 0.1.
+ */
+REC_API rec_status rec_model_user_factors(float *out, size_t cap,
+                                          float *bias_out, const rec_model *m,
+                                          int32_t user_id, rec_error *err);
+
+/** Copy a movie's factor vector (rank floats) and bias. Since 0.1. */
+REC_API rec_status rec_model_movie_factors(float *out, size_t cap,
+                                           float *bias_out, const rec_model *m,
+                                           int32_t movie_id, rec_error *err);
+
+/**
+ * Predicted rating of `movie_id` by `user_id`, clamped to the training
+ * rating range. Unknown ids fall back to the biases: an unknown user gets
+ * global mean + movie bias, an unknown movie global mean + user bias.
+ * Thread-safe on a const model. Since 0.1.
+ */
+REC_API rec_status rec_predict(float *out, const rec_model *m, int32_t user_id,
+                               int32_t movie_id, rec_error *err);
+
+/**
+ * The `n` best movies for a known user by predicted rating, leaving out the
+ * movies the user rated. Order: score descending, then movie id ascending.
+ * Writes min(n, candidates) results and sets *n_out to that number.
+ * REC_ENOTFOUND for an unknown user. Thread-safe on a const model.
+ * Since 0.1.
+ */
+REC_API rec_status rec_top_n(rec_scored *out, size_t n, size_t *n_out,
+                             const rec_model *m, int32_t user_id,
+                             rec_error *err);
+
+/**
+ * Recommendations for someone who is not in the model, from their ratings:
+ * solves their factors with the movie factors fixed (fold-in) and ranks as
+ * rec_top_n(). Movies unknown to the model are ignored; duplicates: last
+ * wins. Does not change the model: thread-safe on a const model, the way
+ * a web server serves a new member instantly. Since 0.1.
+ */
+REC_API rec_status rec_recommend_for_ratings(rec_scored *out, size_t n,
+                                             size_t *n_out, const rec_model *m,
+                                             const rec_movie_rating *ratings,
+                                             size_t n_ratings, rec_error *err);
+
+/** Pass as `user_id` to rec_add_user() to get a fresh id. */
+#define REC_NEW_USER (-1)
+
+/**
+ * Fold a user's ratings into the model without retraining: their factors
+ * are solved with the movie factors fixed, and rec_top_n()/rec_predict()
+ * serve them at once.
+ *  - user_id == REC_NEW_USER: a new user with id (largest known id + 1).
+ *  - an unknown id >= 0: a new user with that id.
+ *  - a known id: the ratings are merged into the user's (re-rating a movie
+ *    replaces the old rating) and the factors solved again.
+ * Ratings of movies unknown to the model are ignored; the rest must be
+ * finite. *user_id_out receives the user's id.
+ * Needs exclusive access to `m` (no concurrent call of any kind on it);
+ * for concurrent serving use rec_model_copy() and swap, or
+ * rec_recommend_for_ratings(). Since 0.1.
+ */
+REC_API rec_status rec_add_user(int32_t *user_id_out, rec_model *m,
+                                int32_t user_id,
+                                const rec_movie_rating *ratings, size_t n,
+                                rec_error *err);
+
+/**
+ * The `n` movies most similar to `movie_id` by cosine of their factor
+ * vectors, excluding the movie itself. Order: score descending, then id.
+ * REC_ENOTFOUND for an unknown movie. Thread-safe on a const model.
+ * Since 0.1.
+ */
+REC_API rec_status rec_similar_movies(rec_scored *out, size_t n, size_t *n_out,
+                                      const rec_model *m, int32_t movie_id,
+                                      rec_error *err);
+
+/* ---- Model files ------------------------------------------------------- */
+
+/**
+ * Save a model to a file: a versioned little-endian binary format with a
+ * magic number and a checksum, holding the factors, biases, id maps, the
+ * users' rated movies and the movie metadata, so a model file alone can
+ * serve recommendations. Written to a temporary file and renamed, so a
+ * crash never leaves a half-written model under `path`.
+ * Thread-safe on a const model. Since 0.1.
+ */
+REC_API rec_status rec_model_save(const rec_model *m, const char *path,
+                                  rec_error *err);
+
+/**
+ * Load a model saved by rec_model_save(). REC_EFORMAT for a file that is not
+ * a model, is truncated, fails its checksum or comes from a newer format;
+ * REC_EIO / REC_ENOTFOUND for files that cannot be read. Since 0.1.
+ */
+REC_API rec_status rec_model_load(rec_model **out, const char *path,
+                                  rec_error *err);
+
+/* ---- Evaluation -------------------------------------------------------- */
+
+/** Accuracy and ranking quality of a model on held-out ratings. */
+typedef struct rec_eval_result {
+    double rmse;            /**< over all test ratings */
+    double mae;
+    size_t n_predictions;   /**< test ratings scored */
+    int k;                  /**< cut-off of the ranking metrics */
+    double precision_at_k;  /**< mean over users with a relevant test movie */
+    double recall_at_k;
+    double ndcg_at_k;
+    double map_at_k;
+    size_t n_users_ranked;  /**< users that entered the ranking metrics */
+} rec_eval_result;
+
+/**
+ * Evaluate a model on test ratings. RMSE and MAE use rec_predict() on every
+ * test rating. Ranking metrics: for each test user known to the model with
+ * at least one test rating >= `relevant_min` (4.0 is usual), the top `k`
+ * of rec_top_n() are compared with those relevant test movies.
+ * Thread-safe on a const model. Since 0.1.
+ */
+REC_API rec_status rec_evaluate(rec_eval_result *out, const rec_model *m,
+                                const rec_ratings *test, int k,
+                                float relevant_min, rec_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MOVIEME_H */

@@ -1,0 +1,176 @@
+/*
+ * internal.h - private types shared by the files of src/. Not installed.
+ *
+ * Layout in one picture:
+ *   rec_ratings: id maps (external <-> dense), ratings twice (CSR by user,
+ *                CSC by movie, 64-bit offsets), movie metadata.
+ *   rec_model:   factors + biases, id maps, each user's rated movies (CSR,
+ *                with per-user overrides written by rec_add_user), metadata.
+ */
+#ifndef MOVIEME_INTERNAL_H
+#define MOVIEME_INTERNAL_H
+
+#include "movieme.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+/* ---- errors (error.c) ---- */
+
+/* Set err (if not NULL) to code + printf-style message; returns code. */
+rec_status rec__fail(rec_error *err, rec_status code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* ---- id map (idmap.c): external int32 id -> dense index ---- */
+
+typedef struct rec_idmap {
+    int32_t *keys;  /* -1 = empty slot (ids are >= 0) */
+    int32_t *vals;
+    size_t cap;     /* power of two, or 0 */
+    size_t size;
+} rec_idmap;
+
+void rec__idmap_init(rec_idmap *m);
+void rec__idmap_free(rec_idmap *m);
+/* Ensure room for `n` keys without rehashing. */
+rec_status rec__idmap_reserve(rec_idmap *m, size_t n);
+/* Dense index of `key`, or -1. */
+int32_t rec__idmap_get(const rec_idmap *m, int32_t key);
+/* Insert key -> val (key must be absent). */
+rec_status rec__idmap_put(rec_idmap *m, int32_t key, int32_t val);
+rec_status rec__idmap_copy(rec_idmap *dst, const rec_idmap *src);
+
+/* ---- movie metadata (metadata.c) ---- */
+
+/* Per dense movie index: title, genres (offsets into one string pool), year. */
+typedef struct rec_movie_meta {
+    char *pool;          /* NUL-terminated strings, pool[0] == '\0' */
+    size_t pool_len, pool_cap;
+    uint64_t *title_off; /* n entries, 0 = "" */
+    uint64_t *genres_off;
+    int32_t *year;
+    size_t n, cap;
+} rec_movie_meta;
+
+void rec__meta_init(rec_movie_meta *mm);
+void rec__meta_free(rec_movie_meta *mm);
+/* Grow to `n` movies (new ones get empty strings, year 0). */
+rec_status rec__meta_resize(rec_movie_meta *mm, size_t n);
+/* Set title/genres (UTF-8) of movie `idx`; year parsed from the title. */
+rec_status rec__meta_set(rec_movie_meta *mm, size_t idx, const char *title,
+                         size_t title_len, const char *genres,
+                         size_t genres_len);
+rec_status rec__meta_copy(rec_movie_meta *dst, const rec_movie_meta *src);
+/* Year from a trailing "(YYYY)" (spaces allowed after it), or 0. */
+int32_t rec__parse_year(const char *title, size_t len);
+
+/* ---- dataset (ratings.c) ---- */
+
+struct rec_ratings {
+    size_t n_users, n_movies, nnz;
+    int32_t *user_ids;   /* dense -> external; users in ascending id order */
+    int32_t *movie_ids;  /* dense -> external; movies in ascending id order */
+    rec_idmap user_map, movie_map;
+    /* by user: ratings of user u are [user_off[u], user_off[u+1]),
+       movie indices ascending */
+    uint64_t *user_off;  /* n_users + 1 */
+    int32_t *user_items; /* dense movie index */
+    float *user_vals;
+    /* by movie: same ratings, user indices ascending */
+    uint64_t *movie_off; /* n_movies + 1 */
+    int32_t *movie_users;
+    float *movie_vals;
+    rec_movie_meta meta; /* indexed by dense movie index */
+    float rating_min, rating_max; /* 0,0 when empty */
+};
+
+/* Build a dataset from COO triplets given by external id. Takes ownership
+   of nothing; duplicates: last wins (by position in the arrays). Metadata
+   for movies is taken from `meta_ids`/`meta` (may be NULL/0): meta entry i
+   belongs to external movie id meta_ids[i]; movies only in metadata are
+   included with no ratings. */
+rec_status rec__ratings_build(rec_ratings **out, const int32_t *users,
+                              const int32_t *movies, const float *vals,
+                              size_t n, const int32_t *meta_ids,
+                              const rec_movie_meta *meta, rec_error *err);
+
+/* ---- model (model.c) ---- */
+
+struct rec_model {
+    int rank;
+    size_t n_users, n_movies;
+    size_t users_cap;         /* capacity of the per-user arrays */
+    float *user_factors;      /* users_cap * rank */
+    float *movie_factors;     /* n_movies * rank */
+    float *user_bias;         /* users_cap (zeros without biases) */
+    float *movie_bias;        /* n_movies */
+    float global_mean;
+    float rating_min, rating_max;
+    int has_biases;
+    double reg, bias_reg;     /* kept for fold-in */
+    int nonnegative;
+    int32_t *user_ids;        /* dense -> external (users_cap) */
+    int32_t *movie_ids;       /* dense -> external, ascending */
+    rec_idmap user_map, movie_map;
+    /* rated movies of users [0, n_trained_users): CSR, ascending */
+    size_t n_trained_users;
+    uint64_t *rated_off;      /* n_trained_users + 1 */
+    int32_t *rated_items;
+    float *rated_vals;
+    /* users added or changed by rec_add_user: own arrays (NULL = use CSR) */
+    struct rec_user_ratings *overrides; /* users_cap entries, or NULL */
+    /* per movie: metadata, training count and mean */
+    rec_movie_meta meta;
+    uint32_t *movie_count;
+    float *movie_mean;
+};
+
+typedef struct rec_user_ratings {
+    int32_t *items;  /* dense movie indices, ascending */
+    float *vals;
+    size_t n;        /* 0 with items == NULL: not overridden */
+    bool used;
+} rec_user_ratings;
+
+/* A freshly allocated empty model of the given shape (factors zeroed). */
+rec_status rec__model_alloc(rec_model **out, int rank, size_t n_users,
+                            size_t n_movies, size_t nnz, rec_error *err);
+/* The rated movies of dense user u (ascending dense indices). */
+void rec__model_user_rated(const rec_model *m, size_t u, const int32_t **items,
+                           const float **vals, size_t *n);
+
+/* ---- dense kernels (solve.c) ---- */
+
+/* Solve the k x k SPD system A x = b in place with Cholesky (single thread,
+   no BLAS threads). A is overwritten; b becomes x. Returns 0 or -1. */
+int rec__cholesky_solve(double *A, double *b, int k);
+
+/* Fold-in: the factors (k floats) and bias of a user with the given ratings
+   (dense movie indices), movie factors fixed. `scratch` holds at least
+   rec__foldin_scratch(k) doubles. */
+size_t rec__foldin_scratch(int k);
+void rec__foldin(float *x_out, float *bias_out, const rec_model *m,
+                 const int32_t *items, const float *vals, size_t n,
+                 double *scratch);
+
+/* Top-n over all movies for a user vector, skipping `exclude` (ascending
+   dense indices). Writes rec_scored with external movie ids. */
+rec_status rec__rank(rec_scored *out, size_t n, size_t *n_out,
+                     const rec_model *m, const float *x, float bias,
+                     const int32_t *exclude, size_t n_exclude, rec_error *err);
+
+/* ---- small helpers ---- */
+
+/* splitmix64: deterministic, seedable, stateless per step. */
+static inline uint64_t rec__splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+#endif /* MOVIEME_INTERNAL_H */

@@ -1,0 +1,29 @@
+/* Shared helpers for the Check suites. */
+#ifndef REC_TEST_UTIL_H
+#define REC_TEST_UTIL_H
+
+#include <check.h>
+#include <stddef.h>
+
+#include "movieme.h"
+
+/* Path of a fixture under tests/data (static buffer per call site is not
+   thread-safe: tests are single-threaded where they use it). */
+const char *fixture(const char *name);
+/* Path under the repository's data/ (the bundled ml-latest-small). */
+const char *repo_data(const char *name);
+/* A fresh temporary directory (mkdtemp) and a path inside it. */
+const char *tmp_path(const char *name);
+/* Write `text` to a fresh temporary file named `name`; returns its path. */
+const char *write_tmp(const char *name, const char *text);
+/* Run a suite with CK_NORMAL output; returns the process exit code. */
+int run_suite(Suite *s);
+
+#define ck_assert_ok(expr, errp)                                             \
+    do {                                                                     \
+        rec_status st_ = (expr);                                             \
+        ck_assert_msg(st_ == REC_OK, "%s -> %d: %s", #expr, st_,             \
+                      (errp) ? (errp)->msg : "");                            \
+    } while (0)
+
+#endif
