@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Install every Debian package libmovieme needs to build, test and run its demo.
+# Idempotent; runs apt-get only when something is missing. Needs root (or sudo).
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  build-essential cmake pkg-config git
+  # the library: BLAS/LAPACKE (OpenBLAS), OpenMP (gcc's libgomp), zlib for model-file checksums
+  libopenblas-dev liblapacke-dev zlib1g-dev
+  # tests
+  check valgrind clang libclang-rt-14-dev libfuzzer-14-dev python3-pytest
+  # bindings
+  swig python3-dev lua5.4 liblua5.4-dev lua-busted
+  # demo site
+  python3-flask python3-flask-login python3-flaskext.wtf python3-flask-sqlalchemy
+  python3-psycopg2 postgresql gunicorn
+  chromium chromium-driver python3-selenium
+  # benchmarks and distributed training
+  python3-matplotlib python3-numpy hyperfine wrk openmpi-bin libopenmpi-dev
+  # misc used by scripts
+  procps time curl
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

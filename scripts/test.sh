@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh Debian 12 machine: installs dependencies,
+# builds, installs, then runs every suite. Exit status 0 only if all pass.
+#   REC_SKIP_SANITIZERS=1  skip the ASan/UBSan and TSan builds (local speed-up)
+#   REC_SKIP_FUZZ=1        skip the fuzz smoke runs
+#   REC_FUZZ_SECONDS=N     seconds per fuzz target (default 30)
+#   REC_SKIP_DEMO=1        skip the demo-site suites
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+step() { printf '\n==== %s (%ds)\n' "$*" "$(( $(date +%s) - start ))"; }
+
+step "dependencies"
+bash scripts/install-deps.sh
+
+step "build + install"
+bash scripts/build.sh build
+
+step "CTest: C suites, CLI, bindings, examples, bench quick"
+(cd build && ctest --output-on-failure -j2 --timeout 900)
+
+step "install check: pkg-config and CMake consumers"
+bash scripts/test-install.sh build
+
+if [ "${REC_SKIP_SANITIZERS:-0}" != 1 ] && [ -f scripts/test-sanitizers.sh ]; then
+  step "sanitizers"
+  bash scripts/test-sanitizers.sh
+fi
+if [ "${REC_SKIP_FUZZ:-0}" != 1 ] && [ -f scripts/fuzz.sh ]; then
+  step "fuzz smoke"
+  bash scripts/fuzz.sh "${REC_FUZZ_SECONDS:-30}"
+fi
+if [ "${REC_SKIP_DEMO:-0}" != 1 ]; then
+  step "demo site: SQLite, PostgreSQL, browser"
+  bash scripts/test-demo.sh
+fi
+step "all tests passed"
