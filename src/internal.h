@@ -162,6 +162,18 @@ rec_status rec__rank(rec_scored *out, size_t n, size_t *n_out,
                      const rec_model *m, const float *x, float bias,
                      const int32_t *exclude, size_t n_exclude, rec_error *err);
 
+/* ---- model files (model_io.c) ---- */
+
+/* Load a model from a file image in memory (what rec_model_load does after
+   mapping the file; also the entry point of the fuzz target). `name` names
+   the image in error messages. */
+rec_status rec__model_load_mem(rec_model **out, const void *data, size_t len,
+                               const char *name, rec_error *err);
+/* rec_model_save in a chosen byte order (non-zero: big-endian), so tests can
+   make the file a host of the other byte order would write. */
+rec_status rec__model_save_order(const rec_model *m, const char *path,
+                                 int big_endian, rec_error *err);
+
 /* ---- small helpers ---- */
 
 /* splitmix64: deterministic, seedable, stateless per step. */
