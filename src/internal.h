@@ -66,6 +66,11 @@ rec_status rec__meta_set(rec_movie_meta *mm, size_t idx, const char *title,
 rec_status rec__meta_copy(rec_movie_meta *dst, const rec_movie_meta *src);
 /* Year from a trailing "(YYYY)" (spaces allowed after it), or 0. */
 int32_t rec__parse_year(const char *title, size_t len);
+/* Insert an empty movie (no title, year 0) at index `idx` (<= n). */
+rec_status rec__meta_insert(rec_movie_meta *mm, size_t idx);
+/* Title / genres of movie `idx` (never NULL, "" when unknown). */
+const char *rec__meta_title(const rec_movie_meta *mm, size_t idx);
+const char *rec__meta_genres(const rec_movie_meta *mm, size_t idx);
 
 /* ---- dataset (ratings.c) ---- */
 
@@ -96,6 +101,14 @@ rec_status rec__ratings_build(rec_ratings **out, const int32_t *users,
                               const int32_t *movies, const float *vals,
                               size_t n, const int32_t *meta_ids,
                               const rec_movie_meta *meta, rec_error *err);
+/* As rec__ratings_build, but takes ownership of the three COO arrays
+   (malloc'd; freed as early as possible, also on failure) and converts
+   them in place: no copy, for the loader's 20M-row files. */
+rec_status rec__ratings_build_owned(rec_ratings **out, int32_t *users,
+                                    int32_t *movies, float *vals, size_t n,
+                                    const int32_t *meta_ids,
+                                    const rec_movie_meta *meta,
+                                    rec_error *err);
 
 /* ---- model (model.c) ---- */
 
