@@ -1,0 +1,977 @@
+/* movielens.c - rec_load_movielens: every public MovieLens layout.
+ *
+ *   ml-100k        u.data  (user \t movie \t rating \t time), u.item (|, latin-1),
+ *                  u.genre (names of u.item's 0/1 genre flag columns)
+ *   ml-1m, ml-10m  ratings.dat / movies.dat, "::"-separated; titles latin-1
+ *                  (ml-1m) or UTF-8 (ml-10m): valid UTF-8 is kept, the rest
+ *                  is read as latin-1
+ *   CSV layouts    ratings.csv / movies.csv with a header (ml-20m, ml-25m,
+ *                  ml-32m, ml-latest, ml-latest-small), UTF-8, RFC 4180 quotes
+ *
+ * The ratings file is mmap'd and parsed in parallel chunks split at
+ * newlines (a first pass counts each chunk's lines, so allocations are exact
+ * and error messages carry the right line number); numbers are parsed by
+ * hand. Pages already parsed are given back to the kernel as we go, so the
+ * file does not stay in our resident set.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+enum layout { LAYOUT_CSV, LAYOUT_DAT, LAYOUT_TAB };
+
+#define CHUNK_BYTES ((size_t)16 << 20) /* parse unit and release granule */
+#define MSG_LEN 200
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static char *join_path(const char *dir, const char *name)
+{
+    size_t a = strlen(dir), b = strlen(name);
+    char *p = malloc(a + b + 2);
+    if (!p)
+        return NULL;
+    memcpy(p, dir, a);
+    p[a] = '/';
+    memcpy(p + a + 1, name, b + 1);
+    return p;
+}
+
+/* The name used in messages: the path, or its base name when long. */
+static const char *shown(const char *path)
+{
+    if (strlen(path) < 120)
+        return path;
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+static int file_exists(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+static rec_status open_error(const char *path, int e, rec_error *err)
+{
+    if (e == ENOENT || e == ENOTDIR)
+        return rec__fail(err, REC_ENOTFOUND, "%s: no such file", shown(path));
+    return rec__fail(err, REC_EIO, "%s: cannot read: %s", shown(path), strerror(e));
+}
+
+/* Whole small file into memory (NUL-terminated). */
+static rec_status slurp(const char *path, char **buf_out, size_t *len_out,
+                        rec_error *err)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return open_error(path, errno, err);
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        int e = errno;
+        close(fd);
+        return rec__fail(err, REC_EIO, "%s: not a readable file: %s", shown(path),
+                         strerror(e ? e : EISDIR));
+    }
+    size_t cap = (size_t)sb.st_size + 1, len = 0;
+    char *buf = malloc(cap);
+    if (!buf) {
+        close(fd);
+        return rec__fail(err, REC_ENOMEM, "%s: out of memory", shown(path));
+    }
+    for (;;) {
+        if (len + 1 >= cap) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                close(fd);
+                return rec__fail(err, REC_ENOMEM, "%s: out of memory", shown(path));
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        ssize_t k = read(fd, buf + len, cap - 1 - len);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            int e = errno;
+            free(buf);
+            close(fd);
+            return rec__fail(err, REC_EIO, "%s: read failed: %s", shown(path), strerror(e));
+        }
+        if (k == 0)
+            break;
+        len += (size_t)k;
+    }
+    close(fd);
+    buf[len] = '\0';
+    *buf_out = buf;
+    *len_out = len;
+    return REC_OK;
+}
+
+/* 1 if s[0..n) is valid UTF-8
+   (no overlongs, no surrogates, at most U+10FFFF). */
+static int utf8_valid(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t k;
+        unsigned min, cp;
+        if (c >= 0xC2 && c <= 0xDF) {
+            k = 1;
+            min = 0x80;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            k = 2;
+            min = 0x800;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            k = 3;
+            min = 0x10000;
+            cp = c & 0x07;
+        } else {
+            return 0;
+        }
+        for (size_t j = 1; j <= k; j++) {
+            if (i + j >= n || (s[i + j] & 0xC0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (s[i + j] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+        i += k + 1;
+    }
+    return 1;
+}
+
+/* Text in an 8-bit file: kept if valid UTF-8, else latin-1 -> UTF-8.
+   Writes into `dst` (capacity >= 2 * n + 1). Returns the length. */
+static size_t to_utf8(char *dst, const char *src, size_t n)
+{
+    if (utf8_valid((const unsigned char *)src, n)) {
+        memcpy(dst, src, n);
+        dst[n] = '\0';
+        return n;
+    }
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)src[i];
+        if (c < 0x80) {
+            dst[w++] = (char)c;
+        } else {
+            dst[w++] = (char)(0xC0 | (c >> 6));
+            dst[w++] = (char)(0x80 | (c & 0x3F));
+        }
+    }
+    dst[w] = '\0';
+    return w;
+}
+
+static size_t skip_bom(const char *p, size_t n)
+{
+    return (n >= 3 && (unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB &&
+            (unsigned char)p[2] == 0xBF) ? 3 : 0;
+}
+
+static int is_alpha(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* ---- ratings rows (the hot path) -------------------------------------- */
+
+typedef struct row_fmt {
+    char sep;      /* ',', '\t' or ':' */
+    int sep_len;   /* 1, or 2 for "::" */
+} row_fmt;
+
+static inline int at_eol(const char *p, const char *end)
+{
+    return p >= end || *p == '\n' || (*p == '\r' && (p + 1 >= end || p[1] == '\n'));
+}
+
+static inline int at_sep(const char *p, const char *end, row_fmt f)
+{
+    if (p >= end || *p != f.sep)
+        return 0;
+    return f.sep_len == 1 || (p + 1 < end && p[1] == f.sep);
+}
+
+/* End of the current field (next separator or end of line). */
+static const char *field_end(const char *p, const char *end, row_fmt f)
+{
+    while (!at_eol(p, end) && !at_sep(p, end, f))
+        p++;
+    return p;
+}
+
+static const char *const field_names[4] = {"user id", "movie id", "rating",
+                                           "timestamp"};
+
+/* Describe what is wrong with field `k` that starts at `p`. */
+static void field_error(char *msg, int k, const char *p, const char *end,
+                        row_fmt f, const char *why)
+{
+    const char *e = field_end(p, end, f);
+    int len = (int)(e - p > 40 ? 40 : e - p);
+    snprintf(msg, MSG_LEN, "%s '%.*s' %s", field_names[k], len, p, why);
+}
+
+/* Parse a non-negative id; on failure writes msg and returns NULL. */
+static inline const char *parse_id(const char *p, const char *end, row_fmt f,
+                                   int k, int32_t *out, char *msg)
+{
+    const char *s = p;
+    uint64_t v = 0;
+    while (p < end && (unsigned)(*p - '0') < 10) {
+        v = v * 10 + (uint64_t)(*p - '0');
+        if (v > INT32_MAX) {
+            while (p < end && (unsigned)(*p - '0') < 10)
+                p++;
+            if (at_sep(p, end, f) || at_eol(p, end)) {
+                field_error(msg, k, s, end, f, "is out of range (above 2147483647)");
+                return NULL;
+            }
+            break;
+        }
+        p++;
+    }
+    if (p == s || !(at_sep(p, end, f) || at_eol(p, end))) {
+        if (p == s && at_eol(p, end) && k > 0)
+            snprintf(msg, MSG_LEN, "missing column (%s)", field_names[k]);
+        else if (s < end && *s == '-' && s + 1 < end &&
+                 (unsigned)(s[1] - '0') < 10)
+            field_error(msg, k, s, end, f, "is negative");
+        else
+            field_error(msg, k, s, end, f, "is not a number");
+        return NULL;
+    }
+    *out = (int32_t)v;
+    return p;
+}
+
+static const double pow10_neg[10] = {1, 1e-1, 1e-2, 1e-3, 1e-4,
+                                     1e-5, 1e-6, 1e-7, 1e-8, 1e-9};
+
+static inline const char *parse_rating(const char *p, const char *end, row_fmt f,
+                                       float *out, char *msg)
+{
+    const char *s = p;
+    uint64_t ip = 0, fp = 0;
+    int nd = 0, fd = 0;
+    while (p < end && (unsigned)(*p - '0') < 10) {
+        if (nd < 12)
+            ip = ip * 10 + (uint64_t)(*p - '0');
+        nd++;
+        p++;
+    }
+    if (p < end && *p == '.') {
+        p++;
+        while (p < end && (unsigned)(*p - '0') < 10) {
+            if (fd < 9) {
+                fp = fp * 10 + (uint64_t)(*p - '0');
+                fd++;
+            }
+            nd++;
+            p++;
+        }
+    }
+    if (nd == 0 || !(at_sep(p, end, f) || at_eol(p, end))) {
+        if (p == s && at_eol(p, end))
+            snprintf(msg, MSG_LEN, "missing column (rating)");
+        else if (s < end && *s == '-')
+            field_error(msg, 2, s, end, f, "is negative");
+        else
+            field_error(msg, 2, s, end, f, "is not a number");
+        return NULL;
+    }
+    double v = (double)ip + (double)fp * pow10_neg[fd];
+    if (v > 10.0 || nd > 12) {
+        field_error(msg, 2, s, end, f, "is out of range (0 to 10)");
+        return NULL;
+    }
+    *out = (float)v;
+    return p;
+}
+
+/* One row "user SEP movie SEP rating SEP timestamp". Returns the start of
+   the next line, or NULL with msg set. */
+static inline const char *parse_row(const char *p, const char *end, row_fmt f,
+                                    int32_t *u, int32_t *m, float *r, char *msg)
+{
+    p = parse_id(p, end, f, 0, u, msg);
+    if (!p)
+        return NULL;
+    for (int k = 1; k <= 3; k++) {
+        if (!at_sep(p, end, f)) {
+            snprintf(msg, MSG_LEN, "missing column (%s): expected 4 columns, found %d",
+                     field_names[k], k);
+            return NULL;
+        }
+        p += f.sep_len;
+        if (k == 1) {
+            p = parse_id(p, end, f, 1, m, msg);
+        } else if (k == 2) {
+            p = parse_rating(p, end, f, r, msg);
+        } else {
+            const char *s = p;
+            while (p < end && (unsigned)(*p - '0') < 10)
+                p++;
+            if (p == s || !(at_sep(p, end, f) || at_eol(p, end))) {
+                if (p == s && at_eol(p, end))
+                    snprintf(msg, MSG_LEN, "missing column (timestamp)");
+                else
+                    field_error(msg, 3, s, end, f, "is not a number");
+                return NULL;
+            }
+        }
+        if (!p)
+            return NULL;
+    }
+    if (at_sep(p, end, f)) {
+        snprintf(msg, MSG_LEN, "extra columns: expected 4");
+        return NULL;
+    }
+    if (p < end && *p == '\r')
+        p++;
+    if (p < end) /* '\n' */
+        p++;
+    return p;
+}
+
+/* ---- parallel chunked parse ------------------------------------------ */
+
+typedef struct chunk {
+    const char *b, *e;
+    size_t lines;   /* lines starting in [b, e) */
+    size_t line0;   /* number of the first of them (1-based) */
+    size_t row0;    /* first output row */
+    size_t rows;    /* rows written */
+    rec_status status;
+    size_t err_line;
+    char msg[MSG_LEN];
+} chunk;
+
+/* Give the pages fully inside [from, to) of the mapping back. */
+static void release(const char *map, size_t from, size_t to)
+{
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    size_t a = (from + pg - 1) / pg * pg, b = to / pg * pg;
+    if (b > a)
+        madvise((void *)(map + a), b - a, MADV_DONTNEED);
+}
+
+static void count_lines(chunk *c, const char *map)
+{
+    size_t n = 0;
+    const char *p = c->b;
+    const char *last = c->b;
+    while (p < c->e) {
+        const char *q = memchr(p, '\n', (size_t)(c->e - p));
+        if (!q)
+            break;
+        n++;
+        p = q + 1;
+        if ((size_t)(p - last) >= CHUNK_BYTES) {
+            release(map, (size_t)(last - map), (size_t)(p - map));
+            last = p;
+        }
+    }
+    if (p < c->e)
+        n++; /* last line without a newline */
+    c->lines = n;
+}
+
+static void parse_chunk(chunk *c, const char *map, row_fmt f, int32_t *users,
+                        int32_t *movies, float *vals)
+{
+    const char *p = c->b, *end = c->e, *last = c->b;
+    size_t line = c->line0, w = c->row0;
+    while (p < end) {
+        if (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n')) {
+            p += (*p == '\r') ? 2 : 1; /* blank line */
+            line++;
+            continue;
+        }
+        const char *q = parse_row(p, end, f, &users[w], &movies[w], &vals[w], c->msg);
+        if (!q) {
+            c->status = REC_EFORMAT;
+            c->err_line = line;
+            break;
+        }
+        w++;
+        line++;
+        p = q;
+        if ((size_t)(p - last) >= CHUNK_BYTES) {
+            release(map, (size_t)(last - map), (size_t)(p - map));
+            last = p;
+        }
+    }
+    c->rows = w - c->row0;
+}
+
+static int n_threads(size_t bytes)
+{
+#ifdef _OPENMP
+    if (bytes < ((size_t)4 << 20))
+        return 1;
+    int t = omp_get_max_threads();
+    return t < 1 ? 1 : (t > 64 ? 64 : t);
+#else
+    (void)bytes;
+    return 1;
+#endif
+}
+
+typedef struct coo {
+    int32_t *users, *movies;
+    float *vals;
+    size_t n;
+} coo;
+
+static rec_status parse_ratings(coo *out, const char *path, enum layout lay,
+                                const char *map, size_t size, rec_error *err)
+{
+    row_fmt f = {lay == LAYOUT_CSV ? ',' : lay == LAYOUT_TAB ? '\t' : ':',
+                 lay == LAYOUT_DAT ? 2 : 1};
+    size_t start = skip_bom(map, size), first_line = 1;
+    if (lay == LAYOUT_CSV && start < size && is_alpha(map[start])) {
+        const char *nl = memchr(map + start, '\n', size - start);
+        start = nl ? (size_t)(nl - map) + 1 : size;
+        first_line = 2;
+    }
+    int nt = n_threads(size - start);
+    size_t nc = (size_t)nt * 4;
+    if (nc > (size - start) / 4096 + 1)
+        nc = (size - start) / 4096 + 1;
+    chunk *cs = calloc(nc, sizeof *cs);
+    if (!cs)
+        return rec__fail(err, REC_ENOMEM, "%s: out of memory", shown(path));
+    const char *b = map + start, *end = map + size;
+    for (size_t i = 0; i < nc; i++) {
+        cs[i].b = b;
+        const char *e = (i + 1 == nc) ? end : map + start + (size - start) * (i + 1) / nc;
+        if (e < b)
+            e = b;
+        if (e < end) {
+            const char *nl = memchr(e, '\n', (size_t)(end - e));
+            e = nl ? nl + 1 : end;
+        }
+        cs[i].e = e;
+        b = e;
+    }
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+    for (size_t i = 0; i < nc; i++)
+        count_lines(&cs[i], map);
+    size_t lines = 0;
+    for (size_t i = 0; i < nc; i++) {
+        cs[i].line0 = first_line + lines;
+        cs[i].row0 = lines;
+        lines += cs[i].lines;
+    }
+    size_t cap = lines ? lines : 1;
+    out->users = malloc(cap * sizeof *out->users);
+    out->movies = malloc(cap * sizeof *out->movies);
+    out->vals = malloc(cap * sizeof *out->vals);
+    if (!out->users || !out->movies || !out->vals) {
+        free(cs);
+        return rec__fail(err, REC_ENOMEM, "%s: out of memory for %zu rows", shown(path),
+                         lines);
+    }
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+    for (size_t i = 0; i < nc; i++)
+        parse_chunk(&cs[i], map, f, out->users, out->movies, out->vals);
+    rec_status st = REC_OK;
+    size_t w = 0;
+    for (size_t i = 0; i < nc; i++) {
+        if (cs[i].status != REC_OK) {
+            st = rec__fail(err, cs[i].status, "%s:%zu: %s", shown(path),
+                           cs[i].err_line, cs[i].msg);
+            break;
+        }
+        if (w != cs[i].row0) { /* blank lines left holes: close them */
+            memmove(out->users + w, out->users + cs[i].row0, cs[i].rows * sizeof(int32_t));
+            memmove(out->movies + w, out->movies + cs[i].row0, cs[i].rows * sizeof(int32_t));
+            memmove(out->vals + w, out->vals + cs[i].row0, cs[i].rows * sizeof(float));
+        }
+        w += cs[i].rows;
+    }
+    if (st == REC_OK && w == 0)
+        st = rec__fail(err, REC_EFORMAT, "%s:%zu: no ratings in the file", shown(path),
+                       first_line + lines - (lines > 0));
+    free(cs);
+    out->n = w;
+    return st;
+}
+
+/* ---- movies files (small: parsed serially) ---------------------------- */
+
+typedef struct movies {
+    int32_t *ids;
+    rec_movie_meta meta;
+    size_t n;
+} movies;
+
+static rec_status movies_add(movies *mv, int32_t id, const char *title,
+                             size_t tlen, const char *genres, size_t glen)
+{
+    if (mv->n == mv->meta.n) {
+        size_t cap = mv->n ? mv->n * 2 : 256;
+        int32_t *ids = realloc(mv->ids, cap * sizeof *ids);
+        if (!ids)
+            return REC_ENOMEM;
+        mv->ids = ids;
+        if (rec__meta_resize(&mv->meta, cap) != REC_OK)
+            return REC_ENOMEM;
+    }
+    mv->ids[mv->n] = id;
+    rec_status st = rec__meta_set(&mv->meta, mv->n, title, tlen, genres, glen);
+    if (st == REC_OK)
+        mv->n++;
+    return st;
+}
+
+/* A movie id at p (up to the separator). */
+static int movie_id_at(const char *p, const char *end, int32_t *out,
+                       const char **next)
+{
+    uint64_t v = 0;
+    const char *s = p;
+    while (p < end && (unsigned)(*p - '0') < 10) {
+        v = v * 10 + (uint64_t)(*p - '0');
+        if (v > INT32_MAX)
+            return 0;
+        p++;
+    }
+    if (p == s)
+        return 0;
+    *out = (int32_t)v;
+    *next = p;
+    return 1;
+}
+
+static const char *line_end(const char *p, const char *end)
+{
+    if (p >= end)
+        return end;
+    const char *q = memchr(p, '\n', (size_t)(end - p));
+    return q ? q : end;
+}
+
+static const char *trim_cr(const char *b, const char *e)
+{
+    return (e > b && e[-1] == '\r') ? e - 1 : e;
+}
+
+/* A CSV field at *pp: quoted (with "" escapes, may span lines) or not.
+   Writes the unquoted text into dst and its length into *len. */
+static int csv_field(const char **pp, const char *end, char *dst, size_t *len,
+                     size_t *line)
+{
+    const char *p = *pp;
+    size_t w = 0;
+    if (p < end && *p == '"') {
+        p++;
+        for (;;) {
+            if (p >= end)
+                return -1; /* unterminated */
+            if (*p == '"') {
+                if (p + 1 < end && p[1] == '"') {
+                    dst[w++] = '"';
+                    p += 2;
+                    continue;
+                }
+                p++;
+                break;
+            }
+            if (*p == '\n')
+                (*line)++;
+            dst[w++] = *p++;
+        }
+        if (p < end && *p != ',' && *p != '\n' && *p != '\r')
+            return -2; /* text after the closing quote */
+    } else {
+        while (p < end && *p != ',' && *p != '\n' && !(*p == '\r' && (p + 1 >= end || p[1] == '\n'))) {
+            if (*p == '"')
+                return -2;
+            dst[w++] = *p++;
+        }
+    }
+    *len = w;
+    *pp = p;
+    return 0;
+}
+
+static rec_status parse_movies_csv(movies *mv, const char *path, const char *buf,
+                                   size_t n, rec_error *err)
+{
+    const char *p = buf + skip_bom(buf, n), *end = buf + n;
+    size_t line = 1;
+    char *tbuf = malloc(n + 1), *gbuf = malloc(n + 1);
+    rec_status st = REC_OK;
+    if (!tbuf || !gbuf) {
+        free(tbuf);
+        free(gbuf);
+        return rec__fail(err, REC_ENOMEM, "%s: out of memory", shown(path));
+    }
+    if (p < end && is_alpha(*p)) { /* header */
+        p = line_end(p, end);
+        p += p < end;
+        line++;
+    }
+    while (p < end && st == REC_OK) {
+        size_t row_line = line;
+        if (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n')) {
+            p += *p == '\r' ? 2 : 1;
+            line++;
+            continue;
+        }
+        int32_t id;
+        const char *q;
+        size_t tl = 0, gl = 0;
+        if (!movie_id_at(p, end, &id, &q) || q >= end || *q != ',') {
+            const char *e = trim_cr(p, line_end(p, end));
+            int len = (int)(e - p > 40 ? 40 : e - p);
+            st = rec__fail(err, REC_EFORMAT, "%s:%zu: movie id in '%.*s' is not a valid id",
+                           shown(path), row_line, len, p);
+            break;
+        }
+        p = q + 1;
+        int rc = csv_field(&p, end, tbuf, &tl, &line);
+        if (rc == 0 && (p >= end || *p != ',')) {
+            st = rec__fail(err, REC_EFORMAT, "%s:%zu: missing column (genres)",
+                           shown(path), row_line);
+            break;
+        }
+        if (rc == 0) {
+            p++;
+            rc = csv_field(&p, end, gbuf, &gl, &line);
+        }
+        if (rc != 0) {
+            st = rec__fail(err, REC_EFORMAT, "%s:%zu: %s", shown(path), row_line,
+                           rc == -1 ? "unterminated quote" : "stray quote in a field");
+            break;
+        }
+        if (p < end && *p == ',') {
+            st = rec__fail(err, REC_EFORMAT, "%s:%zu: extra columns: expected 3",
+                           shown(path), row_line);
+            break;
+        }
+        if (!utf8_valid((const unsigned char *)tbuf, tl) ||
+            !utf8_valid((const unsigned char *)gbuf, gl)) {
+            st = rec__fail(err, REC_EFORMAT, "%s:%zu: invalid UTF-8", shown(path), row_line);
+            break;
+        }
+        if (movies_add(mv, id, tbuf, tl, gbuf, gl) != REC_OK)
+            st = rec__fail(err, REC_ENOMEM, "%s: out of memory", shown(path));
+        if (p < end && *p == '\r')
+            p++;
+        if (p < end) {
+            p++;
+            line++;
+        }
+    }
+    free(tbuf);
+    free(gbuf);
+    return st;
+}
+
+/* movies.dat: "id::title::genres", titles latin-1 or UTF-8. */
+static rec_status parse_movies_dat(movies *mv, const char *path, const char *buf,
+                                   size_t n, rec_error *err)
+{
+    const char *p = buf + skip_bom(buf, n), *end = buf + n;
+    char *tbuf = malloc(2 * n + 1), *gbuf = malloc(2 * n + 1);
+    rec_status st = REC_OK;
+    if (!tbuf || !gbuf) {
+        free(tbuf);
+        free(gbuf);
+        return rec__fail(err, REC_ENOMEM, "%s: out of memory", shown(path));
+    }
+    for (size_t line = 1; p < end && st == REC_OK; line++) {
+        const char *le = line_end(p, end), *e = trim_cr(p, le);
+        const char *next = le + (le < end);
+        if (e == p) {
+            p = next;
+            continue;
+        }
+        int32_t id;
+        const char *q;
+        const char *t = NULL, *g = NULL;
+        if (movie_id_at(p, e, &id, &q) && q + 1 < e && q[0] == ':' && q[1] == ':') {
+            t = q + 2;
+            for (const char *s = e - 2; s >= t; s--) {
+                if (s[0] == ':' && s[1] == ':') {
+                    g = s + 2;
+                    break;
+                }
+            }
+        }
+        if (!g) {
+            int len = (int)(e - p > 40 ? 40 : e - p);
+            st = rec__fail(err, REC_EFORMAT,
+                           "%s:%zu: expected 'id::title::genres', got '%.*s'",
+                           shown(path), line, len, p);
+            break;
+        }
+        size_t tl = to_utf8(tbuf, t, (size_t)(g - 2 - t));
+        size_t gl = to_utf8(gbuf, g, (size_t)(e - g));
+        if (movies_add(mv, id, tbuf, tl, gbuf, gl) != REC_OK)
+            st = rec__fail(err, REC_ENOMEM, "%s: out of memory", shown(path));
+        p = next;
+    }
+    free(tbuf);
+    free(gbuf);
+    return st;
+}
+
+static const char *const ml100k_genres[19] = {
+    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy",
+    "Crime", "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror",
+    "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western"};
+
+#define MAX_GENRES 64
+
+/* u.genre: "name|index" lines. Falls back to the fixed ml-100k list. */
+static size_t read_genre_names(const char *dir, char names[MAX_GENRES][48])
+{
+    size_t count = 0;
+    char *path = join_path(dir, "u.genre"), *buf = NULL;
+    size_t n = 0;
+    if (path && file_exists(path) && slurp(path, &buf, &n, NULL) == REC_OK) {
+        const char *p = buf, *end = buf + n;
+        while (p < end) {
+            const char *le = line_end(p, end), *e = trim_cr(p, le);
+            const char *bar = memchr(p, '|', (size_t)(e - p));
+            if (bar) {
+                long idx = strtol(bar + 1, NULL, 10);
+                if (idx >= 0 && idx < MAX_GENRES && bar - p < 47 && bar > p) {
+                    memcpy(names[idx], p, (size_t)(bar - p));
+                    names[idx][bar - p] = '\0';
+                    if ((size_t)idx + 1 > count)
+                        count = (size_t)idx + 1;
+                }
+            }
+            p = le + (le < end);
+        }
+    }
+    free(buf);
+    free(path);
+    if (count == 0) {
+        for (size_t i = 0; i < 19; i++)
+            snprintf(names[i], 48, "%s", ml100k_genres[i]);
+        count = 19;
+    }
+    return count;
+}
+
+/* u.item: id|title|release|video release|url|flag0|...|flagN (latin-1). */
+static rec_status parse_movies_item(movies *mv, const char *path, const char *dir,
+                                    const char *buf, size_t n, rec_error *err)
+{
+    char names[MAX_GENRES][48];
+    memset(names, 0, sizeof names);
+    size_t n_names = read_genre_names(dir, names);
+    const char *p = buf + skip_bom(buf, n), *end = buf + n;
+    char *tbuf = malloc(2 * n + 1), *gbuf = malloc(MAX_GENRES * 49 + 1);
+    rec_status st = REC_OK;
+    if (!tbuf || !gbuf) {
+        free(tbuf);
+        free(gbuf);
+        return rec__fail(err, REC_ENOMEM, "%s: out of memory", shown(path));
+    }
+    for (size_t line = 1; p < end && st == REC_OK; line++) {
+        const char *le = line_end(p, end), *e = trim_cr(p, le);
+        const char *next = le + (le < end);
+        if (e == p) {
+            p = next;
+            continue;
+        }
+        int32_t id;
+        const char *q, *f[5 + MAX_GENRES + 1];
+        size_t nf = 0;
+        if (!movie_id_at(p, e, &id, &q) || q >= e || *q != '|') {
+            int len = (int)(e - p > 40 ? 40 : e - p);
+            st = rec__fail(err, REC_EFORMAT, "%s:%zu: movie id in '%.*s' is not a valid id",
+                           shown(path), line, len, p);
+            break;
+        }
+        for (const char *s = p; s && nf < 5 + MAX_GENRES + 1;) {
+            f[nf++] = s;
+            const char *bar = memchr(s, '|', (size_t)(e - s));
+            s = bar ? bar + 1 : NULL;
+        }
+        if (nf < 2) {
+            st = rec__fail(err, REC_EFORMAT, "%s:%zu: missing title", shown(path), line);
+            break;
+        }
+        const char *t_end = nf > 2 ? f[2] - 1 : e;
+        size_t tl = to_utf8(tbuf, f[1], (size_t)(t_end - f[1]));
+        size_t gl = 0;
+        for (size_t k = 5; k < nf && k - 5 < n_names; k++) {
+            if (f[k][0] == '1' && names[k - 5][0]) {
+                size_t nl = strlen(names[k - 5]);
+                if (gl)
+                    gbuf[gl++] = '|';
+                memcpy(gbuf + gl, names[k - 5], nl);
+                gl += nl;
+            }
+        }
+        gbuf[gl] = '\0';
+        if (movies_add(mv, id, tbuf, tl, gbuf, gl) != REC_OK)
+            st = rec__fail(err, REC_ENOMEM, "%s: out of memory", shown(path));
+        p = next;
+    }
+    free(tbuf);
+    free(gbuf);
+    return st;
+}
+
+static rec_status load_movies(movies *mv, const char *dir, enum layout lay,
+                              rec_error *err)
+{
+    const char *name = lay == LAYOUT_CSV ? "movies.csv" : lay == LAYOUT_DAT ? "movies.dat"
+                                                                          : "u.item";
+    char *path = join_path(dir, name);
+    if (!path)
+        return rec__fail(err, REC_ENOMEM, "out of memory");
+    struct stat sb;
+    if (stat(path, &sb) != 0) { /* optional */
+        free(path);
+        return REC_OK;
+    }
+    char *buf = NULL;
+    size_t n = 0;
+    rec_status st = slurp(path, &buf, &n, err);
+    if (st == REC_OK) {
+        if (lay == LAYOUT_CSV)
+            st = parse_movies_csv(mv, path, buf, n, err);
+        else if (lay == LAYOUT_DAT)
+            st = parse_movies_dat(mv, path, buf, n, err);
+        else
+            st = parse_movies_item(mv, path, dir, buf, n, err);
+    }
+    free(buf);
+    free(path);
+    return st;
+}
+
+/* ---- the public call -------------------------------------------------- */
+
+static enum layout detect_layout(const char *path, const char *map, size_t size)
+{
+    size_t len = strlen(path);
+    if (len >= 4 && strcmp(path + len - 4, ".csv") == 0)
+        return LAYOUT_CSV;
+    if (len >= 4 && strcmp(path + len - 4, ".dat") == 0)
+        return LAYOUT_DAT;
+    const char *e = memchr(map, '\n', size);
+    size_t n = e ? (size_t)(e - map) : size;
+    for (size_t i = 0; i < n; i++) {
+        if (map[i] == '\t')
+            return LAYOUT_TAB;
+        if (map[i] == ':' && i + 1 < n && map[i + 1] == ':')
+            return LAYOUT_DAT;
+    }
+    return LAYOUT_CSV;
+}
+
+rec_status rec_load_movielens(rec_ratings **out, const char *path, rec_error *err)
+{
+    if (!out || !path)
+        return rec__fail(err, REC_EINVAL, "out and path must not be NULL");
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return open_error(path, errno, err);
+    char *rpath = NULL, *dir = NULL;
+    if (S_ISDIR(sb.st_mode)) {
+        static const char *const names[] = {"ratings.csv", "ratings.dat", "u.data"};
+        for (size_t i = 0; i < 3 && !rpath; i++) {
+            char *c = join_path(path, names[i]);
+            if (!c)
+                return rec__fail(err, REC_ENOMEM, "out of memory");
+            if (file_exists(c))
+                rpath = c;
+            else
+                free(c);
+        }
+        if (!rpath)
+            return rec__fail(err, REC_ENOTFOUND,
+                             "%s: no ratings file (ratings.csv, ratings.dat or u.data)",
+                             shown(path));
+        dir = strdup(path);
+    } else {
+        rpath = strdup(path);
+        const char *slash = strrchr(path, '/');
+        dir = slash ? strndup(path, (size_t)(slash - path) + (slash == path)) : strdup(".");
+    }
+    if (!rpath || !dir) {
+        free(rpath);
+        free(dir);
+        return rec__fail(err, REC_ENOMEM, "out of memory");
+    }
+
+    rec_status st = REC_OK;
+    coo c = {0};
+    movies mv = {0};
+    rec__meta_init(&mv.meta);
+    int fd = open(rpath, O_RDONLY);
+    if (fd < 0) {
+        st = open_error(rpath, errno, err);
+        goto done;
+    }
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        st = rec__fail(err, REC_EIO, "%s: not a regular file", shown(rpath));
+        goto done;
+    }
+    size_t size = (size_t)sb.st_size;
+    if (size == 0) {
+        close(fd);
+        st = rec__fail(err, REC_EFORMAT, "%s:1: empty file, no ratings", shown(rpath));
+        goto done;
+    }
+    char *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED) {
+        st = rec__fail(err, REC_EIO, "%s: cannot map: %s", shown(rpath), strerror(errno));
+        goto done;
+    }
+    enum layout lay = detect_layout(rpath, map, size);
+    st = parse_ratings(&c, rpath, lay, map, size, err);
+    munmap(map, size);
+    if (st == REC_OK)
+        st = load_movies(&mv, dir, lay, err);
+    if (st == REC_OK) {
+        mv.meta.n = mv.n;
+        st = rec__ratings_build_owned(out, c.users, c.movies, c.vals, c.n, mv.ids,
+                                      &mv.meta, err);
+        c.users = c.movies = NULL;
+        c.vals = NULL;
+    }
+done:
+    free(c.users);
+    free(c.movies);
+    free(c.vals);
+    free(mv.ids);
+    rec__meta_free(&mv.meta);
+    free(rpath);
+    free(dir);
+    return st;
+}
