@@ -336,7 +336,7 @@ rec_status rec__model_save_order(const rec_model *m, const char *path,
         return rec__fail(err, REC_EINVAL, "rec_model_save: bad rank %d",
                          m->rank);
 
-    rated_view v;
+    rated_view v = {0};
     rec_status st = rated_view_build(&v, m, err);
     if (st != REC_OK)
         return st;
@@ -764,10 +764,6 @@ static rec_status build_model(rec_model **out, const reader *r,
         return bad(r, err, "a factor, bias, mean or rating is not finite");
     }
 
-    rec__idmap_free(&m->movie_map);
-    rec__idmap_free(&m->user_map);
-    rec__idmap_init(&m->movie_map);
-    rec__idmap_init(&m->user_map);
     st = rec__idmap_reserve(&m->movie_map, nm);
     if (st == REC_OK)
         st = rec__idmap_reserve(&m->user_map, nu);
@@ -813,7 +809,7 @@ rec_status rec__model_load_mem(rec_model **out, const void *data, size_t len,
         return rec__fail(err, REC_EINVAL, "rec_model_load: NULL argument");
     *out = NULL;
     reader r = {.p = data, .len = len, .name = name ? name : "(memory)"};
-    shape sh;
+    shape sh = {0};
     rec_status st = read_frame(&r, err);
     if (st == REC_OK)
         st = read_shape(&sh, &r, err);
