@@ -125,7 +125,9 @@ struct rec_model {
     int has_biases;
     double reg, bias_reg;     /* kept for fold-in */
     int nonnegative;
-    int32_t *user_ids;        /* dense -> external (users_cap) */
+    int32_t *user_ids;        /* dense -> external (users_cap); ascending
+                                 over [0, n_trained_users), then in the
+                                 order rec_add_user created them */
     int32_t *movie_ids;       /* dense -> external, ascending */
     rec_idmap user_map, movie_map;
     /* rated movies of users [0, n_trained_users): CSR, ascending */
@@ -168,6 +170,25 @@ size_t rec__foldin_scratch(int k);
 void rec__foldin(float *x_out, float *bias_out, const rec_model *m,
                  const int32_t *items, const float *vals, size_t n,
                  double *scratch);
+/* One row of an ALS half-iteration (a user, or a movie): the fixed side. */
+typedef struct rec_row_ctx {
+    int k, biases, nonnegative;
+    double reg, bias_reg;     /* ALS-WR: scaled by the row's count */
+    float mu;                 /* global mean (0 without biases) */
+    const float *other;       /* fixed factors, stride k */
+    const float *other_bias;  /* fixed biases, NULL without biases */
+} rec_row_ctx;
+/* Doubles of scratch rec__solve_row needs for rank k. */
+size_t rec__row_scratch(int k);
+/* Solve the row's factors (k floats) and bias from its ratings (indices
+   into `other`). Sets *sse_out (squared error of the row, may be NULL) and
+   *penalty_out (its regularisation term). Returns 0, or -1 when the system
+   could not be solved (zero factors written). */
+int rec__solve_row(float *x_out, float *bias_out, const rec_row_ctx *c,
+                   const int32_t *idx, const float *vals, size_t n,
+                   double *scratch, double *sse_out, double *penalty_out);
+/* The user-side context of a model (movie factors fixed). */
+void rec__row_ctx_model(rec_row_ctx *c, const rec_model *m);
 
 /* Top-n over all movies for a user vector, skipping `exclude` (ascending
    dense indices). Writes rec_scored with external movie ids. */

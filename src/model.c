@@ -1,0 +1,293 @@
+/*
+ * model.c - the trained model: allocation, copy, free and read-only getters.
+ *
+ * Factors are stored contiguously (row-major, stride `rank`) so serving
+ * streams through them; per-user arrays have a capacity (users_cap) so that
+ * rec_add_user can append users without reallocating every time.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* malloc/calloc that never return NULL for a zero size. */
+static void *xcalloc(size_t n, size_t size)
+{
+    return calloc(n ? n : 1, size ? size : 1);
+}
+
+static void *xmalloc_copy(const void *src, size_t bytes)
+{
+    void *p = malloc(bytes ? bytes : 1);
+    if (p && bytes)
+        memcpy(p, src, bytes);
+    return p;
+}
+
+rec_status rec__model_alloc(rec_model **out, int rank, size_t n_users,
+                            size_t n_movies, size_t nnz, rec_error *err)
+{
+    if (!out || rank <= 0)
+        return rec__fail(err, REC_EINVAL, "model: bad shape");
+    *out = NULL;
+    rec_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return rec__fail(err, REC_ENOMEM, "model: out of memory");
+    size_t k = (size_t)rank;
+    m->rank = rank;
+    m->n_users = n_users;
+    m->n_movies = n_movies;
+    m->users_cap = n_users;
+    m->n_trained_users = n_users;
+    rec__idmap_init(&m->user_map);
+    rec__idmap_init(&m->movie_map);
+    rec__meta_init(&m->meta);
+    int overflow = (n_users && k > SIZE_MAX / sizeof(float) / n_users) ||
+                   (n_movies && k > SIZE_MAX / sizeof(float) / n_movies);
+    if (!overflow) {
+        m->user_factors = xcalloc(n_users * k, sizeof(float));
+        m->movie_factors = xcalloc(n_movies * k, sizeof(float));
+        m->user_bias = xcalloc(n_users, sizeof(float));
+        m->movie_bias = xcalloc(n_movies, sizeof(float));
+        m->user_ids = xcalloc(n_users, sizeof(int32_t));
+        m->movie_ids = xcalloc(n_movies, sizeof(int32_t));
+        m->rated_off = xcalloc(n_users + 1, sizeof(uint64_t));
+        m->rated_items = xcalloc(nnz, sizeof(int32_t));
+        m->rated_vals = xcalloc(nnz, sizeof(float));
+        m->movie_count = xcalloc(n_movies, sizeof(uint32_t));
+        m->movie_mean = xcalloc(n_movies, sizeof(float));
+    }
+    if (overflow || !m->user_factors || !m->movie_factors || !m->user_bias ||
+        !m->movie_bias || !m->user_ids || !m->movie_ids || !m->rated_off ||
+        !m->rated_items || !m->rated_vals || !m->movie_count ||
+        !m->movie_mean) {
+        rec_model_free(m);
+        return rec__fail(err, REC_ENOMEM, "model: out of memory");
+    }
+    *out = m;
+    return REC_OK;
+}
+
+static void free_overrides(rec_user_ratings *ov, size_t n)
+{
+    if (!ov)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        free(ov[i].items);
+        free(ov[i].vals);
+    }
+    free(ov);
+}
+
+void rec_model_free(rec_model *m)
+{
+    if (!m)
+        return;
+    free(m->user_factors);
+    free(m->movie_factors);
+    free(m->user_bias);
+    free(m->movie_bias);
+    free(m->user_ids);
+    free(m->movie_ids);
+    rec__idmap_free(&m->user_map);
+    rec__idmap_free(&m->movie_map);
+    free(m->rated_off);
+    free(m->rated_items);
+    free(m->rated_vals);
+    free_overrides(m->overrides, m->users_cap);
+    rec__meta_free(&m->meta);
+    free(m->movie_count);
+    free(m->movie_mean);
+    free(m);
+}
+
+static rec_status copy_overrides(rec_model *d, const rec_model *m)
+{
+    if (!m->overrides)
+        return REC_OK;
+    d->overrides = xcalloc(m->users_cap, sizeof *d->overrides);
+    if (!d->overrides)
+        return REC_ENOMEM;
+    for (size_t u = 0; u < m->n_users; u++) {
+        const rec_user_ratings *s = &m->overrides[u];
+        rec_user_ratings *t = &d->overrides[u];
+        t->used = s->used;
+        t->n = s->n;
+        if (!s->used)
+            continue;
+        t->items = xmalloc_copy(s->items, s->n * sizeof *s->items);
+        t->vals = xmalloc_copy(s->vals, s->n * sizeof *s->vals);
+        if (!t->items || !t->vals)
+            return REC_ENOMEM;
+    }
+    return REC_OK;
+}
+
+rec_status rec_model_copy(rec_model **out, const rec_model *m, rec_error *err)
+{
+    if (!out || !m)
+        return rec__fail(err, REC_EINVAL, "rec_model_copy: NULL argument");
+    *out = NULL;
+    size_t nnz = m->rated_off ? (size_t)m->rated_off[m->n_trained_users] : 0;
+    rec_model *d = calloc(1, sizeof *d);
+    if (!d)
+        return rec__fail(err, REC_ENOMEM, "rec_model_copy: out of memory");
+    *d = *m; /* scalars; every pointer is replaced below */
+    size_t k = (size_t)m->rank, uc = m->users_cap, nm = m->n_movies;
+    d->user_factors = xmalloc_copy(m->user_factors, uc * k * sizeof(float));
+    d->movie_factors = xmalloc_copy(m->movie_factors, nm * k * sizeof(float));
+    d->user_bias = xmalloc_copy(m->user_bias, uc * sizeof(float));
+    d->movie_bias = xmalloc_copy(m->movie_bias, nm * sizeof(float));
+    d->user_ids = xmalloc_copy(m->user_ids, uc * sizeof(int32_t));
+    d->movie_ids = xmalloc_copy(m->movie_ids, nm * sizeof(int32_t));
+    d->rated_off = xmalloc_copy(m->rated_off,
+                                (m->n_trained_users + 1) * sizeof(uint64_t));
+    d->rated_items = xmalloc_copy(m->rated_items, nnz * sizeof(int32_t));
+    d->rated_vals = xmalloc_copy(m->rated_vals, nnz * sizeof(float));
+    d->movie_count = xmalloc_copy(m->movie_count, nm * sizeof(uint32_t));
+    d->movie_mean = xmalloc_copy(m->movie_mean, nm * sizeof(float));
+    d->overrides = NULL;
+    rec__idmap_init(&d->user_map);
+    rec__idmap_init(&d->movie_map);
+    rec__meta_init(&d->meta);
+    rec_status st = REC_ENOMEM;
+    if (d->user_factors && d->movie_factors && d->user_bias &&
+        d->movie_bias && d->user_ids && d->movie_ids && d->rated_off &&
+        d->rated_items && d->rated_vals && d->movie_count && d->movie_mean &&
+        rec__idmap_copy(&d->user_map, &m->user_map) == REC_OK &&
+        rec__idmap_copy(&d->movie_map, &m->movie_map) == REC_OK &&
+        rec__meta_copy(&d->meta, &m->meta) == REC_OK)
+        st = copy_overrides(d, m);
+    if (st != REC_OK) {
+        rec_model_free(d);
+        return rec__fail(err, st, "rec_model_copy: out of memory");
+    }
+    *out = d;
+    return REC_OK;
+}
+
+int rec_model_rank(const rec_model *m)
+{
+    return m ? m->rank : 0;
+}
+
+size_t rec_model_n_users(const rec_model *m)
+{
+    return m ? m->n_users : 0;
+}
+
+size_t rec_model_n_movies(const rec_model *m)
+{
+    return m ? m->n_movies : 0;
+}
+
+float rec_model_global_mean(const rec_model *m)
+{
+    return m ? m->global_mean : 0.0f;
+}
+
+int rec_model_has_user(const rec_model *m, int32_t user_id)
+{
+    return m && rec__idmap_get(&m->user_map, user_id) >= 0;
+}
+
+static void fill_info(rec_movie_info *out, const rec_model *m, size_t idx)
+{
+    out->movie_id = m->movie_ids[idx];
+    out->year = idx < m->meta.n ? m->meta.year[idx] : 0;
+    out->n_ratings = m->movie_count[idx];
+    out->mean_rating = m->movie_mean[idx];
+    out->title = rec__meta_title(&m->meta, idx);
+    out->genres = rec__meta_genres(&m->meta, idx);
+}
+
+rec_status rec_model_movie(rec_movie_info *out, const rec_model *m,
+                           int32_t movie_id, rec_error *err)
+{
+    if (!out || !m)
+        return rec__fail(err, REC_EINVAL, "rec_model_movie: NULL argument");
+    int32_t j = rec__idmap_get(&m->movie_map, movie_id);
+    if (j < 0)
+        return rec__fail(err, REC_ENOTFOUND, "unknown movie id %ld",
+                         (long)movie_id);
+    fill_info(out, m, (size_t)j);
+    return REC_OK;
+}
+
+rec_status rec_model_movie_at(rec_movie_info *out, const rec_model *m,
+                              size_t index, rec_error *err)
+{
+    if (!out || !m)
+        return rec__fail(err, REC_EINVAL, "rec_model_movie_at: NULL argument");
+    if (index >= m->n_movies)
+        return rec__fail(err, REC_EINVAL,
+                         "movie index %zu out of range (%zu movies)", index,
+                         m->n_movies);
+    fill_info(out, m, index);
+    return REC_OK;
+}
+
+static rec_status copy_factors(float *out, size_t cap, float *bias_out,
+                               const float *x, float bias, int rank,
+                               rec_error *err)
+{
+    if (out && cap < (size_t)rank)
+        return rec__fail(err, REC_EINVAL,
+                         "factor buffer holds %zu floats, rank is %d", cap,
+                         rank);
+    if (out)
+        memcpy(out, x, (size_t)rank * sizeof *out);
+    if (bias_out)
+        *bias_out = bias;
+    return REC_OK;
+}
+
+rec_status rec_model_user_factors(float *out, size_t cap, float *bias_out,
+                                  const rec_model *m, int32_t user_id,
+                                  rec_error *err)
+{
+    if (!m)
+        return rec__fail(err, REC_EINVAL, "rec_model_user_factors: NULL model");
+    int32_t u = rec__idmap_get(&m->user_map, user_id);
+    if (u < 0)
+        return rec__fail(err, REC_ENOTFOUND, "unknown user id %ld",
+                         (long)user_id);
+    return copy_factors(out, cap, bias_out,
+                        m->user_factors + (size_t)u * m->rank,
+                        m->user_bias[u], m->rank, err);
+}
+
+rec_status rec_model_movie_factors(float *out, size_t cap, float *bias_out,
+                                   const rec_model *m, int32_t movie_id,
+                                   rec_error *err)
+{
+    if (!m)
+        return rec__fail(err, REC_EINVAL,
+                         "rec_model_movie_factors: NULL model");
+    int32_t j = rec__idmap_get(&m->movie_map, movie_id);
+    if (j < 0)
+        return rec__fail(err, REC_ENOTFOUND, "unknown movie id %ld",
+                         (long)movie_id);
+    return copy_factors(out, cap, bias_out,
+                        m->movie_factors + (size_t)j * m->rank,
+                        m->movie_bias[j], m->rank, err);
+}
+
+void rec__model_user_rated(const rec_model *m, size_t u, const int32_t **items,
+                           const float **vals, size_t *n)
+{
+    if (m->overrides && u < m->n_users && m->overrides[u].used) {
+        *items = m->overrides[u].items;
+        *vals = m->overrides[u].vals;
+        *n = m->overrides[u].n;
+    } else if (u < m->n_trained_users) {
+        uint64_t a = m->rated_off[u], b = m->rated_off[u + 1];
+        *items = m->rated_items + a;
+        *vals = m->rated_vals + a;
+        *n = (size_t)(b - a);
+    } else {
+        *items = NULL;
+        *vals = NULL;
+        *n = 0;
+    }
+}

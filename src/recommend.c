@@ -1,0 +1,472 @@
+/*
+ * recommend.c - serving: predict, top-N, fold-in, similar movies.
+ *
+ * Top-N scores every movie (one dot product each, factors contiguous) and
+ * keeps the best n in a small heap built inside the caller's buffer, so it
+ * needs no allocation and no full sort. Scores are unclamped predicted
+ * ratings, so ranking keeps its resolution above the rating range; ties go
+ * to the lower movie id (dense indices follow ascending movie ids).
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Dot product with eight independent partial sums (vectorisable without
+   reassociation, and the same result on every call). */
+static inline float dotf(const float *a, const float *b, int k)
+{
+    float acc[8] = {0};
+    int f = 0;
+    for (; f + 8 <= k; f += 8)
+        for (int l = 0; l < 8; l++)
+            acc[l] += a[f + l] * b[f + l];
+    float tail = 0.0f;
+    for (; f < k; f++)
+        tail += a[f] * b[f];
+    return ((acc[0] + acc[4]) + (acc[1] + acc[5])) +
+           ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail;
+}
+
+/* Unclamped prediction of dense movie j for a user vector x with bias. */
+static inline float raw_score(const rec_model *m, const float *x, float bias,
+                              size_t j)
+{
+    return m->global_mean + bias + m->movie_bias[j] +
+           dotf(x, m->movie_factors + j * (size_t)m->rank, m->rank);
+}
+
+static float clamp_rating(const rec_model *m, float s)
+{
+    if (m->rating_max > m->rating_min) {
+        if (s < m->rating_min)
+            s = m->rating_min;
+        if (s > m->rating_max)
+            s = m->rating_max;
+    }
+    return s;
+}
+
+rec_status rec_predict(float *out, const rec_model *m, int32_t user_id,
+                       int32_t movie_id, rec_error *err)
+{
+    if (!out || !m)
+        return rec__fail(err, REC_EINVAL, "rec_predict: NULL argument");
+    int32_t u = rec__idmap_get(&m->user_map, user_id);
+    int32_t j = rec__idmap_get(&m->movie_map, movie_id);
+    float s;
+    if (u >= 0 && j >= 0)
+        s = raw_score(m, m->user_factors + (size_t)u * m->rank,
+                      m->user_bias[u], (size_t)j);
+    else
+        s = m->global_mean + (u >= 0 ? m->user_bias[u] : 0.0f) +
+            (j >= 0 ? m->movie_bias[j] : 0.0f);
+    *out = clamp_rating(m, s);
+    return REC_OK;
+}
+
+/* ---- top-n selection: a min-heap of the best so far, worst at the root;
+ *      movie_id holds the dense index until heap_finish ---- */
+
+static inline int worse(float sa, int32_t ia, float sb, int32_t ib)
+{
+    return sa < sb || (sa == sb && ia > ib);
+}
+
+static void sift_down(rec_scored *h, size_t n, size_t i)
+{
+    rec_scored v = h[i];
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && worse(h[c + 1].score, h[c + 1].movie_id, h[c].score,
+                               h[c].movie_id))
+            c++;
+        if (!worse(h[c].score, h[c].movie_id, v.score, v.movie_id))
+            break;
+        h[i] = h[c];
+        i = c;
+    }
+    h[i] = v;
+}
+
+static inline void heap_offer(rec_scored *h, size_t *size, size_t cap,
+                              int32_t idx, float score)
+{
+    if (score != score)
+        score = -INFINITY; /* NaN ranks last */
+    if (*size < cap) {
+        size_t i = (*size)++;
+        while (i > 0) {
+            size_t p = (i - 1) / 2;
+            if (!worse(score, idx, h[p].score, h[p].movie_id))
+                break;
+            h[i] = h[p];
+            i = p;
+        }
+        h[i].movie_id = idx;
+        h[i].score = score;
+    } else if (cap > 0 && worse(h[0].score, h[0].movie_id, score, idx)) {
+        h[0].movie_id = idx;
+        h[0].score = score;
+        sift_down(h, *size, 0);
+    }
+}
+
+/* Sort the heap best first and turn dense indices into movie ids. */
+static void heap_finish(rec_scored *h, size_t size, const int32_t *ids)
+{
+    for (size_t end = size; end > 1; end--) {
+        rec_scored t = h[0];
+        h[0] = h[end - 1];
+        h[end - 1] = t;
+        sift_down(h, end - 1, 0);
+    }
+    for (size_t i = 0; i < size; i++)
+        h[i].movie_id = ids[h[i].movie_id];
+}
+
+rec_status rec__rank(rec_scored *out, size_t n, size_t *n_out,
+                     const rec_model *m, const float *x, float bias,
+                     const int32_t *exclude, size_t n_exclude, rec_error *err)
+{
+    if (!n_out || !m || !x || (!out && n > 0) || (!exclude && n_exclude))
+        return rec__fail(err, REC_EINVAL, "top-n: NULL argument");
+    size_t size = 0, e = 0;
+    for (size_t j = 0; j < m->n_movies; j++) {
+        while (e < n_exclude && (size_t)exclude[e] < j)
+            e++;
+        if (e < n_exclude && (size_t)exclude[e] == j)
+            continue;
+        heap_offer(out, &size, n, (int32_t)j, raw_score(m, x, bias, j));
+    }
+    heap_finish(out, size, m->movie_ids);
+    *n_out = size;
+    return REC_OK;
+}
+
+rec_status rec_top_n(rec_scored *out, size_t n, size_t *n_out,
+                     const rec_model *m, int32_t user_id, rec_error *err)
+{
+    if (!n_out || !m || (!out && n > 0))
+        return rec__fail(err, REC_EINVAL, "rec_top_n: NULL argument");
+    int32_t u = rec__idmap_get(&m->user_map, user_id);
+    if (u < 0)
+        return rec__fail(err, REC_ENOTFOUND, "unknown user id %ld",
+                         (long)user_id);
+    const int32_t *items;
+    const float *vals;
+    size_t cnt;
+    rec__model_user_rated(m, (size_t)u, &items, &vals, &cnt);
+    return rec__rank(out, n, n_out, m, m->user_factors + (size_t)u * m->rank,
+                     m->user_bias[u], items, cnt, err);
+}
+
+/* ---- ratings given at the API -> sorted dense (index, value) arrays ---- */
+
+typedef struct keyed {
+    int32_t idx;
+    uint32_t pad;
+    size_t pos;
+    float val;
+} keyed;
+
+static int cmp_keyed(const void *a, const void *b)
+{
+    const keyed *x = a, *y = b;
+    if (x->idx != y->idx)
+        return x->idx < y->idx ? -1 : 1;
+    return x->pos < y->pos ? -1 : (x->pos > y->pos);
+}
+
+/* Keep ratings of known movies, check they are finite, sort by dense index
+   and keep the last of duplicates. The arrays are malloc'd (n >= 1). */
+static rec_status prepare(int32_t **items, float **vals, size_t *n_out,
+                          const rec_model *m, const rec_movie_rating *r,
+                          size_t n, rec_error *err)
+{
+    *items = NULL;
+    *vals = NULL;
+    *n_out = 0;
+    if (!r && n > 0)
+        return rec__fail(err, REC_EINVAL, "ratings: NULL with n > 0");
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(r[i].rating))
+            return rec__fail(err, REC_EINVAL,
+                             "rating %zu (movie %ld) is not finite", i,
+                             (long)r[i].movie_id);
+    keyed *tmp = malloc((n ? n : 1) * sizeof *tmp);
+    *items = malloc((n ? n : 1) * sizeof **items);
+    *vals = malloc((n ? n : 1) * sizeof **vals);
+    if (!tmp || !*items || !*vals) {
+        free(tmp);
+        free(*items);
+        free(*vals);
+        *items = NULL;
+        *vals = NULL;
+        return rec__fail(err, REC_ENOMEM, "ratings: out of memory");
+    }
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++) {
+        int32_t j = rec__idmap_get(&m->movie_map, r[i].movie_id);
+        if (j < 0)
+            continue; /* unknown to the model: ignored */
+        tmp[c].idx = j;
+        tmp[c].pad = 0;
+        tmp[c].pos = i;
+        tmp[c].val = r[i].rating;
+        c++;
+    }
+    qsort(tmp, c, sizeof *tmp, cmp_keyed);
+    size_t w = 0;
+    for (size_t i = 0; i < c; i++) {
+        if (i + 1 < c && tmp[i + 1].idx == tmp[i].idx)
+            continue; /* a later duplicate wins */
+        (*items)[w] = tmp[i].idx;
+        (*vals)[w] = tmp[i].val;
+        w++;
+    }
+    free(tmp);
+    *n_out = w;
+    return REC_OK;
+}
+
+/* Fold in (items, vals) and write the factors to x (rank floats). */
+static rec_status foldin(float *x, float *bias, const rec_model *m,
+                         const int32_t *items, const float *vals, size_t n,
+                         rec_error *err)
+{
+    double *scratch = malloc(rec__foldin_scratch(m->rank) * sizeof *scratch);
+    if (!scratch)
+        return rec__fail(err, REC_ENOMEM, "fold-in: out of memory");
+    rec__foldin(x, bias, m, items, vals, n, scratch);
+    free(scratch);
+    return REC_OK;
+}
+
+rec_status rec_recommend_for_ratings(rec_scored *out, size_t n, size_t *n_out,
+                                     const rec_model *m,
+                                     const rec_movie_rating *ratings,
+                                     size_t n_ratings, rec_error *err)
+{
+    if (!n_out || !m || (!out && n > 0))
+        return rec__fail(err, REC_EINVAL,
+                         "rec_recommend_for_ratings: NULL argument");
+    int32_t *items;
+    float *vals;
+    size_t cnt;
+    rec_status st = prepare(&items, &vals, &cnt, m, ratings, n_ratings, err);
+    if (st != REC_OK)
+        return st;
+    float *x = malloc((size_t)m->rank * sizeof *x);
+    float bias = 0.0f;
+    if (!x)
+        st = rec__fail(err, REC_ENOMEM, "fold-in: out of memory");
+    if (st == REC_OK)
+        st = foldin(x, &bias, m, items, vals, cnt, err);
+    if (st == REC_OK)
+        st = rec__rank(out, n, n_out, m, x, bias, items, cnt, err);
+    free(x);
+    free(items);
+    free(vals);
+    return st;
+}
+
+/* ---- rec_add_user ---- */
+
+static rec_status grow_users(rec_model *m, size_t need)
+{
+    if (need <= m->users_cap)
+        return REC_OK;
+    size_t cap = m->users_cap ? m->users_cap : 8;
+    while (cap < need)
+        cap *= 2;
+    size_t k = (size_t)m->rank;
+    float *f = realloc(m->user_factors, cap * k * sizeof *f);
+    if (!f)
+        return REC_ENOMEM;
+    m->user_factors = f;
+    float *b = realloc(m->user_bias, cap * sizeof *b);
+    if (!b)
+        return REC_ENOMEM;
+    m->user_bias = b;
+    int32_t *ids = realloc(m->user_ids, cap * sizeof *ids);
+    if (!ids)
+        return REC_ENOMEM;
+    m->user_ids = ids;
+    if (m->overrides) {
+        rec_user_ratings *ov = realloc(m->overrides, cap * sizeof *ov);
+        if (!ov)
+            return REC_ENOMEM;
+        memset(ov + m->users_cap, 0, (cap - m->users_cap) * sizeof *ov);
+        m->overrides = ov;
+    }
+    m->users_cap = cap;
+    return REC_OK;
+}
+
+/* Merge old (ascending) with new (ascending, deduplicated): new values
+   replace old ones for the same movie. Results are malloc'd. */
+static rec_status merge(int32_t **items_out, float **vals_out, size_t *n_out,
+                        const int32_t *oi, const float *ov, size_t on,
+                        const int32_t *ni, const float *nv, size_t nn)
+{
+    int32_t *items = malloc((on + nn ? on + nn : 1) * sizeof *items);
+    float *vals = malloc((on + nn ? on + nn : 1) * sizeof *vals);
+    if (!items || !vals) {
+        free(items);
+        free(vals);
+        return REC_ENOMEM;
+    }
+    size_t a = 0, b = 0, w = 0;
+    while (a < on || b < nn) {
+        if (b >= nn || (a < on && oi[a] < ni[b])) {
+            items[w] = oi[a];
+            vals[w++] = ov[a++];
+        } else {
+            if (a < on && oi[a] == ni[b])
+                a++; /* re-rated: the new value replaces it */
+            items[w] = ni[b];
+            vals[w++] = nv[b++];
+        }
+    }
+    *items_out = items;
+    *vals_out = vals;
+    *n_out = w;
+    return REC_OK;
+}
+
+static rec_status fresh_user_id(int32_t *id, const rec_model *m,
+                                rec_error *err)
+{
+    /* Trained users are in ascending id order; added ones are scanned. */
+    int64_t best = -1;
+    if (m->n_trained_users > 0)
+        best = m->user_ids[m->n_trained_users - 1];
+    for (size_t u = m->n_trained_users; u < m->n_users; u++)
+        if (m->user_ids[u] > best)
+            best = m->user_ids[u];
+    if (best >= INT32_MAX)
+        return rec__fail(err, REC_EINVAL, "no user id left after %ld",
+                         (long)best);
+    *id = (int32_t)(best + 1);
+    return REC_OK;
+}
+
+rec_status rec_add_user(int32_t *user_id_out, rec_model *m, int32_t user_id,
+                        const rec_movie_rating *ratings, size_t n,
+                        rec_error *err)
+{
+    if (!m)
+        return rec__fail(err, REC_EINVAL, "rec_add_user: NULL model");
+    if (user_id < 0 && user_id != REC_NEW_USER)
+        return rec__fail(err, REC_EINVAL, "bad user id %ld", (long)user_id);
+    int32_t id = user_id;
+    rec_status st = REC_OK;
+    if (id == REC_NEW_USER && (st = fresh_user_id(&id, m, err)) != REC_OK)
+        return st;
+    int32_t u = rec__idmap_get(&m->user_map, id);
+
+    int32_t *ni, *items = NULL;
+    float *nv, *vals = NULL;
+    size_t nn, cnt = 0;
+    st = prepare(&ni, &nv, &nn, m, ratings, n, err);
+    if (st != REC_OK)
+        return st;
+    if (u >= 0) {
+        const int32_t *oi;
+        const float *ov;
+        size_t on;
+        rec__model_user_rated(m, (size_t)u, &oi, &ov, &on);
+        st = merge(&items, &vals, &cnt, oi, ov, on, ni, nv, nn);
+        free(ni);
+        free(nv);
+    } else {
+        items = ni;
+        vals = nv;
+        cnt = nn;
+    }
+    float *x = malloc((size_t)m->rank * sizeof *x);
+    float bias = 0.0f;
+    if (st == REC_OK && !x)
+        st = REC_ENOMEM;
+    if (st != REC_OK) {
+        st = rec__fail(err, st, "rec_add_user: out of memory");
+        goto fail;
+    }
+    if ((st = foldin(x, &bias, m, items, vals, cnt, err)) != REC_OK)
+        goto fail;
+
+    /* Growing capacity is harmless on a later failure. */
+    size_t du = u >= 0 ? (size_t)u : m->n_users;
+    if (grow_users(m, du + 1) != REC_OK)
+        goto nomem;
+    if (!m->overrides) {
+        m->overrides = calloc(m->users_cap, sizeof *m->overrides);
+        if (!m->overrides)
+            goto nomem;
+    }
+    if (u < 0 && (rec__idmap_reserve(&m->user_map, m->n_users + 1) != REC_OK ||
+                  rec__idmap_put(&m->user_map, id, (int32_t)du) != REC_OK))
+        goto nomem;
+
+    /* Commit. */
+    rec_user_ratings *o = &m->overrides[du];
+    free(o->items);
+    free(o->vals);
+    o->items = items;
+    o->vals = vals;
+    o->n = cnt;
+    o->used = true;
+    memcpy(m->user_factors + du * (size_t)m->rank, x,
+           (size_t)m->rank * sizeof *x);
+    m->user_bias[du] = bias;
+    if (u < 0) {
+        m->user_ids[du] = id;
+        m->n_users++;
+    }
+    free(x);
+    if (user_id_out)
+        *user_id_out = id;
+    return REC_OK;
+
+nomem:
+    st = rec__fail(err, REC_ENOMEM, "rec_add_user: out of memory");
+fail:
+    free(x);
+    free(items);
+    free(vals);
+    return st;
+}
+
+/* ---- similar movies ---- */
+
+rec_status rec_similar_movies(rec_scored *out, size_t n, size_t *n_out,
+                              const rec_model *m, int32_t movie_id,
+                              rec_error *err)
+{
+    if (!n_out || !m || (!out && n > 0))
+        return rec__fail(err, REC_EINVAL, "rec_similar_movies: NULL argument");
+    int32_t j0 = rec__idmap_get(&m->movie_map, movie_id);
+    if (j0 < 0)
+        return rec__fail(err, REC_ENOTFOUND, "unknown movie id %ld",
+                         (long)movie_id);
+    int k = m->rank;
+    const float *y0 = m->movie_factors + (size_t)j0 * k;
+    float n0 = sqrtf(dotf(y0, y0, k));
+    size_t size = 0;
+    for (size_t j = 0; j < m->n_movies; j++) {
+        if (j == (size_t)j0)
+            continue;
+        const float *y = m->movie_factors + j * (size_t)k;
+        float nj = sqrtf(dotf(y, y, k));
+        float cos = (n0 > 0.0f && nj > 0.0f) ? dotf(y0, y, k) / (n0 * nj)
+                                             : 0.0f;
+        heap_offer(out, &size, n, (int32_t)j, cos);
+    }
+    heap_finish(out, size, m->movie_ids);
+    *n_out = size;
+    return REC_OK;
+}
