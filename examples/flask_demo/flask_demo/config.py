@@ -1,0 +1,128 @@
+"""Configuration from the environment, with development, production and
+testing profiles (select with MOVIEME_ENV; default: development).
+
+Every setting can be overridden by an environment variable of the same name
+(prefixed MOVIEME_ for the demo's own settings); see README.md.
+"""
+import os
+
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+
+
+def _env_int(name, default):
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _env_float(name, default):
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
+def _env_bool(name, default):
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+class BaseConfig:
+    # Flask / security
+    SECRET_KEY = None                    # SECRET_KEY env, else instance/secret_key
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 7 * 24 * 3600
+    MAX_CONTENT_LENGTH = 64 * 1024       # oversized bodies get 413
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None           # token valid for the session's life
+    SQLALCHEMY_DATABASE_URI = None       # DATABASE_URL env, else instance SQLite
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+    # Login rate limit: failures within the window, per username and per IP
+    LOGIN_WINDOW_SECONDS = 15 * 60
+    LOGIN_MAX_PER_USER = 5
+    LOGIN_MAX_PER_IP = 20
+
+    # Recommender
+    MOVIEME_DATA = os.path.join(REPO_ROOT, "data", "ml-latest-small")
+    MOVIEME_MODEL_PATH = None            # default: instance/model.bin
+    MOVIEME_MEMBER_ID_OFFSET = 1_000_000  # member u -> model user id offset+u
+    MOVIEME_RANK = 32
+    MOVIEME_ITERATIONS = 10
+    MOVIEME_REG = 0.05
+    MOVIEME_SEED = 42
+    MOVIEME_THREADS = 0
+    MOVIEME_QUICK_N = 12
+    MOVIEME_FULL_N = 48
+    MOVIEME_QUICK_MIN_RATINGS = 3        # quick recs after this many ratings
+    MOVIEME_RETRAIN_INTERVAL = 15 * 60   # seconds between scheduled retrains
+    MOVIEME_RETRAIN_MIN_RATINGS = 25     # new ratings that trigger a retrain
+    MOVIEME_WORKER_POLL = 5.0            # seconds between job-table polls
+    MOVIEME_BACKGROUND = True            # run the retrain thread in-process
+    MOVIEME_RETRAIN_API = True           # POST /api/retrain allowed for members
+    MOVIEME_MODEL_CHECK_SECONDS = 2.0    # how often a worker stats the model file
+    MOVIEME_TRAIN_DELAY = 0.0            # test hook: sleep before training
+
+
+class DevelopmentConfig(BaseConfig):
+    DEBUG = False
+
+
+class ProductionConfig(BaseConfig):
+    SESSION_COOKIE_SECURE = _env_bool("MOVIEME_SECURE_COOKIES", True)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    MOVIEME_RETRAIN_API = False
+
+
+class TestingConfig(BaseConfig):
+    TESTING = True
+    MOVIEME_BACKGROUND = False
+    MOVIEME_RANK = 8
+    MOVIEME_ITERATIONS = 5
+    MOVIEME_MODEL_CHECK_SECONDS = 0.0
+
+
+PROFILES = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "testing": TestingConfig,
+}
+
+# Environment overrides: name -> parser
+_OVERRIDES = {
+    "MOVIEME_DATA": str, "MOVIEME_MODEL_PATH": str,
+    "MOVIEME_MEMBER_ID_OFFSET": int, "MOVIEME_RANK": int,
+    "MOVIEME_ITERATIONS": int, "MOVIEME_REG": float, "MOVIEME_SEED": int,
+    "MOVIEME_THREADS": int, "MOVIEME_QUICK_MIN_RATINGS": int,
+    "MOVIEME_RETRAIN_INTERVAL": float, "MOVIEME_RETRAIN_MIN_RATINGS": int,
+    "MOVIEME_WORKER_POLL": float, "MOVIEME_BACKGROUND": "bool",
+    "MOVIEME_RETRAIN_API": "bool", "MOVIEME_MODEL_CHECK_SECONDS": float,
+    "MOVIEME_TRAIN_DELAY": float,
+    "LOGIN_MAX_PER_USER": int, "LOGIN_MAX_PER_IP": int,
+    "LOGIN_WINDOW_SECONDS": int,
+}
+
+
+def load_config(app, profile=None, overrides=None):
+    """Fill app.config from the profile, then the environment, then `overrides`."""
+    profile = profile or os.environ.get("MOVIEME_ENV", "development")
+    if profile not in PROFILES:
+        raise ValueError("MOVIEME_ENV must be one of %s" % ", ".join(PROFILES))
+    app.config.from_object(PROFILES[profile])
+    app.config["MOVIEME_PROFILE"] = profile
+    for name, kind in _OVERRIDES.items():
+        if os.environ.get(name) not in (None, ""):
+            if kind == "bool":
+                app.config[name] = _env_bool(name, False)
+            else:
+                app.config[name] = kind(os.environ[name])
+    if os.environ.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if os.environ.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    if overrides:
+        app.config.update(overrides)

@@ -1,0 +1,385 @@
+"""The recommender service: the MovieLens catalogue, the model being served,
+quick (fold-in) recommendations, and the retrain worker.
+
+Model life cycle
+  * The model file (instance/model.bin by default) is derived data. At start
+    it is loaded; if missing it is trained once (MovieLens + members) under a
+    file lock, so several gunicorn workers never train it together.
+  * A retrain builds a new Ratings (MovieLens copy + every member's ratings
+    from the database), trains, saves to model.bin.new and renames it over
+    model.bin (atomic), then swaps the in-memory model under a lock and
+    stores each member's full recommendations. A failed retrain keeps the
+    old model and marks the job failed.
+  * Every process checks the model file's identity (mtime, inode, size) at
+    most every MOVIEME_MODEL_CHECK_SECONDS and reloads it when another
+    process has replaced it.
+
+Retrain jobs are rows (pending/running/done/failed). Only one process per
+host runs the worker: the one holding an exclusive flock on
+instance/retrain.lock. Holding that lock proves no other worker is alive,
+so 'running' jobs found when taking it were interrupted (killed process)
+and go back to 'pending' to be retried.
+"""
+import datetime as dt
+import fcntl
+import logging
+import os
+import threading
+import time
+import traceback
+
+import movieme
+from sqlalchemy import func
+
+from .models import Rating, Recommendation, RetrainJob, User, db, utcnow
+
+log = logging.getLogger("flask_demo.engine")
+
+MAX_ATTEMPTS = 3
+
+
+class Catalogue:
+    """Read-only MovieLens movie list with popularity, for search and lists."""
+
+    def __init__(self, ratings):
+        stats = {s.movie_id: s for s in ratings.count_avg()}
+        self.movies = {}
+        self.genres = set()
+        for m in ratings.movies():
+            self.movies[m.movie_id] = m
+            self.genres.update(g for g in m.genres if g and g != "(no genres listed)")
+        self.genres = sorted(self.genres)
+        self.count = {mid: (s.count, s.average) for mid, s in stats.items()}
+        self.by_popularity = sorted(
+            self.movies.values(),
+            key=lambda m: (-self.count.get(m.movie_id, (0, 0))[0], m.movie_id))
+        self._lower = [(m.title.lower(), m) for m in self.by_popularity]
+        years = [m.year for m in self.movies.values() if m.year]
+        self.decades = sorted({y // 10 * 10 for y in years}, reverse=True)
+
+    def search(self, query, limit=50):
+        words = query.lower().split()
+        if not words:
+            return []
+        out = []
+        for title, m in self._lower:
+            if all(w in title for w in words):
+                out.append(m)
+                if len(out) >= limit:
+                    break
+        return out
+
+    def popular(self, genre=None, decade=None, offset=0, limit=30):
+        out = []
+        for m in self.by_popularity:
+            if genre and genre not in m.genres:
+                continue
+            if decade and not (m.year and decade <= m.year < decade + 10):
+                continue
+            out.append(m)
+        return out[offset:offset + limit], len(out)
+
+
+class Engine:
+    def __init__(self, app):
+        self.app = app
+        cfg = app.config
+        self.data_path = cfg["MOVIEME_DATA"]
+        self.model_path = cfg["MOVIEME_MODEL_PATH"] or os.path.join(
+            app.instance_path, "model.bin")
+        self.offset = int(cfg["MOVIEME_MEMBER_ID_OFFSET"])
+        self._lock = threading.Lock()          # guards self._model swap
+        self._reload_lock = threading.Lock()
+        self._model = None
+        self._model_ident = None
+        self._last_check = 0.0
+        self._stop = threading.Event()
+        self._thread = None
+        self._lock_fd = None
+        self.base = movieme.load_movielens(self.data_path)
+        self.catalogue = Catalogue(self.base)
+        self._best_cache = {}
+
+    # ---- ids ---------------------------------------------------------------
+    def model_user_id(self, member_id):
+        return self.offset + int(member_id)
+
+    # ---- model -------------------------------------------------------------
+    @staticmethod
+    def _ident(path):
+        st = os.stat(path)
+        return (st.st_mtime_ns, st.st_ino, st.st_size)
+
+    def ensure_model(self):
+        """Load the model file, training it first if it does not exist."""
+        if not os.path.exists(self.model_path):
+            lock_path = self.model_path + ".lock"
+            with open(lock_path, "a") as fd:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                try:
+                    if not os.path.exists(self.model_path):
+                        log.info("no model at %s: training it", self.model_path)
+                        model, _, _ = self._train_snapshot()
+                        self._save(model)
+                finally:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+        self._load_file()
+
+    def _load_file(self):
+        ident = self._ident(self.model_path)
+        model = movieme.load_model(self.model_path)
+        with self._lock:
+            self._model, self._model_ident = model, ident
+        self._last_check = time.monotonic()
+
+    @property
+    def model(self):
+        """The current model (a reference: it stays valid while held)."""
+        every = self.app.config["MOVIEME_MODEL_CHECK_SECONDS"]
+        now = time.monotonic()
+        if now - self._last_check >= every and self._reload_lock.acquire(False):
+            try:
+                self._last_check = now
+                try:
+                    ident = self._ident(self.model_path)
+                except OSError:
+                    ident = self._model_ident
+                if ident != self._model_ident:
+                    try:
+                        self._load_file()
+                        log.info("reloaded model file %s", self.model_path)
+                    except movieme.Error:
+                        log.exception("cannot reload model; keeping the old one")
+            finally:
+                self._reload_lock.release()
+        with self._lock:
+            return self._model
+
+    def _save(self, model):
+        tmp = self.model_path + ".new"
+        model.save(tmp)
+        os.replace(tmp, self.model_path)
+
+    def _swap(self, model):
+        ident = self._ident(self.model_path)
+        with self._lock:
+            self._model, self._model_ident = model, ident
+
+    # ---- serving -------------------------------------------------------------
+    def movie(self, movie_id):
+        """Movie metadata (model first: its counts include members)."""
+        try:
+            return self.model.movie(movie_id)
+        except movieme.NotFoundError:
+            return self.catalogue.movies.get(movie_id)
+
+    def known_movie(self, movie_id):
+        return movie_id in self.catalogue.movies
+
+    def quick_recommendations(self, ratings, n=None):
+        """Fold-in recommendations for {movie_id: rating}; never mutates."""
+        n = n or self.app.config["MOVIEME_QUICK_N"]
+        if not ratings:
+            return []
+        recs = self.model.recommend_for_ratings(dict(ratings), n=n + len(ratings))
+        return [r for r in recs if r.movie_id not in ratings][:n]
+
+    def similar(self, movie_id, n=10):
+        try:
+            return self.model.similar_movies(movie_id, n=n)
+        except movieme.NotFoundError:
+            return []
+
+    def best(self, genre=None, n=50):
+        key = (genre or "", n)
+        if key not in self._best_cache:
+            self._best_cache[key] = self.base.best_movies(
+                n=n, min_count=self.app.config.get("MOVIEME_BEST_MIN_COUNT", 20),
+                prior_weight=10.0, genre=genre or None)
+        return self._best_cache[key]
+
+    # ---- training ------------------------------------------------------------
+    def _member_rows(self):
+        rows = db.session.query(Rating.user_id, Rating.movie_id, Rating.rating).all()
+        db.session.rollback()   # release the snapshot, SQLite locks
+        return rows
+
+    def _train_snapshot(self):
+        """Train on MovieLens + members. Returns (model, rows, snapshot_at)."""
+        snapshot_at = utcnow()
+        rows = self._member_rows()
+        data = self.base.copy()
+        if rows:
+            data.add([(self.model_user_id(u), m, float(r)) for u, m, r in rows])
+        cfg = self.app.config
+        model = movieme.train_als(
+            data, rank=cfg["MOVIEME_RANK"], iterations=cfg["MOVIEME_ITERATIONS"],
+            reg=cfg["MOVIEME_REG"], seed=cfg["MOVIEME_SEED"],
+            n_threads=cfg["MOVIEME_THREADS"])
+        return model, rows, snapshot_at
+
+    # ---- jobs ------------------------------------------------------------------
+    def enqueue(self, reason):
+        """Add a pending job unless one is already pending; return the job."""
+        job = RetrainJob.query.filter_by(status="pending").order_by(RetrainJob.id).first()
+        if job is None:
+            job = RetrainJob(reason=reason, status="pending")
+            db.session.add(job)
+            db.session.commit()
+        return job
+
+    def recover_interrupted(self):
+        """Jobs left 'running' by a killed process: retry (or give up)."""
+        n = 0
+        for job in RetrainJob.query.filter_by(status="running").all():
+            if job.attempts >= MAX_ATTEMPTS:
+                job.status, job.error = "failed", "interrupted %d times" % job.attempts
+                job.finished_at = utcnow()
+            else:
+                job.status = "pending"
+            n += 1
+        db.session.commit()
+        return n
+
+    def due_reason(self):
+        """Why a retrain is due now, or None."""
+        cfg = self.app.config
+        if RetrainJob.query.filter(RetrainJob.status.in_(("pending", "running"))).count():
+            return None
+        last = RetrainJob.query.order_by(RetrainJob.id.desc()).first()
+        last_done = (RetrainJob.query.filter_by(status="done")
+                     .order_by(RetrainJob.id.desc()).first())
+        since = last_done.snapshot_at if last_done else dt.datetime(1970, 1, 1)
+        n_total = Rating.query.count()
+        n_new = Rating.query.filter(Rating.updated_at > since).count()
+        changed = n_new > 0 or (last_done is not None and n_total != last_done.n_ratings) \
+            or (last_done is None and n_total > 0)
+        if not changed:
+            return None
+        if n_new >= cfg["MOVIEME_RETRAIN_MIN_RATINGS"]:
+            return "new-ratings"
+        now = utcnow()
+        if last is None or (now - last.created_at).total_seconds() >= cfg["MOVIEME_RETRAIN_INTERVAL"]:
+            return "schedule"
+        # new members waiting for their first full recommendations
+        gap = cfg.get("MOVIEME_RETRAIN_MIN_GAP", 60)
+        if last is not None and (now - last.created_at).total_seconds() < gap:
+            return None
+        waiting = (db.session.query(Rating.user_id)
+                   .outerjoin(Recommendation, Recommendation.user_id == Rating.user_id)
+                   .filter(Recommendation.user_id.is_(None))
+                   .group_by(Rating.user_id)
+                   .having(func.count(Rating.movie_id) >= cfg["MOVIEME_QUICK_MIN_RATINGS"])
+                   .first())
+        return "new-member" if waiting else None
+
+    def run_next_job(self):
+        """Claim the oldest pending job and run it. Returns it, or None."""
+        job = RetrainJob.query.filter_by(status="pending").order_by(RetrainJob.id).first()
+        if job is None:
+            return None
+        claimed = (RetrainJob.query.filter_by(id=job.id, status="pending")
+                   .update({"status": "running", "started_at": utcnow(),
+                            "attempts": RetrainJob.attempts + 1},
+                           synchronize_session=False))
+        db.session.commit()
+        if not claimed:
+            return None
+        job_id = job.id
+        t0 = time.monotonic()
+        try:
+            delay = self.app.config["MOVIEME_TRAIN_DELAY"]
+            if delay:
+                time.sleep(delay)   # test hook: a window to kill the process
+            model, rows, snapshot_at = self._train_snapshot()
+            self._save(model)
+            self._swap(model)
+            self._store_recommendations(model, rows, job_id)
+            job = db.session.get(RetrainJob, job_id)
+            job.status, job.finished_at = "done", utcnow()
+            job.snapshot_at, job.n_ratings = snapshot_at, len(rows)
+            job.seconds = time.monotonic() - t0
+            db.session.commit()
+            log.info("retrain job %d done in %.1fs", job_id, job.seconds)
+        except Exception as exc:   # keep the old model, record the failure
+            db.session.rollback()
+            log.error("retrain job %d failed: %s", job_id, traceback.format_exc())
+            job = db.session.get(RetrainJob, job_id)
+            job.status, job.finished_at = "failed", utcnow()
+            job.error = ("%s: %s" % (type(exc).__name__, exc))[:500]
+            job.seconds = time.monotonic() - t0
+            db.session.commit()
+        return job
+
+    def _store_recommendations(self, model, rows, job_id):
+        n = self.app.config["MOVIEME_FULL_N"]
+        members = sorted({u for u, _, _ in rows})
+        db.session.query(Recommendation).delete(synchronize_session=False)
+        now = utcnow()
+        for u in members:
+            try:
+                recs = model.top_n(self.model_user_id(u), n=n)
+            except movieme.NotFoundError:
+                continue
+            db.session.add_all(
+                Recommendation(user_id=u, position=i, movie_id=r.movie_id,
+                               score=float(r.score), job_id=job_id, created_at=now)
+                for i, r in enumerate(recs))
+        db.session.commit()
+
+    def tick(self):
+        """One worker step: schedule if due, then run a pending job."""
+        reason = self.due_reason()
+        if reason:
+            self.enqueue(reason)
+        return self.run_next_job()
+
+    # ---- background worker -------------------------------------------------------
+    def start_background(self):
+        lock_path = os.path.join(self.app.instance_path, "retrain.lock")
+        fd = open(lock_path, "a")
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fd.close()
+            log.info("another process runs the retrain worker")
+            return False
+        self._lock_fd = fd
+        self._thread = threading.Thread(target=self._loop, name="movieme-retrain",
+                                        daemon=True)
+        self._thread.start()
+        return True
+
+    def _loop(self):
+        poll = self.app.config["MOVIEME_WORKER_POLL"]
+        with self.app.app_context():
+            try:
+                self.recover_interrupted()
+            except Exception:
+                log.exception("cannot recover jobs")
+            finally:
+                db.session.remove()
+        while not self._stop.is_set():
+            with self.app.app_context():
+                try:
+                    while self.tick() is not None and not self._stop.is_set():
+                        pass
+                except Exception:   # the database may be away: try later
+                    log.exception("retrain worker step failed")
+                finally:
+                    db.session.remove()
+            self._stop.wait(poll)
+
+    def stop(self):
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=30)
+        if self._lock_fd:
+            self._lock_fd.close()
+            self._lock_fd = None
+
+    # ---- status --------------------------------------------------------------------
+    def status(self):
+        model = self.model
+        return {"model_users": model.n_users, "model_movies": model.n_movies,
+                "rank": model.rank, "model_file": os.path.basename(self.model_path)}

@@ -1,0 +1,90 @@
+"""Database tables: the database is the source of truth for members and their
+ratings; recommendations and retrain jobs are kept here too."""
+import datetime as dt
+
+from flask_login import UserMixin
+from flask_sqlalchemy import SQLAlchemy
+from werkzeug.security import check_password_hash, generate_password_hash
+
+db = SQLAlchemy()
+
+
+def utcnow():
+    return dt.datetime.utcnow()
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    id = db.Column(db.Integer, primary_key=True)
+    username = db.Column(db.String(40), unique=True, nullable=False, index=True)
+    email = db.Column(db.String(254), unique=True, nullable=False)
+    password_hash = db.Column(db.String(255), nullable=False)
+    created_at = db.Column(db.DateTime, default=utcnow, nullable=False)
+    # Bumped at logout: Flask-Login ids carry it, so old session cookies die.
+    session_version = db.Column(db.Integer, default=1, nullable=False)
+
+    def set_password(self, password):
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password):
+        return check_password_hash(self.password_hash, password)
+
+    def get_id(self):
+        return "%d:%d" % (self.id, self.session_version or 1)
+
+
+class Rating(db.Model):
+    __tablename__ = "ratings"
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"),
+                        primary_key=True)
+    movie_id = db.Column(db.Integer, primary_key=True)
+    rating = db.Column(db.Float, nullable=False)
+    updated_at = db.Column(db.DateTime, default=utcnow, onupdate=utcnow,
+                           nullable=False, index=True)
+
+
+class Recommendation(db.Model):
+    """A member's full recommendations from the last retrain that knew them."""
+    __tablename__ = "recommendations"
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"),
+                        primary_key=True)
+    position = db.Column(db.Integer, primary_key=True)
+    movie_id = db.Column(db.Integer, nullable=False)
+    score = db.Column(db.Float, nullable=False)
+    job_id = db.Column(db.Integer, nullable=False)
+    created_at = db.Column(db.DateTime, default=utcnow, nullable=False)
+
+
+class RetrainJob(db.Model):
+    """A retrain request: pending -> running -> done | failed. A job left
+    'running' by a killed process goes back to 'pending' at the next start."""
+    __tablename__ = "retrain_jobs"
+    id = db.Column(db.Integer, primary_key=True)
+    status = db.Column(db.String(10), nullable=False, default="pending", index=True)
+    reason = db.Column(db.String(20), nullable=False)
+    attempts = db.Column(db.Integer, nullable=False, default=0)
+    created_at = db.Column(db.DateTime, default=utcnow, nullable=False)
+    started_at = db.Column(db.DateTime)
+    finished_at = db.Column(db.DateTime)
+    snapshot_at = db.Column(db.DateTime)   # ratings up to here are included
+    n_ratings = db.Column(db.Integer)      # members' ratings trained on
+    seconds = db.Column(db.Float)
+    error = db.Column(db.String(500))
+
+    def as_dict(self):
+        iso = lambda d: d.isoformat() + "Z" if d else None
+        return {"id": self.id, "status": self.status, "reason": self.reason,
+                "attempts": self.attempts, "created_at": iso(self.created_at),
+                "started_at": iso(self.started_at),
+                "finished_at": iso(self.finished_at),
+                "n_member_ratings": self.n_ratings, "seconds": self.seconds,
+                "error": self.error}
+
+
+class LoginAttempt(db.Model):
+    """Failed logins, for the rate limit (shared by all worker processes)."""
+    __tablename__ = "login_attempts"
+    id = db.Column(db.Integer, primary_key=True)
+    username = db.Column(db.String(40), nullable=False, index=True)
+    ip = db.Column(db.String(64), nullable=False, index=True)
+    at = db.Column(db.DateTime, default=utcnow, nullable=False, index=True)
