@@ -21,9 +21,10 @@ int run_suite(Suite *s);
 
 #define ck_assert_ok(expr, errp)                                             \
     do {                                                                     \
+        const rec_error *ep_ = (errp); /* no -Waddress on &e */             \
         rec_status st_ = (expr);                                             \
         ck_assert_msg(st_ == REC_OK, "%s -> %d: %s", #expr, st_,             \
-                      (errp) ? (errp)->msg : "");                            \
+                      ep_ ? ep_->msg : "");                                  \
     } while (0)
 
 #endif
