@@ -10,7 +10,7 @@
  *
  * The default shape is MovieLens-20M: 138,493 users, 26,744 movies and
  * 20,000,263 ratings in halves from 0.5 to 5.0. --scale F multiplies all
- * three (0.05 gives about 1M ratings).
+ * three (0.05 gives about 1M ratings), keeping at least 600 movies.
  *
  * The model behind the numbers, so that RMSE means something:
  *  - user activity: at least 20 ratings (as in MovieLens) plus a lognormal
@@ -542,6 +542,9 @@ int main(int argc, char **argv)
     w.rank = rank;
     w.n_users = (int32_t)(users > 0 ? users : llround(ML20M_USERS * scale));
     w.n_movies = (int32_t)(movies > 0 ? movies : llround(ML20M_MOVIES * scale));
+    /* Small scales keep room for the average user's 144 ratings. */
+    if (movies <= 0 && w.n_movies < 600)
+        w.n_movies = 600;
     w.n_ratings = ratings > 0 ? ratings : llround((double)ML20M_RATINGS * scale);
     if (w.n_users < 1)
         w.n_users = 1;
