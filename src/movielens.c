@@ -761,9 +761,11 @@ static size_t read_genre_names(const char *dir, char names[MAX_GENRES][48])
             const char *bar = memchr(p, '|', (size_t)(e - p));
             if (bar) {
                 long idx = strtol(bar + 1, NULL, 10);
-                if (idx >= 0 && idx < MAX_GENRES && bar - p < 47 && bar > p) {
-                    memcpy(names[idx], p, (size_t)(bar - p));
-                    names[idx][bar - p] = '\0';
+                char u8[2 * 47 + 1]; /* latin-1 names become UTF-8 (fuzz) */
+                size_t ul = bar > p && bar - p < 47
+                                ? to_utf8(u8, p, (size_t)(bar - p)) : 0;
+                if (idx >= 0 && idx < MAX_GENRES && ul > 0 && ul < 48) {
+                    memcpy(names[idx], u8, ul + 1);
                     if ((size_t)idx + 1 > count)
                         count = (size_t)idx + 1;
                 }
