@@ -159,17 +159,17 @@ static int cmd_load(int argc, char **argv)
     rec_ratings *r = NULL;
     double rss0 = bench_status_mib("VmRSS");
     bench_reset_hwm();
-    double t0 = bench_now();
+    double c0 = bench_cpu_seconds(), t0 = bench_now();
     rec_status st = rec_load_movielens(&r, argv[0], &err);
-    double t = bench_now() - t0;
+    double t = bench_now() - t0, cpu = bench_cpu_seconds() - c0;
     if (st != REC_OK)
         return fail("load", st, &err);
     printf("{\"cmd\": \"load\", \"data\": \"%s\", \"n_users\": %zu, "
            "\"n_movies\": %zu, \"n_ratings\": %zu, \"load_s\": %.4f, "
-           "\"rss_before_mib\": %.1f, \"hwm_mib\": %.1f, "
+           "\"load_cpu_s\": %.4f, \"rss_before_mib\": %.1f, \"hwm_mib\": %.1f, "
            "\"rss_after_mib\": %.1f}\n",
            argv[0], rec_ratings_n_users(r), rec_ratings_n_movies(r),
-           rec_ratings_n_ratings(r), t, rss0, bench_status_mib("VmHWM"),
+           rec_ratings_n_ratings(r), t, cpu, rss0, bench_status_mib("VmHWM"),
            bench_status_mib("VmRSS"));
     rec_ratings_free(r);
     return 0;
@@ -268,9 +268,10 @@ static int cmd_train(int argc, char **argv)
     double hwm_before = bench_status_mib("VmHWM");
     bench_reset_hwm();
     rec_model *m = NULL;
+    double c0 = bench_cpu_seconds();
     t0 = bench_now();
     st = rec_train_als(&m, train, &p, &err);
-    double train_s = bench_now() - t0;
+    double train_s = bench_now() - t0, train_cpu = bench_cpu_seconds() - c0;
     if (st != REC_OK)
         return fail("train", st, &err);
     double train_hwm = bench_status_mib("VmHWM");
@@ -291,25 +292,34 @@ static int cmd_train(int argc, char **argv)
             return fail("save", st, &err);
     }
     double ref_rmse = -1, ref_s = 0;
-    if (o.reference && test)
+    rec_eval_result ev = {0};
+    ev.rmse = -1;
+    if (o.reference && test) {
+        /* cross-check the bench's RMSE with the library's own */
+        if ((st = rec_evaluate(&ev, m, test, 10, 4.0f, &err)) != REC_OK)
+            return fail("evaluate", st, &err);
         ref_rmse = ref_als_test_rmse(train, test, &p, &ref_s);
+    }
 
     printf("{\"cmd\": \"train\", \"data\": \"%s\", \"n_train\": %zu, "
            "\"n_test\": %zu, \"rank\": %d, \"iters\": %d, \"threads\": %d, "
            "\"reg\": %g, \"bias_reg\": %g, \"load_s\": %.4f, "
-           "\"split_s\": %.4f, \"train_s\": %.4f, \"sec_per_iter\": %.5f, "
+           "\"split_s\": %.4f, \"train_s\": %.4f, \"train_cpu_s\": %.4f, "
+           "\"sec_per_iter\": %.5f, "
            "\"hwm_mib\": %.1f, \"train_hwm_mib\": %.1f, ",
            dir, rec_ratings_n_ratings(train),
            test ? rec_ratings_n_ratings(test) : 0, o.rank, o.iters,
            o.threads, p.reg, p.bias_reg, load_s, split_s, train_s,
-           train_s / o.iters, hwm, train_hwm);
+           train_cpu, train_s / o.iters, hwm, train_hwm);
     printf("\"iter_s\": [");
     for (int i = 0; i < log.n; i++)
         printf("%s%.5f", i ? ", " : "", log.t[i] - (i ? log.t[i - 1] : 0));
     printf("], \"test_rmse\": %.6f, \"test_mae\": %.6f, \"n_predictions\": "
            "%zu, \"eval_s\": %.4f, \"save_s\": %.4f, \"ref_rmse\": %.6f, "
-           "\"ref_train_s\": %.4f}\n",
-           rmse, mae, n_pred, eval_s, save_s, ref_rmse, ref_s);
+           "\"ref_train_s\": %.4f, \"evaluate_rmse\": %.6f, "
+           "\"ndcg_at_10\": %.6f, \"precision_at_10\": %.6f}\n",
+           rmse, mae, n_pred, eval_s, save_s, ref_rmse, ref_s, ev.rmse,
+           ev.ndcg_at_k, ev.precision_at_k);
     rec_model_free(m);
     rec_ratings_free(train);
     rec_ratings_free(test);

@@ -9,6 +9,8 @@
 
 /* Monotonic wall clock in seconds. */
 double bench_now(void);
+/* CPU seconds (user + system, all threads) used by this process so far. */
+double bench_cpu_seconds(void);
 /* A field of /proc/self/status in MiB ("VmHWM", "VmRSS"), or -1. */
 double bench_status_mib(const char *key);
 /* Reset VmHWM to the current RSS (Linux >= 4.0); 0 on success. */

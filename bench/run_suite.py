@@ -147,6 +147,7 @@ class Suite:
         cmd = " ".join(shlex.quote(rel(a) if os.sep in a else a)
                        for a in [os.path.basename(argv[0])] + argv[1:])
         log(cmd)
+        load = os.getloadavg()[0]
         t0 = time.monotonic()
         p = subprocess.run(argv, capture_output=True, text=True, env=env)
         wall = time.monotonic() - t0
@@ -156,6 +157,7 @@ class Suite:
         out = json.loads(p.stdout.strip().splitlines()[-1]) \
             if p.stdout.strip() else {}
         out["wall_s"] = wall
+        out["loadavg"] = round(load, 2)
         out["command"] = cmd
         self.runs.append(out)
         return out
@@ -230,7 +232,7 @@ def sec_load(s):
         t, hwm = med(runs, "load_s"), med(runs, "hwm_mib")
         after = med(runs, "rss_after_mib")
         rows.append([label, f"{runs[0]['n_ratings']:,}", fmt(t),
-                     f"{hwm * MIB_TO_MB:.0f}", f"{after * MIB_TO_MB:.0f}",
+                     fmt(med(runs, "load_cpu_s")), f"{hwm * MIB_TO_MB:.0f}", f"{after * MIB_TO_MB:.0f}",
                      len(runs), f"`{runs[0]['command']}`"])
         s.summary[f"load_{label}"] = {"load_s": t, "hwm_mb": hwm * MIB_TO_MB,
                                       "rss_after_mb": after * MIB_TO_MB}
@@ -238,7 +240,7 @@ def sec_load(s):
     s.summary["load_s"] = main["load_s"]
     s.summary["load_mem_mb"] = main["hwm_mb"]
     s.table("Load (rec_load_movielens)",
-            ["set", "ratings", "seconds (median)", "peak RSS MB",
+            ["set", "ratings", "seconds (median)", "CPU s", "peak RSS MB",
              "RSS after load MB", "runs", "command"], rows,
             "Peak RSS is VmHWM of a process that only loads (includes the "
             "parser's transient buffers); RSS after load is what the "
@@ -261,10 +263,13 @@ def sec_train_targets(s):
         t, hwm = med(runs, "train_s"), med(runs, "hwm_mib")
         res[(rank, threads)] = t
         rows.append([rank, threads, c["iters"], fmt(t),
-                     fmt(t / c["iters"]), f"{hwm * MIB_TO_MB:.0f}",
-                     len(runs), f"`{runs[0]['command']}`"])
+                     fmt(t / c["iters"]), fmt(med(runs, "train_cpu_s")),
+                     f"{hwm * MIB_TO_MB:.0f}",
+                     " / ".join(fmt(r["train_s"]) for r in runs),
+                     f"`{runs[0]['command']}`"])
         s.summary[f"train_full_r{rank}_t{threads}"] = {
             "train_s": t, "hwm_mb": hwm * MIB_TO_MB,
+            "train_cpu_s": med(runs, "train_cpu_s"),
             "runs": [r["train_s"] for r in runs]}
     s.summary["train_r10_s"] = res[(10, 2)]
     s.summary["train_r10_mem_mb"] = \
@@ -273,9 +278,13 @@ def sec_train_targets(s):
     s.summary["speedup_2t"] = res[(10, 1)] / res[(10, 2)]
     s.table(f"ALS training on the whole {c['main']} set (rec_train_als)",
             ["rank", "threads", "iterations", "train seconds (median)",
-             "s/iter", "process peak RSS MB", "runs", "command"], rows,
+             "s/iter", "CPU s (median)", "process peak RSS MB",
+             "each run (s)", "command"], rows,
             "Wall time of rec_train_als alone (after load); no progress "
-            "callback. Peak RSS covers the whole process (load included).")
+            "callback. CPU s is user+system time of all threads: on an idle "
+            "machine about threads x wall; less means the run waited for a "
+            "core taken by another process. Peak RSS covers the whole "
+            "process (load included).")
     plot_threads(s, res)
 
 
@@ -349,6 +358,9 @@ def sec_reference(s):
                              ("--reference",)), 2)
         gap = abs(r["test_rmse"] - r["ref_rmse"])
         gaps.append(gap)
+        if abs(r["evaluate_rmse"] - r["test_rmse"]) > 1e-4:
+            raise RuntimeError("bench RMSE disagrees with rec_evaluate: "
+                               f"{r['test_rmse']} vs {r['evaluate_rmse']}")
         rows.append([rank, c["iters"], fmt(r["test_rmse"], 5),
                      fmt(r["ref_rmse"], 5), fmt(gap, 5), fmt(r["train_s"]),
                      fmt(r["ref_train_s"]), f"`{r['command']}`"])
@@ -363,7 +375,9 @@ def sec_reference(s):
              "command"], rows,
             "The reference (bench/ref_als.c) is plain ALS-WR with biases in "
             "double precision, one thread, textbook Cholesky, written from "
-            "the objective alone; it starts from its own random factors.")
+            "the objective alone; it starts from its own random factors. "
+            "The library's RMSE is computed by the bench with rec_predict "
+            "and checked against rec_evaluate.")
 
 
 def sec_serve(s):
