@@ -1,0 +1,528 @@
+/*
+ * movieme_lua.i - the Lua 5.4 side of the SWIG binding: `require("movieme")`.
+ *
+ * Idioms: results are tables (arrays are 1-based; ids inside them are the
+ * MovieLens ids, unrelated to array positions), failures raise error() with
+ * the C library's message (catch with pcall), handles are freed by the
+ * garbage collector, #ratings is the number of ratings and tostring() gives
+ * a summary. Options go in a table: movieme.train_als(ds, {rank = 10}).
+ */
+%module movieme
+
+%{
+#include "movieme_bind.h"
+
+/* A Lua number that is an integer id in int32 range at stack index idx;
+   else pushes an error message and returns -1. */
+static int mm_lua_id(lua_State *L, int idx, int32_t *out, const char *what,
+                     size_t row)
+{
+    int isnum = 0;
+    lua_Integer v = lua_tointegerx(L, idx, &isnum);
+    if (!isnum || v < INT32_MIN || v > INT32_MAX) {
+        lua_pushfstring(L, "row %d: %s must be an integer id, got %s",
+                        (int)row, what, luaL_typename(L, idx));
+        return -1;
+    }
+    *out = (int32_t)v;
+    return 0;
+}
+
+static int mm_lua_rating(lua_State *L, int idx, float *out, size_t row)
+{
+    int isnum = 0;
+    lua_Number v = lua_tonumberx(L, idx, &isnum);
+    if (!isnum) {
+        lua_pushfstring(L, "row %d: rating must be a number, got %s",
+                        (int)row, luaL_typename(L, idx));
+        return -1;
+    }
+    *out = (float)v;
+    return 0;
+}
+
+/* Field `i` (positional) or `name` of the table at idx, pushed. */
+static void mm_lua_field(lua_State *L, int idx, lua_Integer i,
+                         const char *name)
+{
+    if (lua_geti(L, idx, i) == LUA_TNIL) {
+        lua_pop(L, 1);
+        lua_getfield(L, idx, name);
+    }
+}
+
+/* Rows {{user_id, movie_id, rating}, ...} (or {user_id=, movie_id=,
+   rating=} rows). On error pushes a message and returns -1. */
+static int mm_lua_rows(lua_State *L, int idx, rec_rating **out, size_t *n_out)
+{
+    size_t i, n;
+    rec_rating *rows;
+    if (!lua_istable(L, idx)) {
+        lua_pushfstring(L, "ratings rows must be a table, got %s",
+                        luaL_typename(L, idx));
+        return -1;
+    }
+    n = (size_t)luaL_len(L, idx);
+    /* a userdata in the argument's stack slot: the GC frees it, even after
+       an error */
+    rows = (rec_rating *)lua_newuserdatauv(L, (n ? n : 1) * sizeof *rows, 0);
+    for (i = 0; i < n; i++) {
+        int bad, row;
+        lua_geti(L, idx, (lua_Integer)i + 1);
+        row = lua_gettop(L);
+        if (!lua_istable(L, row)) {
+            lua_pushfstring(L, "row %d: expected {user_id, movie_id, rating}",
+                            (int)i + 1);
+            lua_remove(L, row);
+            return -1;
+        }
+        mm_lua_field(L, row, 1, "user_id");
+        mm_lua_field(L, row, 2, "movie_id");
+        mm_lua_field(L, row, 3, "rating");
+        bad = mm_lua_id(L, row + 1, &rows[i].user_id, "user_id", i + 1) < 0 ||
+              mm_lua_id(L, row + 2, &rows[i].movie_id, "movie_id", i + 1) < 0 ||
+              mm_lua_rating(L, row + 3, &rows[i].rating, i + 1) < 0;
+        if (bad) {
+            /* keep only the message pushed on top */
+            lua_replace(L, row);
+            lua_settop(L, row);
+            return -1;
+        }
+        lua_settop(L, row - 1);
+    }
+    lua_replace(L, idx); /* keep the stack top: SWIG counts arguments by it */
+    *out = rows;
+    *n_out = n;
+    return 0;
+}
+
+/* A user's ratings {{movie_id, rating}, ...} (or {movie_id=, rating=}). */
+static int mm_lua_pairs(lua_State *L, int idx, rec_movie_rating **out,
+                        size_t *n_out)
+{
+    size_t i, n;
+    rec_movie_rating *v;
+    if (!lua_istable(L, idx)) {
+        lua_pushfstring(L, "ratings must be a table {{movie_id, rating}, ...}"
+                           ", got %s", luaL_typename(L, idx));
+        return -1;
+    }
+    n = (size_t)luaL_len(L, idx);
+    v = (rec_movie_rating *)lua_newuserdatauv(L, (n ? n : 1) * sizeof *v, 0);
+    for (i = 0; i < n; i++) {
+        int bad, row;
+        lua_geti(L, idx, (lua_Integer)i + 1);
+        row = lua_gettop(L);
+        if (!lua_istable(L, row)) {
+            lua_pushfstring(L, "rating %d: expected {movie_id, rating}",
+                            (int)i + 1);
+            lua_remove(L, row);
+            return -1;
+        }
+        mm_lua_field(L, row, 1, "movie_id");
+        mm_lua_field(L, row, 2, "rating");
+        bad = mm_lua_id(L, row + 1, &v[i].movie_id, "movie_id", i + 1) < 0 ||
+              mm_lua_rating(L, row + 2, &v[i].rating, i + 1) < 0;
+        if (bad) {
+            lua_replace(L, row);
+            lua_settop(L, row);
+            return -1;
+        }
+        lua_settop(L, row - 1);
+    }
+    lua_replace(L, idx); /* keep the stack top: SWIG counts arguments by it */
+    *out = v;
+    *n_out = n;
+    return 0;
+}
+
+/* Genres: nil, "A|B" or {"A", "B"} -> a '|'-joined string that stays on
+   the stack while the call runs (NULL for nil). */
+static int mm_lua_genres(lua_State *L, int idx, const char **out)
+{
+    luaL_Buffer b;
+    size_t i, n;
+    *out = NULL;
+    if (lua_isnoneornil(L, idx))
+        return 0;
+    if (lua_type(L, idx) == LUA_TSTRING) {
+        *out = lua_tostring(L, idx);
+        return 0;
+    }
+    if (!lua_istable(L, idx)) {
+        lua_pushfstring(L, "genres must be a string or a table of strings, "
+                           "got %s", luaL_typename(L, idx));
+        return -1;
+    }
+    n = (size_t)luaL_len(L, idx);
+    luaL_buffinit(L, &b);
+    for (i = 1; i <= n; i++) {
+        if (lua_geti(L, idx, (lua_Integer)i) != LUA_TSTRING) {
+            lua_pushstring(L, "genres must be strings");
+            return -1;
+        }
+        if (i > 1)
+            luaL_addchar(&b, '|');
+        luaL_addvalue(&b);
+    }
+    luaL_pushresult(&b);
+    lua_replace(L, idx); /* the argument slot keeps the string alive */
+    *out = lua_tostring(L, idx);
+    return 0;
+}
+
+static void mm_lua_setnum(lua_State *L, const char *k, lua_Number v)
+{
+    lua_pushnumber(L, v);
+    lua_setfield(L, -2, k);
+}
+
+static void mm_lua_setint(lua_State *L, const char *k, lua_Integer v)
+{
+    lua_pushinteger(L, v);
+    lua_setfield(L, -2, k);
+}
+
+/* {movie_id=, score=, title=} for each; frees r. */
+static void mm_lua_recs(lua_State *L, mm_recs *r)
+{
+    size_t i;
+    lua_createtable(L, (int)r->n, 0);
+    for (i = 0; i < r->n; i++) {
+        lua_createtable(L, 0, 3);
+        mm_lua_setint(L, "movie_id", r->v[i].movie_id);
+        mm_lua_setnum(L, "score", r->v[i].score);
+        lua_pushstring(L, r->v[i].title ? r->v[i].title : "");
+        lua_setfield(L, -2, "title");
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    mm_recs_free(r);
+}
+
+/* {movie_id=, title=, genres={...}, year=, n_ratings=, mean_rating=} */
+static void mm_lua_movie(lua_State *L, const mm_movie *m)
+{
+    const char *g = m->genres ? m->genres : "";
+    lua_Integer k = 0;
+    lua_createtable(L, 0, 6);
+    mm_lua_setint(L, "movie_id", m->movie_id);
+    lua_pushstring(L, m->title ? m->title : "");
+    lua_setfield(L, -2, "title");
+    lua_newtable(L);
+    while (*g) {
+        const char *bar = strchr(g, '|');
+        size_t len = bar ? (size_t)(bar - g) : strlen(g);
+        lua_pushlstring(L, g, len);
+        lua_rawseti(L, -2, ++k);
+        g += len + (bar ? 1 : 0);
+    }
+    lua_setfield(L, -2, "genres");
+    mm_lua_setint(L, "year", m->year);
+    mm_lua_setint(L, "n_ratings", m->n_ratings);
+    mm_lua_setnum(L, "mean_rating", m->mean_rating);
+}
+
+/* ---- progress callback --------------------------------------------- */
+
+typedef struct mm_lua_progress {
+    lua_State *L;
+    int fn_ref;  /* LUA_NOREF: none */
+    int err_ref; /* the error the callback raised, or LUA_NOREF */
+} mm_lua_progress;
+
+/* Calls fn({iteration=, iterations=, train_rmse=, loss=, seconds=}) in
+   protected mode: `false` cancels, an error cancels and is re-raised by
+   train_als once training has stopped (never a longjmp through C). */
+static int mm_lua_progress_cb(void *userdata, const rec_progress *p)
+{
+    mm_lua_progress *st = (mm_lua_progress *)userdata;
+    lua_State *L = st->L;
+    int stop;
+    if (st->fn_ref == LUA_NOREF)
+        return 0;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, st->fn_ref);
+    lua_createtable(L, 0, 5);
+    mm_lua_setint(L, "iteration", p->iteration);
+    mm_lua_setint(L, "iterations", p->iterations);
+    mm_lua_setnum(L, "train_rmse", p->train_rmse);
+    mm_lua_setnum(L, "loss", p->loss);
+    mm_lua_setnum(L, "seconds", p->seconds);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+        st->err_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        return 1;
+    }
+    stop = lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return stop;
+}
+
+/* rec_als_params from an options table (nil = defaults). */
+static int mm_lua_als_params_(lua_State *L, int idx, rec_als_params *p,
+                              mm_lua_progress *prog);
+
+/* As below, releasing the callback reference when the options are bad. */
+static int mm_lua_als_params(lua_State *L, int idx, rec_als_params *p,
+                             mm_lua_progress *prog)
+{
+    if (mm_lua_als_params_(L, idx, p, prog) == 0)
+        return 0;
+    luaL_unref(L, LUA_REGISTRYINDEX, prog->fn_ref);
+    prog->fn_ref = LUA_NOREF;
+    return -1;
+}
+
+static int mm_lua_als_params_(lua_State *L, int idx, rec_als_params *p,
+                              mm_lua_progress *prog)
+{
+    rec_als_params_init(p);
+    p->progress = mm_lua_progress_cb;
+    p->progress_userdata = prog;
+    if (lua_isnoneornil(L, idx))
+        return 0;
+    if (!lua_istable(L, idx)) {
+        lua_pushfstring(L, "training options must be a table, got %s",
+                        luaL_typename(L, idx));
+        return -1;
+    }
+    lua_pushnil(L);
+    while (lua_next(L, idx) != 0) {
+        const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2)
+                                                        : "";
+        int isnum = 1;
+        if (!strcmp(k, "rank") || !strcmp(k, "iterations") ||
+            !strcmp(k, "n_threads")) {
+            lua_Integer v = lua_tointegerx(L, -1, &isnum);
+            if (isnum && (v < INT_MIN || v > INT_MAX))
+                isnum = 0;
+            *(k[0] == 'r' ? &p->rank
+                          : k[0] == 'i' ? &p->iterations : &p->n_threads) =
+                (int)v;
+        } else if (!strcmp(k, "reg")) {
+            p->reg = lua_tonumberx(L, -1, &isnum);
+        } else if (!strcmp(k, "bias_reg")) {
+            p->bias_reg = lua_tonumberx(L, -1, &isnum);
+        } else if (!strcmp(k, "seed")) {
+            lua_Integer v = lua_tointegerx(L, -1, &isnum);
+            if (isnum && v < 0)
+                isnum = 0;
+            p->seed = (uint64_t)v;
+        } else if (!strcmp(k, "nonnegative")) {
+            p->nonnegative = lua_toboolean(L, -1);
+        } else if (!strcmp(k, "biases")) {
+            p->biases = lua_toboolean(L, -1);
+        } else if (!strcmp(k, "progress")) {
+            if (!lua_isfunction(L, -1)) {
+                lua_pushstring(L, "option progress must be a function");
+                return -1;
+            }
+            lua_pushvalue(L, -1);
+            prog->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        } else {
+            lua_pushfstring(L, "unknown training option '%s'", k);
+            return -1;
+        }
+        if (!isnum) {
+            lua_pushfstring(L, "option %s: bad value (%s)", k,
+                            luaL_typename(L, -1));
+            return -1;
+        }
+        lua_pop(L, 1);
+    }
+    return 0;
+}
+%}
+
+/* ---- typemaps ------------------------------------------------------------ */
+
+/* Counts and ids are Lua integers (SWIG's default pushes floats). */
+%typemap(out) int, unsigned, size_t, int32_t, uint32_t {
+    lua_pushinteger(L, (lua_Integer)$1);
+    SWIG_arg++;
+}
+
+/* Errors: the one place a C status becomes error(message). */
+%typemap(in, numinputs=0) mm_error *err (mm_error temp) {
+    mm_error_init(&temp);
+    $1 = &temp;
+}
+%typemap(argout) mm_error *err {
+    if ($1->e.code != REC_OK) {
+        lua_pushstring(L, mm_error_message($1));
+        SWIG_fail;
+    }
+}
+
+/* ds:split() returns two datasets, owned by Lua. */
+%typemap(in, numinputs=0) mm_ratings **train_out (mm_ratings *tmp = NULL),
+                          mm_ratings **test_out (mm_ratings *tmp = NULL) {
+    $1 = &tmp;
+}
+%typemap(argout) mm_ratings **train_out, mm_ratings **test_out {
+    SWIG_NewPointerObj(L, *$1, $*1_descriptor, 1);
+    SWIG_arg++;
+}
+
+%typemap(in, checkfn="lua_istable") (const rec_rating *rows, size_t n) {
+    if (mm_lua_rows(L, $input, &$1, &$2) < 0)
+        SWIG_fail;
+}
+
+%typemap(in, checkfn="lua_istable") (const rec_movie_rating *ratings, size_t n_ratings) {
+    if (mm_lua_pairs(L, $input, &$1, &$2) < 0)
+        SWIG_fail;
+}
+
+%typemap(in) const char *GENRES {
+    if (mm_lua_genres(L, $input, (const char **)&$1) < 0)
+        SWIG_fail;
+}
+
+/* arginit also runs when the options are left out: the locals live here */
+%typemap(arginit) rec_als_params *opts (rec_als_params temp, mm_lua_progress prog) {
+    prog.L = L;
+    prog.fn_ref = prog.err_ref = LUA_NOREF;
+}
+%typemap(in) rec_als_params *opts {
+    if (mm_lua_als_params(L, $input, &temp$argnum, &prog$argnum) < 0)
+        SWIG_fail;
+    $1 = &temp$argnum;
+}
+/* Lua wrappers skip freearg on errors: release the references here, right
+   after training (opts is the last input, so nothing can fail before). */
+%typemap(argout) rec_als_params *opts {
+    luaL_unref(L, LUA_REGISTRYINDEX, prog$argnum.fn_ref);
+    prog$argnum.fn_ref = LUA_NOREF;
+    if (prog$argnum.err_ref != LUA_NOREF) {
+        /* the callback raised: training stopped; re-raise its error */
+        lua_rawgeti(L, LUA_REGISTRYINDEX, prog$argnum.err_ref);
+        luaL_unref(L, LUA_REGISTRYINDEX, prog$argnum.err_ref);
+        prog$argnum.err_ref = LUA_NOREF;
+        SWIG_fail;
+    }
+}
+
+%typemap(out) mm_recs {
+    mm_lua_recs(L, &$1);
+    SWIG_arg++;
+}
+%typemap(out) mm_movie {
+    mm_lua_movie(L, &$1);
+    mm_movie_clear(&$1);
+    SWIG_arg++;
+}
+%typemap(out) mm_movies {
+    size_t i;
+    lua_createtable(L, (int)$1.n, 0);
+    for (i = 0; i < $1.n; i++) {
+        mm_lua_movie(L, &$1.v[i]);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    mm_movies_free(&$1);
+    SWIG_arg++;
+}
+%typemap(out) mm_stats {
+    size_t i;
+    lua_createtable(L, (int)$1.n, 0);
+    for (i = 0; i < $1.n; i++) {
+        lua_createtable(L, 0, 3);
+        mm_lua_setint(L, "movie_id", $1.v[i].movie_id);
+        mm_lua_setint(L, "count", $1.v[i].count);
+        mm_lua_setnum(L, "average", $1.v[i].average);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    free($1.v);
+    SWIG_arg++;
+}
+%typemap(out) mm_pairs {
+    size_t i;
+    lua_createtable(L, (int)$1.n, 0);
+    for (i = 0; i < $1.n; i++) {
+        lua_createtable(L, 2, 2);
+        mm_lua_setint(L, "movie_id", $1.v[i].movie_id);
+        mm_lua_setnum(L, "rating", $1.v[i].rating);
+        lua_pushinteger(L, $1.v[i].movie_id);
+        lua_rawseti(L, -2, 1);
+        lua_pushnumber(L, $1.v[i].rating);
+        lua_rawseti(L, -2, 2);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    free($1.v);
+    SWIG_arg++;
+}
+/* factors (1-based array) and bias: two results */
+%typemap(out) mm_factors {
+    size_t i;
+    lua_createtable(L, (int)$1.n, 0);
+    for (i = 0; i < $1.n; i++) {
+        lua_pushnumber(L, $1.v[i]);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_pushnumber(L, $1.bias);
+    free($1.v);
+    SWIG_arg += 2;
+}
+%typemap(out) rec_eval_result {
+    lua_createtable(L, 0, 9);
+    mm_lua_setnum(L, "rmse", $1.rmse);
+    mm_lua_setnum(L, "mae", $1.mae);
+    mm_lua_setint(L, "n_predictions", (lua_Integer)$1.n_predictions);
+    mm_lua_setint(L, "k", $1.k);
+    mm_lua_setnum(L, "precision_at_k", $1.precision_at_k);
+    mm_lua_setnum(L, "recall_at_k", $1.recall_at_k);
+    mm_lua_setnum(L, "ndcg_at_k", $1.ndcg_at_k);
+    mm_lua_setnum(L, "map_at_k", $1.map_at_k);
+    mm_lua_setint(L, "n_users_ranked", (lua_Integer)$1.n_users_ranked);
+    SWIG_arg++;
+}
+
+%include "../movieme.i"
+
+/* ---- Lua idioms ----------------------------------------------------------- */
+
+%newobject mm_ratings::__tostring;
+%newobject mm_model::__tostring;
+
+%extend mm_ratings {
+    /** #ratings: the number of ratings. */
+    size_t __len(void *unused = NULL) { /* Lua passes the object twice */
+        size_t n;
+        MM_RDLOCK($self);
+        n = rec_ratings_n_ratings($self->h);
+        MM_UNLOCK($self);
+        return n;
+    }
+    /** tostring(ratings) */
+    char *__tostring() {
+        char *s = (char *)malloc(96);
+        if (s) {
+            MM_RDLOCK($self);
+            snprintf(s, 96, "movieme.Ratings: %zu users, %zu movies, %zu ratings",
+                     rec_ratings_n_users($self->h),
+                     rec_ratings_n_movies($self->h),
+                     rec_ratings_n_ratings($self->h));
+            MM_UNLOCK($self);
+        }
+        return s;
+    }
+}
+
+%extend mm_model {
+    /** tostring(model) */
+    char *__tostring() {
+        char *s = (char *)malloc(96);
+        if (s) {
+            MM_RDLOCK($self);
+            snprintf(s, 96, "movieme.Model: rank %d, %zu users, %zu movies",
+                     rec_model_rank($self->h), rec_model_n_users($self->h),
+                     rec_model_n_movies($self->h));
+            MM_UNLOCK($self);
+        }
+        return s;
+    }
+}
+
+%init %{
+    /* movieme._VERSION = "movieme 0.1.0" (the module table is on top) */
+    lua_pushfstring(L, "movieme %s", rec_version_string());
+    lua_setfield(L, -2, "_VERSION");
+%}

@@ -1,0 +1,376 @@
+/*
+ * movieme_bind.h - C glue shared by the SWIG bindings (Python and Lua).
+ *
+ * Included by the generated wrappers only (never installed). It holds:
+ *  - mm_error: a rec_error plus the path the call was about, so a binding
+ *    can raise an OSError-like error that names the file;
+ *  - the handle wrappers mm_ratings and mm_model: the C handle plus a
+ *    readers/writer lock. Calls on a const handle take the read lock, so any
+ *    number of them run in parallel (Python releases the GIL around them);
+ *    mutators (rec_ratings_add, rec_ratings_set_movie, rec_add_user) take
+ *    the write lock, which gives them the exclusive access the C API asks
+ *    for. The binding can therefore never be made to race on a handle.
+ *  - result buffers (mm_recs, mm_movies, ...) that own their strings, so a
+ *    result outlives any later change to the handle it came from. The
+ *    language typemaps convert them to lists/tables and free them.
+ * No logic of its own beyond locking, copying and argument checks.
+ */
+#ifndef MOVIEME_BIND_H
+#define MOVIEME_BIND_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "movieme.h"
+
+/* ---- errors ------------------------------------------------------------ */
+
+typedef struct mm_error {
+    rec_error e;      /* code 0 = no error */
+    const char *path; /* the file the call was about, or NULL */
+} mm_error;
+
+static void mm_error_init(mm_error *err)
+{
+    err->e.code = REC_OK;
+    err->e.msg[0] = '\0';
+    err->path = NULL;
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static int mm_failf(mm_error *err, int code, const char *fmt, ...)
+{
+    va_list ap;
+    err->e.code = code;
+    va_start(ap, fmt);
+    vsnprintf(err->e.msg, sizeof err->e.msg, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+/* The message to show for an error: the library's, else rec_strerror(). */
+static const char *mm_error_message(const mm_error *err)
+{
+    return err->e.msg[0] ? err->e.msg : rec_strerror(err->e.code);
+}
+
+/* A C call failed without filling err (should not happen): make it say so. */
+static int mm_check(mm_error *err, rec_status st)
+{
+    if (st != REC_OK && err->e.code == REC_OK)
+        mm_failf(err, st, "%s", rec_strerror(st));
+    return st;
+}
+
+/* ---- handle wrappers ---------------------------------------------------- */
+
+typedef struct mm_ratings {
+    rec_ratings *h;
+    pthread_rwlock_t lock;
+} mm_ratings;
+
+typedef struct mm_model {
+    rec_model *h;
+    pthread_rwlock_t lock;
+} mm_model;
+
+#define MM_RDLOCK(w) pthread_rwlock_rdlock(&(w)->lock)
+#define MM_WRLOCK(w) pthread_rwlock_wrlock(&(w)->lock)
+#define MM_UNLOCK(w) pthread_rwlock_unlock(&(w)->lock)
+
+/* Take ownership of h (freed on failure). NULL h gives NULL. */
+static mm_ratings *mm_ratings_wrap(rec_ratings *h, mm_error *err)
+{
+    mm_ratings *w;
+    if (!h)
+        return NULL;
+    w = (mm_ratings *)calloc(1, sizeof *w);
+    if (!w || pthread_rwlock_init(&w->lock, NULL) != 0) {
+        free(w);
+        rec_ratings_free(h);
+        mm_failf(err, REC_ENOMEM, "out of memory");
+        return NULL;
+    }
+    w->h = h;
+    return w;
+}
+
+static void mm_ratings_destroy(mm_ratings *w)
+{
+    if (!w)
+        return;
+    rec_ratings_free(w->h);
+    pthread_rwlock_destroy(&w->lock);
+    free(w);
+}
+
+static mm_model *mm_model_wrap(rec_model *h, mm_error *err)
+{
+    mm_model *w;
+    if (!h)
+        return NULL;
+    w = (mm_model *)calloc(1, sizeof *w);
+    if (!w || pthread_rwlock_init(&w->lock, NULL) != 0) {
+        free(w);
+        rec_model_free(h);
+        mm_failf(err, REC_ENOMEM, "out of memory");
+        return NULL;
+    }
+    w->h = h;
+    return w;
+}
+
+static void mm_model_destroy(mm_model *w)
+{
+    if (!w)
+        return;
+    rec_model_free(w->h);
+    pthread_rwlock_destroy(&w->lock);
+    free(w);
+}
+
+/* ---- results ------------------------------------------------------------ */
+
+typedef struct mm_rec {
+    int32_t movie_id;
+    float score;
+    char *title;
+} mm_rec;
+
+/* Recommendations with titles. */
+typedef struct mm_recs {
+    mm_rec *v;
+    size_t n;
+} mm_recs;
+
+typedef struct mm_movie {
+    int32_t movie_id;
+    int32_t year;
+    uint32_t n_ratings;
+    float mean_rating;
+    char *title;  /* owned; NULL only in an empty result */
+    char *genres; /* owned, '|'-separated */
+} mm_movie;
+
+typedef struct mm_movies {
+    mm_movie *v;
+    size_t n;
+} mm_movies;
+
+typedef struct mm_stats {
+    rec_movie_stats *v;
+    size_t n;
+} mm_stats;
+
+/* (movie_id, rating) pairs: a user's ratings. */
+typedef struct mm_pairs {
+    rec_movie_rating *v;
+    size_t n;
+} mm_pairs;
+
+typedef struct mm_factors {
+    float *v;
+    size_t n;
+    float bias;
+} mm_factors;
+
+static char *mm_strdup(const char *s)
+{
+    size_t len = strlen(s ? s : "");
+    char *d = (char *)malloc(len + 1);
+    if (d)
+        memcpy(d, s ? s : "", len + 1);
+    return d;
+}
+
+static void mm_movie_clear(mm_movie *m)
+{
+    free(m->title);
+    free(m->genres);
+    m->title = m->genres = NULL;
+}
+
+static void mm_recs_free(mm_recs *r)
+{
+    size_t i;
+    for (i = 0; i < r->n; i++)
+        free(r->v[i].title);
+    free(r->v);
+    r->v = NULL;
+    r->n = 0;
+}
+
+static void mm_movies_free(mm_movies *m)
+{
+    size_t i;
+    for (i = 0; i < m->n; i++)
+        mm_movie_clear(&m->v[i]);
+    free(m->v);
+    m->v = NULL;
+    m->n = 0;
+}
+
+/* Copy metadata into owned strings. */
+static int mm_movie_set(mm_movie *out, const rec_movie_info *in, mm_error *err)
+{
+    out->movie_id = in->movie_id;
+    out->year = in->year;
+    out->n_ratings = in->n_ratings;
+    out->mean_rating = in->mean_rating;
+    out->title = mm_strdup(in->title);
+    out->genres = mm_strdup(in->genres);
+    if (!out->title || !out->genres) {
+        mm_movie_clear(out);
+        return mm_failf(err, REC_ENOMEM, "out of memory");
+    }
+    return REC_OK;
+}
+
+/* Scored movies -> recommendations with titles, looked up in the dataset
+   `r` or the model `m` (one of them non-NULL; caller holds its lock). */
+static int mm_recs_make(mm_recs *out, const rec_scored *s, size_t n,
+                        const rec_ratings *r, const rec_model *m,
+                        mm_error *err)
+{
+    size_t i;
+    out->n = 0;
+    out->v = (mm_rec *)calloc(n ? n : 1, sizeof *out->v);
+    if (!out->v)
+        return mm_failf(err, REC_ENOMEM, "out of memory");
+    for (i = 0; i < n; i++) {
+        rec_movie_info info;
+        rec_status st = r ? rec_ratings_movie(&info, r, s[i].movie_id, NULL)
+                          : rec_model_movie(&info, m, s[i].movie_id, NULL);
+        out->v[i].movie_id = s[i].movie_id;
+        out->v[i].score = s[i].score;
+        out->v[i].title = mm_strdup(st == REC_OK ? info.title : "");
+        out->n = i + 1;
+        if (!out->v[i].title) {
+            mm_recs_free(out);
+            return mm_failf(err, REC_ENOMEM, "out of memory");
+        }
+    }
+    return REC_OK;
+}
+
+/* Check a result count given by the caller. */
+static int mm_check_n(long long n, mm_error *err)
+{
+    if (n < 0)
+        return mm_failf(err, REC_EINVAL, "n must be >= 0, got %lld", n);
+    return REC_OK;
+}
+
+/* The ranked calls of a model, which share one shape. */
+typedef enum mm_rank_kind {
+    MM_TOP_N,        /* rec_top_n(id) */
+    MM_FOR_RATINGS,  /* rec_recommend_for_ratings(ratings) */
+    MM_SIMILAR       /* rec_similar_movies(id) */
+} mm_rank_kind;
+
+/* Up to n results of a ranked call, with titles, under the read lock. */
+static mm_recs mm_model_ranked(mm_model *w, mm_rank_kind kind, int32_t id,
+                               const rec_movie_rating *ratings,
+                               size_t n_ratings, long long n, mm_error *err)
+{
+    mm_recs out;
+    rec_scored *s = NULL;
+    size_t got = 0, cap;
+    rec_status st = REC_OK;
+    out.v = NULL;
+    out.n = 0;
+    if (mm_check_n(n, err) != REC_OK)
+        return out;
+    MM_RDLOCK(w);
+    cap = rec_model_n_movies(w->h);
+    if ((unsigned long long)n < cap)
+        cap = (size_t)n;
+    s = (rec_scored *)malloc((cap ? cap : 1) * sizeof *s);
+    if (!s)
+        st = mm_failf(err, REC_ENOMEM, "out of memory");
+    else if (kind == MM_TOP_N)
+        st = rec_top_n(s, cap, &got, w->h, id, &err->e);
+    else if (kind == MM_FOR_RATINGS)
+        st = rec_recommend_for_ratings(s, cap, &got, w->h, ratings,
+                                       n_ratings, &err->e);
+    else
+        st = rec_similar_movies(s, cap, &got, w->h, id, &err->e);
+    if (mm_check(err, st) == REC_OK)
+        mm_recs_make(&out, s, got, NULL, w->h, err);
+    MM_UNLOCK(w);
+    free(s);
+    return out;
+}
+
+/* Every movie of a dataset (r) or a model (m), by ascending id; the caller
+   holds the lock. */
+static mm_movies mm_movies_all(const rec_ratings *r, const rec_model *m,
+                               mm_error *err)
+{
+    mm_movies out;
+    size_t i, n = r ? rec_ratings_n_movies(r) : rec_model_n_movies(m);
+    out.n = 0;
+    out.v = (mm_movie *)calloc(n ? n : 1, sizeof *out.v);
+    if (!out.v) {
+        mm_failf(err, REC_ENOMEM, "out of memory");
+        return out;
+    }
+    for (i = 0; i < n; i++) {
+        rec_movie_info info;
+        rec_status st = r ? rec_ratings_movie_at(&info, r, i, &err->e)
+                          : rec_model_movie_at(&info, m, i, &err->e);
+        if (mm_check(err, st) != REC_OK ||
+            mm_movie_set(&out.v[i], &info, err) != REC_OK)
+            break;
+        out.n = i + 1;
+    }
+    return out;
+}
+
+/* One movie of a dataset (r) or a model (m); the caller holds the lock. */
+static mm_movie mm_movie_get(const rec_ratings *r, const rec_model *m,
+                             int32_t movie_id, mm_error *err)
+{
+    mm_movie out;
+    rec_movie_info info;
+    rec_status st;
+    memset(&out, 0, sizeof out);
+    st = r ? rec_ratings_movie(&info, r, movie_id, &err->e)
+           : rec_model_movie(&info, m, movie_id, &err->e);
+    if (mm_check(err, st) == REC_OK)
+        mm_movie_set(&out, &info, err);
+    return out;
+}
+
+/* A user's (is_user) or a movie's factors and bias, under the read lock. */
+static mm_factors mm_model_factors(mm_model *w, int is_user, int32_t id,
+                                   mm_error *err)
+{
+    mm_factors out;
+    size_t k;
+    rec_status st;
+    out.n = 0;
+    out.bias = 0.0f;
+    MM_RDLOCK(w);
+    k = (size_t)rec_model_rank(w->h);
+    out.v = (float *)malloc((k ? k : 1) * sizeof *out.v);
+    if (!out.v)
+        st = mm_failf(err, REC_ENOMEM, "out of memory");
+    else if (is_user)
+        st = rec_model_user_factors(out.v, k, &out.bias, w->h, id, &err->e);
+    else
+        st = rec_model_movie_factors(out.v, k, &out.bias, w->h, id, &err->e);
+    if (mm_check(err, st) == REC_OK)
+        out.n = k;
+    MM_UNLOCK(w);
+    return out;
+}
+
+#endif /* MOVIEME_BIND_H */

@@ -1,0 +1,540 @@
+/*
+ * movieme_python.i - the Python 3 side of the SWIG binding.
+ *
+ * Builds movieme/_movieme.py + movieme/_movieme_c*.so, the low-level layer.
+ * The package's __init__.py wraps it in the documented API (named tuples,
+ * keyword arguments, properties); applications never import _movieme.
+ *
+ * Built with -threads: every call releases the GIL around the C work, and
+ * the progress trampoline takes it back to call Python.
+ */
+%module(package="movieme",
+        docstring="Low-level SWIG layer of movieme; use the movieme package.") _movieme
+
+%feature("autodoc", "1");
+
+%{
+#define SWIG_FILE_WITH_INIT
+#include "movieme_bind.h"
+
+/* Raise the movieme.Error subclass for a C status. The classes live in
+   movieme/_errors.py, so the whole hierarchy is ordinary Python. */
+static void mm_py_raise_code(int code, const char *msg, const char *path)
+{
+    PyObject *mod, *fn, *pmsg, *ppath, *exc;
+    mod = PyImport_ImportModule("movieme._errors");
+    if (!mod)
+        return;
+    fn = PyObject_GetAttrString(mod, "_from_status");
+    Py_DECREF(mod);
+    if (!fn)
+        return;
+    pmsg = PyUnicode_DecodeUTF8(msg, (Py_ssize_t)strlen(msg), "replace");
+    if (path)
+        ppath = PyUnicode_DecodeFSDefault(path);
+    else {
+        ppath = Py_None;
+        Py_INCREF(ppath);
+    }
+    exc = (pmsg && ppath)
+              ? PyObject_CallFunction(fn, "iOO", code, pmsg, ppath)
+              : NULL;
+    Py_XDECREF(pmsg);
+    Py_XDECREF(ppath);
+    Py_DECREF(fn);
+    if (!exc)
+        return;
+    PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+    Py_DECREF(exc);
+}
+
+static void mm_py_raise(const mm_error *err)
+{
+    mm_py_raise_code(err->e.code, mm_error_message(err), err->path);
+}
+
+/* An int32 id from a Python integer (or anything with __index__). */
+static int mm_py_id(int32_t *out, PyObject *o, const char *what)
+{
+    long long v;
+    PyObject *i = PyNumber_Index(o);
+    if (!i)
+        return -1;
+    v = PyLong_AsLongLong(i);
+    Py_DECREF(i);
+    if (v == -1 && PyErr_Occurred()) {
+        if (!PyErr_ExceptionMatches(PyExc_OverflowError))
+            return -1;
+        PyErr_Clear();
+        v = LLONG_MAX;
+    }
+    if (v < INT32_MIN || v > INT32_MAX) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "%s %lld is out of range", what, v);
+        mm_py_raise_code(REC_EINVAL, msg, NULL);
+        return -1;
+    }
+    *out = (int32_t)v;
+    return 0;
+}
+
+static int mm_py_float(float *out, PyObject *o)
+{
+    double d = PyFloat_AsDouble(o);
+    if (d == -1.0 && PyErr_Occurred())
+        return -1;
+    *out = (float)d;
+    return 0;
+}
+
+/* Rows (user_id, movie_id, rating) from any iterable of 3-sequences. */
+static int mm_py_rows(rec_rating **out, size_t *n_out, PyObject *obj)
+{
+    PyObject *seq = PySequence_Fast(obj, "rows must be an iterable of "
+                                         "(user_id, movie_id, rating)");
+    Py_ssize_t i, n;
+    rec_rating *rows;
+    if (!seq)
+        return -1;
+    n = PySequence_Fast_GET_SIZE(seq);
+    rows = (rec_rating *)malloc((size_t)(n ? n : 1) * sizeof *rows);
+    if (!rows) {
+        Py_DECREF(seq);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        PyObject *row = PySequence_Fast(PySequence_Fast_GET_ITEM(seq, i),
+                                        "each row must be a sequence "
+                                        "(user_id, movie_id, rating)");
+        int bad;
+        if (!row)
+            goto fail;
+        if (PySequence_Fast_GET_SIZE(row) != 3) {
+            Py_DECREF(row);
+            PyErr_Format(PyExc_TypeError,
+                         "row %zd: expected (user_id, movie_id, rating)", i);
+            goto fail;
+        }
+        bad = mm_py_id(&rows[i].user_id, PySequence_Fast_GET_ITEM(row, 0),
+                       "user id") < 0 ||
+              mm_py_id(&rows[i].movie_id, PySequence_Fast_GET_ITEM(row, 1),
+                       "movie id") < 0 ||
+              mm_py_float(&rows[i].rating, PySequence_Fast_GET_ITEM(row, 2)) < 0;
+        Py_DECREF(row);
+        if (bad)
+            goto fail;
+    }
+    Py_DECREF(seq);
+    *out = rows;
+    *n_out = (size_t)n;
+    return 0;
+fail:
+    Py_DECREF(seq);
+    free(rows);
+    return -1;
+}
+
+/* (movie_id, rating) pairs from a dict / mapping or an iterable of pairs. */
+static int mm_py_pairs(rec_movie_rating **out, size_t *n_out, PyObject *obj)
+{
+    PyObject *items = NULL, *seq;
+    Py_ssize_t i, n;
+    rec_movie_rating *v;
+    if (PyDict_Check(obj)) {
+        items = PyDict_Items(obj);
+    } else if (!PyList_Check(obj) && !PyTuple_Check(obj) &&
+               PyObject_HasAttrString(obj, "items")) {
+        items = PyObject_CallMethod(obj, "items", NULL);
+    } else {
+        items = obj;
+        Py_INCREF(items);
+    }
+    if (!items)
+        return -1;
+    seq = PySequence_Fast(items, "ratings must be a dict {movie_id: rating} "
+                                 "or an iterable of (movie_id, rating)");
+    Py_DECREF(items);
+    if (!seq)
+        return -1;
+    n = PySequence_Fast_GET_SIZE(seq);
+    v = (rec_movie_rating *)malloc((size_t)(n ? n : 1) * sizeof *v);
+    if (!v) {
+        Py_DECREF(seq);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        PyObject *pair = PySequence_Fast(PySequence_Fast_GET_ITEM(seq, i),
+                                         "each rating must be a pair "
+                                         "(movie_id, rating)");
+        int bad;
+        if (!pair)
+            goto fail;
+        if (PySequence_Fast_GET_SIZE(pair) != 2) {
+            Py_DECREF(pair);
+            PyErr_Format(PyExc_TypeError,
+                         "rating %zd: expected (movie_id, rating)", i);
+            goto fail;
+        }
+        bad = mm_py_id(&v[i].movie_id, PySequence_Fast_GET_ITEM(pair, 0),
+                       "movie id") < 0 ||
+              mm_py_float(&v[i].rating, PySequence_Fast_GET_ITEM(pair, 1)) < 0;
+        Py_DECREF(pair);
+        if (bad)
+            goto fail;
+    }
+    Py_DECREF(seq);
+    *out = v;
+    *n_out = (size_t)n;
+    return 0;
+fail:
+    Py_DECREF(seq);
+    free(v);
+    return -1;
+}
+
+/* Genres: None, "A|B" or an iterable of str -> a new bytes object (or
+   None) whose buffer is the '|'-joined UTF-8 string. */
+static PyObject *mm_py_genres(PyObject *obj)
+{
+    PyObject *joined, *bytes, *sep, *seq;
+    if (obj == Py_None) {
+        Py_INCREF(Py_None);
+        return Py_None;
+    }
+    if (PyUnicode_Check(obj))
+        return PyUnicode_AsUTF8String(obj);
+    seq = PySequence_Fast(obj, "genres must be a str, a list of str or None");
+    if (!seq)
+        return NULL;
+    sep = PyUnicode_FromString("|");
+    joined = sep ? PyUnicode_Join(sep, seq) : NULL;
+    Py_XDECREF(sep);
+    Py_DECREF(seq);
+    if (!joined)
+        return NULL;
+    bytes = PyUnicode_AsUTF8String(joined);
+    Py_DECREF(joined);
+    return bytes;
+}
+
+static PyObject *mm_py_str(const char *s)
+{
+    s = s ? s : "";
+    return PyUnicode_DecodeUTF8(s, (Py_ssize_t)strlen(s), "replace");
+}
+
+/* Recommendations -> list of (movie_id, score, title); frees r. */
+static PyObject *mm_py_recs(mm_recs *r)
+{
+    PyObject *list = PyList_New((Py_ssize_t)r->n);
+    size_t i;
+    for (i = 0; list && i < r->n; i++) {
+        PyObject *t = Py_BuildValue("(idN)", (int)r->v[i].movie_id,
+                                    (double)r->v[i].score,
+                                    mm_py_str(r->v[i].title));
+        if (!t) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)i, t);
+    }
+    mm_recs_free(r);
+    return list;
+}
+
+/* A movie -> (movie_id, title, genres, year, n_ratings, mean_rating). */
+static PyObject *mm_py_movie(const mm_movie *m)
+{
+    return Py_BuildValue("(iNNiId)", (int)m->movie_id, mm_py_str(m->title),
+                         mm_py_str(m->genres), (int)m->year,
+                         (unsigned int)m->n_ratings, (double)m->mean_rating);
+}
+
+static PyObject *mm_py_movies(mm_movies *ms)
+{
+    PyObject *list = PyList_New((Py_ssize_t)ms->n);
+    size_t i;
+    for (i = 0; list && i < ms->n; i++) {
+        PyObject *t = mm_py_movie(&ms->v[i]);
+        if (!t) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)i, t);
+    }
+    mm_movies_free(ms);
+    return list;
+}
+
+/* ---- progress callback --------------------------------------------- */
+
+typedef struct mm_py_progress {
+    PyObject *fn; /* borrowed from the options dict, or NULL */
+    PyObject *exc_type, *exc_value, *exc_tb; /* raised by fn */
+} mm_py_progress;
+
+/* Called by rec_train_als on the calling thread, GIL released: take the
+   GIL, call fn(iteration, iterations, train_rmse, loss, seconds). A false
+   return value (not None) cancels; an exception cancels and is kept to be
+   re-raised once training has stopped. Without fn, only pending signals
+   (Ctrl-C) are checked, so a long training stays interruptible. */
+static int mm_py_progress_cb(void *userdata, const rec_progress *p)
+{
+    mm_py_progress *st = (mm_py_progress *)userdata;
+    PyGILState_STATE g = PyGILState_Ensure();
+    int stop = 0;
+    if (st->fn) {
+        PyObject *res = PyObject_CallFunction(st->fn, "((iiddd))", p->iteration,
+                                              p->iterations, p->train_rmse,
+                                              p->loss, p->seconds);
+        if (!res) {
+            stop = 1;
+        } else {
+            if (res != Py_None) {
+                int t = PyObject_IsTrue(res);
+                if (t <= 0)
+                    stop = 1;
+            }
+            Py_DECREF(res);
+        }
+    }
+    if (!stop && PyErr_CheckSignals() < 0)
+        stop = 1;
+    if (stop && PyErr_Occurred())
+        PyErr_Fetch(&st->exc_type, &st->exc_value, &st->exc_tb);
+    PyGILState_Release(g);
+    return stop;
+}
+
+static int mm_py_get_int(int *out, PyObject *v, const char *key)
+{
+    long x = PyLong_AsLong(v);
+    if (x == -1 && PyErr_Occurred())
+        return -1;
+    if (x < INT_MIN || x > INT_MAX) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "%s %ld is out of range", key, x);
+        mm_py_raise_code(REC_EINVAL, msg, NULL);
+        return -1;
+    }
+    *out = (int)x;
+    return 0;
+}
+
+/* rec_als_params from a dict of keyword arguments (None = defaults). */
+static int mm_py_als_params(rec_als_params *p, mm_py_progress *prog,
+                            PyObject *opts)
+{
+    PyObject *key, *val;
+    Py_ssize_t pos = 0;
+    rec_als_params_init(p);
+    p->progress = mm_py_progress_cb;
+    p->progress_userdata = prog;
+    if (opts == Py_None)
+        return 0;
+    if (!PyDict_Check(opts)) {
+        PyErr_SetString(PyExc_TypeError, "training options must be a dict");
+        return -1;
+    }
+    while (PyDict_Next(opts, &pos, &key, &val)) {
+        const char *k = PyUnicode_Check(key) ? PyUnicode_AsUTF8(key) : NULL;
+        int r = 0;
+        if (!k) {
+            PyErr_SetString(PyExc_TypeError, "option names must be str");
+            return -1;
+        }
+        if (val == Py_None && strcmp(k, "progress") != 0)
+            continue; /* None: keep the C default */
+        if (!strcmp(k, "rank"))
+            r = mm_py_get_int(&p->rank, val, k);
+        else if (!strcmp(k, "iterations"))
+            r = mm_py_get_int(&p->iterations, val, k);
+        else if (!strcmp(k, "n_threads"))
+            r = mm_py_get_int(&p->n_threads, val, k);
+        else if (!strcmp(k, "reg") || !strcmp(k, "bias_reg")) {
+            double d = PyFloat_AsDouble(val);
+            if (d == -1.0 && PyErr_Occurred())
+                return -1;
+            *(k[0] == 'r' ? &p->reg : &p->bias_reg) = d;
+        } else if (!strcmp(k, "seed")) {
+            unsigned long long s;
+            PyObject *i = PyNumber_Index(val);
+            if (!i)
+                return -1;
+            if (PyObject_RichCompareBool(i, Py_False, Py_LT) == 1) {
+                Py_DECREF(i);
+                mm_py_raise_code(REC_EINVAL, "seed must be >= 0", NULL);
+                return -1;
+            }
+            s = PyLong_AsUnsignedLongLongMask(i);
+            Py_DECREF(i);
+            if (s == (unsigned long long)-1 && PyErr_Occurred())
+                return -1;
+            p->seed = (uint64_t)s;
+        } else if (!strcmp(k, "nonnegative") || !strcmp(k, "biases")) {
+            int t = PyObject_IsTrue(val);
+            if (t < 0)
+                return -1;
+            *(k[0] == 'n' ? &p->nonnegative : &p->biases) = t;
+        } else if (!strcmp(k, "progress")) {
+            if (val != Py_None && !PyCallable_Check(val)) {
+                PyErr_SetString(PyExc_TypeError, "progress must be callable");
+                return -1;
+            }
+            prog->fn = val == Py_None ? NULL : val;
+        } else {
+            PyErr_Format(PyExc_TypeError, "unknown training option '%s'", k);
+            return -1;
+        }
+        if (r < 0)
+            return -1;
+    }
+    return 0;
+}
+%}
+
+/* ---- typemaps ------------------------------------------------------------ */
+
+/* Errors: the one place a C status becomes an exception. */
+%typemap(in, numinputs=0) mm_error *err (mm_error temp) {
+    mm_error_init(&temp);
+    $1 = &temp;
+}
+%typemap(argout) mm_error *err {
+    if ($1->e.code != REC_OK) {
+        Py_XDECREF($result);
+        mm_py_raise($1);
+        SWIG_fail;
+    }
+}
+
+/* New datasets from split(): owned by Python. */
+%typemap(in, numinputs=0) mm_ratings **train_out (mm_ratings *tmp = NULL),
+                          mm_ratings **test_out (mm_ratings *tmp = NULL) {
+    $1 = &tmp;
+}
+%typemap(argout) mm_ratings **train_out, mm_ratings **test_out {
+    $result = SWIG_Python_AppendOutput($result,
+        SWIG_NewPointerObj(SWIG_as_voidptr(*$1), $*1_descriptor, SWIG_POINTER_OWN));
+}
+
+%typemap(in) (const rec_rating *rows, size_t n) {
+    if (mm_py_rows(&$1, &$2, $input) < 0)
+        SWIG_fail;
+}
+%typemap(freearg) (const rec_rating *rows, size_t n) {
+    free((void *)$1);
+}
+
+%typemap(in) (const rec_movie_rating *ratings, size_t n_ratings) {
+    if (mm_py_pairs(&$1, &$2, $input) < 0)
+        SWIG_fail;
+}
+%typemap(freearg) (const rec_movie_rating *ratings, size_t n_ratings) {
+    free((void *)$1);
+}
+
+%typemap(in) const char *GENRES (PyObject *bytes = NULL) {
+    bytes = mm_py_genres($input);
+    if (!bytes)
+        SWIG_fail;
+    $1 = bytes == Py_None ? NULL : PyBytes_AS_STRING(bytes);
+}
+%typemap(freearg) const char *GENRES {
+    Py_XDECREF(bytes$argnum);
+}
+
+%typemap(in) rec_als_params *opts (rec_als_params temp, mm_py_progress prog) {
+    prog.fn = NULL;
+    prog.exc_type = prog.exc_value = prog.exc_tb = NULL;
+    if (mm_py_als_params(&temp, &prog, $input) < 0)
+        SWIG_fail;
+    $1 = &temp;
+}
+%typemap(argout) rec_als_params *opts {
+    if (prog$argnum.exc_type) {
+        /* the callback raised (or Ctrl-C): training stopped; re-raise it */
+        Py_XDECREF($result);
+        PyErr_Restore(prog$argnum.exc_type, prog$argnum.exc_value,
+                      prog$argnum.exc_tb);
+        prog$argnum.exc_type = NULL;
+        SWIG_fail;
+    }
+}
+
+%typemap(out) mm_recs {
+    $result = mm_py_recs(&$1);
+    if (!$result)
+        SWIG_fail;
+}
+%typemap(out) mm_movie {
+    $result = mm_py_movie(&$1);
+    mm_movie_clear(&$1);
+    if (!$result)
+        SWIG_fail;
+}
+%typemap(out) mm_movies {
+    $result = mm_py_movies(&$1);
+    if (!$result)
+        SWIG_fail;
+}
+%typemap(out) mm_stats {
+    size_t i;
+    $result = PyList_New((Py_ssize_t)$1.n);
+    for (i = 0; $result && i < $1.n; i++) {
+        PyObject *t = Py_BuildValue("(iId)", (int)$1.v[i].movie_id,
+                                    (unsigned int)$1.v[i].count, $1.v[i].average);
+        if (!t) {
+            Py_CLEAR($result);
+            break;
+        }
+        PyList_SET_ITEM($result, (Py_ssize_t)i, t);
+    }
+    free($1.v);
+    if (!$result)
+        SWIG_fail;
+}
+%typemap(out) mm_pairs {
+    size_t i;
+    $result = PyList_New((Py_ssize_t)$1.n);
+    for (i = 0; $result && i < $1.n; i++) {
+        PyObject *t = Py_BuildValue("(id)", (int)$1.v[i].movie_id,
+                                    (double)$1.v[i].rating);
+        if (!t) {
+            Py_CLEAR($result);
+            break;
+        }
+        PyList_SET_ITEM($result, (Py_ssize_t)i, t);
+    }
+    free($1.v);
+    if (!$result)
+        SWIG_fail;
+}
+%typemap(out) mm_factors {
+    size_t i;
+    PyObject *list = PyList_New((Py_ssize_t)$1.n);
+    for (i = 0; list && i < $1.n; i++) {
+        PyObject *f = PyFloat_FromDouble((double)$1.v[i]);
+        if (!f) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)i, f);
+    }
+    free($1.v);
+    $result = list ? Py_BuildValue("(Nd)", list, (double)$1.bias) : NULL;
+    if (!$result)
+        SWIG_fail;
+}
+%typemap(out) rec_eval_result {
+    $result = Py_BuildValue("(ddniddddn)", $1.rmse, $1.mae,
+                            (Py_ssize_t)$1.n_predictions, $1.k,
+                            $1.precision_at_k, $1.recall_at_k, $1.ndcg_at_k,
+                            $1.map_at_k, (Py_ssize_t)$1.n_users_ranked);
+    if (!$result)
+        SWIG_fail;
+}
+
+%include "../movieme.i"
