@@ -153,6 +153,14 @@ def create_app(overrides=None, profile=None):
     csrf.exempt(api.bp)      # protected by security.same_origin_json instead
     _register_errors(app)
 
+    @app.before_request
+    def _body_limit():
+        # get_json() does not enforce MAX_CONTENT_LENGTH by itself
+        limit = app.config.get("MAX_CONTENT_LENGTH")
+        if limit and request.content_length and request.content_length > limit:
+            return error_response(413)
+        return None
+
     @app.after_request
     def _headers(resp):
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -2,6 +2,7 @@
 ratings; recommendations and retrain jobs are kept here too."""
 import datetime as dt
 
+from flask import current_app
 from flask_login import UserMixin
 from flask_sqlalchemy import SQLAlchemy
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -24,7 +25,8 @@ class User(UserMixin, db.Model):
     session_version = db.Column(db.Integer, default=1, nullable=False)
 
     def set_password(self, password):
-        self.password_hash = generate_password_hash(password)
+        method = current_app.config.get("PASSWORD_HASH_METHOD") or "pbkdf2:sha256"
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password):
         return check_password_hash(self.password_hash, password)

@@ -52,8 +52,6 @@ def make_dataset(path, n_movies=120, n_users=60, seed=7):
                 if mid <= 10:          # a few very popular movies
                     r = max(r, 3.5)
                 f.write("%d,%d,%.1f,%d\n" % (u, mid, r, 1000000 + u))
-            for mid in range(1, 11):   # everyone saw the top 10
-                pass
     return path
 
 
@@ -86,15 +84,36 @@ BASE_OVERRIDES = {
     "MOVIEME_BACKGROUND": False,
     "LOGIN_MAX_PER_USER": 5,
     "LOGIN_MAX_PER_IP": 20,
+    "PASSWORD_HASH_METHOD": "pbkdf2:sha256:2000",   # fast hashing for tests
 }
 
 
+@pytest.fixture(scope="session")
+def base_model(dataset, tmp_path_factory):
+    """The model trained on the dataset alone, trained once per session and
+    copied into each test's instance folder (as a site's first start would
+    have left it)."""
+    from flask_demo import create_app
+    tmp = tmp_path_factory.mktemp("base-model")
+    app = create_app(dict(BASE_OVERRIDES, MOVIEME_DATA=dataset,
+                          INSTANCE_PATH=str(tmp / "instance"),
+                          SQLALCHEMY_DATABASE_URI="sqlite:///%s/x.db" % tmp),
+                     profile="testing")
+    with app.app_context():
+        from flask_demo.models import db
+        db.engine.dispose()
+    return app.extensions["movieme"].model_path
+
+
 @pytest.fixture
-def make_app(tmp_path, dataset):
+def make_app(tmp_path, dataset, base_model):
     """Factory: make_app(**overrides) -> app (all on one instance folder)."""
+    import shutil
     from flask_demo import create_app
     apps = []
     url = database_url(tmp_path)
+    os.makedirs(str(tmp_path / "instance"))
+    shutil.copy(base_model, str(tmp_path / "instance" / "model.bin"))
 
     def factory(**overrides):
         cfg = dict(BASE_OVERRIDES, MOVIEME_DATA=dataset,
