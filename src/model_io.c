@@ -804,10 +804,11 @@ static rec_status build_model(rec_model **out, const reader *r,
     for (size_t i = 0; st == REC_OK && i < nm; i++)
         st = rec__idmap_put(&m->movie_map, m->movie_ids[i], (int32_t)i);
     for (size_t i = 0; st == REC_OK && i < nu; i++) {
-        if (rec__idmap_get(&m->user_map, m->user_ids[i]) >= 0) {
+        int32_t id = m->user_ids[i];
+        if (rec__idmap_get(&m->user_map, id) >= 0) {
             rec_model_free(m);
             return bad(r, err, "section UIDS: user id %d appears twice",
-                       (int)m->user_ids[i]);
+                       (int)id);
         }
         st = rec__idmap_put(&m->user_map, m->user_ids[i], (int32_t)i);
     }

@@ -1,0 +1,816 @@
+/*
+ * check_model_io.c - model files: round trips (trained, folded-in users,
+ * big-endian files) and the catalogue of bad files (empty, truncated at
+ * every byte, wrong magic, future version, flipped bytes, hostile sizes
+ * with a valid checksum, directories, unwritable destinations).
+ */
+#include "test_util.h"
+
+#include "internal.h"
+
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <zlib.h>
+
+/* ---- fixtures ---------------------------------------------------------- */
+
+/* A tiny trained model: 6 users, 5 movies with titles, rank 3. */
+static rec_model *tiny_model(void)
+{
+    static const rec_rating rows[] = {
+        {1, 10, 5}, {1, 20, 3}, {1, 30, 4},   {2, 10, 4}, {2, 40, 2},
+        {3, 20, 1}, {3, 30, 5}, {3, 50, 4.5f}, {4, 10, 2}, {4, 50, 3},
+        {5, 40, 5}, {5, 30, 3.5f}, {7, 10, 1}, {7, 20, 2}, {7, 50, 5},
+    };
+    rec_error err = {0};
+    rec_ratings *r = NULL;
+    ck_assert_ok(rec_ratings_new(&r, &err), &err);
+    ck_assert_ok(rec_ratings_add(r, rows, sizeof rows / sizeof rows[0], &err),
+                 &err);
+    ck_assert_ok(rec_ratings_set_movie(r, 10, "Toy Story (1995)",
+                                       "Animation|Children's|Comedy", &err),
+                 &err);
+    ck_assert_ok(rec_ratings_set_movie(r, 20, "Am\xc3\xa9lie (2001)",
+                                       "Comedy|Romance", &err),
+                 &err);
+    ck_assert_ok(rec_ratings_set_movie(r, 30, "\"Quoted\", with comma (1999)",
+                                       NULL, &err),
+                 &err);
+    ck_assert_ok(rec_ratings_set_movie(r, 60, "Never Rated", "Drama", &err),
+                 &err);
+    rec_als_params p;
+    rec_als_params_init(&p);
+    p.rank = 3;
+    p.iterations = 4;
+    p.n_threads = 1;
+    rec_model *m = NULL;
+    ck_assert_ok(rec_train_als(&m, r, &p, &err), &err);
+    rec_ratings_free(r);
+    return m;
+}
+
+/* Read a whole file into memory. */
+static unsigned char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc((size_t)n + 1);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_uint_eq(fread(b, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    *len = (size_t)n;
+    return b;
+}
+
+static void spit(const char *path, const void *b, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(b, 1, len, f), len);
+    fclose(f);
+}
+
+/* The tiny model saved; returns its bytes. */
+static unsigned char *tiny_bytes(size_t *len)
+{
+    rec_error err = {0};
+    rec_model *m = tiny_model();
+    const char *path = tmp_path("tiny.bin");
+    ck_assert_ok(rec_model_save(m, path, &err), &err);
+    rec_model_free(m);
+    return slurp(path, len);
+}
+
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
+}
+
+static uint64_t le64(const unsigned char *p)
+{
+    return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+static void put_le32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void put_le64(unsigned char *p, uint64_t v)
+{
+    put_le32(p, (uint32_t)v);
+    put_le32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* Recompute the trailer so the checksum matches (a hostile file). */
+static void fix_crc(unsigned char *b, size_t len)
+{
+    put_le32(b + len - 4, (uint32_t)crc32_z(crc32_z(0, Z_NULL, 0), b, len - 4));
+}
+
+/* Offset of the body of section `tag` in a little-endian file. */
+static size_t section_at(const unsigned char *b, size_t len, const char *tag,
+                         size_t *body_len)
+{
+    size_t off = 32;
+    uint32_t n = le32(b + 24);
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t bl = le64(b + off + 8);
+        if (memcmp(b + off, tag, 4) == 0) {
+            if (body_len)
+                *body_len = (size_t)bl;
+            return off + 16;
+        }
+        off += 16 + ((bl + 7) & ~(uint64_t)7);
+        ck_assert_uint_le(off, len);
+    }
+    ck_abort_msg("no section %s", tag);
+    return 0;
+}
+
+/* Load from memory and expect REC_EFORMAT with `needle` in the message. */
+static void expect_format(const unsigned char *b, size_t len,
+                          const char *needle)
+{
+    rec_error err = {0};
+    rec_model *m = (rec_model *)&err; /* must be reset to NULL */
+    rec_status st = rec__model_load_mem(&m, b, len, "bad.bin", &err);
+    ck_assert_msg(st == REC_EFORMAT, "len %zu: status %d (%s)", len, st,
+                  err.msg);
+    ck_assert_ptr_null(m);
+    ck_assert_int_eq(err.code, REC_EFORMAT);
+    ck_assert_msg(strstr(err.msg, "bad.bin") != NULL, "no name in '%s'",
+                  err.msg);
+    if (needle)
+        ck_assert_msg(strstr(err.msg, needle) != NULL,
+                      "'%s' not in '%s'", needle, err.msg);
+}
+
+/* Check records every ck_assert (a write to a pipe): count mismatches in
+   the big loops and assert once. */
+typedef struct tally {
+    int bad;
+    int first_line;
+} tally;
+
+#define SAME(t, cond)                                                        \
+    do {                                                                     \
+        if (!(cond) && (t)->bad++ == 0)                                      \
+            (t)->first_line = __LINE__;                                      \
+    } while (0)
+
+static void same_movies(tally *t, const rec_model *a, const rec_model *b)
+{
+    int k = rec_model_rank(a);
+    float fa[64], fb[64], ba = 0, bb = 0;
+    for (size_t i = 0; i < rec_model_n_movies(a); i++) {
+        rec_movie_info ia, ib;
+        SAME(t, rec_model_movie_at(&ia, a, i, NULL) == REC_OK);
+        SAME(t, rec_model_movie_at(&ib, b, i, NULL) == REC_OK);
+        SAME(t, ia.movie_id == ib.movie_id && ia.year == ib.year &&
+                    strcmp(ia.title, ib.title) == 0 &&
+                    strcmp(ia.genres, ib.genres) == 0 &&
+                    ia.n_ratings == ib.n_ratings &&
+                    ia.mean_rating == ib.mean_rating);
+        SAME(t, rec_model_movie_factors(fa, 64, &ba, a, ia.movie_id, NULL) ==
+                    REC_OK);
+        SAME(t, rec_model_movie_factors(fb, 64, &bb, b, ia.movie_id, NULL) ==
+                    REC_OK);
+        SAME(t, memcmp(fa, fb, (size_t)k * sizeof *fa) == 0 && ba == bb);
+
+        rec_scored sa[8], sb[8];
+        size_t na = 0, nb = 0;
+        SAME(t, rec_similar_movies(sa, 8, &na, a, ia.movie_id, NULL) ==
+                    REC_OK);
+        SAME(t, rec_similar_movies(sb, 8, &nb, b, ia.movie_id, NULL) ==
+                    REC_OK);
+        SAME(t, na == nb);
+        for (size_t j = 0; j < na && j < nb; j++)
+            SAME(t, sa[j].movie_id == sb[j].movie_id &&
+                        sa[j].score == sb[j].score);
+    }
+}
+
+static void same_users(tally *t, const rec_model *a, const rec_model *b)
+{
+    int k = rec_model_rank(a);
+    float fa[64], fb[64], ba = 0, bb = 0;
+    size_t nm = rec_model_n_movies(a);
+    rec_scored *ta = calloc(nm + 1, sizeof *ta);
+    rec_scored *tb = calloc(nm + 1, sizeof *tb);
+    ck_assert(ta && tb);
+    for (size_t u = 0; u < a->n_users; u++) {
+        int32_t id = a->user_ids[u];
+        SAME(t, rec_model_has_user(b, id));
+        SAME(t, rec_model_user_factors(fa, 64, &ba, a, id, NULL) == REC_OK);
+        SAME(t, rec_model_user_factors(fb, 64, &bb, b, id, NULL) == REC_OK);
+        SAME(t, memcmp(fa, fb, (size_t)k * sizeof *fa) == 0 && ba == bb);
+
+        size_t na = 0, nb = 0;
+        SAME(t, rec_top_n(ta, nm + 1, &na, a, id, NULL) == REC_OK);
+        SAME(t, rec_top_n(tb, nm + 1, &nb, b, id, NULL) == REC_OK);
+        SAME(t, na == nb);
+        for (size_t j = 0; j < na && j < nb; j++)
+            SAME(t, ta[j].movie_id == tb[j].movie_id &&
+                        ta[j].score == tb[j].score);
+
+        /* Rated movies: b's are plain CSR (overrides flattened in). */
+        const int32_t *ia, *ib;
+        const float *va, *vb;
+        size_t ra, rb;
+        int32_t ub = rec__idmap_get(&b->user_map, id);
+        SAME(t, ub >= 0);
+        if (ub < 0)
+            continue;
+        rec__model_user_rated(a, u, &ia, &va, &ra);
+        rec__model_user_rated(b, (size_t)ub, &ib, &vb, &rb);
+        SAME(t, ra == rb);
+        for (size_t j = 0; j < ra && j < rb; j++)
+            SAME(t, ia[j] == ib[j] && va[j] == vb[j]);
+
+        for (size_t i = 0; i < nm; i++) {
+            float pa = NAN, pb = NAN;
+            SAME(t, rec_predict(&pa, a, id, a->movie_ids[i], NULL) == REC_OK);
+            SAME(t, rec_predict(&pb, b, id, a->movie_ids[i], NULL) == REC_OK);
+            SAME(t, pa == pb);
+        }
+    }
+    free(ta);
+    free(tb);
+}
+
+/* Two models serve the same: shapes, factors, predictions, top-n, similar
+   movies, metadata, rated sets. */
+static void assert_same(const rec_model *a, const rec_model *b)
+{
+    ck_assert_int_eq(rec_model_rank(a), rec_model_rank(b));
+    ck_assert_int_le(rec_model_rank(a), 64);
+    ck_assert_uint_eq(rec_model_n_users(a), rec_model_n_users(b));
+    ck_assert_uint_eq(rec_model_n_movies(a), rec_model_n_movies(b));
+    ck_assert(rec_model_global_mean(a) == rec_model_global_mean(b));
+    ck_assert_int_eq(a->has_biases, b->has_biases);
+    ck_assert(a->reg == b->reg && a->bias_reg == b->bias_reg);
+    ck_assert(a->rating_min == b->rating_min &&
+              a->rating_max == b->rating_max);
+    tally t = {0, 0};
+    same_movies(&t, a, b);
+    same_users(&t, a, b);
+    ck_assert_msg(t.bad == 0, "%d mismatches, the first at line %d", t.bad,
+                  t.first_line);
+}
+
+static rec_model *save_load(const rec_model *m, const char *name)
+{
+    rec_error err = {0};
+    const char *path = tmp_path(name);
+    ck_assert_ok(rec_model_save(m, path, &err), &err);
+    rec_model *back = NULL;
+    ck_assert_ok(rec_model_load(&back, path, &err), &err);
+    ck_assert_ptr_nonnull(back);
+    return back;
+}
+
+/* ---- core -------------------------------------------------------------- */
+
+START_TEST(roundtrip_tiny)
+{
+    rec_model *m = tiny_model();
+    rec_model *back = save_load(m, "rt.bin");
+    assert_same(m, back);
+    rec_movie_info mi;
+    ck_assert_ok(rec_model_movie(&mi, back, 20, NULL), (rec_error *)NULL);
+    ck_assert_str_eq(mi.title, "Am\xc3\xa9lie (2001)");
+    ck_assert_int_eq(mi.year, 2001);
+    ck_assert_ok(rec_model_movie(&mi, back, 60, NULL), (rec_error *)NULL);
+    ck_assert_str_eq(mi.title, "Never Rated");
+    ck_assert_uint_eq(mi.n_ratings, 0);
+    /* The loaded model saves to the very same bytes. */
+    size_t la, lb;
+    ck_assert_ok(rec_model_save(back, tmp_path("rt2.bin"), NULL),
+                 (rec_error *)NULL);
+    unsigned char *a = slurp(tmp_path("rt.bin"), &la);
+    unsigned char *b = slurp(tmp_path("rt2.bin"), &lb);
+    ck_assert_uint_eq(la, lb);
+    ck_assert(memcmp(a, b, la) == 0);
+    free(a);
+    free(b);
+    rec_model_free(back);
+    rec_model_free(m);
+}
+END_TEST
+
+START_TEST(roundtrip_added_users)
+{
+    rec_error err = {0};
+    rec_model *m = tiny_model();
+    const rec_movie_rating fresh[] = {{10, 5}, {30, 1}, {999, 4}};
+    const rec_movie_rating rerate[] = {{10, 1}, {40, 4}};
+    int32_t id_new = 0, id_set = 0, id_old = 0;
+    ck_assert_ok(rec_add_user(&id_new, m, REC_NEW_USER, fresh, 3, &err),
+                 &err);
+    ck_assert_ok(rec_add_user(&id_set, m, 100, fresh, 2, &err), &err);
+    ck_assert_ok(rec_add_user(&id_old, m, 1, rerate, 2, &err), &err);
+    ck_assert_int_eq(id_new, 8);
+    ck_assert_int_eq(id_set, 100);
+    ck_assert_int_eq(id_old, 1);
+
+    rec_model *back = save_load(m, "added.bin");
+    ck_assert_uint_eq(rec_model_n_users(back), 8);
+    ck_assert(rec_model_has_user(back, 8) && rec_model_has_user(back, 100));
+    assert_same(m, back);
+    /* User 1's re-rating survived: movie 10 is rated 1 now, 40 added. */
+    size_t u = (size_t)rec__idmap_get(&back->user_map, 1);
+    const int32_t *items;
+    const float *vals;
+    size_t n;
+    rec__model_user_rated(back, u, &items, &vals, &n);
+    ck_assert_uint_eq(n, 4);
+    ck_assert_int_eq(back->movie_ids[items[0]], 10);
+    ck_assert(vals[0] == 1.0f);
+    /* A loaded model takes more users. */
+    int32_t id_more;
+    ck_assert_ok(rec_add_user(&id_more, back, REC_NEW_USER, rerate, 2, &err),
+                 &err);
+    ck_assert_int_eq(id_more, 101);
+    rec_model_free(back);
+    rec_model_free(m);
+}
+END_TEST
+
+START_TEST(roundtrip_movielens)
+{
+    rec_error err = {0};
+    rec_ratings *r = NULL;
+    ck_assert_ok(rec_load_movielens(&r, fixture("ml-100k-sample"), &err),
+                 &err);
+    rec_als_params p;
+    rec_als_params_init(&p);
+    p.rank = 8;
+    p.iterations = 3;
+    p.n_threads = 2;
+    rec_model *m = NULL;
+    ck_assert_ok(rec_train_als(&m, r, &p, &err), &err);
+    rec_model *back = save_load(m, "ml100k.bin");
+    assert_same(m, back);
+    rec_movie_info mi;
+    ck_assert_ok(rec_model_movie(&mi, back, 1, &err), &err);
+    ck_assert_str_eq(mi.title, "Toy Story (1995)");
+    rec_model_free(back);
+    rec_model_free(m);
+    rec_ratings_free(r);
+}
+END_TEST
+
+START_TEST(big_endian_file_is_converted)
+{
+    rec_error err = {0};
+    rec_model *m = tiny_model();
+    const char *path = tmp_path("be.bin");
+    ck_assert_ok(rec__model_save_order(m, path, 1, &err), &err);
+    size_t len, lle;
+    unsigned char *b = slurp(path, &len);
+    ck_assert(memcmp(b, "MOVIEME\0", 8) == 0);
+    ck_assert(b[12] == 1 && b[13] == 2 && b[14] == 3 && b[15] == 4);
+    rec_model *back = NULL;
+    ck_assert_ok(rec_model_load(&back, path, &err), &err);
+    assert_same(m, back);
+    /* Same content, other byte order: same length, different bytes. */
+    ck_assert_ok(rec_model_save(m, tmp_path("le.bin"), &err), &err);
+    unsigned char *le = slurp(tmp_path("le.bin"), &lle);
+    ck_assert_uint_eq(len, lle);
+    ck_assert(le[12] == 4 && le[15] == 1);
+    ck_assert(memcmp(b, le, len) != 0);
+    free(le);
+    free(b);
+    rec_model_free(back);
+    rec_model_free(m);
+}
+END_TEST
+
+START_TEST(header_layout)
+{
+    size_t len;
+    unsigned char *b = tiny_bytes(&len);
+    ck_assert(memcmp(b, "MOVIEME\0", 8) == 0);
+    ck_assert_uint_eq(le32(b + 8), 1);
+    ck_assert_uint_eq(le32(b + 12), 0x01020304u);
+    ck_assert_uint_eq(le64(b + 16), len);
+    ck_assert_uint_eq(le32(b + 24), 16);
+    ck_assert_uint_eq(le32(b + len - 4),
+                      (uint32_t)crc32_z(crc32_z(0, Z_NULL, 0), b, len - 4));
+    size_t bl;
+    size_t o = section_at(b, len, "SHAP", &bl);
+    ck_assert_uint_eq(o, 48);
+    ck_assert_uint_eq(le32(b + o), 3);        /* rank */
+    ck_assert_uint_eq(le64(b + o + 8), 6);    /* users */
+    ck_assert_uint_eq(le64(b + o + 16), 6);   /* movies, 60 unrated */
+    ck_assert_uint_eq(le64(b + o + 24), 15);  /* rated movies */
+    /* Sections are 8-byte aligned. */
+    ck_assert_uint_eq(section_at(b, len, "MFAC", NULL) % 8, 0);
+    ck_assert_uint_eq(section_at(b, len, "ROFF", NULL) % 8, 0);
+    free(b);
+}
+END_TEST
+
+START_TEST(save_replaces_atomically)
+{
+    rec_error err = {0};
+    rec_model *m = tiny_model();
+    const char *path = tmp_path("atomic/model.bin");
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    *strrchr(dir, '/') = '\0';
+    ck_assert_int_eq(mkdir(dir, 0755), 0);
+    spit(path, "old content", 11);
+    ck_assert_ok(rec_model_save(m, path, &err), &err);
+    ck_assert_ok(rec_model_save(m, path, &err), &err);
+    /* Only the model is left: no temporary files. */
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    int files = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.') {
+            files++;
+            ck_assert_str_eq(e->d_name, "model.bin");
+        }
+    closedir(d);
+    ck_assert_int_eq(files, 1);
+    rec_model *back = NULL;
+    ck_assert_ok(rec_model_load(&back, path, &err), &err);
+    rec_model_free(back);
+    rec_model_free(m);
+}
+END_TEST
+
+/* ---- errors: files ----------------------------------------------------- */
+
+START_TEST(missing_file)
+{
+    rec_error err = {0};
+    rec_model *m = NULL;
+    ck_assert_int_eq(rec_model_load(&m, tmp_path("nope.bin"), &err),
+                     REC_ENOTFOUND);
+    ck_assert_ptr_null(m);
+    ck_assert_ptr_nonnull(strstr(err.msg, "nope.bin"));
+    ck_assert_int_eq(rec_model_load(&m, "/nonexistent-dir/x/m.bin", &err),
+                     REC_ENOTFOUND);
+}
+END_TEST
+
+START_TEST(directory_as_path)
+{
+    rec_error err = {0};
+    rec_model *m = tiny_model(), *back = NULL;
+    ck_assert_int_eq(rec_model_load(&back, REC_TEST_DATA, &err), REC_EIO);
+    ck_assert_ptr_nonnull(strstr(err.msg, "directory"));
+    ck_assert_ptr_null(back);
+    /* Saving onto a directory fails and leaves it alone. */
+    const char *dir = tmp_path("adir");
+    ck_assert_int_eq(mkdir(dir, 0755), 0);
+    ck_assert_int_eq(rec_model_save(m, dir, &err), REC_EIO);
+    ck_assert_ptr_nonnull(strstr(err.msg, "adir"));
+    struct stat sb;
+    ck_assert_int_eq(stat(dir, &sb), 0);
+    ck_assert(S_ISDIR(sb.st_mode));
+    rec_model_free(m);
+}
+END_TEST
+
+START_TEST(unwritable_destination)
+{
+    rec_error err = {0};
+    rec_model *m = tiny_model();
+    /* Missing directory, and a file system nobody may create files in
+       (root included): both REC_EIO, and nothing is left behind. */
+    ck_assert_int_eq(rec_model_save(m, tmp_path("no/such/dir/m.bin"), &err),
+                     REC_EIO);
+    ck_assert_ptr_nonnull(strstr(err.msg, "m.bin"));
+    ck_assert_int_eq(rec_model_save(m, "/proc/movieme-model.bin", &err),
+                     REC_EIO);
+    ck_assert_int_eq(err.code, REC_EIO);
+    /* A file where a directory should be. */
+    const char *f = write_tmp("plainfile", "x");
+    char path[4200];
+    snprintf(path, sizeof path, "%s/m.bin", f);
+    ck_assert_int_eq(rec_model_save(m, path, &err), REC_EIO);
+    rec_model_free(m);
+}
+END_TEST
+
+START_TEST(null_arguments)
+{
+    rec_error err = {0};
+    rec_model *m = NULL;
+    ck_assert_int_eq(rec_model_load(NULL, "x", &err), REC_EINVAL);
+    ck_assert_int_eq(rec_model_load(&m, NULL, &err), REC_EINVAL);
+    ck_assert_int_eq(rec_model_save(NULL, "x", &err), REC_EINVAL);
+    rec_model *t = tiny_model();
+    ck_assert_int_eq(rec_model_save(t, NULL, NULL), REC_EINVAL);
+    ck_assert_int_eq(rec_model_save(t, "", &err), REC_EINVAL);
+    rec_model_free(t);
+}
+END_TEST
+
+START_TEST(empty_file)
+{
+    rec_error err = {0};
+    rec_model *m = NULL;
+    const char *path = write_tmp("empty.bin", "");
+    ck_assert_int_eq(rec_model_load(&m, path, &err), REC_EFORMAT);
+    ck_assert_ptr_nonnull(strstr(err.msg, "empty"));
+    ck_assert_ptr_nonnull(strstr(err.msg, "empty.bin"));
+    ck_assert_ptr_null(m);
+}
+END_TEST
+
+START_TEST(not_a_model)
+{
+    rec_error err = {0};
+    rec_model *m = NULL;
+    ck_assert_int_eq(rec_model_load(&m, repo_data("ml-latest-small/movies.csv"),
+                                    &err),
+                     REC_EFORMAT);
+    ck_assert_ptr_nonnull(strstr(err.msg, "magic"));
+}
+END_TEST
+
+/* ---- errors: damaged images -------------------------------------------- */
+
+START_TEST(truncated_every_byte)
+{
+    size_t len;
+    unsigned char *b = tiny_bytes(&len);
+    for (size_t cut = 0; cut < len; cut++) {
+        unsigned char *p = malloc(cut ? cut : 1); /* exact size: ASan */
+        memcpy(p, b, cut);
+        expect_format(p, cut, cut == 0 ? "empty" : "truncated");
+        free(p);
+    }
+    /* Through a real file too, at a few places. */
+    for (size_t cut = 1; cut < len; cut += len / 7) {
+        const char *path = tmp_path("cut.bin");
+        spit(path, b, cut);
+        rec_error err = {0};
+        rec_model *m = NULL;
+        ck_assert_int_eq(rec_model_load(&m, path, &err), REC_EFORMAT);
+        ck_assert_ptr_nonnull(strstr(err.msg, "truncated"));
+    }
+    free(b);
+}
+END_TEST
+
+START_TEST(truncated_names_section)
+{
+    static const char *tags[] = {"SHAP", "MIDS", "UIDS", "MFAC", "UFAC",
+                                 "MBIA", "UBIA", "MCNT", "MMEA", "ROFF",
+                                 "RITM", "RVAL", "MYEA", "MTIT", "MGEN",
+                                 "POOL"};
+    size_t len;
+    unsigned char *b = tiny_bytes(&len);
+    for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++) {
+        size_t bl;
+        size_t o = section_at(b, len, tags[i], &bl);
+        /* At the section's first byte, in its middle, at its last byte. */
+        size_t cuts[] = {o, o + bl / 2, o + (bl ? bl - 1 : 0)};
+        for (int c = 0; c < 3; c++) {
+            if (cuts[c] >= o + bl && bl)
+                continue;
+            char want[32];
+            snprintf(want, sizeof want, "section %s", tags[i]);
+            expect_format(b, cuts[c], bl ? want : "truncated");
+        }
+        /* Cut at the boundary before the section's head. */
+        expect_format(b, o - 16, "truncated");
+    }
+    expect_format(b, len - 1, "checksum trailer");
+    expect_format(b, len - 4, "checksum trailer");
+    free(b);
+}
+END_TEST
+
+START_TEST(wrong_magic)
+{
+    size_t len;
+    unsigned char *b = tiny_bytes(&len);
+    b[0] = 'm';
+    expect_format(b, len, "bad magic");
+    memcpy(b, "GGUF\0\0\0\0", 8);
+    expect_format(b, len, "bad magic");
+    expect_format((const unsigned char *)"MOVIE", 5, "truncated");
+    expect_format((const unsigned char *)"hello", 5, "bad magic");
+    free(b);
+}
+END_TEST
+
+START_TEST(future_version)
+{
+    size_t len;
+    unsigned char *b = tiny_bytes(&len);
+    put_le32(b + 8, 2);
+    fix_crc(b, len);
+    expect_format(b, len, "unsupported format version 2");
+    expect_format(b, len, "upgrade");
+    put_le32(b + 8, 0);
+    expect_format(b, len, "unsupported format version 0");
+    free(b);
+}
+END_TEST
+
+START_TEST(flipped_bytes_caught)
+{
+    size_t len;
+    unsigned char *b = tiny_bytes(&len);
+    static const unsigned char masks[] = {0x01, 0x80, 0xFF};
+    int caught = 0;
+    for (size_t i = 0; i < len; i++)
+        for (size_t k = 0; k < sizeof masks; k++) {
+            b[i] ^= masks[k];
+            expect_format(b, len, NULL);
+            b[i] ^= masks[k];
+            caught++;
+        }
+    ck_assert_int_eq(caught, (int)(3 * len));
+    /* A flip in the data (past the header) is a checksum mismatch. */
+    size_t o = section_at(b, len, "MFAC", NULL);
+    b[o + 5] ^= 0x10;
+    expect_format(b, len, "checksum mismatch");
+    free(b);
+}
+END_TEST
+
+START_TEST(bad_byte_order_mark)
+{
+    size_t len;
+    unsigned char *b = tiny_bytes(&len);
+    put_le32(b + 12, 0x01020305);
+    expect_format(b, len, "byte-order mark");
+    free(b);
+}
+END_TEST
+
+START_TEST(trailing_bytes)
+{
+    size_t len;
+    unsigned char *b = tiny_bytes(&len);
+    unsigned char *p = calloc(len + 8, 1);
+    memcpy(p, b, len);
+    expect_format(p, len + 8, "header says");
+    free(p);
+    free(b);
+}
+END_TEST
+
+/* Hostile files: the checksum is right, the content lies. */
+START_TEST(hostile_shapes)
+{
+    size_t len;
+    unsigned char *b = tiny_bytes(&len);
+    unsigned char *orig = malloc(len);
+    memcpy(orig, b, len);
+    size_t shap = section_at(b, len, "SHAP", NULL);
+    struct {
+        size_t off;
+        uint64_t val;
+        int width;
+        const char *msg;
+    } lies[] = {
+        {0, 0, 4, "bad rank"},                  /* rank 0 */
+        {0, 1u << 30, 4, "bad rank"},           /* rank 2^30 */
+        {0, 4, 4, "MFAC"},                      /* rank 4: sizes disagree */
+        {4, 0x80, 4, "flags"},
+        {8, (uint64_t)1 << 40, 8, "impossible shape"}, /* 2^40 users */
+        {8, 0x3fffffff, 8, "UIDS"},             /* 1G users: no alloc */
+        {16, 7, 8, "MIDS"},
+        {24, (uint64_t)-1, 8, "impossible shape"},
+        {24, 14, 8, "RITM"},
+        {32, 0, 8, "impossible shape"},         /* empty text pool */
+        {32, (uint64_t)1 << 62, 8, "impossible shape"},
+        {44, 0x7fc00000, 4, "rating range"},    /* rating_min NaN */
+    };
+    for (size_t i = 0; i < sizeof lies / sizeof lies[0]; i++) {
+        memcpy(b, orig, len);
+        if (lies[i].width == 4)
+            put_le32(b + shap + lies[i].off, (uint32_t)lies[i].val);
+        else
+            put_le64(b + shap + lies[i].off, lies[i].val);
+        fix_crc(b, len);
+        expect_format(b, len, lies[i].msg);
+    }
+    /* A section length pointing past the end of the file. */
+    memcpy(b, orig, len);
+    put_le64(b + section_at(b, len, "MFAC", NULL) - 8, (uint64_t)1 << 60);
+    fix_crc(b, len);
+    expect_format(b, len, "past the end");
+    /* Fewer sections than needed. */
+    memcpy(b, orig, len);
+    put_le32(b + 24, 15);
+    fix_crc(b, len);
+    expect_format(b, len, NULL);
+    free(orig);
+    free(b);
+}
+END_TEST
+
+START_TEST(hostile_content)
+{
+    size_t len;
+    unsigned char *b = tiny_bytes(&len);
+    unsigned char *orig = malloc(len);
+    memcpy(orig, b, len);
+    size_t o;
+
+    o = section_at(b, len, "MIDS", NULL); /* ids out of order */
+    put_le32(b + o + 4, le32(b + o));
+    fix_crc(b, len);
+    expect_format(b, len, "MIDS");
+
+    memcpy(b, orig, len); /* duplicate user id */
+    o = section_at(b, len, "UIDS", NULL);
+    put_le32(b + o + 4, le32(b + o));
+    fix_crc(b, len);
+    expect_format(b, len, "twice");
+
+    memcpy(b, orig, len); /* offsets going backwards */
+    o = section_at(b, len, "ROFF", NULL);
+    put_le64(b + o + 8, 100);
+    fix_crc(b, len);
+    expect_format(b, len, "ROFF");
+
+    memcpy(b, orig, len); /* rated movie index out of range */
+    o = section_at(b, len, "RITM", NULL);
+    put_le32(b + o, 1000);
+    fix_crc(b, len);
+    expect_format(b, len, "RITM");
+
+    memcpy(b, orig, len); /* a title offset past the text */
+    o = section_at(b, len, "MTIT", NULL);
+    put_le64(b + o, 1u << 20);
+    fix_crc(b, len);
+    expect_format(b, len, "MTIT");
+
+    memcpy(b, orig, len); /* text not NUL-terminated */
+    size_t pl;
+    o = section_at(b, len, "POOL", &pl);
+    b[o + pl - 1] = 'x';
+    fix_crc(b, len);
+    expect_format(b, len, "POOL");
+
+    memcpy(b, orig, len); /* a NaN factor */
+    o = section_at(b, len, "UFAC", NULL);
+    put_le32(b + o, 0x7fc00000);
+    fix_crc(b, len);
+    expect_format(b, len, "not finite");
+
+    memcpy(b, orig, len); /* an unknown section is skipped */
+    o = section_at(b, len, "MMEA", NULL);
+    memcpy(b + o - 16, "ZZZZ", 4);
+    fix_crc(b, len);
+    expect_format(b, len, "MMEA"); /* ...so MMEA is missing */
+    free(orig);
+    free(b);
+}
+END_TEST
+
+static Suite *model_io_suite(void)
+{
+    Suite *s = suite_create("model_io");
+    TCase *core = tcase_create("core");
+    tcase_add_test(core, roundtrip_tiny);
+    tcase_add_test(core, roundtrip_added_users);
+    tcase_add_test(core, roundtrip_movielens);
+    tcase_add_test(core, big_endian_file_is_converted);
+    tcase_add_test(core, header_layout);
+    tcase_add_test(core, save_replaces_atomically);
+    suite_add_tcase(s, core);
+
+    TCase *errors = tcase_create("errors");
+    tcase_add_test(errors, missing_file);
+    tcase_add_test(errors, directory_as_path);
+    tcase_add_test(errors, unwritable_destination);
+    tcase_add_test(errors, null_arguments);
+    tcase_add_test(errors, empty_file);
+    tcase_add_test(errors, not_a_model);
+    tcase_add_test(errors, truncated_every_byte);
+    tcase_add_test(errors, truncated_names_section);
+    tcase_add_test(errors, wrong_magic);
+    tcase_add_test(errors, future_version);
+    tcase_add_test(errors, flipped_bytes_caught);
+    tcase_add_test(errors, bad_byte_order_mark);
+    tcase_add_test(errors, trailing_bytes);
+    tcase_add_test(errors, hostile_shapes);
+    tcase_add_test(errors, hostile_content);
+    suite_add_tcase(s, errors);
+    return s;
+}
+
+int main(void) { return run_suite(model_io_suite()); }
