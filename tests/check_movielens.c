@@ -1,0 +1,381 @@
+/* check_movielens.c - rec_load_movielens on every layout, awkward but
+   valid files, and the catalogue of bad inputs. */
+#include "internal.h"
+#include "test_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static rec_ratings *load_ok(const char *path)
+{
+    rec_error e = {0};
+    rec_ratings *r = NULL;
+    ck_assert_ok(rec_load_movielens(&r, path, &e), &e);
+    ck_assert_ptr_nonnull(r);
+    return r;
+}
+
+static void expect_movie(const rec_ratings *r, int32_t id, const char *title,
+                         const char *genres, int32_t year, uint32_t count)
+{
+    rec_error e = {0};
+    rec_movie_info mi;
+    ck_assert_ok(rec_ratings_movie(&mi, r, id, &e), &e);
+    ck_assert_str_eq(mi.title, title);
+    ck_assert_str_eq(mi.genres, genres);
+    ck_assert_int_eq(mi.year, year);
+    ck_assert_uint_eq(mi.n_ratings, count);
+}
+
+static void expect_rating(const rec_ratings *r, int32_t user, int32_t movie,
+                          float rating)
+{
+    rec_error e = {0};
+    rec_rating out[16];
+    size_t n = 0;
+    ck_assert_ok(rec_ratings_user(out, 16, &n, r, user, &e), &e);
+    for (size_t i = 0; i < n && i < 16; i++)
+        if (out[i].movie_id == movie) {
+            ck_assert_float_eq(out[i].rating, rating);
+            return;
+        }
+    ck_abort_msg("user %d has no rating of movie %d", user, movie);
+}
+
+static void expect_shape(const rec_ratings *r, size_t users, size_t movies,
+                         size_t ratings)
+{
+    ck_assert_uint_eq(rec_ratings_n_users(r), users);
+    ck_assert_uint_eq(rec_ratings_n_movies(r), movies);
+    ck_assert_uint_eq(rec_ratings_n_ratings(r), ratings);
+}
+
+START_TEST(test_ml_latest_small)
+{
+    rec_ratings *r = load_ok(repo_data("ml-latest-small"));
+    expect_shape(r, 610, 9742, 100836);
+    expect_movie(r, 1, "Toy Story (1995)", "Adventure|Animation|Children|Comedy|Fantasy",
+                 1995, 215);
+    expect_movie(r, 11, "American President, The (1995)", "Comedy|Drama|Romance", 1995, 70);
+    expect_rating(r, 1, 1, 4.0f);
+    /* ascending ids from movie_at */
+    rec_error e = {0};
+    rec_movie_info a, b;
+    ck_assert_ok(rec_ratings_movie_at(&a, r, 0, &e), &e);
+    ck_assert_ok(rec_ratings_movie_at(&b, r, 9741, &e), &e);
+    ck_assert_int_eq(a.movie_id, 1);
+    ck_assert_int_eq(b.movie_id, 193609);
+    ck_assert_float_eq(r->rating_min, 0.5f);
+    ck_assert_float_eq(r->rating_max, 5.0f);
+    rec_ratings_free(r);
+    /* the ratings file itself, movies.csv found beside it */
+    r = load_ok(repo_data("ml-latest-small/ratings.csv"));
+    expect_shape(r, 610, 9742, 100836);
+    rec_ratings_free(r);
+}
+END_TEST
+
+START_TEST(test_ml_100k_sample)
+{
+    rec_ratings *r = load_ok(fixture("ml-100k-sample"));
+    expect_shape(r, 338, 1682, 5000);
+    expect_movie(r, 1, "Toy Story (1995)", "Animation|Children's|Comedy", 1995, 20);
+    rec_ratings_free(r);
+    if (access("/work/shared/data/movielens/ml-100k-sample/u.data", R_OK) == 0) {
+        r = load_ok("/work/shared/data/movielens/ml-100k-sample/u.data");
+        expect_shape(r, 338, 1682, 5000);
+        rec_ratings_free(r);
+    }
+}
+END_TEST
+
+START_TEST(test_ml_100k)
+{
+    rec_ratings *r = load_ok(fixture("ml-100k"));
+    expect_shape(r, 3, 5, 5);
+    expect_movie(r, 242, "Kolya (1996)", "Comedy", 1996, 2);
+    expect_movie(r, 302, "L.A. Confidential (1997)", "Crime|Film-Noir|Mystery|Thriller",
+                 1997, 2);
+    expect_movie(r, 1005, "Mis\xc3\xa9rables, Les (1995)", "Drama", 1995, 0); /* latin-1 */
+    expect_movie(r, 267, "unknown", "unknown", 0, 0);
+    expect_rating(r, 196, 302, 5.0f);
+    expect_rating(r, 22, 377, 1.0f);
+    rec_ratings_free(r);
+}
+END_TEST
+
+START_TEST(test_ml_1m)
+{
+    rec_ratings *r = load_ok(fixture("ml-1m"));
+    expect_shape(r, 3, 4, 4);
+    expect_movie(r, 73, "Mis\xc3\xa9rables, Les (1995)", "Drama|Musical", 1995, 1);
+    expect_movie(r, 1193, "One Flew Over the Cuckoo's Nest (1975)", "Drama", 1975, 2);
+    expect_movie(r, 3952, "Contender, The (2000)", "Drama|Thriller", 2000, 0);
+    expect_rating(r, 6040, 73, 2.0f);
+    rec_ratings_free(r);
+    r = load_ok(fixture("ml-1m/ratings.dat"));
+    expect_shape(r, 3, 4, 4);
+    rec_ratings_free(r);
+}
+END_TEST
+
+START_TEST(test_ml_10m)
+{
+    rec_ratings *r = load_ok(fixture("ml-10m"));
+    expect_shape(r, 3, 4, 4);
+    /* UTF-8 kept as is, the latin-1 line converted */
+    expect_movie(r, 2338, "Am\xc3\xa9lie (Fabuleux destin d'Am\xc3\xa9lie Poulain, Le) (2001)",
+                 "Comedy|Romance", 2001, 1);
+    expect_movie(r, 4000, "Cit\xc3\xa9 des enfants perdus, La (1995)", "Fantasy", 1995, 0);
+    expect_rating(r, 1, 185, 4.5f);
+    expect_rating(r, 2, 122, 3.5f);
+    rec_ratings_free(r);
+}
+END_TEST
+
+START_TEST(test_ml_latest_quotes)
+{
+    rec_ratings *r = load_ok(fixture("ml-latest"));
+    expect_shape(r, 3, 5, 5);
+    expect_movie(r, 2, "American President, The (1995)", "Comedy|Drama|Romance", 1995, 1);
+    expect_movie(r, 3, "\"Great Performances\" Cats (1998)", "Musical", 1998, 2);
+    expect_movie(r, 4, "Se\xc3\xb1or Spielbergo \xe2\x80\x94 \xe6\x9d\xb1\xe4\xba\xac (2003)",
+                 "Comedy", 2003, 0);
+    expect_movie(r, 5, "Babylon 5", "(no genres listed)", 0, 0);
+    expect_rating(r, 2, 2, 0.5f);
+    rec_ratings_free(r);
+}
+END_TEST
+
+START_TEST(test_ml_20m)
+{
+    rec_ratings *r = load_ok(fixture("ml-20m"));
+    expect_shape(r, 3, 3, 4);
+    expect_movie(r, 29, "City of Lost Children, The (Cit\xc3\xa9 des enfants perdus, La) (1995)",
+                 "Adventure|Drama|Fantasy|Mystery|Sci-Fi", 1995, 2);
+    expect_movie(r, 131262, "Innocence (2014)", "Adventure|Fantasy|Horror", 2014, 0);
+    expect_rating(r, 138493, 2, 4.0f);
+    rec_ratings_free(r);
+}
+END_TEST
+
+START_TEST(test_crlf_bom)
+{
+    rec_ratings *r = load_ok(fixture("ml-25m"));
+    expect_shape(r, 2, 2, 3);
+    expect_movie(r, 296, "Pulp Fiction (1994)", "Comedy|Crime|Drama|Thriller", 1994, 2);
+    expect_movie(r, 306, "Three Colors: Red (Trois couleurs: Rouge) (1994)", "Drama", 1994, 1);
+    expect_rating(r, 162541, 296, 4.5f);
+    rec_ratings_free(r);
+}
+END_TEST
+
+START_TEST(test_no_final_newline_duplicates)
+{
+    rec_ratings *r = load_ok(fixture("ml-32m"));
+    /* 4 rows, one duplicate (user 1, movie 17): the last one, 2.5, wins */
+    expect_shape(r, 2, 3, 3);
+    expect_rating(r, 1, 17, 2.5f);
+    expect_movie(r, 292757, "Some Title, With Comma (2023)", "Drama", 2023, 0);
+    rec_ratings_free(r);
+}
+END_TEST
+
+START_TEST(test_awkward_generated)
+{
+    /* blank trailing lines, headerless CSV, blank lines between rows */
+    rec_ratings *r = load_ok(write_tmp("blank.csv", "userId,movieId,rating,timestamp\n"
+                                                   "1,2,3.5,10\n\n3,4,5,11\n\n\n\r\n"));
+    expect_shape(r, 2, 2, 2);
+    rec_ratings_free(r);
+    r = load_ok(write_tmp("headerless.csv", "1,2,3.5,10\n3,4,5,11"));
+    expect_shape(r, 2, 2, 2);
+    expect_rating(r, 3, 4, 5.0f);
+    rec_ratings_free(r);
+    /* a tab-separated file with another name (ml-100k's u1.base etc.) */
+    r = load_ok(write_tmp("u1.base", "1\t2\t3\t10\r\n1\t2\t4\t11\r\n"));
+    expect_shape(r, 1, 1, 1);
+    expect_rating(r, 1, 2, 4.0f);
+    rec_ratings_free(r);
+    /* ratings with fractions and zero, the largest valid id */
+    r = load_ok(write_tmp("edge.csv", "u,m,r,t\n2147483647,0,0,0\n0,2147483647,10.000,1\n"));
+    expect_rating(r, 2147483647, 0, 0.0f);
+    expect_rating(r, 0, 2147483647, 10.0f);
+    rec_ratings_free(r);
+}
+END_TEST
+
+/* A file big enough for the parallel parse (several chunks). */
+static char *big_csv(size_t rows, size_t bad_row)
+{
+    char *buf = malloc(rows * 40 + 64), *p = buf;
+    p += sprintf(p, "userId,movieId,rating,timestamp\n");
+    for (size_t i = 0; i < rows; i++) {
+        if (i == bad_row)
+            p += sprintf(p, "%zu,%zu,oops,1112486027\n", i % 5000, i % 997);
+        else
+            p += sprintf(p, "%zu,%zu,%zu.5,1112486027\n", i % 5000, (i * 7) % 997, i % 5);
+    }
+    return buf;
+}
+
+START_TEST(test_big_parallel)
+{
+    char *text = big_csv(300000, (size_t)-1);
+    rec_ratings *r = load_ok(write_tmp("big.csv", text));
+    free(text);
+    /* rows i and j share (user, movie) only if 4985000 divides i - j */
+    ck_assert_uint_eq(rec_ratings_n_users(r), 5000);
+    ck_assert_uint_eq(rec_ratings_n_movies(r), 997);
+    ck_assert_uint_eq(rec_ratings_n_ratings(r), 300000); /* no duplicates */
+    expect_rating(r, 1, (7 * 1) % 997, 1.5f);
+    expect_rating(r, 4999, (7 * 4999) % 997, 4.5f);
+    rec_ratings_free(r);
+}
+END_TEST
+
+/* ---- errors ---- */
+
+typedef struct bad_case {
+    const char *file;
+    rec_status code;
+    const char *where; /* expected "file:line" fragment */
+    const char *what;  /* expected words in the message */
+} bad_case;
+
+static const bad_case bad_cases[] = {
+    {"bad/empty.csv", REC_EFORMAT, "empty.csv:1:", "no ratings"},
+    {"bad/header_only.csv", REC_EFORMAT, "header_only.csv:2:", "no ratings"},
+    {"bad/missing_column.csv", REC_EFORMAT, "missing_column.csv:3:", "missing column"},
+    {"bad/extra_column.csv", REC_EFORMAT, "extra_column.csv:3:", "extra column"},
+    {"bad/user_not_number.csv", REC_EFORMAT, "user_not_number.csv:3:", "user id 'abc' is not a number"},
+    {"bad/movie_not_number.csv", REC_EFORMAT, "movie_not_number.csv:3:", "movie id '3x'"},
+    {"bad/rating_not_number.csv", REC_EFORMAT, "rating_not_number.csv:3:", "rating 'four' is not a number"},
+    {"bad/timestamp_not_number.csv", REC_EFORMAT, "timestamp_not_number.csv:3:", "timestamp"},
+    {"bad/rating_nan.csv", REC_EFORMAT, "rating_nan.csv:3:", "rating 'nan'"},
+    {"bad/rating_inf.csv", REC_EFORMAT, "rating_inf.csv:3:", "rating 'inf'"},
+    {"bad/rating_negative.csv", REC_EFORMAT, "rating_negative.csv:3:", "negative"},
+    {"bad/rating_out_of_scale.csv", REC_EFORMAT, "rating_out_of_scale.csv:3:", "out of range"},
+    {"bad/rating_exponent.csv", REC_EFORMAT, "rating_exponent.csv:3:", "not a number"},
+    {"bad/user_negative.csv", REC_EFORMAT, "user_negative.csv:3:", "user id '-7' is negative"},
+    {"bad/movie_negative.csv", REC_EFORMAT, "movie_negative.csv:3:", "movie id '-3' is negative"},
+    {"bad/user_past_2_31.csv", REC_EFORMAT, "user_past_2_31.csv:3:", "out of range"},
+    {"bad/movie_past_2_63.csv", REC_EFORMAT, "movie_past_2_63.csv:3:", "out of range"},
+    {"bad/cut_last_line.csv", REC_EFORMAT, "cut_last_line.csv:3:", "missing column"},
+    {"bad/empty_field.csv", REC_EFORMAT, "empty_field.csv:3:", "movie id"},
+    {"bad/bad_row.dat", REC_EFORMAT, "bad_row.dat:3:", "movie id"},
+    {"bad/bad_rating.dat", REC_EFORMAT, "bad_rating.dat:2:", "rating 'x'"},
+    {"bad/bad_row.data", REC_EFORMAT, "bad_row.data:2:", "missing column"},
+    {"bad/movies_bad_utf8", REC_EFORMAT, "movies.csv:3:", "invalid UTF-8"},
+    {"bad/movies_unterminated_quote", REC_EFORMAT, "movies.csv:2:", "unterminated quote"},
+    {"bad/movies_bad_id", REC_EFORMAT, "movies.csv:3:", "movie id"},
+    {"bad/movies_missing_column", REC_EFORMAT, "movies.dat:2:", "expected"},
+    {"bad/no_ratings", REC_ENOTFOUND, "no_ratings", "no ratings file"},
+    {"bad/does_not_exist", REC_ENOTFOUND, "does_not_exist", "no such file"},
+};
+
+START_TEST(test_bad_catalogue)
+{
+    const bad_case *c = &bad_cases[_i];
+    rec_error e = {0};
+    rec_ratings *r = (rec_ratings *)&e; /* must be left alone on failure */
+    rec_status st = rec_load_movielens(&r, fixture(c->file), &e);
+    ck_assert_msg(st == c->code, "%s: got %d (%s), want %d", c->file, st, e.msg, c->code);
+    ck_assert_int_eq(e.code, c->code);
+    ck_assert_msg(strstr(e.msg, c->where) != NULL, "%s: message '%s' lacks '%s'", c->file,
+                  e.msg, c->where);
+    ck_assert_msg(strstr(e.msg, c->what) != NULL, "%s: message '%s' lacks '%s'", c->file,
+                  e.msg, c->what);
+    ck_assert_ptr_eq(r, (rec_ratings *)&e);
+    /* and without an error struct */
+    ck_assert_int_eq(rec_load_movielens(&r, fixture(c->file), NULL), c->code);
+}
+END_TEST
+
+START_TEST(test_bad_line_deep_in_big_file)
+{
+    /* line numbers stay right across parallel chunks */
+    char *text = big_csv(300000, 271828);
+    const char *path = write_tmp("bigbad.csv", text);
+    free(text);
+    rec_error e = {0};
+    rec_ratings *r = NULL;
+    ck_assert_int_eq(rec_load_movielens(&r, path, &e), REC_EFORMAT);
+    ck_assert_msg(strstr(e.msg, "bigbad.csv:271830: rating 'oops'") != NULL, "%s", e.msg);
+}
+END_TEST
+
+START_TEST(test_invalid_args)
+{
+    rec_error e = {0};
+    rec_ratings *r = NULL;
+    ck_assert_int_eq(rec_load_movielens(NULL, fixture("ml-1m"), &e), REC_EINVAL);
+    ck_assert_int_eq(e.code, REC_EINVAL);
+    ck_assert_int_eq(rec_load_movielens(&r, NULL, &e), REC_EINVAL);
+}
+END_TEST
+
+START_TEST(test_unreadable)
+{
+    rec_error e = {0};
+    rec_ratings *r = NULL;
+    /* a symlink loop cannot be opened by anyone, root included */
+    const char *loop = tmp_path("loop.csv");
+    unlink(loop);
+    ck_assert_int_eq(symlink(loop, loop), 0);
+    ck_assert_int_eq(rec_load_movielens(&r, loop, &e), REC_EIO);
+    ck_assert_ptr_nonnull(strstr(e.msg, "loop.csv"));
+    /* a movies file that is a directory */
+    const char *dir = tmp_path("dirmovies");
+    char sub[4096];
+    mkdir(dir, 0700);
+    snprintf(sub, sizeof sub, "%s/movies.csv", dir);
+    mkdir(sub, 0700);
+    snprintf(sub, sizeof sub, "%s/ratings.csv", dir);
+    FILE *f = fopen(sub, "w");
+    fputs("userId,movieId,rating,timestamp\n1,2,3,4\n", f);
+    fclose(f);
+    ck_assert_int_eq(rec_load_movielens(&r, dir, &e), REC_EIO);
+    ck_assert_ptr_nonnull(strstr(e.msg, "movies.csv"));
+    /* permissions, where they apply (not as root) */
+    if (geteuid() != 0) {
+        const char *p = write_tmp("secret.csv", "1,2,3,4\n");
+        chmod(p, 0);
+        ck_assert_int_eq(rec_load_movielens(&r, p, &e), REC_EIO);
+    }
+}
+END_TEST
+
+static Suite *movielens_suite(void)
+{
+    Suite *s = suite_create("movielens");
+    TCase *core = tcase_create("core");
+    tcase_add_test(core, test_ml_latest_small);
+    tcase_add_test(core, test_ml_100k_sample);
+    tcase_add_test(core, test_ml_100k);
+    tcase_add_test(core, test_ml_1m);
+    tcase_add_test(core, test_ml_10m);
+    tcase_add_test(core, test_ml_latest_quotes);
+    tcase_add_test(core, test_ml_20m);
+    tcase_add_test(core, test_crlf_bom);
+    tcase_add_test(core, test_no_final_newline_duplicates);
+    tcase_add_test(core, test_awkward_generated);
+    tcase_add_test(core, test_big_parallel);
+    suite_add_tcase(s, core);
+    TCase *errors = tcase_create("errors");
+    tcase_add_loop_test(errors, test_bad_catalogue, 0,
+                        (int)(sizeof bad_cases / sizeof bad_cases[0]));
+    tcase_add_test(errors, test_bad_line_deep_in_big_file);
+    tcase_add_test(errors, test_invalid_args);
+    tcase_add_test(errors, test_unreadable);
+    suite_add_tcase(s, errors);
+    return s;
+}
+
+int main(void)
+{
+    return run_suite(movielens_suite());
+}
