@@ -670,112 +670,69 @@ START_TEST(trailing_bytes)
 }
 END_TEST
 
-/* Hostile files: the checksum is right, the content lies. */
-START_TEST(hostile_shapes)
+/* Hostile files: the checksum is right, the content lies. Each lie puts
+   one value at `off` bytes into section `tag` (NULL: the file header; a
+   negative offset counts from the end of the section's body). */
+typedef struct lie {
+    const char *tag;
+    long off;
+    int width; /* 1, 4 or 8 bytes */
+    uint64_t val;
+    const char *msg;
+} lie;
+
+static const lie lies[] = {
+    {"SHAP", 0, 4, 0, "bad rank"},
+    {"SHAP", 0, 4, 1u << 30, "bad rank"},
+    {"SHAP", 0, 4, 4, "MFAC"}, /* rank 4: the sizes disagree */
+    {"SHAP", 4, 4, 0x80, "flags"},
+    {"SHAP", 8, 8, (uint64_t)1 << 40, "impossible shape"}, /* 2^40 users */
+    {"SHAP", 8, 8, 0x3fffffff, "UIDS"}, /* 1G users: refused, no alloc */
+    {"SHAP", 16, 8, 7, "MIDS"},
+    {"SHAP", 24, 8, (uint64_t)-1, "impossible shape"},
+    {"SHAP", 24, 8, 14, "RITM"},
+    {"SHAP", 32, 8, 0, "impossible shape"}, /* no text pool */
+    {"SHAP", 32, 8, (uint64_t)1 << 62, "impossible shape"},
+    {"SHAP", 44, 4, 0x7fc00000, "rating range"}, /* rating_min NaN */
+    {NULL, 24, 4, 15, "stray bytes"},   /* fewer sections than written */
+    {"MIDS", 4, 4, 10, "MIDS"},         /* movie ids 10, 10: not ascending */
+    {"UIDS", 4, 4, 1, "twice"},         /* user ids 1, 1 */
+    {"ROFF", 8, 8, 100, "ROFF"},        /* offsets past nnz */
+    {"RITM", 0, 4, 1000, "RITM"},       /* movie index out of range */
+    {"MTIT", 0, 8, 1u << 20, "MTIT"},   /* title offset past the text */
+    {"POOL", -1, 1, 'x', "POOL"},       /* text not NUL-terminated */
+    {"UFAC", 0, 4, 0x7fc00000, "not finite"}, /* a NaN factor */
+};
+
+START_TEST(hostile_files)
 {
     size_t len;
-    unsigned char *b = tiny_bytes(&len);
-    unsigned char *orig = malloc(len);
-    memcpy(orig, b, len);
-    size_t shap = section_at(b, len, "SHAP", NULL);
-    struct {
-        size_t off;
-        uint64_t val;
-        int width;
-        const char *msg;
-    } lies[] = {
-        {0, 0, 4, "bad rank"},                  /* rank 0 */
-        {0, 1u << 30, 4, "bad rank"},           /* rank 2^30 */
-        {0, 4, 4, "MFAC"},                      /* rank 4: sizes disagree */
-        {4, 0x80, 4, "flags"},
-        {8, (uint64_t)1 << 40, 8, "impossible shape"}, /* 2^40 users */
-        {8, 0x3fffffff, 8, "UIDS"},             /* 1G users: no alloc */
-        {16, 7, 8, "MIDS"},
-        {24, (uint64_t)-1, 8, "impossible shape"},
-        {24, 14, 8, "RITM"},
-        {32, 0, 8, "impossible shape"},         /* empty text pool */
-        {32, (uint64_t)1 << 62, 8, "impossible shape"},
-        {44, 0x7fc00000, 4, "rating range"},    /* rating_min NaN */
-    };
+    unsigned char *orig = tiny_bytes(&len);
+    unsigned char *b = malloc(len);
     for (size_t i = 0; i < sizeof lies / sizeof lies[0]; i++) {
+        const lie *l = &lies[i];
         memcpy(b, orig, len);
-        if (lies[i].width == 4)
-            put_le32(b + shap + lies[i].off, (uint32_t)lies[i].val);
+        size_t bl = 0, base = l->tag ? section_at(b, len, l->tag, &bl) : 0;
+        unsigned char *at = b + base + (l->off < 0 ? bl : 0) + l->off;
+        if (l->width == 1)
+            *at = (unsigned char)l->val;
+        else if (l->width == 4)
+            put_le32(at, (uint32_t)l->val);
         else
-            put_le64(b + shap + lies[i].off, lies[i].val);
+            put_le64(at, l->val);
         fix_crc(b, len);
-        expect_format(b, len, lies[i].msg);
+        expect_format(b, len, l->msg);
     }
     /* A section length pointing past the end of the file. */
     memcpy(b, orig, len);
     put_le64(b + section_at(b, len, "MFAC", NULL) - 8, (uint64_t)1 << 60);
     fix_crc(b, len);
     expect_format(b, len, "past the end");
-    /* Fewer sections than needed. */
+    /* An unknown tag is skipped, so the section it replaced is missing. */
     memcpy(b, orig, len);
-    put_le32(b + 24, 15);
+    memcpy(b + section_at(b, len, "MMEA", NULL) - 16, "ZZZZ", 4);
     fix_crc(b, len);
-    expect_format(b, len, NULL);
-    free(orig);
-    free(b);
-}
-END_TEST
-
-START_TEST(hostile_content)
-{
-    size_t len;
-    unsigned char *b = tiny_bytes(&len);
-    unsigned char *orig = malloc(len);
-    memcpy(orig, b, len);
-    size_t o;
-
-    o = section_at(b, len, "MIDS", NULL); /* ids out of order */
-    put_le32(b + o + 4, le32(b + o));
-    fix_crc(b, len);
-    expect_format(b, len, "MIDS");
-
-    memcpy(b, orig, len); /* duplicate user id */
-    o = section_at(b, len, "UIDS", NULL);
-    put_le32(b + o + 4, le32(b + o));
-    fix_crc(b, len);
-    expect_format(b, len, "twice");
-
-    memcpy(b, orig, len); /* offsets going backwards */
-    o = section_at(b, len, "ROFF", NULL);
-    put_le64(b + o + 8, 100);
-    fix_crc(b, len);
-    expect_format(b, len, "ROFF");
-
-    memcpy(b, orig, len); /* rated movie index out of range */
-    o = section_at(b, len, "RITM", NULL);
-    put_le32(b + o, 1000);
-    fix_crc(b, len);
-    expect_format(b, len, "RITM");
-
-    memcpy(b, orig, len); /* a title offset past the text */
-    o = section_at(b, len, "MTIT", NULL);
-    put_le64(b + o, 1u << 20);
-    fix_crc(b, len);
-    expect_format(b, len, "MTIT");
-
-    memcpy(b, orig, len); /* text not NUL-terminated */
-    size_t pl;
-    o = section_at(b, len, "POOL", &pl);
-    b[o + pl - 1] = 'x';
-    fix_crc(b, len);
-    expect_format(b, len, "POOL");
-
-    memcpy(b, orig, len); /* a NaN factor */
-    o = section_at(b, len, "UFAC", NULL);
-    put_le32(b + o, 0x7fc00000);
-    fix_crc(b, len);
-    expect_format(b, len, "not finite");
-
-    memcpy(b, orig, len); /* an unknown section is skipped */
-    o = section_at(b, len, "MMEA", NULL);
-    memcpy(b + o - 16, "ZZZZ", 4);
-    fix_crc(b, len);
-    expect_format(b, len, "MMEA"); /* ...so MMEA is missing */
+    expect_format(b, len, "section MMEA (movie means) is missing");
     free(orig);
     free(b);
 }
@@ -807,8 +764,7 @@ static Suite *model_io_suite(void)
     tcase_add_test(errors, flipped_bytes_caught);
     tcase_add_test(errors, bad_byte_order_mark);
     tcase_add_test(errors, trailing_bytes);
-    tcase_add_test(errors, hostile_shapes);
-    tcase_add_test(errors, hostile_content);
+    tcase_add_test(errors, hostile_files);
     suite_add_tcase(s, errors);
     return s;
 }
