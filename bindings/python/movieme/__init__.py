@@ -161,6 +161,24 @@ class _Handle:
         return self.copy()
 
     @property
+    def n_users(self):
+        """Number of users (for a Model: trained or added)."""
+        return self._h.n_users()
+
+    @property
+    def n_movies(self):
+        """Number of movies (for Ratings: rated or with metadata only)."""
+        return self._h.n_movies()
+
+    def movie(self, movie_id):
+        """Metadata of one movie (:class:`Movie`); NotFoundError if unknown."""
+        return _movie(self._h.movie(movie_id))
+
+    def movies(self):
+        """Iterate every :class:`Movie` by ascending id (a snapshot)."""
+        return iter([_movie(t) for t in self._h.movies()])
+
+    @property
     def closed(self):
         """True after close()."""
         return isinstance(self._h, _Closed)
@@ -213,30 +231,12 @@ class Ratings(_Handle):
         self._h.set_movie(movie_id, title, genres)
 
     @property
-    def n_users(self):
-        """Number of users."""
-        return self._h.n_users()
-
-    @property
-    def n_movies(self):
-        """Number of movies, rated or not (metadata only counts too)."""
-        return self._h.n_movies()
-
-    @property
     def n_ratings(self):
         """Number of ratings."""
         return self._h.n_ratings()
 
     def __len__(self):
         return self._h.n_ratings()
-
-    def movie(self, movie_id):
-        """Metadata of one movie (:class:`Movie`); NotFoundError if unknown."""
-        return _movie(self._h.movie(movie_id))
-
-    def movies(self):
-        """Iterate every :class:`Movie` in ascending id order (a snapshot)."""
-        return iter([_movie(t) for t in self._h.movies()])
 
     def user_ratings(self, user_id):
         """A user's ratings as a list of ``(movie_id, rating)`` by ascending
@@ -355,16 +355,6 @@ class Model(_Handle):
         return self._h.rank()
 
     @property
-    def n_users(self):
-        """Number of users the model knows (trained or added)."""
-        return self._h.n_users()
-
-    @property
-    def n_movies(self):
-        """Number of movies the model knows."""
-        return self._h.n_movies()
-
-    @property
     def global_mean(self):
         """Mean training rating."""
         return self._h.global_mean()
@@ -407,14 +397,6 @@ class Model(_Handle):
         vectors (list of :class:`Recommendation`). NotFoundError for an
         unknown movie."""
         return _recs(self._h.similar_movies(movie_id, n))
-
-    def movie(self, movie_id):
-        """Metadata of one movie (:class:`Movie`); NotFoundError if unknown."""
-        return _movie(self._h.movie(movie_id))
-
-    def movies(self):
-        """Iterate every :class:`Movie` of the model by ascending id."""
-        return iter([_movie(t) for t in self._h.movies()])
 
     def user_factors(self, user_id):
         """``(factors, bias)`` of a user: a list of `rank` floats and a
