@@ -692,55 +692,6 @@ static rec_status parse_movies_csv(movies *mv, const char *path, const char *buf
     return st;
 }
 
-/* movies.dat: "id::title::genres", titles latin-1 or UTF-8. */
-static rec_status parse_movies_dat(movies *mv, const char *path, const char *buf,
-                                   size_t n, rec_error *err)
-{
-    const char *p = buf + skip_bom(buf, n), *end = buf + n;
-    char *tbuf = malloc(2 * n + 1), *gbuf = malloc(2 * n + 1);
-    rec_status st = REC_OK;
-    if (!tbuf || !gbuf) {
-        free(tbuf);
-        free(gbuf);
-        return rec__fail(err, REC_ENOMEM, "%s: out of memory", shown(path));
-    }
-    for (size_t line = 1; p < end && st == REC_OK; line++) {
-        const char *le = line_end(p, end), *e = trim_cr(p, le);
-        const char *next = le + (le < end);
-        if (e == p) {
-            p = next;
-            continue;
-        }
-        int32_t id;
-        const char *q;
-        const char *t = NULL, *g = NULL;
-        if (movie_id_at(p, e, &id, &q) && q + 1 < e && q[0] == ':' && q[1] == ':') {
-            t = q + 2;
-            for (const char *s = e - 2; s >= t; s--) {
-                if (s[0] == ':' && s[1] == ':') {
-                    g = s + 2;
-                    break;
-                }
-            }
-        }
-        if (!g) {
-            int len = (int)(e - p > 40 ? 40 : e - p);
-            st = rec__fail(err, REC_EFORMAT,
-                           "%s:%zu: expected 'id::title::genres', got '%.*s'",
-                           shown(path), line, len, p);
-            break;
-        }
-        size_t tl = to_utf8(tbuf, t, (size_t)(g - 2 - t));
-        size_t gl = to_utf8(gbuf, g, (size_t)(e - g));
-        if (movies_add(mv, id, tbuf, tl, gbuf, gl) != REC_OK)
-            st = rec__fail(err, REC_ENOMEM, "%s: out of memory", shown(path));
-        p = next;
-    }
-    free(tbuf);
-    free(gbuf);
-    return st;
-}
-
 static const char *const ml100k_genres[19] = {
     "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy",
     "Crime", "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror",
@@ -783,66 +734,101 @@ static size_t read_genre_names(const char *dir, char names[MAX_GENRES][48])
     return count;
 }
 
-/* u.item: id|title|release|video release|url|flag0|...|flagN (latin-1). */
-static rec_status parse_movies_item(movies *mv, const char *path, const char *dir,
-                                    const char *buf, size_t n, rec_error *err)
+/* State of a line-by-line movies parser (movies.dat, u.item). */
+typedef struct line_ctx {
+    movies *mv;
+    const char *path;
+    rec_error *err;
+    char *tbuf, *gbuf;   /* converted title and genres */
+    char (*names)[48];   /* u.item: genre of each flag column */
+    size_t n_names;
+} line_ctx;
+
+typedef rec_status (*line_fn)(line_ctx *c, const char *b, const char *e,
+                              size_t line);
+
+/* Call `fn` on each non-blank line (without its CR/LF). */
+static rec_status each_line(line_ctx *c, const char *buf, size_t n, line_fn fn)
 {
-    char names[MAX_GENRES][48];
-    memset(names, 0, sizeof names);
-    size_t n_names = read_genre_names(dir, names);
     const char *p = buf + skip_bom(buf, n), *end = buf + n;
-    char *tbuf = malloc(2 * n + 1), *gbuf = malloc(MAX_GENRES * 49 + 1);
+    c->tbuf = malloc(2 * n + 1);
+    c->gbuf = malloc(2 * n + 1);
     rec_status st = REC_OK;
-    if (!tbuf || !gbuf) {
-        free(tbuf);
-        free(gbuf);
-        return rec__fail(err, REC_ENOMEM, "%s: out of memory", shown(path));
-    }
+    if (!c->tbuf || !c->gbuf)
+        st = rec__fail(c->err, REC_ENOMEM, "%s: out of memory", shown(c->path));
     for (size_t line = 1; p < end && st == REC_OK; line++) {
         const char *le = line_end(p, end), *e = trim_cr(p, le);
-        const char *next = le + (le < end);
-        if (e == p) {
-            p = next;
-            continue;
-        }
-        int32_t id;
-        const char *q, *f[5 + MAX_GENRES + 1];
-        size_t nf = 0;
-        if (!movie_id_at(p, e, &id, &q) || q >= e || *q != '|') {
-            int len = (int)(e - p > 40 ? 40 : e - p);
-            st = rec__fail(err, REC_EFORMAT, "%s:%zu: movie id in '%.*s' is not a valid id",
-                           shown(path), line, len, p);
-            break;
-        }
-        for (const char *s = p; s && nf < 5 + MAX_GENRES + 1;) {
-            f[nf++] = s;
-            const char *bar = memchr(s, '|', (size_t)(e - s));
-            s = bar ? bar + 1 : NULL;
-        }
-        if (nf < 2) {
-            st = rec__fail(err, REC_EFORMAT, "%s:%zu: missing title", shown(path), line);
-            break;
-        }
-        const char *t_end = nf > 2 ? f[2] - 1 : e;
-        size_t tl = to_utf8(tbuf, f[1], (size_t)(t_end - f[1]));
-        size_t gl = 0;
-        for (size_t k = 5; k < nf && k - 5 < n_names; k++) {
-            if (f[k][0] == '1' && names[k - 5][0]) {
-                size_t nl = strlen(names[k - 5]);
-                if (gl)
-                    gbuf[gl++] = '|';
-                memcpy(gbuf + gl, names[k - 5], nl);
-                gl += nl;
+        if (e > p)
+            st = fn(c, p, e, line);
+        p = le + (le < end);
+    }
+    free(c->tbuf);
+    free(c->gbuf);
+    return st;
+}
+
+static rec_status bad_line(line_ctx *c, const char *p, const char *e, size_t line,
+                           const char *what)
+{
+    int len = (int)(e - p > 40 ? 40 : e - p);
+    return rec__fail(c->err, REC_EFORMAT, "%s:%zu: %s, got '%.*s'", shown(c->path),
+                     line, what, len, p);
+}
+
+static rec_status add_converted(line_ctx *c, int32_t id, const char *t, size_t tl,
+                                const char *g, size_t gl)
+{
+    size_t a = to_utf8(c->tbuf, t, tl), b = to_utf8(c->gbuf, g, gl);
+    if (movies_add(c->mv, id, c->tbuf, a, c->gbuf, b) != REC_OK)
+        return rec__fail(c->err, REC_ENOMEM, "%s: out of memory", shown(c->path));
+    return REC_OK;
+}
+
+/* movies.dat: "id::title::genres", titles latin-1 or UTF-8. */
+static rec_status dat_line(line_ctx *c, const char *p, const char *e, size_t line)
+{
+    int32_t id;
+    const char *q, *t = NULL, *g = NULL;
+    if (movie_id_at(p, e, &id, &q) && q + 1 < e && q[0] == ':' && q[1] == ':') {
+        t = q + 2;
+        for (const char *s = e - 2; s >= t; s--) {
+            if (s[0] == ':' && s[1] == ':') {
+                g = s + 2;
+                break;
             }
         }
-        gbuf[gl] = '\0';
-        if (movies_add(mv, id, tbuf, tl, gbuf, gl) != REC_OK)
-            st = rec__fail(err, REC_ENOMEM, "%s: out of memory", shown(path));
-        p = next;
     }
-    free(tbuf);
-    free(gbuf);
-    return st;
+    if (!g)
+        return bad_line(c, p, e, line, "expected 'id::title::genres'");
+    return add_converted(c, id, t, (size_t)(g - 2 - t), g, (size_t)(e - g));
+}
+
+/* u.item: id|title|release|video release|url|flag0|...|flagN (latin-1). */
+static rec_status item_line(line_ctx *c, const char *p, const char *e, size_t line)
+{
+    int32_t id;
+    const char *q, *f[5 + MAX_GENRES + 1];
+    size_t nf = 0;
+    if (!movie_id_at(p, e, &id, &q) || q >= e || *q != '|')
+        return bad_line(c, p, e, line, "expected 'movie id|title|...'");
+    for (const char *s = p; s && nf < 5 + MAX_GENRES + 1;) {
+        f[nf++] = s;
+        const char *bar = memchr(s, '|', (size_t)(e - s));
+        s = bar ? bar + 1 : NULL;
+    }
+    const char *t_end = nf > 2 ? f[2] - 1 : e;
+    char genres[MAX_GENRES * 49 + 1];
+    size_t gl = 0;
+    for (size_t k = 5; k < nf && k - 5 < c->n_names; k++) {
+        if (f[k][0] == '1' && c->names[k - 5][0]) {
+            size_t nl = strlen(c->names[k - 5]);
+            if (gl)
+                genres[gl++] = '|';
+            memcpy(genres + gl, c->names[k - 5], nl);
+            gl += nl;
+        }
+    }
+    return add_converted(c, id, f[1], (size_t)(t_end - f[1]), genres, gl);
 }
 
 static rec_status load_movies(movies *mv, const char *dir, enum layout lay,
@@ -864,10 +850,15 @@ static rec_status load_movies(movies *mv, const char *dir, enum layout lay,
     if (st == REC_OK) {
         if (lay == LAYOUT_CSV)
             st = parse_movies_csv(mv, path, buf, n, err);
-        else if (lay == LAYOUT_DAT)
-            st = parse_movies_dat(mv, path, buf, n, err);
-        else
-            st = parse_movies_item(mv, path, dir, buf, n, err);
+        else {
+            char names[MAX_GENRES][48];
+            line_ctx c = {mv, path, err, NULL, NULL, names, 0};
+            if (lay == LAYOUT_TAB) {
+                memset(names, 0, sizeof names);
+                c.n_names = read_genre_names(dir, names);
+            }
+            st = each_line(&c, buf, n, lay == LAYOUT_DAT ? dat_line : item_line);
+        }
     }
     free(buf);
     free(path);
