@@ -635,10 +635,19 @@ def main():
     s = Suite(args, cfg)
     only = set(args.only.split(",")) if args.only else None
     started = time.monotonic()
+    failed = []
     for name, fn in SECTIONS:
         if only is None or name in only or name == "generate":
             log(f"section {name}")
-            fn(s)
+            try:
+                fn(s)
+            except (RuntimeError, OSError, KeyError, ValueError,
+                    ZeroDivisionError) as e:
+                # keep going: one broken call should not hide the rest
+                log(f"section {name} FAILED: {e}")
+                failed.append(name)
+                s.table(f"Section `{name}` failed", ["error"],
+                        [[str(e).replace("\n", " ")[:500]]])
     targets = write_report(s, started)
     log(f"wrote {rel(os.path.join(args.out, 'results.md'))} in "
         f"{time.monotonic() - started:.0f} s")
@@ -650,7 +659,7 @@ def main():
         # The suite checks itself: every target measured, finite numbers.
         if only is None and (v is None or v != v or v < 0):
             bad = 1
-    return bad
+    return 1 if failed else bad
 
 
 if __name__ == "__main__":
