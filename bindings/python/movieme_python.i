@@ -410,6 +410,25 @@ static int mm_py_als_params(rec_als_params *p, mm_py_progress *prog,
     }
 }
 
+/* Ids and counts from anything with __index__ (numpy integers too); an id
+   outside int32 is an InvalidArgumentError, not an OverflowError. */
+%typemap(in) int32_t {
+    if (mm_py_id(&$1, $input, "id") < 0)
+        SWIG_fail;
+}
+%typemap(in) long long {
+    PyObject *i = PyNumber_Index($input);
+    if (!i)
+        SWIG_fail;
+    $1 = PyLong_AsLongLong(i);
+    Py_DECREF(i);
+    if ($1 == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        mm_py_raise_code(REC_EINVAL, "count out of range", NULL);
+        SWIG_fail;
+    }
+}
+
 /* New datasets from split(): owned by Python. */
 %typemap(in, numinputs=0) mm_ratings **train_out (mm_ratings *tmp = NULL),
                           mm_ratings **test_out (mm_ratings *tmp = NULL) {

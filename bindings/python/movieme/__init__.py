@@ -362,7 +362,7 @@ class Model(_Handle):
     def __contains__(self, user_id):
         try:
             return self._h.has_user(user_id)
-        except (TypeError, OverflowError):
+        except (TypeError, ValueError):
             return False
 
     def predict(self, user_id, movie_id):

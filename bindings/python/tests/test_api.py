@@ -399,3 +399,13 @@ def test_docstrings():
 
 def test_make_tiny_is_deterministic():
     assert make_tiny()[1] == make_tiny()[1]
+
+
+def test_numpy_integers(ml_model, tiny):
+    np = pytest.importorskip("numpy")
+    ids = np.array([1, 2, 3], dtype=np.int64)
+    assert ml_model.top_n(ids[0], np.int32(3)) == ml_model.top_n(1, 3)
+    assert ids[1] in ml_model
+    assert ml_model.predict(ids[0], np.int64(1)) == ml_model.predict(1, 1)
+    tiny.add([(np.int64(77), np.int32(1), np.float64(4.5))])
+    assert tiny.user_ratings(77) == [(1, 4.5)]
