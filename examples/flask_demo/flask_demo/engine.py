@@ -176,17 +176,29 @@ class Engine:
     def known_movie(self, movie_id):
         return movie_id in self.catalogue.movies
 
+    def supported(self, recs, n, exclude=()):
+        """The first n of recs with enough ratings, not in exclude."""
+        least = self.app.config["MOVIEME_MIN_SUPPORT"]
+        count = self.catalogue.count
+        return [r for r in recs if r.movie_id not in exclude
+                and count.get(r.movie_id, (0, 0))[0] >= least][:n]
+
+    def _fetch(self, n):
+        """How many to ask for so that n survive the support filter."""
+        return n * 4 + 20 if self.app.config["MOVIEME_MIN_SUPPORT"] > 0 else n
+
     def quick_recommendations(self, ratings, n=None):
         """Fold-in recommendations for {movie_id: rating}; never mutates."""
         n = n or self.app.config["MOVIEME_QUICK_N"]
         if not ratings:
             return []
-        recs = self.model.recommend_for_ratings(dict(ratings), n=n + len(ratings))
-        return [r for r in recs if r.movie_id not in ratings][:n]
+        recs = self.model.recommend_for_ratings(dict(ratings),
+                                                n=self._fetch(n) + len(ratings))
+        return self.supported(recs, n, ratings)
 
     def similar(self, movie_id, n=10):
         try:
-            return self.model.similar_movies(movie_id, n=n)
+            return self.supported(self.model.similar_movies(movie_id, n=self._fetch(n)), n)
         except movieme.NotFoundError:
             return []
 
@@ -194,7 +206,7 @@ class Engine:
         key = (genre or "", n)
         if key not in self._best_cache:
             self._best_cache[key] = self.base.best_movies(
-                n=n, min_count=self.app.config.get("MOVIEME_BEST_MIN_COUNT", 20),
+                n=n, min_count=self.app.config["MOVIEME_BEST_MIN_COUNT"],
                 prior_weight=10.0, genre=genre or None)
         return self._best_cache[key]
 
@@ -212,10 +224,13 @@ class Engine:
         if rows:
             data.add([(self.model_user_id(u), m, float(r)) for u, m, r in rows])
         cfg = self.app.config
+        extra = {}
+        if cfg.get("MOVIEME_BIAS_REG") is not None:
+            extra["bias_reg"] = cfg["MOVIEME_BIAS_REG"]
         model = movieme.train_als(
             data, rank=cfg["MOVIEME_RANK"], iterations=cfg["MOVIEME_ITERATIONS"],
             reg=cfg["MOVIEME_REG"], seed=cfg["MOVIEME_SEED"],
-            n_threads=cfg["MOVIEME_THREADS"])
+            n_threads=cfg["MOVIEME_THREADS"], **extra)
         return model, rows, snapshot_at
 
     # ---- jobs ------------------------------------------------------------------
@@ -262,7 +277,7 @@ class Engine:
         if last is None or (now - last.created_at).total_seconds() >= cfg["MOVIEME_RETRAIN_INTERVAL"]:
             return "schedule"
         # new members waiting for their first full recommendations
-        gap = cfg.get("MOVIEME_RETRAIN_MIN_GAP", 60)
+        gap = cfg["MOVIEME_RETRAIN_MIN_GAP"]
         if last is not None and (now - last.created_at).total_seconds() < gap:
             return None
         waiting = (db.session.query(Rating.user_id)
@@ -318,9 +333,10 @@ class Engine:
         now = utcnow()
         for u in members:
             try:
-                recs = model.top_n(self.model_user_id(u), n=n)
+                recs = model.top_n(self.model_user_id(u), n=self._fetch(n))
             except movieme.NotFoundError:
                 continue
+            recs = self.supported(recs, n)
             db.session.add_all(
                 Recommendation(user_id=u, position=i, movie_id=r.movie_id,
                                score=float(r.score), job_id=job_id, created_at=now)

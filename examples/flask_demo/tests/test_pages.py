@@ -239,3 +239,32 @@ def test_error_pages_are_html(member, code, url):
     assert resp.status_code == code
     assert resp.mimetype == "text/html"
     assert 'class="code">%d<' % code in html(resp)
+
+
+def test_min_support_filters_rare_movies(make_app):
+    """Movies with fewer ratings than MOVIEME_MIN_SUPPORT are neither
+    recommended nor listed as similar."""
+    app = make_app(MOVIEME_MIN_SUPPORT=18)
+    engine = app.extensions["movieme"]
+    count = engine.catalogue.count
+    rare = {m for m, (c, _) in count.items() if c < 18}
+    assert rare and len(rare) < len(count) - 60      # the filter has work to do
+    quick = engine.quick_recommendations({2: 5.0, 4: 5.0, 6: 4.0})
+    assert len(quick) == 12 and not {r.movie_id for r in quick} & rare
+    similar = engine.similar(1, 12)
+    assert len(similar) == 12 and not {r.movie_id for r in similar} & rare
+    assert 1 not in {r.movie_id for r in similar}
+
+
+def test_unexpected_error_gives_500_page(member, app, monkeypatch):
+    from flask_demo import service
+
+    def boom(*a, **kw):
+        raise RuntimeError("bug")
+    monkeypatch.setattr(service, "quick", boom)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    resp = member.get("/recommendations/quick")
+    assert resp.status_code == 500
+    assert "Something went wrong" in html(resp) and "bug" not in html(resp)
+    assert member.get("/api/recommendations/quick").get_json() == {
+        "error": "Something went wrong on our side."}
