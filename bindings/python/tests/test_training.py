@@ -159,3 +159,34 @@ def test_loading_releases_the_gil(data_dir):
     th.join()
     assert len(out[0]) == 100836
     assert ticks > 1
+
+
+def test_ctrl_c_stops_training(data_dir, tmp_path):
+    """SIGINT during a long training (no callback) raises KeyboardInterrupt
+    within an iteration instead of waiting for the end."""
+    import signal
+    import subprocess
+    import sys
+
+    script = tmp_path / "train.py"
+    script.write_text(
+        "import sys, time, movieme\n"
+        "r = movieme.load_movielens(sys.argv[1])\n"
+        "print('ready', flush=True)\n"
+        "t = time.time()\n"
+        "try:\n"
+        "    movieme.train_als(r, rank=32, iterations=100000, n_threads=1)\n"
+        "    print('finished')\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted %.1f' % (time.time() - t))\n")
+    proc = subprocess.Popen([sys.executable, str(script), data_dir],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert out.startswith("interrupted"), out
+    assert proc.returncode == 0
