@@ -279,6 +279,19 @@ static void dedupe_rows(rec_ratings *r)
     r->nnz = (size_t)w;
 }
 
+/* Rows ordered by (user, movie) with no repeated pair: CSR order. */
+static int coo_sorted(const int32_t *users, const int32_t *movies, size_t n)
+{
+    int ok = 1;
+    int nt = threads_for(n);
+#pragma omp parallel for num_threads(nt) reduction(&& : ok) schedule(static)
+    for (size_t i = 1; i < n; i++)
+        if (users[i] < users[i - 1] ||
+            (users[i] == users[i - 1] && movies[i] <= movies[i - 1]))
+            ok = 0;
+    return ok;
+}
+
 static rec_status copy_meta(rec_ratings *r, const int32_t *meta_ids,
                             const rec_movie_meta *meta)
 {
@@ -343,6 +356,26 @@ rec_status rec__ratings_build_owned(rec_ratings **out, int32_t *users,
                       &r->movie_map)) != REC_OK)
         goto oom;
     r->nnz = n;
+    if (coo_sorted(users, movies, n)) {
+        /* Already CSR order (MovieLens files are sorted by user, movie):
+           the COO arrays become the rows as they are, one transpose left. */
+        if (!(r->user_off = calloc(r->n_users + 1, sizeof *r->user_off)))
+            goto oom;
+        for (size_t i = 0; i < n; i++)
+            r->user_off[users[i] + 1]++;
+        for (size_t u = 0; u < r->n_users; u++)
+            r->user_off[u + 1] += r->user_off[u];
+        free(users);
+        r->user_items = movies;
+        r->user_vals = vals;
+        users = movies = NULL;
+        vals = NULL;
+        st = scatter(r->n_users, r->user_off, NULL, n, r->user_items, r->user_vals,
+                     r->n_movies, &r->movie_off, &r->movie_users, &r->movie_vals);
+        if (st != REC_OK)
+            goto oom;
+        goto finish;
+    }
     st = scatter(0, NULL, users, n, movies, vals, r->n_movies, &r->movie_off,
                  &r->movie_users, &r->movie_vals);
     free(users);
@@ -371,6 +404,7 @@ rec_status rec__ratings_build_owned(rec_ratings **out, int32_t *users,
         if (st != REC_OK)
             goto oom;
     }
+finish:
     if (r->nnz) {
         float lo = r->user_vals[0], hi = r->user_vals[0];
         int nt = threads_for(r->nnz);

@@ -45,13 +45,16 @@ static void check_invariants(const rec_ratings *r)
                 ck_assert_int_lt(r->user_items[e - 1], r->user_items[e]);
             /* the same rating must be found in the movie's column */
             int32_t m = r->user_items[e];
-            int found = 0;
-            for (uint64_t f = r->movie_off[m]; f < r->movie_off[m + 1]; f++)
-                if ((size_t)r->movie_users[f] == u) {
-                    ck_assert(r->movie_vals[f] == r->user_vals[e]);
-                    found = 1;
-                }
-            ck_assert(found);
+            uint64_t lo = r->movie_off[m], hi = r->movie_off[m + 1];
+            while (lo < hi) { /* the column is sorted by user */
+                uint64_t mid = lo + (hi - lo) / 2;
+                if ((size_t)r->movie_users[mid] < u)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            ck_assert(lo < r->movie_off[m + 1] && (size_t)r->movie_users[lo] == u);
+            ck_assert(r->movie_vals[lo] == r->user_vals[e]);
         }
     for (size_t m = 0; m < r->n_movies; m++)
         for (uint64_t e = r->movie_off[m] + 1; e < r->movie_off[m + 1]; e++)
@@ -340,6 +343,54 @@ START_TEST(test_build_random_vs_reference)
 }
 END_TEST
 
+/* Rows already in (user, movie) order take the no-copy path; the same
+   rows in reverse order take the sorting path: both must agree. */
+START_TEST(test_build_sorted_and_unsorted_agree)
+{
+    enum { NU = 400, NM = 300 };
+    size_t n = 0;
+    int32_t *u = malloc(NU * NM * sizeof *u), *m = malloc(NU * NM * sizeof *m);
+    float *v = malloc(NU * NM * sizeof *v);
+    uint64_t s = 3;
+    for (int a = 0; a < NU; a++)
+        for (int b = 0; b < NM; b++)
+            if (rec__splitmix64(&s) % 3 == 0) {
+                u[n] = a * 11;
+                m[n] = b * 5 + 1;
+                v[n++] = (float)(rec__splitmix64(&s) % 9) * 0.5f + 1.0f;
+            }
+    rec_error e = {0};
+    rec_ratings *fast = NULL, *slow = NULL;
+    ck_assert_ok(rec__ratings_build(&fast, u, m, v, n, NULL, NULL, &e), &e);
+    for (size_t i = 0; i < n / 2; i++) {
+        int32_t t = u[i];
+        u[i] = u[n - 1 - i];
+        u[n - 1 - i] = t;
+        t = m[i];
+        m[i] = m[n - 1 - i];
+        m[n - 1 - i] = t;
+        float f = v[i];
+        v[i] = v[n - 1 - i];
+        v[n - 1 - i] = f;
+    }
+    ck_assert_ok(rec__ratings_build(&slow, u, m, v, n, NULL, NULL, &e), &e);
+    check_invariants(fast);
+    check_invariants(slow);
+    ck_assert_uint_eq(fast->nnz, n);
+    ck_assert_uint_eq(slow->nnz, n);
+    ck_assert_mem_eq(fast->user_off, slow->user_off, (NU + 1) * sizeof(uint64_t));
+    ck_assert_mem_eq(fast->user_items, slow->user_items, n * sizeof(int32_t));
+    ck_assert_mem_eq(fast->user_vals, slow->user_vals, n * sizeof(float));
+    ck_assert_mem_eq(fast->movie_users, slow->movie_users, n * sizeof(int32_t));
+    ck_assert_mem_eq(fast->movie_vals, slow->movie_vals, n * sizeof(float));
+    rec_ratings_free(fast);
+    rec_ratings_free(slow);
+    free(u);
+    free(m);
+    free(v);
+}
+END_TEST
+
 static uint64_t split_digest(const rec_ratings *t)
 {
     uint64_t h = 1469598103934665603ULL;
@@ -356,6 +407,7 @@ START_TEST(test_split)
     rec_error e = {0};
     rec_ratings *r = NULL, *tr = NULL, *te = NULL;
     ck_assert_ok(rec_load_movielens(&r, repo_data("ml-latest-small"), &e), &e);
+    check_invariants(r);
     uint64_t digest[2];
     for (int t = 1; t <= 2; t++) {
 #ifdef _OPENMP
@@ -466,6 +518,7 @@ static Suite *ratings_suite(void)
     tcase_add_test(core, test_count_avg);
     tcase_add_test(core, test_best_movies);
     tcase_add_test(core, test_build_random_vs_reference);
+    tcase_add_test(core, test_build_sorted_and_unsorted_agree);
     tcase_add_test(core, test_split);
     suite_add_tcase(s, core);
     TCase *errors = tcase_create("errors");
