@@ -185,7 +185,7 @@ class Engine:
 
     def _fetch(self, n):
         """How many to ask for so that n survive the support filter."""
-        return n * 4 + 20 if self.app.config["MOVIEME_MIN_SUPPORT"] > 0 else n
+        return n * 20 + 200 if self.app.config["MOVIEME_MIN_SUPPORT"] > 0 else n
 
     def quick_recommendations(self, ratings, n=None):
         """Fold-in recommendations for {movie_id: rating}; never mutates."""
