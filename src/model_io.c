@@ -764,10 +764,14 @@ static rec_status build_model(rec_model **out, const reader *r,
                               const shape *sh, rec_error *err)
 {
     rec_model *m = NULL;
+    rec_error why = {0};
     rec_status st = rec__model_alloc(&m, (int)sh->rank, sh->n_users,
-                                     sh->n_movies, sh->nnz, err);
+                                     sh->n_movies, sh->nnz, &why);
     if (st != REC_OK)
-        return st;
+        return rec__fail(err, st, "%s: cannot hold a model of %zu users, "
+                         "%zu movies, rank %u: %s", short_name(r->name),
+                         sh->n_users, sh->n_movies, (unsigned)sh->rank,
+                         why.msg);
     size_t nu = sh->n_users, nm = sh->n_movies, k = sh->rank;
     m->global_mean = sh->global_mean;
     m->rating_min = sh->rating_min;

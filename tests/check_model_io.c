@@ -13,8 +13,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <zlib.h>
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define REC_TEST_HAS_ASAN 1
+#endif
+#endif
 
 /* ---- fixtures ---------------------------------------------------------- */
 
@@ -738,6 +745,50 @@ START_TEST(hostile_files)
 }
 END_TEST
 
+/* Memory running out while loading is a clean REC_ENOMEM naming the file
+   (issue 6: "a clean error, not a crash, when memory runs out"). The
+   address-space limit only binds this forked test. */
+START_TEST(out_of_memory_is_clean)
+{
+#if defined(__SANITIZE_ADDRESS__) || defined(REC_TEST_HAS_ASAN)
+    return; /* ASan's shadow memory cannot live under RLIMIT_AS */
+#endif
+    rec_error err = {0};
+    rec_model *m = NULL;
+    size_t nm = 400000;
+    ck_assert_ok(rec__model_alloc(&m, 4, 1, nm, 1, &err), &err);
+    for (size_t i = 0; i < nm; i++)
+        m->movie_ids[i] = (int32_t)i;
+    m->user_ids[0] = 1;
+    m->rated_off[1] = 1;
+    m->rated_vals[0] = 4;
+    m->rating_min = 0.5f;
+    m->rating_max = 5;
+    ck_assert_ok(rec__meta_resize(&m->meta, nm), &err);
+    const char *path = tmp_path("large.bin");
+    ck_assert_ok(rec_model_save(m, path, &err), &err);
+    rec_model_free(m);
+    struct stat sb;
+    ck_assert_int_eq(stat(path, &sb), 0);
+    ck_assert_int_gt(sb.st_size, 16 << 20);
+
+    /* Leave 4 MB of address space: far less than the model needs. */
+    FILE *f = fopen("/proc/self/statm", "r");
+    ck_assert_ptr_nonnull(f);
+    unsigned long pages = 0;
+    ck_assert_int_eq(fscanf(f, "%lu", &pages), 1);
+    fclose(f);
+    struct rlimit rl = {.rlim_cur = pages * 4096ul + (4ul << 20),
+                        .rlim_max = RLIM_INFINITY};
+    ck_assert_int_eq(setrlimit(RLIMIT_AS, &rl), 0);
+    rec_model *back = NULL;
+    rec_status st = rec_model_load(&back, path, &err);
+    ck_assert_msg(st == REC_ENOMEM, "status %d: %s", st, err.msg);
+    ck_assert_ptr_null(back);
+    ck_assert_ptr_nonnull(strstr(err.msg, "large.bin"));
+}
+END_TEST
+
 static Suite *model_io_suite(void)
 {
     Suite *s = suite_create("model_io");
@@ -765,6 +816,7 @@ static Suite *model_io_suite(void)
     tcase_add_test(errors, bad_byte_order_mark);
     tcase_add_test(errors, trailing_bytes);
     tcase_add_test(errors, hostile_files);
+    tcase_add_test(errors, out_of_memory_is_clean);
     suite_add_tcase(s, errors);
     return s;
 }
