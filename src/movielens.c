@@ -943,7 +943,9 @@ rec_status rec_load_movielens(rec_ratings **out, const char *path, rec_error *er
     char *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
     if (map == MAP_FAILED) {
-        st = rec__fail(err, REC_EIO, "%s: cannot map: %s", shown(rpath), strerror(errno));
+        int e = errno;
+        st = rec__fail(err, e == ENOMEM ? REC_ENOMEM : REC_EIO, "%s: cannot map: %s",
+                       shown(rpath), strerror(e));
         goto done;
     }
     enum layout lay = detect_layout(rpath, map, size);

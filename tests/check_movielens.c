@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -349,6 +350,54 @@ START_TEST(test_unreadable)
 }
 END_TEST
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define REC_NO_RLIMIT 1 /* sanitizers reserve terabytes of address space */
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define REC_NO_RLIMIT 1
+#endif
+#endif
+
+/* Out of memory (a small address-space limit, as `ulimit -v`): a clean
+   REC_ENOMEM, never a crash. Runs in its own forked process. */
+START_TEST(test_out_of_memory)
+{
+#ifndef REC_NO_RLIMIT
+    char *text = big_csv(1500000, (size_t)-1);
+    const char *path = write_tmp("oom.csv", text);
+    free(text);
+    rec_ratings *r = NULL;
+    rec_error e = {0};
+    /* warm up: the OpenMP thread pool exists before the limit */
+    r = load_ok(path);
+    rec_ratings_free(r);
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long pages = 0;
+    ck_assert_int_eq(fscanf(f, "%lu", &pages), 1);
+    fclose(f);
+    size_t vm = pages * (size_t)sysconf(_SC_PAGESIZE), mb = (size_t)1 << 20;
+    int nomem = 0;
+    for (size_t extra = 4; extra <= 64; extra += 12) {
+        struct rlimit rl;
+        ck_assert_int_eq(getrlimit(RLIMIT_AS, &rl), 0);
+        rl.rlim_cur = vm + extra * mb; /* soft limit only: it can go back up */
+        ck_assert_int_eq(setrlimit(RLIMIT_AS, &rl), 0);
+        r = NULL;
+        rec_status st = rec_load_movielens(&r, path, &e);
+        ck_assert_msg(st == REC_OK || st == REC_ENOMEM, "limit +%zu MB: %d %s", extra, st,
+                      e.msg);
+        if (st == REC_ENOMEM) {
+            nomem++;
+            ck_assert_ptr_null(r);
+            ck_assert_int_eq(e.code, REC_ENOMEM);
+        }
+        rec_ratings_free(r);
+    }
+    ck_assert_int_gt(nomem, 0);
+#endif
+}
+END_TEST
+
 static Suite *movielens_suite(void)
 {
     Suite *s = suite_create("movielens");
@@ -371,6 +420,7 @@ static Suite *movielens_suite(void)
     tcase_add_test(errors, test_bad_line_deep_in_big_file);
     tcase_add_test(errors, test_invalid_args);
     tcase_add_test(errors, test_unreadable);
+    tcase_add_test(errors, test_out_of_memory);
     suite_add_tcase(s, errors);
     return s;
 }
