@@ -93,6 +93,7 @@ static mm_model *mm_train_als(mm_ratings *r, rec_als_params *opts,
 {
     rec_model *h = NULL;
     rec_als_params defaults;
+    const mm_ratings *prev;
     rec_status st;
     if (!r) {
         mm_failf(err, REC_EINVAL, "ratings is None");
@@ -103,7 +104,10 @@ static mm_model *mm_train_als(mm_ratings *r, rec_als_params *opts,
         opts = &defaults;
     }
     MM_RDLOCK(r);
+    prev = mm_training_on;
+    mm_training_on = r;
     st = rec_train_als(&h, r->h, opts, &err->e);
+    mm_training_on = prev;
     MM_UNLOCK(r);
     if (mm_check(err, st) != REC_OK)
         return NULL;
@@ -147,7 +151,8 @@ mm_model *mm_train_als(mm_ratings *r, rec_als_params *opts = NULL,
 
     /** Add (user_id, movie_id, rating) rows (rec_ratings_add). Exclusive. */
     void add(const rec_rating *rows, size_t n, mm_error *err) {
-        MM_WRLOCK($self);
+        if (mm_ratings_wrlock($self, err) != REC_OK)
+            return;
         mm_check(err, rec_ratings_add($self->h, rows, n, &err->e));
         MM_UNLOCK($self);
     }
@@ -159,7 +164,8 @@ mm_model *mm_train_als(mm_ratings *r, rec_als_params *opts = NULL,
             mm_failf(err, REC_EINVAL, "title is None");
             return;
         }
-        MM_WRLOCK($self);
+        if (mm_ratings_wrlock($self, err) != REC_OK)
+            return;
         mm_check(err, rec_ratings_set_movie($self->h, movie_id, title, GENRES,
                                             &err->e));
         MM_UNLOCK($self);

@@ -81,6 +81,10 @@ typedef struct mm_model {
     pthread_rwlock_t lock;
 } mm_model;
 
+/* The dataset this thread is training on (its read lock is held), so that a
+   progress callback that tries to modify it fails instead of deadlocking. */
+static _Thread_local const mm_ratings *mm_training_on;
+
 #define MM_RDLOCK(w) pthread_rwlock_rdlock(&(w)->lock)
 #define MM_WRLOCK(w) pthread_rwlock_wrlock(&(w)->lock)
 #define MM_UNLOCK(w) pthread_rwlock_unlock(&(w)->lock)
@@ -257,6 +261,16 @@ static int mm_recs_make(mm_recs *out, const rec_scored *s, size_t n,
             return mm_failf(err, REC_ENOMEM, "out of memory");
         }
     }
+    return REC_OK;
+}
+
+/* Take a dataset's write lock, unless this thread is training on it. */
+static int mm_ratings_wrlock(mm_ratings *w, mm_error *err)
+{
+    if (mm_training_on == w)
+        return mm_failf(err, REC_EINVAL, "cannot modify a dataset from the "
+                                         "progress callback of its training");
+    MM_WRLOCK(w);
     return REC_OK;
 }
 

@@ -391,6 +391,17 @@ describe("progress callback", function()
   end)
 end)
 
+describe("progress callback and its dataset", function()
+  it("cannot modify the dataset being trained (no deadlock)", function()
+    local ds = tiny()
+    local msg = err_of(movieme.train_als, ds, {rank = 2, iterations = 3,
+      n_threads = 1, progress = function() ds:add({{999, 1, 4}}) end})
+    assert.truthy(msg:find("progress callback", 1, true))
+    ds:add({{999, 1, 4}})
+    assert.equals(31, ds:n_users())
+  end)
+end)
+
 describe("garbage collection", function()
   it("frees thousands of handles", function()
     local _, rows = tiny(40)

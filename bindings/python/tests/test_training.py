@@ -190,3 +190,19 @@ def test_ctrl_c_stops_training(data_dir, tmp_path):
         proc.kill()
     assert out.startswith("interrupted"), out
     assert proc.returncode == 0
+
+
+def test_callback_cannot_modify_the_dataset_being_trained(tiny):
+    """It would deadlock on the dataset's lock; it fails instead."""
+    def progress(p):
+        tiny.add([(999, 1, 4.0)])
+
+    with pytest.raises(movieme.InvalidArgumentError, match="progress"):
+        movieme.train_als(tiny, rank=2, iterations=3, n_threads=1,
+                          progress=progress)
+    # reading it, or training on it again, is fine
+    seen = []
+    movieme.train_als(tiny, rank=2, iterations=2, n_threads=1,
+                      progress=lambda p: seen.append(len(tiny)))
+    assert seen == [len(tiny)] * 2
+    tiny.add([(999, 1, 4.0)])  # and after training it is writable again
