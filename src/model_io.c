@@ -751,10 +751,17 @@ static rec_status check_content(const reader *r, const shape *sh,
         return bad(r, err, "section POOL: text is not valid UTF-8");
     for (int s = S_MTIT; s <= S_MGEN; s++) {
         size_t so = (size_t)(r->body[s] - r->p);
-        for (size_t i = 0; i < sh->n_movies; i++)
-            if (r_u64(r, so + 8 * i) >= sh->pool_len)
+        for (size_t i = 0; i < sh->n_movies; i++) {
+            uint64_t at = r_u64(r, so + 8 * i);
+            if (at >= sh->pool_len)
                 return bad(r, err, "section %s: offset past the text",
                            sections[s].tag);
+            /* inside a valid pool, a string that starts on a character
+               boundary is valid UTF-8 up to its NUL */
+            if ((pool[at] & 0xC0) == 0x80)
+                return bad(r, err, "section %s: offset inside a character",
+                           sections[s].tag);
+        }
     }
     return REC_OK;
 }
