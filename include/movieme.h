@@ -292,13 +292,15 @@ typedef int (*rec_progress_fn)(void *userdata, const rec_progress *progress);
 typedef struct rec_als_params {
     uint32_t version;      /**< REC_ALS_PARAMS_VERSION */
     int rank;              /**< latent factors (default 32) */
-    int iterations;        /**< maxIter (default 15) */
-    double reg;            /**< regParam, scaled by each row's count (ALS-WR) */
+    int iterations;        /**< maxIter (default 10) */
+    double reg;            /**< regParam, scaled by each row's count (ALS-WR;
+                                default 0.12) */
     uint64_t seed;         /**< initialisation seed (default 42) */
     int n_threads;         /**< OpenMP threads, 0 = OpenMP's default */
     int nonnegative;       /**< non-zero: factors kept >= 0 (NNLS) */
     int biases;            /**< non-zero (default): global, user, item biases */
-    double bias_reg;       /**< regularisation of the biases (ALS-WR scaled) */
+    double bias_reg;       /**< regularisation of the biases (ALS-WR scaled;
+                                default 0.1) */
     rec_progress_fn progress; /**< optional, NULL for none */
     void *progress_userdata;  /**< handed to `progress` */
 } rec_als_params;
@@ -372,6 +374,8 @@ REC_API rec_status rec_predict(float *out, const rec_model *m, int32_t user_id,
 /**
  * The `n` best movies for a known user by predicted rating, leaving out the
  * movies the user rated. Order: score descending, then movie id ascending.
+ * The score is the predicted rating before clamping to the rating range, so
+ * the order keeps its resolution above the top rating.
  * Writes min(n, candidates) results and sets *n_out to that number.
  * REC_ENOTFOUND for an unknown user. Thread-safe on a const model.
  * Since 0.1.

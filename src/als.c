@@ -33,13 +33,13 @@ void rec_als_params_init(rec_als_params *p)
     memset(p, 0, sizeof *p);
     p->version = REC_ALS_PARAMS_VERSION;
     p->rank = 32;
-    p->iterations = 15;
-    p->reg = 0.05;
+    p->iterations = 10;
+    p->reg = 0.12;
     p->seed = 42;
     p->n_threads = 0;
     p->nonnegative = 0;
     p->biases = 1;
-    p->bias_reg = 0.05;
+    p->bias_reg = 0.1;
     p->progress = NULL;
     p->progress_userdata = NULL;
 }

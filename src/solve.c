@@ -23,19 +23,21 @@
 
 #define CHUNK 128 /* ratings gathered per kernel call */
 
-/* Columns of the extended system: k factors, 1 bias, 1 target. */
+/* Columns of the extended system: k factors, 1 bias, 1 target; padded to
+   a multiple of 8 (one AVX vector of floats). */
 static int row_dims(int k, int biases, int *m_out)
 {
     int m = k + (biases ? 1 : 0);
     *m_out = m;
-    return (m + 1 + 3) & ~3; /* ld: padded to a multiple of 4 */
+    return (m + 1 + 7) & ~7;
 }
 
 size_t rec__row_scratch(int k)
 {
     int m;
     size_t ld = (size_t)row_dims(k, 1, &m);
-    /* A, its copy (NNLS), Z chunk, x, grad, diag */
+    /* A, its copy (NNLS), the float Z chunk (as doubles: half used), x,
+       grad, diag */
     return 2 * ld * ld + CHUNK * ld + 3 * ld;
 }
 
@@ -44,46 +46,75 @@ size_t rec__foldin_scratch(int k)
     return rec__row_scratch(k);
 }
 
-/* ---- A += Z^T Z (rows of A from 0 to kk, columns from the diagonal's
- *      4-block to ld; n is a multiple of 4, padding rows/columns are 0) ---- */
+/* ---- A += Z^T Z on the upper 8x8 tiles ----
+ * Z is n rows of ld floats (columns >= kk are zero). Each 8x8 tile of A is
+ * accumulated in float registers over the chunk (at most CHUNK ratings)
+ * and then added to A in double: products and short sums in float (the
+ * factors are floats), the long sums over a row's ratings in double. */
 
-#define SYRK_BODY(MADD)                                                      \
-    for (size_t t = 0; t < n; t += 4) {                                      \
-        const double *z0 = Z + t * (size_t)ld, *z1 = z0 + ld;                \
-        const double *z2 = z1 + ld, *z3 = z2 + ld;                           \
-        for (int i = 0; i < kk; i++) {                                       \
-            double a0 = z0[i], a1 = z1[i], a2 = z2[i], a3 = z3[i];           \
-            double *Ai = A + (size_t)i * ld;                                 \
-            for (int j = i & ~3; j < ld; j++) {                              \
-                double s = Ai[j];                                            \
-                s = MADD(a0, z0[j], s);                                      \
-                s = MADD(a1, z1[j], s);                                      \
-                s = MADD(a2, z2[j], s);                                      \
-                s = MADD(a3, z3[j], s);                                      \
-                Ai[j] = s;                                                   \
-            }                                                                \
-        }                                                                    \
-    }
-
-#define PLAIN_MADD(a, b, c) ((c) + (a) * (b))
-
-static void syrk_generic(double *restrict A, const double *restrict Z,
+static void syrk_generic(double *restrict A, const float *restrict Z,
                          size_t n, int ld, int kk)
 {
-    SYRK_BODY(PLAIN_MADD)
+    int nt = (kk + 7) / 8;
+    for (int bi = 0; bi < nt; bi++) {
+        for (int bj = bi; bj < nt; bj++) {
+            float acc[8][8] = {{0}};
+            for (size_t t = 0; t < n; t++) {
+                const float *zi = Z + t * ld + bi * 8;
+                const float *zj = Z + t * ld + bj * 8;
+                for (int r = 0; r < 8; r++)
+                    for (int c = 0; c < 8; c++)
+                        acc[r][c] += zi[r] * zj[c];
+            }
+            for (int r = 0; r < 8; r++) {
+                double *Ar = A + (size_t)(bi * 8 + r) * ld + bj * 8;
+                for (int c = 0; c < 8; c++)
+                    Ar[c] += acc[r][c];
+            }
+        }
+    }
 }
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#if defined(__x86_64__) && defined(__GNUC__)
 #define REC_HAVE_AVX2_KERNEL 1
-__attribute__((target("arch=x86-64-v3"))) static void
-syrk_avx2(double *restrict A, const double *restrict Z, size_t n, int ld,
+#include <immintrin.h>
+
+__attribute__((target("avx2,fma"))) static void
+syrk_avx2(double *restrict A, const float *restrict Z, size_t n, int ld,
           int kk)
 {
-    SYRK_BODY(fma)
+    int nt = (kk + 7) / 8;
+    for (int bi = 0; bi < nt; bi++) {
+        for (int bj = bi; bj < nt; bj++) {
+            __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
+            __m256 c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+            const float *zi = Z + bi * 8, *zj = Z + bj * 8;
+            for (size_t t = 0; t < n; t++, zi += ld, zj += ld) {
+                __m256 y = _mm256_loadu_ps(zj);
+                c0 = _mm256_fmadd_ps(_mm256_broadcast_ss(zi + 0), y, c0);
+                c1 = _mm256_fmadd_ps(_mm256_broadcast_ss(zi + 1), y, c1);
+                c2 = _mm256_fmadd_ps(_mm256_broadcast_ss(zi + 2), y, c2);
+                c3 = _mm256_fmadd_ps(_mm256_broadcast_ss(zi + 3), y, c3);
+                c4 = _mm256_fmadd_ps(_mm256_broadcast_ss(zi + 4), y, c4);
+                c5 = _mm256_fmadd_ps(_mm256_broadcast_ss(zi + 5), y, c5);
+                c6 = _mm256_fmadd_ps(_mm256_broadcast_ss(zi + 6), y, c6);
+                c7 = _mm256_fmadd_ps(_mm256_broadcast_ss(zi + 7), y, c7);
+            }
+            __m256 cs[8] = {c0, c1, c2, c3, c4, c5, c6, c7};
+            for (int r = 0; r < 8; r++) {
+                double *Ar = A + (size_t)(bi * 8 + r) * ld + bj * 8;
+                __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(cs[r]));
+                __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(cs[r], 1));
+                _mm256_storeu_pd(Ar, _mm256_add_pd(_mm256_loadu_pd(Ar), lo));
+                _mm256_storeu_pd(Ar + 4,
+                                 _mm256_add_pd(_mm256_loadu_pd(Ar + 4), hi));
+            }
+        }
+    }
 }
 #endif
 
-static void syrk(double *A, const double *Z, size_t n, int ld, int kk)
+static void syrk(double *A, const float *Z, size_t n, int ld, int kk)
 {
 #ifdef REC_HAVE_AVX2_KERNEL
     /* __builtin_cpu_supports reads a table filled before main(). */
@@ -95,25 +126,70 @@ static void syrk(double *A, const double *Z, size_t n, int ld, int kk)
     syrk_generic(A, Z, n, ld, kk);
 }
 
-/* ---- Cholesky on the upper triangle, row stride ld ---- */
+/* ---- Cholesky on the upper triangle, row stride ld ----
+ * Right-looking, in panels of 4 rows: the trailing rows get one rank-4
+ * update per panel (4 multiply-adds per load/store of A). Row updates start
+ * at a 4-aligned column and run to the padded end, so the loops are whole
+ * vectors without alias checks; what they write left of the diagonal is
+ * never read (only the upper triangle is). */
 
+static inline void row_sub(double *restrict y, const double *restrict x,
+                           double f, int n)
+{
+    for (int j = 0; j < n; j++)
+        y[j] -= f * x[j];
+}
+
+static inline void row_sub4(double *restrict y, const double *restrict x0,
+                            const double *restrict x1,
+                            const double *restrict x2,
+                            const double *restrict x3, const double *f, int n)
+{
+    double f0 = f[0], f1 = f[1], f2 = f[2], f3 = f[3];
+    for (int j = 0; j < n; j++)
+        y[j] -= (f0 * x0[j] + f1 * x1[j]) + (f2 * x2[j] + f3 * x3[j]);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("arch=x86-64-v3", "default")))
+#endif
 static int chol_solve_ld(double *A, int ld, double *b, int m)
 {
-    for (int i = 0; i < m; i++) {
-        double *Ai = A + (size_t)i * ld;
-        double d = Ai[i];
-        if (!(d > 0.0) || !isfinite(d))
-            return -1;
-        d = sqrt(d);
-        Ai[i] = d;
-        double inv = 1.0 / d;
-        for (int j = i + 1; j < m; j++)
-            Ai[j] *= inv;
-        for (int r = i + 1; r < m; r++) {
-            double f = Ai[r];
-            double *Ar = A + (size_t)r * ld;
-            for (int j = r; j < m; j++)
-                Ar[j] -= f * Ai[j];
+    int jend = (m + 3) & ~3;
+    if (jend > ld)
+        jend = m;
+    for (int ib = 0; ib < m; ib += 4) {
+        int bend = ib + 4 < m ? ib + 4 : m;
+        for (int i = ib; i < bend; i++) { /* the panel itself */
+            double *Ai = A + (size_t)i * ld;
+            double d = Ai[i];
+            if (!(d > 0.0) || !isfinite(d))
+                return -1;
+            d = sqrt(d);
+            Ai[i] = d;
+            double inv = 1.0 / d;
+            for (int j = i + 1; j < m; j++)
+                Ai[j] *= inv;
+            for (int r = i + 1; r < bend; r++) {
+                int j0 = r & ~3;
+                row_sub(A + (size_t)r * ld + j0, Ai + j0, Ai[r], jend - j0);
+            }
+        }
+        const double *P = A + (size_t)ib * ld;
+        for (int r = bend; r < m; r++) { /* trailing rows */
+            int j0 = r & ~3;
+            double *Ar = A + (size_t)r * ld + j0;
+            if (bend - ib == 4) {
+                double f[4] = {P[r], P[ld + r], P[2 * ld + r],
+                               P[3 * ld + r]};
+                row_sub4(Ar, P + j0, P + ld + j0, P + 2 * ld + j0,
+                         P + 3 * ld + j0, f, jend - j0);
+            } else {
+                for (int p = ib; p < bend; p++) {
+                    const double *Ap = A + (size_t)p * ld;
+                    row_sub(Ar, Ap + j0, Ap[r], jend - j0);
+                }
+            }
         }
     }
     /* U^T y = b, column-oriented so the inner loop runs along rows. */
@@ -121,16 +197,22 @@ static int chol_solve_ld(double *A, int ld, double *b, int m)
         const double *Ai = A + (size_t)i * ld;
         double y = b[i] / Ai[i];
         b[i] = y;
-        for (int j = i + 1; j < m; j++)
-            b[j] -= Ai[j] * y;
+        row_sub(b + i + 1, Ai + i + 1, y, m - i - 1);
     }
-    /* U x = y */
+    /* U x = y, the dot products with four partial sums */
     for (int i = m - 1; i >= 0; i--) {
         const double *Ai = A + (size_t)i * ld;
-        double s = b[i];
-        for (int j = i + 1; j < m; j++)
-            s -= Ai[j] * b[j];
-        b[i] = s / Ai[i];
+        double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+        int j = i + 1;
+        for (; j + 4 <= m; j += 4) {
+            s0 += Ai[j] * b[j];
+            s1 += Ai[j + 1] * b[j + 1];
+            s2 += Ai[j + 2] * b[j + 2];
+            s3 += Ai[j + 3] * b[j + 3];
+        }
+        for (; j < m; j++)
+            s0 += Ai[j] * b[j];
+        b[i] = (b[i] - ((s0 + s1) + (s2 + s3))) / Ai[i];
     }
     for (int i = 0; i < m; i++)
         if (!isfinite(b[i]))
@@ -198,8 +280,8 @@ int rec__solve_row(float *x_out, float *bias_out, const rec_row_ctx *c,
     int kk = m + 1; /* columns that carry data: factors, bias, target */
     double *A = scratch;
     double *A2 = A + (size_t)ld * ld;
-    double *Z = A2 + (size_t)ld * ld;
-    double *x = Z + (size_t)CHUNK * ld;
+    float *Z = (float *)(A2 + (size_t)ld * ld);
+    double *x = A2 + (size_t)ld * ld + (size_t)CHUNK * ld;
     double *grad = x + ld;
     double *diag = grad + ld;
 
@@ -217,25 +299,22 @@ int rec__solve_row(float *x_out, float *bias_out, const rec_row_ctx *c,
     memset(A, 0, (size_t)ld * ld * sizeof *A);
     for (size_t t0 = 0; t0 < n; t0 += CHUNK) {
         size_t cn = n - t0 < CHUNK ? n - t0 : CHUNK;
-        size_t cn4 = (cn + 3) & ~(size_t)3;
         for (size_t t = 0; t < cn; t++) {
             int32_t j = idx[t0 + t];
-            const float *y = c->other + (size_t)j * k;
-            double *z = Z + t * ld;
-            for (int f = 0; f < k; f++)
-                z[f] = y[f];
-            double target = (double)vals[t0 + t] - c->mu;
+            if (t + 8 < cn)
+                __builtin_prefetch(c->other + (size_t)idx[t0 + t + 8] * k);
+            float *z = Z + t * ld;
+            memcpy(z, c->other + (size_t)j * k, (size_t)k * sizeof *z);
+            float target = vals[t0 + t] - c->mu;
             if (c->biases) {
-                z[k] = 1.0;
+                z[k] = 1.0f;
                 target -= c->other_bias[j];
             }
             z[m] = target;
             for (int f = m + 1; f < ld; f++)
-                z[f] = 0.0;
+                z[f] = 0.0f;
         }
-        if (cn4 > cn)
-            memset(Z + cn * ld, 0, (cn4 - cn) * ld * sizeof *Z);
-        syrk(A, Z, cn4, ld, kk);
+        syrk(A, Z, cn, ld, kk);
     }
 
     /* A[i][m] is b, A[m][m] the sum of squared targets. */
@@ -254,7 +333,7 @@ int rec__solve_row(float *x_out, float *bias_out, const rec_row_ctx *c,
         diag[i] = (i < k ? c->reg * dn : c->bias_reg * dn) + eps;
         A[(size_t)i * ld + i] += diag[i];
     }
-    double *rhs = Z; /* the Z chunk is free now */
+    double *rhs = (double *)Z; /* the Z chunk is free now */
     memcpy(rhs, x, (size_t)m * sizeof *x);
 
     int status = 0;
