@@ -451,7 +451,7 @@ static rec_status parse_ratings(coo *out, const char *path, enum layout lay,
     row_fmt f = {lay == LAYOUT_CSV ? ',' : lay == LAYOUT_TAB ? '\t' : ':',
                  lay == LAYOUT_DAT ? 2 : 1};
     size_t start = skip_bom(map, size), first_line = 1;
-    if (lay == LAYOUT_CSV && start < size && is_alpha(map[start])) {
+    if (lay == LAYOUT_CSV && start < size && (is_alpha(map[start]) || map[start] == '"')) {
         const char *nl = memchr(map + start, '\n', size - start);
         start = nl ? (size_t)(nl - map) + 1 : size;
         first_line = 2;
@@ -630,7 +630,7 @@ static rec_status parse_movies_csv(movies *mv, const char *path, const char *buf
         free(gbuf);
         return rec__fail(err, REC_ENOMEM, "%s: out of memory", shown(path));
     }
-    if (p < end && is_alpha(*p)) { /* header */
+    if (p < end && (is_alpha(*p) || *p == '"')) { /* header */
         p = line_end(p, end);
         p += p < end;
         line++;

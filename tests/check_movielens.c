@@ -192,6 +192,10 @@ START_TEST(test_awkward_generated)
                                                    "1,2,3.5,10\n\n3,4,5,11\n\n\n\r\n"));
     expect_shape(r, 2, 2, 2);
     rec_ratings_free(r);
+    r = load_ok(write_tmp("quoted.csv", "\"userId\",\"movieId\",\"rating\",\"timestamp\"\n"
+                                        "1,2,3.5,10\n"));
+    expect_shape(r, 1, 1, 1);
+    rec_ratings_free(r);
     r = load_ok(write_tmp("headerless.csv", "1,2,3.5,10\n3,4,5,11"));
     expect_shape(r, 2, 2, 2);
     expect_rating(r, 3, 4, 5.0f);
