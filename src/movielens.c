@@ -607,11 +607,9 @@ static int csv_field(const char **pp, const char *end, char *dst, size_t *len,
         if (p < end && *p != ',' && *p != '\n' && *p != '\r')
             return -2; /* text after the closing quote */
     } else {
-        while (p < end && *p != ',' && *p != '\n' && !(*p == '\r' && (p + 1 >= end || p[1] == '\n'))) {
-            if (*p == '"')
-                return -2;
+        /* a quote inside an unquoted field is taken literally */
+        while (p < end && *p != ',' && *p != '\n' && !(*p == '\r' && (p + 1 >= end || p[1] == '\n')))
             dst[w++] = *p++;
-        }
     }
     *len = w;
     *pp = p;
@@ -665,7 +663,7 @@ static rec_status parse_movies_csv(movies *mv, const char *path, const char *buf
         }
         if (rc != 0) {
             st = rec__fail(err, REC_EFORMAT, "%s:%zu: %s", shown(path), row_line,
-                           rc == -1 ? "unterminated quote" : "stray quote in a field");
+                           rc == -1 ? "unterminated quote" : "text after a closing quote");
             break;
         }
         if (p < end && *p == ',') {

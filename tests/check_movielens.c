@@ -151,6 +151,37 @@ START_TEST(test_ml_latest_quotes)
 }
 END_TEST
 
+START_TEST(test_csv_quote_rules)
+{
+    /* RFC 4180 quoting, a literal quote inside an unquoted field, a quoted
+       field that spans lines, genres quoted too */
+    const char *dir = tmp_path("quotes");
+    char p[4096];
+    mkdir(dir, 0700);
+    snprintf(p, sizeof p, "%s/ratings.csv", dir);
+    FILE *f = fopen(p, "w");
+    fputs("userId,movieId,rating,timestamp\n1,1,4,1\n1,2,4,1\n1,3,4,1\n", f);
+    fclose(f);
+    snprintf(p, sizeof p, "%s/movies.csv", dir);
+    f = fopen(p, "w");
+    fputs("movieId,title,genres\n1,Pete's \"Dragon\" (1977),Children\n"
+          "2,\"Two\nLines (2000)\",\"Drama|Comedy\"\n3,\"\",\n", f);
+    fclose(f);
+    rec_ratings *r = load_ok(dir);
+    expect_movie(r, 1, "Pete's \"Dragon\" (1977)", "Children", 1977, 1);
+    expect_movie(r, 2, "Two\nLines (2000)", "Drama|Comedy", 2000, 1);
+    expect_movie(r, 3, "", "", 0, 1);
+    rec_ratings_free(r);
+    /* text after a closing quote is an error, on the row's first line */
+    f = fopen(p, "w");
+    fputs("movieId,title,genres\n1,\"A\nB\"x,Drama\n", f);
+    fclose(f);
+    rec_error e = {0};
+    ck_assert_int_eq(rec_load_movielens(&r, dir, &e), REC_EFORMAT);
+    ck_assert_ptr_nonnull(strstr(e.msg, "movies.csv:2: text after a closing quote"));
+}
+END_TEST
+
 START_TEST(test_ml_20m)
 {
     rec_ratings *r = load_ok(fixture("ml-20m"));
@@ -412,6 +443,7 @@ static Suite *movielens_suite(void)
     tcase_add_test(core, test_ml_1m);
     tcase_add_test(core, test_ml_10m);
     tcase_add_test(core, test_ml_latest_quotes);
+    tcase_add_test(core, test_csv_quote_rules);
     tcase_add_test(core, test_ml_20m);
     tcase_add_test(core, test_crlf_bom);
     tcase_add_test(core, test_no_final_newline_duplicates);
