@@ -65,7 +65,7 @@ static mm_ratings *mm_load_movielens(const char *path, mm_error *err)
     rec_ratings *h = NULL;
     err->path = path;
     if (!path) {
-        mm_failf(err, REC_EINVAL, "path is None");
+        mm_failf(err, REC_EINVAL, "no path given");
         return NULL;
     }
     if (mm_check(err, rec_load_movielens(&h, path, &err->e)) != REC_OK)
@@ -79,7 +79,7 @@ static mm_model *mm_load_model(const char *path, mm_error *err)
     rec_model *h = NULL;
     err->path = path;
     if (!path) {
-        mm_failf(err, REC_EINVAL, "path is None");
+        mm_failf(err, REC_EINVAL, "no path given");
         return NULL;
     }
     if (mm_check(err, rec_model_load(&h, path, &err->e)) != REC_OK)
@@ -96,7 +96,7 @@ static mm_model *mm_train_als(mm_ratings *r, rec_als_params *opts,
     const mm_ratings *prev;
     rec_status st;
     if (!r) {
-        mm_failf(err, REC_EINVAL, "ratings is None");
+        mm_failf(err, REC_EINVAL, "no dataset given");
         return NULL;
     }
     if (!opts) {
@@ -161,7 +161,7 @@ mm_model *mm_train_als(mm_ratings *r, rec_als_params *opts = NULL,
     void set_movie(int32_t movie_id, const char *title,
                    const char *GENRES = NULL, mm_error *err) {
         if (!title) {
-            mm_failf(err, REC_EINVAL, "title is None");
+            mm_failf(err, REC_EINVAL, "no title given");
             return;
         }
         if (mm_ratings_wrlock($self, err) != REC_OK)
@@ -339,7 +339,7 @@ mm_model *mm_train_als(mm_ratings *r, rec_als_params *opts = NULL,
     void save(const char *path, mm_error *err) {
         err->path = path;
         if (!path) {
-            mm_failf(err, REC_EINVAL, "path is None");
+            mm_failf(err, REC_EINVAL, "no path given");
             return;
         }
         MM_RDLOCK($self);
@@ -455,7 +455,7 @@ mm_model *mm_train_als(mm_ratings *r, rec_als_params *opts = NULL,
         rec_eval_result out;
         memset(&out, 0, sizeof out);
         if (!test) {
-            mm_failf(err, REC_EINVAL, "test ratings is None");
+            mm_failf(err, REC_EINVAL, "no test ratings given");
             return out;
         }
         MM_RDLOCK($self);

@@ -346,6 +346,12 @@ describe("training and Model", function()
     end
     err_of(movieme.train_als, ds, "options")
     err_of(movieme.train_als, "not a dataset")
+    assert.truthy(err_of(m.evaluate, m, nil):find("no test ratings"))
+    assert.truthy(err_of(movieme.load_model, nil):find("no path"))
+    assert.truthy(err_of(movieme.load_movielens, nil):find("no path"))
+    assert.truthy(err_of(m.save, m, nil):find("no path"))
+    assert.truthy(err_of(movieme.train_als, nil):find("no dataset"))
+    assert.truthy(err_of(ds.set_movie, ds, 1, nil):find("no title"))
   end)
 end)
 
