@@ -125,9 +125,10 @@ static rec_status copy_overrides(rec_model *d, const rec_model *m)
 
 rec_status rec_model_copy(rec_model **out, const rec_model *m, rec_error *err)
 {
+    if (out)
+        *out = NULL;
     if (!out || !m)
         return rec__fail(err, REC_EINVAL, "rec_model_copy: NULL argument");
-    *out = NULL;
     size_t nnz = m->rated_off ? (size_t)m->rated_off[m->n_trained_users] : 0;
     rec_model *d = calloc(1, sizeof *d);
     if (!d)
