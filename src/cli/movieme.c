@@ -351,14 +351,31 @@ out:
 
 /* ---- train ------------------------------------------------------------- */
 
+/* The help shows the library's own defaults (rec_als_params_init). */
+static char rank_help[64], iters_help[64], lambda_help[64], seed_help[96];
+
+static void train_help_init(void)
+{
+    rec_als_params p;
+    rec_als_params_init(&p);
+    snprintf(rank_help, sizeof rank_help, "latent factors (default %d)",
+             p.rank);
+    snprintf(iters_help, sizeof iters_help, "ALS iterations (default %d)",
+             p.iterations);
+    snprintf(lambda_help, sizeof lambda_help,
+             "regularisation, ALS-WR scaled (default %g)", p.reg);
+    snprintf(seed_help, sizeof seed_help,
+             "seed of the initialisation and the split (default %llu)",
+             (unsigned long long)p.seed);
+}
+
 static const cli_opt train_opts[] = {
     {"--data", NULL, "PATH", "MovieLens directory or ratings file", false},
     {"--out", "-o", "MODEL", "where to save the model", false},
-    {"--rank", NULL, "K", "latent factors (default: the library's)", false},
-    {"--iters", NULL, "N", "ALS iterations (default: the library's)", false},
-    {"--lambda", NULL, "L", "regularisation, ALS-WR scaled", false},
-    {"--seed", NULL, "S", "random seed of the initialisation and the split",
-     false},
+    {"--rank", NULL, "K", rank_help, false},
+    {"--iters", NULL, "N", iters_help, false},
+    {"--lambda", NULL, "L", lambda_help, false},
+    {"--seed", NULL, "S", seed_help, false},
     {"--threads", NULL, "T", "OpenMP threads, 0 = all cores (default 0)",
      false},
     {"--test-fraction", NULL, "F",
@@ -842,6 +859,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    train_help_init();
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;
