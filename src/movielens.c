@@ -377,23 +377,32 @@ static void release(const char *map, size_t from, size_t to)
         madvise((void *)(map + a), b - a, MADV_DONTNEED);
 }
 
+/* Newlines in [p, p + n), eight bytes at a time (exact zero-byte count). */
+static size_t count_newlines(const char *p, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ULL, low7 = 0x7F7F7F7F7F7F7F7FULL;
+    size_t count = 0, i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        memcpy(&x, p + i, 8);
+        x ^= ones * '\n';                            /* newline bytes -> 0 */
+        uint64_t t = ((x & low7) + low7) | x;        /* high bit set: non-zero */
+        count += (size_t)((((~t & ~low7) >> 7) * ones) >> 56); /* sum of 0/1 bytes */
+    }
+    for (; i < n; i++)
+        count += p[i] == '\n';
+    return count;
+}
+
 static void count_lines(chunk *c, const char *map)
 {
-    size_t n = 0;
-    const char *p = c->b;
-    const char *last = c->b;
-    while (p < c->e) {
-        const char *q = memchr(p, '\n', (size_t)(c->e - p));
-        if (!q)
-            break;
-        n++;
-        p = q + 1;
-        if ((size_t)(p - last) >= CHUNK_BYTES) {
-            release(map, (size_t)(last - map), (size_t)(p - map));
-            last = p;
-        }
+    size_t n = 0, len = (size_t)(c->e - c->b);
+    for (size_t off = 0; off < len; off += CHUNK_BYTES) {
+        size_t k = len - off < CHUNK_BYTES ? len - off : CHUNK_BYTES;
+        n += count_newlines(c->b + off, k);
+        release(map, (size_t)(c->b - map) + off, (size_t)(c->b - map) + off + k);
     }
-    if (p < c->e)
+    if (len && c->e[-1] != '\n')
         n++; /* last line without a newline */
     c->lines = n;
 }
