@@ -397,38 +397,26 @@ typedef struct reader {
     size_t body_len[S_COUNT];
 } reader;
 
+/* One number of es bytes at `off`, in host order. */
+static void r_get(const reader *r, size_t off, void *dst, size_t es)
+{
+    memcpy(dst, r->p + off, es);
+    if (r->swap)
+        swap_bytes(dst, 1, es);
+}
+
 static uint32_t r_u32(const reader *r, size_t off)
 {
     uint32_t v;
-    memcpy(&v, r->p + off, 4);
-    if (r->swap)
-        swap_bytes(&v, 1, 4);
+    r_get(r, off, &v, 4);
     return v;
 }
 
 static uint64_t r_u64(const reader *r, size_t off)
 {
     uint64_t v;
-    memcpy(&v, r->p + off, 8);
-    if (r->swap)
-        swap_bytes(&v, 1, 8);
+    r_get(r, off, &v, 8);
     return v;
-}
-
-static float r_f32(const reader *r, size_t off)
-{
-    uint32_t u = r_u32(r, off);
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-
-static double r_f64(const reader *r, size_t off)
-{
-    uint64_t u = r_u64(r, off);
-    double d;
-    memcpy(&d, &u, 8);
-    return d;
 }
 
 /* Copy section s (already checked to hold n elements of es bytes). */
@@ -639,12 +627,12 @@ static rec_status read_shape(shape *sh, const reader *r, rec_error *err)
     sh->flags = r_u32(r, o + 4);
     uint64_t nu = r_u64(r, o + 8), nm = r_u64(r, o + 16),
              nnz = r_u64(r, o + 24), pool = r_u64(r, o + 32);
-    sh->global_mean = r_f32(r, o + 40);
-    sh->rating_min = r_f32(r, o + 44);
-    sh->rating_max = r_f32(r, o + 48);
+    r_get(r, o + 40, &sh->global_mean, 4);
+    r_get(r, o + 44, &sh->rating_min, 4);
+    r_get(r, o + 48, &sh->rating_max, 4);
     uint32_t reserved = r_u32(r, o + 52);
-    sh->reg = r_f64(r, o + 56);
-    sh->bias_reg = r_f64(r, o + 64);
+    r_get(r, o + 56, &sh->reg, 8);
+    r_get(r, o + 64, &sh->bias_reg, 8);
 
     if (sh->rank == 0 || sh->rank > MAX_RANK)
         return bad(r, err, "section SHAP: bad rank %u", (unsigned)sh->rank);
