@@ -137,6 +137,14 @@ class _Closed:
         raise InvalidArgumentError("%s is closed" % self._what)
 
 
+def _live(obj):
+    """The SWIG handle of an open Ratings/Model (closed: InvalidArgumentError)."""
+    h = obj._h
+    if isinstance(h, _Closed):
+        h.closed  # raises
+    return h
+
+
 class _Handle:
     """What Ratings and Model share: a SWIG handle that owns the C object
     (freed by garbage collection or close()), copies, context manager."""
@@ -315,7 +323,7 @@ def train_als(ratings, *, rank=None, iterations=None, reg=None, seed=None,
         if not callable(progress):
             raise TypeError("progress must be callable")
         opts["progress"] = lambda t: progress(Progress._make(t))
-    return Model._wrap(_c.train_als(ratings._h, opts))
+    return Model._wrap(_c.train_als(_live(ratings), opts))
 
 
 # ---- Model ----------------------------------------------------------------------
@@ -416,7 +424,7 @@ class Model(_Handle):
             raise TypeError("evaluate() needs a movieme.Ratings, got %s"
                             % type(test_ratings).__name__)
         return EvalResult._make(
-            self._h.evaluate(test_ratings._h, k, relevant_min))
+            self._h.evaluate(_live(test_ratings), k, relevant_min))
 
     def __repr__(self):
         if self.closed:

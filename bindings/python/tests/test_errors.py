@@ -287,3 +287,13 @@ def test_train_invalid_types(tiny):
 def test_train_empty_dataset():
     with pytest.raises(movieme.InvalidArgumentError):
         movieme.train_als(movieme.Ratings())
+
+
+def test_closed_objects_as_arguments(tiny, tiny_model):
+    test = tiny.copy()
+    test.close()
+    with pytest.raises(movieme.InvalidArgumentError, match="closed"):
+        tiny_model.evaluate(test)
+    tiny.close()
+    with pytest.raises(movieme.InvalidArgumentError, match="Ratings is closed"):
+        movieme.train_als(tiny)
