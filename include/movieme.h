@@ -156,6 +156,19 @@ typedef struct rec_ratings rec_ratings;
  * looked up beside it; it is optional. Titles come out as UTF-8. Duplicate
  * (user, movie) rows: the last one wins.
  *
+ * Details: a given file's layout comes from its extension (.csv, .dat), else
+ * from its first line (tab: ml-100k style, so u1.base and u1.test load too).
+ * Text in .dat and u.item files that is valid UTF-8 is kept (ml-10m), the
+ * rest read as latin-1. ml-100k genres are the names in u.genre (or the
+ * standard list) of the flag columns set. Accepted: CRLF, a UTF-8 BOM, no
+ * final newline, blank lines, a CSV header (skipped when it starts with a
+ * letter or a quote). Rejected with REC_EFORMAT and "file:line: what":
+ * missing or extra columns, non-numeric fields, ratings that are negative,
+ * above 10 or not plain decimals (nan, inf, 1e3), negative ids or ids above
+ * 2147483647, invalid UTF-8 in CSV text, an unterminated quote, an empty
+ * file or one with no ratings. Movies listed without ratings are included
+ * with no ratings. Parsing runs in parallel (OpenMP's default thread count).
+ *
  * @param[out] out  the new dataset, to free with rec_ratings_free()
  * @param path      a directory or a ratings file
  * @return REC_OK; REC_ENOTFOUND (no ratings file), REC_EIO (unreadable),
