@@ -409,3 +409,30 @@ def test_numpy_integers(ml_model, tiny):
     assert ml_model.predict(ids[0], np.int64(1)) == ml_model.predict(1, 1)
     tiny.add([(np.int64(77), np.int32(1), np.float64(4.5))])
     assert tiny.user_ratings(77) == [(1, 4.5)]
+
+
+def test_type_stubs_cover_the_api():
+    import ast
+    import inspect
+
+    pkg = pathlib.Path(movieme.__file__).parent
+    assert (pkg / "py.typed").exists()
+    tree = ast.parse((pkg / "__init__.pyi").read_text())
+    names = set()
+    methods = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        if isinstance(node, ast.ClassDef):
+            methods[node.name] = {n.name for n in node.body
+                                  if isinstance(n, ast.FunctionDef)}
+        if isinstance(node, ast.ImportFrom):
+            names.update(a.asname or a.name for a in node.names)
+        if isinstance(node, ast.AnnAssign):
+            names.add(node.target.id)
+    assert set(movieme.__all__) <= names, set(movieme.__all__) - names
+    for cls in (movieme.Ratings, movieme.Model):
+        public = {n for n, _ in inspect.getmembers(cls)
+                  if not n.startswith("_") or n in ("__len__", "__contains__")}
+        stubbed = methods[cls.__name__] | methods["_Handle"]
+        assert public <= stubbed, (cls.__name__, public - stubbed)
