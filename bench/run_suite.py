@@ -237,6 +237,7 @@ def sec_load(s):
                      len(runs), f"`{runs[0]['command']}`"])
         s.summary[f"load_{label}"] = {"load_s": t, "hwm_mb": hwm * MIB_TO_MB,
                                       "rss_after_mb": after * MIB_TO_MB}
+    plot_load(s)
     main = s.summary[f"load_{s.cfg['main']}"]
     s.summary["load_s"] = main["load_s"]
     s.summary["load_mem_mb"] = main["hwm_mb"]
@@ -493,6 +494,37 @@ def plot_xy(s, name, pts, xlabel, ylabel, title, linear=False):
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
     _finish(s, fig, name, title)
+
+
+def plot_load(s):
+    plt = _plt()
+    if not plt:
+        return
+    pts = []
+    for label, _ in s.cfg["sizes"]:
+        r = [x for x in s.runs if x.get("cmd") == "load" and
+             x.get("data") == s.data[label]]
+        if r:
+            d = s.summary[f"load_{label}"]
+            pts.append((r[0]["n_ratings"] / 1e6, d["load_s"], d["hwm_mb"],
+                        d["rss_after_mb"]))
+    if not pts:
+        return
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(8, 3.6))
+    xs = [p[0] for p in pts]
+    a1.plot(xs, [p[1] for p in pts], "o-")
+    a1.set_xlabel("ratings (millions)")
+    a1.set_ylabel("load seconds (median)")
+    a2.plot(xs, [p[2] for p in pts], "o-", label="peak RSS")
+    a2.plot(xs, [p[3] for p in pts], "s--", label="RSS after load")
+    a2.set_xlabel("ratings (millions)")
+    a2.set_ylabel("MB")
+    a2.legend()
+    for a in (a1, a2):
+        a.grid(alpha=0.3)
+    title = "rec_load_movielens: time and memory vs size"
+    fig.suptitle(title, fontsize=10)
+    _finish(s, fig, "load.png", title)
 
 
 def plot_threads(s, res):
