@@ -141,7 +141,7 @@ def _live(obj):
     """The SWIG handle of an open Ratings/Model (closed: InvalidArgumentError)."""
     h = obj._h
     if isinstance(h, _Closed):
-        h.closed  # raises
+        raise InvalidArgumentError("%s is closed" % h._what)
     return h
 
 
