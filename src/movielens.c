@@ -73,7 +73,7 @@ static rec_status open_error(const char *path, int e, rec_error *err)
 static rec_status slurp(const char *path, char **buf_out, size_t *len_out,
                         rec_error *err)
 {
-    int fd = open(path, O_RDONLY);
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return open_error(path, errno, err);
     struct stat sb;
@@ -931,7 +931,7 @@ rec_status rec_load_movielens(rec_ratings **out, const char *path, rec_error *er
     coo c = {0};
     movies mv = {0};
     rec__meta_init(&mv.meta);
-    int fd = open(rpath, O_RDONLY);
+    int fd = open(rpath, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         st = open_error(rpath, errno, err);
         goto done;

@@ -376,6 +376,17 @@ START_TEST(test_unreadable)
     fclose(f);
     ck_assert_int_eq(rec_load_movielens(&r, dir, &e), REC_EIO);
     ck_assert_ptr_nonnull(strstr(e.msg, "movies.csv"));
+    /* a FIFO or a device: an error, never a hang */
+    const char *fifo = tmp_path("fifo.csv");
+    unlink(fifo);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    ck_assert_int_eq(rec_load_movielens(&r, fifo, &e), REC_EIO);
+    ck_assert_ptr_nonnull(strstr(e.msg, "fifo.csv"));
+    ck_assert_int_eq(rec_load_movielens(&r, "/dev/zero", &e), REC_EIO);
+    snprintf(sub, sizeof sub, "%s/movies.csv", dir);
+    rmdir(sub);
+    ck_assert_int_eq(mkfifo(sub, 0600), 0);
+    ck_assert_int_eq(rec_load_movielens(&r, dir, &e), REC_EIO);
     /* permissions, where they apply (not as root) */
     if (geteuid() != 0) {
         const char *p = write_tmp("secret.csv", "1,2,3,4\n");
