@@ -708,6 +708,7 @@ static const lie lies[] = {
     {"RITM", 0, 4, 1000, "RITM"},       /* movie index out of range */
     {"MTIT", 0, 8, 1u << 20, "MTIT"},   /* title offset past the text */
     {"POOL", -1, 1, 'x', "POOL"},       /* text not NUL-terminated */
+    {"POOL", 1, 1, 0xFF, "UTF-8"},      /* a byte that is never UTF-8 */
     {"UFAC", 0, 4, 0x7fc00000, "not finite"}, /* a NaN factor */
 };
 
