@@ -309,6 +309,7 @@ class Engine:
             model, rows, snapshot_at = self._train_snapshot()
             self._save(model)
             self._swap(model)
+            # the recommendations and the job's end in one transaction
             self._store_recommendations(model, rows, job_id)
             job = db.session.get(RetrainJob, job_id)
             job.status, job.finished_at = "done", utcnow()
@@ -341,7 +342,6 @@ class Engine:
                 Recommendation(user_id=u, position=i, movie_id=r.movie_id,
                                score=float(r.score), job_id=job_id, created_at=now)
                 for i, r in enumerate(recs))
-        db.session.commit()
 
     def tick(self):
         """One worker step: schedule if due, then run a pending job."""
