@@ -1,0 +1,62 @@
+"""Every call and error path once, under valgrind (CTest python_valgrind):
+no invalid access, and nothing definitely lost. Not a pytest module."""
+import gc
+import os
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import movieme  # noqa: E402
+from conftest import make_tiny  # noqa: E402
+
+model_path = os.path.join(tempfile.mkdtemp(), "m.bin")
+for _ in range(2):
+    r, rows = make_tiny()
+    m = movieme.train_als(r, rank=4, iterations=3, n_threads=1,
+                          progress=lambda p: None)
+    m.top_n(1, 5)
+    m.similar_movies(1, 5)
+    m.recommend_for_ratings({1: 4.0}, 5)
+    m.predict(1, 2)
+    c = m.copy()
+    c.add_user({1: 5.0})
+    c.user_factors(1)
+    c.movie_factors(1)
+    c.movie(1)
+    list(c.movies())
+    train, test = r.split(0.3, 1)
+    m.evaluate(test)
+    r.count_avg()
+    r.best_movies(3, min_count=0)
+    r.user_ratings(1)
+    r.copy().set_movie(1, "T (2000)", ["A", "B"])
+    m.save(model_path)
+    movieme.load_model(model_path)
+    for call in (lambda: m.top_n(999),
+                 lambda: r.add([(1, 1, float("nan"))]),
+                 lambda: r.add([(1, 2 ** 40, 1.0)]),
+                 lambda: movieme.load_movielens("/nonexistent"),
+                 lambda: movieme.load_model("/nonexistent"),
+                 lambda: movieme.train_als(r, rank=2, iterations=3,
+                                           n_threads=1,
+                                           progress=lambda p: False),
+                 lambda: movieme.train_als(r, rank=0)):
+        try:
+            call()
+            raise AssertionError("no error")
+        except movieme.Error:
+            pass
+    for bad in (lambda: r.add([(1, "x", 1.0)]), lambda: r.add(5),
+                lambda: movieme.train_als(r, rank=2, iterations=3,
+                                          n_threads=1,
+                                          progress=lambda p: 1 / 0)):
+        try:
+            bad()
+            raise AssertionError("no error")
+        except (TypeError, ZeroDivisionError):
+            pass
+    del r, m, c, train, test
+gc.collect()
+os.remove(model_path)
+print("valgrind smoke: ok")
