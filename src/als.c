@@ -241,3 +241,33 @@ done:
     *out = m;
     return REC_OK;
 }
+
+/* ---- shared with distributed training (src/mpi/als_mpi.c) ----
+   The same steps, so that a distributed run reproduces rec_train_als. */
+
+rec_status rec__als_check_params(const rec_ratings *r,
+                                 const rec_als_params *p, rec_error *err)
+{
+    return check_params(r, p, err);
+}
+
+rec_status rec__als_fill_model(rec_model *m, const rec_ratings *r,
+                               const rec_als_params *p, rec_error *err)
+{
+    return fill_model(m, r, p, err);
+}
+
+void rec__als_init_factors(float *f, size_t n, int k, uint64_t seed,
+                           int nonneg)
+{
+    init_factors(f, n, k, seed, nonneg);
+}
+
+void rec__als_half_step(float *x, float *xbias, size_t n, const uint64_t *off,
+                        const int32_t *idx, const float *vals,
+                        const rec_row_ctx *c, int nt, double *scratch,
+                        size_t scratch_len, double *sse, double *pen)
+{
+    half_step(x, xbias, n, off, idx, vals, c, nt, scratch, scratch_len, sse,
+              pen);
+}

@@ -196,6 +196,25 @@ rec_status rec__rank(rec_scored *out, size_t n, size_t *n_out,
                      const rec_model *m, const float *x, float bias,
                      const int32_t *exclude, size_t n_exclude, rec_error *err);
 
+/* ---- training steps of als.c, shared with src/mpi/als_mpi.c ---- */
+
+/* Validate parameters and dataset as rec_train_als does. */
+rec_status rec__als_check_params(const rec_ratings *r,
+                                 const rec_als_params *p, rec_error *err);
+/* Copy ids, rated lists, metadata, counts and means into a fresh model and
+   set its global mean, rating range and parameters (as rec_train_als). */
+rec_status rec__als_fill_model(rec_model *m, const rec_ratings *r,
+                               const rec_als_params *p, rec_error *err);
+/* Initial factors of rows [0, n): row i depends only on (seed, i). */
+void rec__als_init_factors(float *f, size_t n, int k, uint64_t seed,
+                           int nonneg);
+/* One half-iteration over n rows with ratings [off[i], off[i+1]) of idx and
+   vals: one OpenMP region of nt threads, scratch_len doubles per thread. */
+void rec__als_half_step(float *x, float *xbias, size_t n, const uint64_t *off,
+                        const int32_t *idx, const float *vals,
+                        const rec_row_ctx *c, int nt, double *scratch,
+                        size_t scratch_len, double *sse, double *pen);
+
 /* ---- model files (model_io.c) ---- */
 
 /* Load a model from a file image in memory (what rec_model_load does after

@@ -8,6 +8,9 @@
 #include "cli.h"
 
 #include "movieme.h"
+#ifdef MOVIEME_WITH_MPI
+#include "cli_mpi.h" /* train --mpi (src/mpi/cli_mpi.c) */
+#endif
 
 #include <math.h>
 #include <signal.h>
@@ -381,6 +384,9 @@ static const cli_opt train_opts[] = {
     {"--test-fraction", NULL, "F",
      "hold out this fraction of ratings, 0 <= F < 1, and report test RMSE",
      false},
+#ifdef MOVIEME_WITH_MPI
+    CLI_MPI_OPTS,
+#endif
     OPT_JSON, OPT_QUIET, OPT_END,
 };
 
@@ -494,7 +500,11 @@ static int cmd_train(ctx *c)
              p.rank, p.iterations, p.reg, (unsigned long long)p.seed,
              p.n_threads, p.n_threads ? "" : " (all cores)");
     double t0 = now();
+#ifdef MOVIEME_WITH_MPI
+    rec_status st = cli_mpi_train(&m, tr, &p, &e); /* --mpi or not */
+#else
     rec_status st = rec_train_als(&m, tr, &p, &e);
+#endif
     double secs = now() - t0;
     sigaction(SIGINT, &old, NULL);
     if (st != REC_OK) {
@@ -531,6 +541,9 @@ static int cmd_train(ctx *c)
         json_num(&c->j, "lambda", p.reg);
         json_int(&c->j, "seed", (long long)p.seed);
         json_int(&c->j, "threads", p.n_threads);
+#ifdef MOVIEME_WITH_MPI
+        json_int(&c->j, "mpi_ranks", cli_mpi_ranks());
+#endif
         json_num(&c->j, "test_fraction", test_fraction);
         json_end_object(&c->j);
         json_int(&c->j, "users", (long long)rec_model_n_users(m));
@@ -565,6 +578,26 @@ out:
     rec_ratings_free(all);
     return rc;
 }
+
+#ifdef MOVIEME_WITH_MPI
+/* train --mpi: rank 0 runs the command above, the other ranks only join
+   the training; MPI is finished (or the job aborted) on the way out. */
+static int cmd_train_mpi(ctx *c)
+{
+    int rank = 0;
+    int rc = cli_mpi_begin(&rank, c->cmd, &c->args);
+    if (rc == CLI_MPI_OFF)
+        return cmd_train(c);
+    if (rc != EXIT_OK)
+        return rc;
+    if (rank == 0)
+        rc = cmd_train(c);
+    else
+        rc = cli_mpi_worker(&c->args);
+    return cli_mpi_end(rc);
+}
+#define cmd_train cmd_train_mpi
+#endif
 
 /* ---- eval -------------------------------------------------------------- */
 

@@ -1,0 +1,835 @@
+/*
+ * als_mpi.c - distributed explicit ALS on MPI (built with MOVIEME_WITH_MPI).
+ *
+ * 1-D sharding, twice: the root holds the dataset and sends rank q a
+ * contiguous range of users (their CSR rows) and a contiguous range of
+ * movies (their CSC columns), the ranges balanced by ratings plus a per-row
+ * share of the k^3/3 solve. The ratings never move again; only factors do.
+ *
+ * Every rank keeps all factors (users and movies, k floats + a bias per row).
+ * A half-iteration is the single-machine one on the rank's own rows
+ * (rec__als_half_step: the same OpenMP region, the same rec__solve_row),
+ * followed by MPI_Allgatherv of the updated rows (in place, a row datatype
+ * of k floats, so counts are rows and fit an int up to 2^31 rows), so every
+ * rank sees the whole side for the next half.
+ *
+ * Exactness: the initial user factors (rec__als_init_factors, keyed by
+ * (seed, row)), the global mean (rec__als_fill_model on the root) and every
+ * row's solve are those of rec_train_als; a row's result depends only on the
+ * other side's factors, so the model is bit-identical to the single-machine
+ * one whatever the number of ranks (on ranks with the same CPU features:
+ * the kernel picks AVX2/FMA at run time). Only the progress report's loss is
+ * summed in another order (partial sums reduced over ranks).
+ *
+ * Checkpoints (root only): the factors and biases of both sides after a
+ * full iteration, so resuming gives exactly the uninterrupted result.
+ * Native byte order (a checkpoint stays on its cluster), CRC-32 checked,
+ * written to a temporary file, fsync'ed and renamed.
+ *
+ * Faults: the communicator is duplicated with MPI_ERRORS_RETURN and every
+ * MPI call is checked; a failure becomes REC_EIO "MPI ... failed on rank r".
+ * A rank that dies is normally noticed by mpirun first, which stops the job
+ * with its own message. Errors found on one rank outside MPI (memory, bad
+ * checkpoint, cancel) are agreed on by every rank, so all return the same
+ * status and no rank waits forever in a collective.
+ */
+#include "internal.h"
+#include "movieme_mpi.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define TAG_SHARD 7101
+#define SEND_CHUNK ((size_t)1 << 30)
+#define CKPT_MAGIC "MVMCKPT"
+#define CKPT_VERSION 1u
+
+void rec_mpi_options_init(rec_mpi_options *o)
+{
+    if (!o)
+        return;
+    memset(o, 0, sizeof *o);
+    o->version = REC_MPI_OPTIONS_VERSION;
+    o->root = 0;
+    o->checkpoint = NULL;
+    o->checkpoint_every = 5;
+    o->resume = 0;
+}
+
+/* What the root broadcasts first (homogeneous ranks: sent as bytes). */
+typedef struct setup {
+    int32_t status;
+    int32_t k, iterations, biases, nonneg, has_progress, ckpt_every;
+    int32_t resume;
+    uint64_t n_users, n_movies, nnz, seed;
+    double reg, bias_reg;
+    float mu;
+    char msg[REC_ERROR_MSG_SIZE];
+} setup;
+
+/* Per-rank state. */
+typedef struct dist {
+    MPI_Comm comm;
+    int rank, size, root;
+    MPI_Datatype row;        /* k floats */
+    setup s;
+    uint64_t *ubound, *mbound; /* size + 1 row boundaries */
+    uint64_t *unnz, *mnnz;   /* ratings of each rank's rows */
+    int *ucount, *udispl, *mcount, *mdispl;
+    /* all factors (the root: the model's arrays) */
+    float *U, *bu, *M, *bm;
+    /* own shard: rows [ubound[rank], ubound[rank+1]), offsets rebased */
+    uint64_t *uoff, *moff;
+    int32_t *uidx, *midx;
+    float *uval, *mval;
+    bool own_shard;          /* shard arrays are ours to free */
+    double *scratch, *sse, *pen, *mpen;
+    int nt;
+} dist;
+
+static rec_status mpi_fail(rec_error *err, const dist *d, const char *call,
+                           int rc)
+{
+    char s[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    if (MPI_Error_string(rc, s, &len) != MPI_SUCCESS)
+        snprintf(s, sizeof s, "error %d", rc);
+    return rec__fail(err, REC_EIO,
+                     "MPI %s failed on rank %d of %d: %s (a rank died or the "
+                     "network failed)",
+                     call, d->rank, d->size, s);
+}
+
+#define MPI_TRY(name, call)                                                  \
+    do {                                                                     \
+        int rc_ = (call);                                                    \
+        if (rc_ != MPI_SUCCESS)                                              \
+            return mpi_fail(err, d, name, rc_);                              \
+    } while (0)
+
+/* Every rank learns the worst status; a rank that was fine takes the
+   failing rank's code with a message saying so. MPI failures pass through. */
+static rec_status agree(dist *d, rec_status st, rec_error *err)
+{
+    int mine = st, worst = st;
+    int rc = MPI_Allreduce(&mine, &worst, 1, MPI_INT, MPI_MIN, d->comm);
+    if (rc != MPI_SUCCESS)
+        return mpi_fail(err, d, "MPI_Allreduce", rc);
+    if (worst != REC_OK && st == REC_OK)
+        return rec__fail(err, worst, "distributed training: another rank "
+                         "failed (%s)", rec_strerror(worst));
+    return worst == REC_OK ? REC_OK : st;
+}
+
+static int send_bytes(const void *buf, size_t n, int dest, MPI_Comm c)
+{
+    const char *p = buf;
+    do {
+        size_t len = n > SEND_CHUNK ? SEND_CHUNK : n;
+        int rc = MPI_Send(p, (int)len, MPI_BYTE, dest, TAG_SHARD, c);
+        if (rc != MPI_SUCCESS)
+            return rc;
+        p += len;
+        n -= len;
+    } while (n > 0);
+    return MPI_SUCCESS;
+}
+
+static int recv_bytes(void *buf, size_t n, int src, MPI_Comm c)
+{
+    char *p = buf;
+    do {
+        size_t len = n > SEND_CHUNK ? SEND_CHUNK : n;
+        int rc = MPI_Recv(p, (int)len, MPI_BYTE, src, TAG_SHARD, c,
+                          MPI_STATUS_IGNORE);
+        if (rc != MPI_SUCCESS)
+            return rc;
+        p += len;
+        n -= len;
+    } while (n > 0);
+    return MPI_SUCCESS;
+}
+
+/* Contiguous ranges of rows [b[q], b[q+1]) of about equal cost: ratings
+   (k^2 each for the normal equations) plus w per row (its k^3/3 solve). */
+static void partition(uint64_t *b, const uint64_t *off, size_t n, int parts,
+                      int k)
+{
+    double w = (double)k / 3.0 + 1.0;
+    double total = (double)off[n] + w * (double)n;
+    size_t i = 0;
+    b[0] = 0;
+    for (int q = 1; q < parts; q++) {
+        double target = total * q / parts;
+        while (i < n && (double)off[i] + w * (double)i < target)
+            i++;
+        b[q] = i;
+    }
+    b[parts] = n;
+}
+
+/* ---- checkpoints -------------------------------------------------------- */
+
+typedef struct ckpt_head {
+    char magic[8];
+    uint32_t version, k;
+    uint64_t n_users, n_movies, nnz, seed;
+    uint32_t iteration, biases, nonneg, data_crc;
+    double reg, bias_reg;
+} ckpt_head;
+
+static uint32_t crc_buf(uint32_t crc, const void *p, size_t n)
+{
+    return (uint32_t)crc32_z(crc, p, n);
+}
+
+/* A fingerprint of the dataset, so a checkpoint never resumes other data. */
+static uint32_t data_crc(const rec_ratings *r)
+{
+    uint32_t c = (uint32_t)crc32_z(0L, Z_NULL, 0);
+    c = crc_buf(c, r->user_ids, r->n_users * sizeof *r->user_ids);
+    c = crc_buf(c, r->movie_ids, r->n_movies * sizeof *r->movie_ids);
+    c = crc_buf(c, r->user_off, (r->n_users + 1) * sizeof *r->user_off);
+    c = crc_buf(c, r->user_items, r->nnz * sizeof *r->user_items);
+    c = crc_buf(c, r->user_vals, r->nnz * sizeof *r->user_vals);
+    return c;
+}
+
+static void ckpt_fill_head(ckpt_head *h, const setup *s, uint32_t dcrc,
+                           int iteration)
+{
+    memset(h, 0, sizeof *h);
+    memcpy(h->magic, CKPT_MAGIC, sizeof CKPT_MAGIC);
+    h->version = CKPT_VERSION;
+    h->k = (uint32_t)s->k;
+    h->n_users = s->n_users;
+    h->n_movies = s->n_movies;
+    h->nnz = s->nnz;
+    h->seed = s->seed;
+    h->iteration = (uint32_t)iteration;
+    h->biases = (uint32_t)s->biases;
+    h->nonneg = (uint32_t)s->nonneg;
+    h->data_crc = dcrc;
+    h->reg = s->reg;
+    h->bias_reg = s->bias_reg;
+}
+
+static rec_status ckpt_write(const dist *d, const char *path, uint32_t dcrc,
+                             int iteration, rec_error *err)
+{
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + 32);
+    if (!tmp)
+        return rec__fail(err, REC_ENOMEM, "checkpoint: out of memory");
+    snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        rec_status st = rec__fail(err, REC_EIO, "%s: cannot write: %s", tmp,
+                                  strerror(errno));
+        free(tmp);
+        return st;
+    }
+    ckpt_head h;
+    ckpt_fill_head(&h, &d->s, dcrc, iteration);
+    size_t k = (size_t)d->s.k;
+    const void *parts[5] = {&h, d->U, d->bu, d->M, d->bm};
+    size_t lens[5] = {sizeof h, d->s.n_users * k * sizeof(float),
+                      d->s.n_users * sizeof(float),
+                      d->s.n_movies * k * sizeof(float),
+                      d->s.n_movies * sizeof(float)};
+    uint32_t crc = (uint32_t)crc32_z(0L, Z_NULL, 0);
+    bool ok = true;
+    for (int i = 0; i < 5 && ok; i++) {
+        crc = crc_buf(crc, parts[i], lens[i]);
+        ok = fwrite(parts[i], 1, lens[i], f) == lens[i];
+    }
+    ok = ok && fwrite(&crc, sizeof crc, 1, f) == 1 && fflush(f) == 0 &&
+         fsync(fileno(f)) == 0;
+    int saved = errno;
+    ok = (fclose(f) == 0) && ok;
+    if (ok && rename(tmp, path) != 0) {
+        saved = errno;
+        ok = false;
+    }
+    rec_status st = REC_OK;
+    if (!ok) {
+        remove(tmp);
+        st = rec__fail(err, REC_EIO, "%s: cannot write the checkpoint: %s",
+                       path, strerror(saved));
+    }
+    free(tmp);
+    return st;
+}
+
+/* Read a checkpoint into the factors; *iteration_out = iterations done. */
+static rec_status ckpt_read(dist *d, const char *path, uint32_t dcrc,
+                            int *iteration_out, rec_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return rec__fail(err, errno == ENOENT ? REC_ENOTFOUND : REC_EIO,
+                         "%s: cannot open the checkpoint: %s", path,
+                         strerror(errno));
+    ckpt_head h, want;
+    rec_status st = REC_OK;
+    uint32_t crc = (uint32_t)crc32_z(0L, Z_NULL, 0), stored = 0;
+    if (fread(&h, sizeof h, 1, f) != 1 ||
+        memcmp(h.magic, CKPT_MAGIC, sizeof CKPT_MAGIC) != 0 ||
+        h.version != CKPT_VERSION) {
+        st = rec__fail(err, REC_EFORMAT, "%s: not a movieme checkpoint "
+                       "(or another version)", path);
+        goto out;
+    }
+    ckpt_fill_head(&want, &d->s, dcrc, (int)h.iteration);
+    if (memcmp(&h, &want, sizeof h) != 0) {
+        st = rec__fail(err, REC_EINVAL,
+                       "%s: checkpoint of other data or parameters (rank %u, "
+                       "%llu users, %llu movies, %llu ratings, seed %llu); "
+                       "remove it or train with the same ones",
+                       path, (unsigned)h.k, (unsigned long long)h.n_users,
+                       (unsigned long long)h.n_movies,
+                       (unsigned long long)h.nnz, (unsigned long long)h.seed);
+        goto out;
+    }
+    if (h.iteration < 1 || h.iteration > (uint32_t)d->s.iterations) {
+        st = rec__fail(err, REC_EINVAL, "%s: checkpoint after iteration %u, "
+                       "but only %d iterations asked for", path,
+                       (unsigned)h.iteration, d->s.iterations);
+        goto out;
+    }
+    crc = crc_buf(crc, &h, sizeof h);
+    size_t k = (size_t)d->s.k;
+    void *parts[4] = {d->U, d->bu, d->M, d->bm};
+    size_t lens[4] = {d->s.n_users * k * sizeof(float),
+                      d->s.n_users * sizeof(float),
+                      d->s.n_movies * k * sizeof(float),
+                      d->s.n_movies * sizeof(float)};
+    for (int i = 0; i < 4; i++) {
+        if (fread(parts[i], 1, lens[i], f) != lens[i]) {
+            st = rec__fail(err, REC_EFORMAT, "%s: truncated checkpoint",
+                           path);
+            goto out;
+        }
+        crc = crc_buf(crc, parts[i], lens[i]);
+    }
+    if (fread(&stored, sizeof stored, 1, f) != 1 || stored != crc ||
+        fgetc(f) != EOF) {
+        st = rec__fail(err, REC_EFORMAT, "%s: checkpoint fails its checksum",
+                       path);
+        goto out;
+    }
+    *iteration_out = (int)h.iteration;
+out:
+    fclose(f);
+    return st;
+}
+
+/* ---- set-up -------------------------------------------------------------- */
+
+static void dist_free(dist *d)
+{
+    if (d->row != MPI_DATATYPE_NULL)
+        MPI_Type_free(&d->row);
+    free(d->ubound);
+    free(d->ucount);
+    free(d->udispl);
+    free(d->mcount);
+    free(d->mdispl);
+    if (d->rank != d->root) {
+        free(d->U);
+        free(d->bu);
+        free(d->M);
+        free(d->bm);
+    }
+    if (d->own_shard) {
+        free(d->uoff);
+        free(d->moff);
+        free(d->uidx);
+        free(d->midx);
+        free(d->uval);
+        free(d->mval);
+    }
+    free(d->scratch);
+    free(d->sse);
+    free(d->pen);
+    free(d->mpen);
+    if (d->comm != MPI_COMM_NULL)
+        MPI_Comm_free(&d->comm);
+}
+
+/* Root: the setup record from the parameters and the dataset. */
+static rec_status root_setup(setup *s, const rec_ratings *r,
+                             const rec_als_params *p,
+                             const rec_mpi_options *o, rec_error *err)
+{
+    memset(s, 0, sizeof *s);
+    if (!r)
+        return rec__fail(err, REC_EINVAL, "rec_train_als_mpi: no dataset on "
+                         "the root rank");
+    rec_status st = rec__als_check_params(r, p, err);
+    if (st != REC_OK)
+        return st;
+    if (o->checkpoint && o->checkpoint_every < 1)
+        return rec__fail(err, REC_EINVAL, "checkpoint_every %d must be >= 1",
+                         o->checkpoint_every);
+    if (r->n_users > INT_MAX || r->n_movies > INT_MAX)
+        return rec__fail(err, REC_EINVAL, "too many rows for MPI counts");
+    s->k = p->rank;
+    s->iterations = p->iterations;
+    s->biases = p->biases != 0;
+    s->nonneg = p->nonnegative != 0;
+    s->has_progress = p->progress != NULL;
+    s->ckpt_every = o->checkpoint ? o->checkpoint_every : 0;
+    s->resume = o->checkpoint && o->resume;
+    s->n_users = r->n_users;
+    s->n_movies = r->n_movies;
+    s->nnz = r->nnz;
+    s->seed = p->seed;
+    s->reg = p->reg;
+    s->bias_reg = p->bias_reg;
+    return REC_OK;
+}
+
+/* Allocate counts, factors (non-root) and scratch. */
+static rec_status dist_alloc(dist *d, rec_error *err)
+{
+    size_t P = (size_t)d->size, k = (size_t)d->s.k;
+    /* one block: ubound (P+1), mbound (P+1), unnz (P), mnnz (P) */
+    d->ubound = calloc(4 * P + 2, sizeof *d->ubound);
+    if (d->ubound) {
+        d->mbound = d->ubound + P + 1;
+        d->unnz = d->mbound + P + 1;
+        d->mnnz = d->unnz + P;
+    }
+    d->ucount = calloc(P, sizeof(int));
+    d->udispl = calloc(P, sizeof(int));
+    d->mcount = calloc(P, sizeof(int));
+    d->mdispl = calloc(P, sizeof(int));
+    if (d->rank != d->root) {
+        size_t nu = d->s.n_users, nm = d->s.n_movies;
+        if (k > SIZE_MAX / sizeof(float) / (nu + nm + 1))
+            return rec__fail(err, REC_ENOMEM, "factors: out of memory");
+        d->U = calloc(nu * k, sizeof(float));
+        d->bu = calloc(nu, sizeof(float));
+        d->M = calloc(nm * k, sizeof(float));
+        d->bm = calloc(nm, sizeof(float));
+        if (!d->U || !d->bu || !d->M || !d->bm)
+            return rec__fail(err, REC_ENOMEM, "factors: out of memory");
+    }
+    if (!d->ubound || !d->ucount || !d->udispl || !d->mcount ||
+        !d->mdispl)
+        return rec__fail(err, REC_ENOMEM, "distributed training: out of "
+                         "memory");
+    return REC_OK;
+}
+
+static void counts_from_bounds(int *count, int *displ, const uint64_t *b,
+                               int parts)
+{
+    for (int q = 0; q < parts; q++) {
+        count[q] = (int)(b[q + 1] - b[q]);
+        displ[q] = (int)b[q];
+    }
+}
+
+/* Root: send rank q its rows [b[q], b[q+1]) of one side. */
+static int send_shard(const uint64_t *off, const int32_t *idx,
+                      const float *vals, const uint64_t *b, int q,
+                      MPI_Comm c)
+{
+    uint64_t lo = b[q], hi = b[q + 1];
+    uint64_t a = off[lo], z = off[hi];
+    int rc = send_bytes(off + lo, (hi - lo + 1) * sizeof *off, q, c);
+    if (rc == MPI_SUCCESS)
+        rc = send_bytes(idx + a, (z - a) * sizeof *idx, q, c);
+    if (rc == MPI_SUCCESS)
+        rc = send_bytes(vals + a, (z - a) * sizeof *vals, q, c);
+    return rc;
+}
+
+/* Worker: memory for its rows of one side. */
+static bool alloc_shard(uint64_t **off, int32_t **idx, float **vals,
+                        uint64_t rows, uint64_t n)
+{
+    *off = malloc((rows + 1) * sizeof **off);
+    *idx = malloc((n ? n : 1) * sizeof **idx);
+    *vals = malloc((n ? n : 1) * sizeof **vals);
+    return *off && *idx && *vals;
+}
+
+/* Worker: receive its rows of one side (offsets rebased to 0). */
+static rec_status recv_shard(dist *d, uint64_t *off, int32_t *idx,
+                             float *vals, uint64_t rows, uint64_t n,
+                             rec_error *err)
+{
+    MPI_TRY("MPI_Recv",
+            recv_bytes(off, (rows + 1) * sizeof *off, d->root, d->comm));
+    uint64_t base = off[0];
+    if (off[rows] - base != n)
+        return rec__fail(err, REC_EIO, "shard: %llu ratings received, %llu "
+                         "announced", (unsigned long long)(off[rows] - base),
+                         (unsigned long long)n);
+    for (uint64_t i = 0; i <= rows; i++)
+        off[i] -= base;
+    MPI_TRY("MPI_Recv", recv_bytes(idx, n * sizeof *idx, d->root, d->comm));
+    MPI_TRY("MPI_Recv", recv_bytes(vals, n * sizeof *vals, d->root, d->comm));
+    return REC_OK;
+}
+
+/* Exchange one side's updated rows: factors and biases. */
+static rec_status exchange(dist *d, float *x, float *xb, const int *count,
+                           const int *displ, rec_error *err)
+{
+    MPI_TRY("MPI_Allgatherv",
+            MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, x, count,
+                           displ, d->row, d->comm));
+    if (d->s.biases)
+        MPI_TRY("MPI_Allgatherv",
+                MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, xb, count,
+                               displ, MPI_FLOAT, d->comm));
+    return REC_OK;
+}
+
+/* Distribute the shards, the starting factors (from a checkpoint or the
+   seed) and allocate the scratch. Returns the first iteration to run. */
+static rec_status dist_prepare(dist *d, const rec_ratings *r,
+                               const rec_mpi_options *o, int n_threads,
+                               uint32_t dcrc, int *first_it, rec_error *err)
+{
+    int P = d->size, me = d->rank;
+    rec_status st = dist_alloc(d, err);
+    if (st == REC_OK && me == d->root) {
+        partition(d->ubound, r->user_off, r->n_users, P, d->s.k);
+        partition(d->mbound, r->movie_off, r->n_movies, P, d->s.k);
+        for (int q = 0; q < P; q++) {
+            d->unnz[q] = r->user_off[d->ubound[q + 1]] -
+                         r->user_off[d->ubound[q]];
+            d->mnnz[q] = r->movie_off[d->mbound[q + 1]] -
+                         r->movie_off[d->mbound[q]];
+        }
+    }
+    st = agree(d, st, err);
+    if (st != REC_OK)
+        return st;
+    MPI_TRY("MPI_Bcast", MPI_Bcast(d->ubound, (4 * P + 2) * 8, MPI_BYTE,
+                                   d->root, d->comm));
+    counts_from_bounds(d->ucount, d->udispl, d->ubound, P);
+    counts_from_bounds(d->mcount, d->mdispl, d->mbound, P);
+
+    /* memory first, agreed on, then the transfer: nobody is left sending
+       to a rank that gave up */
+    uint64_t nu = (uint64_t)d->ucount[me], nm = (uint64_t)d->mcount[me];
+    if (me != d->root) {
+        d->own_shard = true;
+        if (!alloc_shard(&d->uoff, &d->uidx, &d->uval, nu, d->unnz[me]) ||
+            !alloc_shard(&d->moff, &d->midx, &d->mval, nm, d->mnnz[me]))
+            st = rec__fail(err, REC_ENOMEM, "shard: out of memory (%llu + "
+                           "%llu ratings)", (unsigned long long)d->unnz[me],
+                           (unsigned long long)d->mnnz[me]);
+    }
+    d->nt = n_threads > 0 ? n_threads : omp_get_max_threads();
+    if (d->nt < 1)
+        d->nt = 1;
+    d->scratch = malloc((size_t)d->nt * rec__row_scratch(d->s.k) *
+                        sizeof(double));
+    d->sse = malloc((size_t)(nu + 1) * sizeof(double));
+    d->pen = malloc((size_t)(nu + 1) * sizeof(double));
+    d->mpen = malloc((size_t)(nm + 1) * sizeof(double));
+    if (st == REC_OK && (!d->scratch || !d->sse || !d->pen || !d->mpen))
+        st = rec__fail(err, REC_ENOMEM, "scratch: out of memory");
+    st = agree(d, st, err);
+    if (st != REC_OK)
+        return st;
+
+    /* shards */
+    if (me == d->root) {
+        for (int q = 0; q < P; q++) {
+            if (q == d->root)
+                continue;
+            int rc = send_shard(r->user_off, r->user_items, r->user_vals,
+                                d->ubound, q, d->comm);
+            if (rc == MPI_SUCCESS)
+                rc = send_shard(r->movie_off, r->movie_users, r->movie_vals,
+                                d->mbound, q, d->comm);
+            if (rc != MPI_SUCCESS)
+                return mpi_fail(err, d, "MPI_Send", rc);
+        }
+        /* the root's shard is its own slice of the dataset, not rebased:
+           the offsets index the whole arrays */
+        d->uoff = r->user_off + d->ubound[me];
+        d->uidx = r->user_items;
+        d->uval = r->user_vals;
+        d->moff = r->movie_off + d->mbound[me];
+        d->midx = r->movie_users;
+        d->mval = r->movie_vals;
+    } else {
+        st = recv_shard(d, d->uoff, d->uidx, d->uval, nu, d->unnz[me], err);
+        if (st == REC_OK)
+            st = recv_shard(d, d->moff, d->midx, d->mval, nm, d->mnnz[me],
+                            err);
+        if (st != REC_OK)
+            return st;
+    }
+
+    /* starting point: a checkpoint, or the seed (the same on every rank) */
+    int32_t start[2] = {REC_OK, 1};
+    if (d->rank == d->root && d->s.resume) {
+        FILE *f = fopen(o->checkpoint, "rb");
+        if (f) {
+            fclose(f);
+            int done = 0;
+            start[0] = ckpt_read(d, o->checkpoint, dcrc, &done, err);
+            start[1] = done + 1;
+        }
+    }
+    MPI_TRY("MPI_Bcast", MPI_Bcast(start, 2, MPI_INT32_T, d->root, d->comm));
+    if (start[0] != REC_OK) {
+        if (d->rank != d->root)
+            return rec__fail(err, start[0], "rank %d could not read the "
+                             "checkpoint (%s)", d->root,
+                             rec_strerror(start[0]));
+        return start[0];
+    }
+    if (start[1] > 1) {
+        MPI_TRY("MPI_Bcast", MPI_Bcast(d->U, (int)d->s.n_users, d->row,
+                                       d->root, d->comm));
+        MPI_TRY("MPI_Bcast", MPI_Bcast(d->bu, (int)d->s.n_users, MPI_FLOAT,
+                                       d->root, d->comm));
+        MPI_TRY("MPI_Bcast", MPI_Bcast(d->M, (int)d->s.n_movies, d->row,
+                                       d->root, d->comm));
+        MPI_TRY("MPI_Bcast", MPI_Bcast(d->bm, (int)d->s.n_movies, MPI_FLOAT,
+                                       d->root, d->comm));
+    } else {
+        rec__als_init_factors(d->U, d->s.n_users, d->s.k, d->s.seed,
+                              d->s.nonneg);
+    }
+    *first_it = start[1];
+    return REC_OK;
+}
+
+/* ---- training ------------------------------------------------------------ */
+
+static rec_status run(dist *d, const rec_ratings *r,
+                      const rec_als_params *p, const rec_mpi_options *o,
+                      rec_model *m, int n_threads, rec_error *err)
+{
+    double t0 = omp_get_wtime();
+    uint32_t dcrc = (d->rank == d->root && o->checkpoint) ? data_crc(r) : 0;
+    int first = 1;
+    rec_status st = dist_prepare(d, r, o, n_threads, dcrc, &first, err);
+    if (st != REC_OK)
+        return st;
+    (void)m;
+    int k = d->s.k;
+    rec_row_ctx movies_ctx = {
+        .k = k, .biases = d->s.biases, .nonnegative = d->s.nonneg,
+        .reg = d->s.reg, .bias_reg = d->s.bias_reg, .mu = d->s.mu,
+        .other = d->U, .other_bias = d->s.biases ? d->bu : NULL};
+    rec_row_ctx users_ctx = movies_ctx;
+    users_ctx.other = d->M;
+    users_ctx.other_bias = d->s.biases ? d->bm : NULL;
+    size_t sl = rec__row_scratch(k);
+    int me = d->rank;
+    size_t u0 = (size_t)d->ubound[me], m0 = (size_t)d->mbound[me];
+    size_t nu = (size_t)d->ucount[me], nm = (size_t)d->mcount[me];
+
+    for (int it = first; it <= d->s.iterations; it++) {
+        rec__als_half_step(d->M + m0 * (size_t)k,
+                           d->s.biases ? d->bm + m0 : NULL, nm, d->moff,
+                           d->midx, d->mval, &movies_ctx, d->nt, d->scratch,
+                           sl, NULL, d->mpen);
+        st = exchange(d, d->M, d->bm, d->mcount, d->mdispl, err);
+        if (st != REC_OK)
+            return st;
+        rec__als_half_step(d->U + u0 * (size_t)k,
+                           d->s.biases ? d->bu + u0 : NULL, nu, d->uoff,
+                           d->uidx, d->uval, &users_ctx, d->nt, d->scratch,
+                           sl, d->sse, d->pen);
+        st = exchange(d, d->U, d->bu, d->ucount, d->udispl, err);
+        if (st != REC_OK)
+            return st;
+
+        if (d->s.has_progress) {
+            double part[2] = {0, 0}, sum[2] = {0, 0};
+            for (size_t i = 0; i < nu; i++) {
+                part[0] += d->sse[i];
+                part[1] += d->pen[i];
+            }
+            for (size_t j = 0; j < nm; j++)
+                part[1] += d->mpen[j];
+            MPI_TRY("MPI_Reduce", MPI_Reduce(part, sum, 2, MPI_DOUBLE,
+                                             MPI_SUM, d->root, d->comm));
+            int32_t cancel = 0;
+            if (me == d->root) {
+                rec_progress pr = {
+                    .iteration = it,
+                    .iterations = d->s.iterations,
+                    .train_rmse = sqrt(sum[0] / (double)d->s.nnz),
+                    .loss = sum[0] + sum[1],
+                    .seconds = omp_get_wtime() - t0};
+                cancel = p->progress(p->progress_userdata, &pr) != 0;
+            }
+            MPI_TRY("MPI_Bcast",
+                    MPI_Bcast(&cancel, 1, MPI_INT32_T, d->root, d->comm));
+            if (cancel)
+                return rec__fail(err, REC_ECANCELED, "training cancelled at "
+                                 "iteration %d of %d", it, d->s.iterations);
+        }
+        if (d->s.ckpt_every &&
+            (it % d->s.ckpt_every == 0 || it == d->s.iterations)) {
+            int32_t cst = REC_OK;
+            if (me == d->root)
+                cst = ckpt_write(d, o->checkpoint, dcrc, it, err);
+            MPI_TRY("MPI_Bcast",
+                    MPI_Bcast(&cst, 1, MPI_INT32_T, d->root, d->comm));
+            if (cst != REC_OK)
+                return me == d->root
+                           ? cst
+                           : rec__fail(err, cst, "rank %d could not write "
+                                       "the checkpoint (%s)", d->root,
+                                       rec_strerror(cst));
+        }
+    }
+    return REC_OK;
+}
+
+static rec_status train(rec_model **out, MPI_Comm comm, const rec_ratings *r,
+                        rec_status root_status, const rec_error *root_err,
+                        const rec_als_params *params,
+                        const rec_mpi_options *opts, rec_error *err)
+{
+    if (!out)
+        return rec__fail(err, REC_EINVAL, "rec_train_als_mpi: NULL argument");
+    *out = NULL;
+    rec_mpi_options defaults;
+    rec_mpi_options_init(&defaults);
+    const rec_mpi_options *o = opts ? opts : &defaults;
+    int inited = 0;
+    MPI_Initialized(&inited);
+    if (!inited)
+        return rec__fail(err, REC_EINVAL, "rec_train_als_mpi: MPI is not "
+                         "initialised (call MPI_Init_thread first)");
+    if (o->version < 1 || o->version > REC_MPI_OPTIONS_VERSION)
+        return rec__fail(err, REC_EINVAL, "rec_mpi_options: unknown version "
+                         "%u (use rec_mpi_options_init)", (unsigned)o->version);
+
+    dist d0 = {.comm = MPI_COMM_NULL, .row = MPI_DATATYPE_NULL}, *d = &d0;
+    int rc = MPI_Comm_dup(comm, &d->comm);
+    if (rc != MPI_SUCCESS) {
+        d->comm = MPI_COMM_NULL;
+        return mpi_fail(err, d, "MPI_Comm_dup", rc);
+    }
+    MPI_Comm_set_errhandler(d->comm, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(d->comm, &d->rank);
+    MPI_Comm_size(d->comm, &d->size);
+    d->root = o->root;
+    rec_status st = REC_OK;
+    rec_model *m = NULL;
+    /* every rank checks the root the same way: no Bcast from a bad root */
+    if (d->root < 0 || d->root >= d->size) {
+        st = rec__fail(err, REC_EINVAL, "root rank %d out of range 0..%d",
+                       d->root, d->size - 1);
+        goto done;
+    }
+
+    if (d->rank == d->root) {
+        if (root_status != REC_OK) {
+            memset(&d->s, 0, sizeof d->s);
+            d->s.status = root_status;
+            if (root_err)
+                memcpy(d->s.msg, root_err->msg, sizeof d->s.msg);
+            if (err && root_err && err != root_err)
+                *err = *root_err;
+        } else {
+            rec_error e = {0};
+            d->s.status = root_setup(&d->s, r, params, o, &e);
+            if (d->s.status == REC_OK) {
+                d->s.status = rec__model_alloc(&m, params->rank, r->n_users,
+                                               r->n_movies, r->nnz, &e);
+                if (d->s.status == REC_OK)
+                    d->s.status = rec__als_fill_model(m, r, params, &e);
+                if (d->s.status == REC_OK)
+                    d->s.mu = m->global_mean;
+            }
+            memcpy(d->s.msg, e.msg, sizeof d->s.msg);
+            if (d->s.status != REC_OK && err)
+                *err = e;
+        }
+    }
+    rc = MPI_Bcast(&d->s, (int)sizeof d->s, MPI_BYTE, d->root, d->comm);
+    if (rc != MPI_SUCCESS) {
+        st = mpi_fail(err, d, "MPI_Bcast", rc);
+        goto done;
+    }
+    if (d->s.status != REC_OK) {
+        st = d->s.status;
+        if (d->rank != d->root)
+            rec__fail(err, st, "rank %d: %s", d->root, d->s.msg);
+        goto done;
+    }
+    if (d->rank == d->root) {
+        d->U = m->user_factors;
+        d->bu = m->user_bias;
+        d->M = m->movie_factors;
+        d->bm = m->movie_bias;
+    }
+    rc = MPI_Type_contiguous(d->s.k, MPI_FLOAT, &d->row);
+    if (rc == MPI_SUCCESS)
+        rc = MPI_Type_commit(&d->row);
+    if (rc != MPI_SUCCESS) {
+        st = mpi_fail(err, d, "MPI_Type_commit", rc);
+        goto done;
+    }
+    int nt = params ? params->n_threads : 0;
+    st = run(d, r, params, o, m, nt, err);
+
+done:
+    dist_free(d);
+    if (st != REC_OK) {
+        rec_model_free(m);
+        return st;
+    }
+    *out = m; /* NULL on the non-root ranks */
+    return REC_OK;
+}
+
+rec_status rec_train_als_mpi_ratings(rec_model **out, MPI_Comm comm,
+                                     const rec_ratings *r,
+                                     const rec_als_params *params,
+                                     const rec_mpi_options *opts,
+                                     rec_error *err)
+{
+    return train(out, comm, r, REC_OK, NULL, params, opts, err);
+}
+
+rec_status rec_train_als_mpi(rec_model **out, MPI_Comm comm, const char *path,
+                             const rec_als_params *params,
+                             const rec_mpi_options *opts, rec_error *err)
+{
+    if (!out)
+        return rec__fail(err, REC_EINVAL, "rec_train_als_mpi: NULL argument");
+    *out = NULL;
+    int inited = 0, rank = 0, root = opts ? opts->root : 0;
+    MPI_Initialized(&inited);
+    if (!inited)
+        return rec__fail(err, REC_EINVAL, "rec_train_als_mpi: MPI is not "
+                         "initialised (call MPI_Init_thread first)");
+    MPI_Comm_rank(comm, &rank);
+    rec_ratings *r = NULL;
+    rec_error e = {0};
+    rec_status st = REC_OK;
+    if (rank == root) {
+        st = path ? rec_load_movielens(&r, path, &e)
+                  : rec__fail(&e, REC_EINVAL, "rec_train_als_mpi: NULL path");
+    }
+    st = train(out, comm, r, st, &e, params, opts, err);
+    rec_ratings_free(r);
+    return st;
+}
