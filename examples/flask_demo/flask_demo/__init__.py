@@ -4,6 +4,7 @@
 
 Configuration comes from the environment (see config.py and README.md).
 """
+import fcntl
 import logging
 import os
 import secrets
@@ -174,7 +175,10 @@ def create_app(overrides=None, profile=None):
 
     from .engine import Engine
     with app.app_context():
-        db.create_all()
+        # Several workers starting together must not race to create tables.
+        with open(os.path.join(app.instance_path, "init.lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            db.create_all()
         engine = Engine(app)
         engine.ensure_model()
         db.session.remove()

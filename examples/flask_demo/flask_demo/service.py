@@ -36,6 +36,8 @@ def set_rating(user_id, movie_id, rating):
 
 
 def delete_rating(user_id, movie_id):
+    if not 0 <= movie_id < 2 ** 31:      # no such row; PostgreSQL would refuse the value
+        return False
     n = Rating.query.filter_by(user_id=user_id, movie_id=movie_id).delete()
     db.session.commit()
     return n > 0
