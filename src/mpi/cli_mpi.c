@@ -11,7 +11,7 @@
 #include <string.h>
 
 static struct {
-    bool on, trained, mpi_failed;
+    bool on, trained, mpi_failed, quiet;
     int rank, size;
     rec_mpi_options opts;
 } S;
@@ -41,6 +41,7 @@ int cli_mpi_begin(int *rank, const cli_cmd *cmd, const cli_args *a)
     S.opts.checkpoint = ck && *ck ? ck : NULL;
     S.opts.checkpoint_every = (int)n;
     S.opts.resume = resume;
+    S.quiet = cli_get(a, "--quiet") != NULL;
     int provided = 0;
     if (MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided) !=
         MPI_SUCCESS) {
@@ -90,11 +91,11 @@ rec_status cli_mpi_train(rec_model **out, const rec_ratings *r,
 {
     if (!S.on)
         return rec_train_als(out, r, p, e);
-    if (p->progress && S.opts.checkpoint)
+    if (!S.quiet && S.opts.checkpoint)
         fprintf(stderr, "checkpoint %s every %d iterations%s\n",
                 S.opts.checkpoint, S.opts.checkpoint_every,
                 S.opts.resume ? " (resuming when it exists)" : "");
-    if (p->progress)
+    if (!S.quiet)
         fprintf(stderr, "distributed over %d MPI ranks\n", S.size);
     rec_status st =
         rec_train_als_mpi_ratings(out, MPI_COMM_WORLD, r, p, &S.opts, e);
