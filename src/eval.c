@@ -13,6 +13,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int cmp_i32(const void *a, const void *b)
 {
@@ -89,7 +90,8 @@ rec_status rec_evaluate(rec_eval_result *out, const rec_model *m,
         return rec__fail(err, REC_EINVAL,
                          "rec_evaluate: relevant_min must be finite");
 
-    rec_eval_result res = {0};
+    rec_eval_result res;
+    memset(&res, 0, sizeof res); /* padding too: callers may memcmp */
     res.k = k;
     /* Accuracy over every test rating, with the fallbacks of rec_predict. */
     double se = 0.0, ae = 0.0;
@@ -155,6 +157,6 @@ rec_status rec_evaluate(rec_eval_result *out, const rec_model *m,
         res.ndcg_at_k /= nr;
         res.map_at_k /= nr;
     }
-    *out = res;
+    memcpy(out, &res, sizeof res);
     return REC_OK;
 }
