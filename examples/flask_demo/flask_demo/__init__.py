@@ -13,6 +13,7 @@ from flask import (Flask, g, jsonify, make_response, redirect, render_template,
                    request, url_for)
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 
 from .config import load_config
@@ -45,6 +46,15 @@ def _unauthorized():
     from .security import safe_next
     target = request.full_path if request.query_string else request.path
     return redirect(url_for("auth.login", next=safe_next(target)))
+
+
+def _sqlite_pragmas(dbapi_conn, record):
+    """WAL lets readers (other workers) go on while one process writes."""
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
 
 
 def _secret_key(app):
@@ -175,6 +185,8 @@ def create_app(overrides=None, profile=None):
 
     from .engine import Engine
     with app.app_context():
+        if uri.startswith("sqlite"):
+            event.listen(db.engine, "connect", _sqlite_pragmas)
         # Several workers starting together must not race to create tables.
         with open(os.path.join(app.instance_path, "init.lock"), "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)

@@ -172,7 +172,6 @@ def test_member_journey(server, browser):
     d.find_element(By.CSS_SELECTOR, 'tr[data-movie-id="318"] button.danger').click()
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash.info")))
     assert d.find_element(By.ID, "rating-count").text == "3"
-    rate_card_on_ratings = None
     shot(d, "10-my-ratings")
 
     # full recommendations: the page refreshes itself until the retrain is done
@@ -206,6 +205,15 @@ def test_member_journey(server, browser):
     d.get(url + "/movie/99999999")
     assert "Not found" in d.page_source
     shot(d, "14-not-found")
+
+    # a phone-sized window: the layout reflows, nothing overflows sideways
+    d.set_window_size(390, 844)
+    d.get(url + "/recommendations/quick")
+    width = d.execute_script("return document.documentElement.scrollWidth")
+    assert width <= 390, width
+    os.makedirs(SHOTS, exist_ok=True)
+    d.save_screenshot(os.path.join(SHOTS, "15-phone-quick.png"))
+    d.set_window_size(1280, 900)
 
     # the session cookie is not readable from JavaScript
     assert "session=" not in d.execute_script("return document.cookie")
