@@ -364,7 +364,9 @@ REC_API rec_status rec_model_movie_at(rec_movie_info *out, const rec_model *m,
 
 /**
  * Copy a user's factor vector (rank floats) and bias. For inspection and
- * tests. REC_ENOTFOUND for an unknown user. Since 0.1.
+ * tests. `out` may be NULL to read the bias only; otherwise `cap` must be
+ * at least the rank (REC_EINVAL). REC_ENOTFOUND for an unknown user.
+ * Since 0.1.
  */
 REC_API rec_status rec_model_user_factors(float *out, size_t cap,
                                           float *bias_out, const rec_model *m,
@@ -480,8 +482,10 @@ typedef struct rec_eval_result {
 /**
  * Evaluate a model on test ratings. RMSE and MAE use rec_predict() on every
  * test rating. Ranking metrics: for each test user known to the model with
- * at least one test rating >= `relevant_min` (4.0 is usual), the top `k`
- * of rec_top_n() are compared with those relevant test movies.
+ * at least one test rating >= `relevant_min` (4.0 is usual) of a movie the
+ * model knows, the top `k` of rec_top_n() (all movies not rated in
+ * training) are compared with those relevant test movies. Users are ranked
+ * in parallel (OpenMP); the result does not depend on the thread count.
  * Thread-safe on a const model. Since 0.1.
  */
 REC_API rec_status rec_evaluate(rec_eval_result *out, const rec_model *m,
