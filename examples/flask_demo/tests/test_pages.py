@@ -268,3 +268,15 @@ def test_unexpected_error_gives_500_page(member, app, monkeypatch):
     assert "Something went wrong" in html(resp) and "bug" not in html(resp)
     assert member.get("/api/recommendations/quick").get_json() == {
         "error": "Something went wrong on our side."}
+
+
+def test_like_button_rates_five_stars(member, app):
+    page = html(member.get("/popular"))
+    assert page.count('class="inline like-form"') == 30
+    import re
+    first = int(re.search(r'data-movie-id="(\d+)"', page).group(1))
+    assert rate(member, first, "5.0", next_url="/popular").status_code == 302
+    page = html(member.get("/popular"))
+    assert page.count('class="inline like-form"') == 29      # rated: Remove instead
+    with app.app_context():
+        assert [(r.movie_id, r.rating) for r in Rating.query.all()] == [(first, 5.0)]
