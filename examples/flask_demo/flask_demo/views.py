@@ -44,9 +44,9 @@ def _genre_arg():
 def home():
     mine = service.my_ratings(current_user.id)
     quick = service.quick(current_user.id, mine)
-    quick = [(r, engine().catalogue.movies.get(r.movie_id)) for r in quick[:6]]
+    quick = [(r, engine().catalogue.movies.get(r.movie_id)) for r in quick[:8]]
     return render_template("home.html", n_ratings=len(mine), quick=quick,
-                           popular=engine().catalogue.popular(limit=6)[0],
+                           popular=engine().catalogue.popular(limit=8)[0],
                            counts=engine().catalogue.count,
                            mine=mine, min_quick=current_app.config["MOVIEME_QUICK_MIN_RATINGS"])
 

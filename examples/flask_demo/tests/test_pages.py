@@ -201,7 +201,7 @@ def test_quick_recommendations(member, engine):
     assert ids == expected
     # the even-numbered movies are the taste of this member's group
     assert sum(1 for i in ids if i % 2 == 0) >= 8
-    # home shows the first six
+    # home shows the first eight
     home = html(member.get("/"))
     assert "Quick picks for you" in home
 
