@@ -17,7 +17,7 @@ mkdir -p "$dir"
 cmake -S . -B "$dir" -DMOVIEME_WITH_MPI=ON -DREC_BUILD_PYTHON=OFF \
   -DREC_BUILD_LUA=OFF -DREC_BUILD_BENCH=OFF > "$dir/configure-mpi.log" 2>&1 ||
   { cat "$dir/configure-mpi.log"; exit 1; }
-cmake --build "$dir" -j"$(nproc)" --target movieme_cli mpi_als_test
+cmake --build "$dir" -j"$(nproc)" --target movieme_cli mpi_als_test rec_headertest_mpi
 # mpirun refuses root unless told; CI containers run as root
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 (cd "$dir" && ctest -L mpi --output-on-failure --timeout 300)
