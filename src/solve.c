@@ -304,7 +304,12 @@ int rec__solve_row(float *x_out, float *bias_out, const rec_row_ctx *c,
             if (t + 8 < cn)
                 __builtin_prefetch(c->other + (size_t)idx[t0 + t + 8] * k);
             float *z = Z + t * ld;
-            memcpy(z, c->other + (size_t)j * k, (size_t)k * sizeof *z);
+            const float *y = c->other + (size_t)j * k;
+            int q = 0;
+            for (; q + 8 <= k; q += 8) /* fixed-size: inlined vector moves */
+                memcpy(z + q, y + q, 8 * sizeof *z);
+            for (; q < k; q++)
+                z[q] = y[q];
             float target = vals[t0 + t] - c->mu;
             if (c->biases) {
                 z[k] = 1.0f;
