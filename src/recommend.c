@@ -128,6 +128,16 @@ static void heap_finish(rec_scored *h, size_t size, const int32_t *ids)
         h[i].movie_id = ids[h[i].movie_id];
 }
 
+/* Scoring is one dot product per movie: worth an AVX2 build where the CPU
+   has it (picked once by the loader, through an ifunc). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define REC_SCORING_CLONES \
+    __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define REC_SCORING_CLONES
+#endif
+
+REC_SCORING_CLONES
 rec_status rec__rank(rec_scored *out, size_t n, size_t *n_out,
                      const rec_model *m, const float *x, float bias,
                      const int32_t *exclude, size_t n_exclude, rec_error *err)
@@ -443,6 +453,7 @@ fail:
 
 /* ---- similar movies ---- */
 
+REC_SCORING_CLONES
 rec_status rec_similar_movies(rec_scored *out, size_t n, size_t *n_out,
                               const rec_model *m, int32_t movie_id,
                               rec_error *err)
