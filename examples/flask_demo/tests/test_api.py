@@ -1,6 +1,6 @@
 """The JSON API: same session authentication, JSON-only unsafe methods."""
 import pytest
-from conftest import XSS_MOVIE_ID, register
+from helpers import XSS_MOVIE_ID, register
 
 from flask_demo.models import Rating
 

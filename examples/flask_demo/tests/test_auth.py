@@ -2,7 +2,7 @@
 import os
 
 import pytest
-from conftest import csrf_token, login, logout, register
+from helpers import csrf_token, login, logout, register
 
 from flask_demo.models import LoginAttempt, User, db
 

@@ -11,7 +11,7 @@ from server import Browserless, Server
 
 @pytest.fixture
 def server_env(tmp_path, dataset, base_model):
-    from conftest import database_url
+    from helpers import database_url
     instance = str(tmp_path / "instance")
     os.makedirs(instance)
     shutil.copy(base_model, os.path.join(instance, "model.bin"))

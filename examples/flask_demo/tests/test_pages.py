@@ -2,7 +2,7 @@
 import time
 
 import pytest
-from conftest import XSS_MOVIE_ID, XSS_TITLE, csrf_token, rate
+from helpers import XSS_MOVIE_ID, XSS_TITLE, csrf_token, rate
 
 from flask_demo.models import Rating, db
 

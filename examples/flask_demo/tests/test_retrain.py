@@ -8,7 +8,7 @@ import time
 
 import movieme
 import pytest
-from conftest import register
+from helpers import register
 
 from flask_demo.models import Rating, Recommendation, RetrainJob, User, db
 

@@ -6,8 +6,8 @@ background retrain, and save a screenshot of every page.
 Screenshots go to $MOVIEME_SCREENSHOTS (default: <repo>/artifacts/screenshots).
 """
 import os
-import re
 import shutil
+import sys
 import tempfile
 import time
 
@@ -17,7 +17,10 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
-from server import Server
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [os.path.dirname(HERE), os.path.dirname(os.path.dirname(HERE))]
+from server import Server  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
 SHOTS = os.environ.get("MOVIEME_SCREENSHOTS", os.path.join(REPO, "artifacts", "screenshots"))
