@@ -151,7 +151,10 @@ static inline void row_sub4(double *restrict y, const double *restrict x0,
 }
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("arch=x86-64-v3", "default")))
+/* AVX2 where the CPU has it, with fused multiply-adds (ISO C mode turns
+   contraction off by default). */
+__attribute__((target_clones("arch=x86-64-v3", "default"),
+               optimize("fp-contract=fast")))
 #endif
 static int chol_solve_ld(double *A, int ld, double *b, int m)
 {
