@@ -601,6 +601,9 @@ def write_report(s, started):
     rows, targets = judge(s)
     mode = "quick mode, CI scale" if s.args.quick else "full run"
     argv = " ".join(shlex.quote(a) for a in sys.argv[1:])
+    tr = [r for r in s.runs if r.get("cmd") == "train"]
+    params = (f"reg {tr[0]['reg']}, bias_reg {tr[0]['bias_reg']}, seed 42"
+              if tr else "n/a")
     md = [f"# libmovieme benchmarks ({mode})", "",
           f"- Machine: {machine_line(s.machine)}",
           f"- Load average at start/end: {s.machine['loadavg_start']} / "
@@ -612,7 +615,9 @@ def write_report(s, started):
           "- Programs run from the `bench_als` build; `n threads` sets "
           "params.n_threads, OMP_NUM_THREADS and OPENBLAS_NUM_THREADS to n.",
           "- Every figure is a median over the runs shown; each table gives "
-          "the command that produced it.", "",
+          "the command that produced it.",
+          f"- ALS parameters: rec_als_params_init() defaults ({params}) "
+          "except rank, iterations and threads.", "",
           "## Targets (issue 5)", "",
           md_table(["target", "limit", "measured (median)", "verdict"],
                    rows), ""]
