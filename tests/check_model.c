@@ -229,6 +229,13 @@ START_TEST(test_errors)
     ck_assert_int_eq(rec_model_copy(&c, NULL, &e), REC_EINVAL);
     ck_assert_ptr_null(c);
     ck_assert_int_eq(rec__model_alloc(&c, 0, 1, 1, 1, &e), REC_EINVAL);
+    /* 2^40 users x rank 8: far beyond memory, or beyond size_t */
+    ck_assert_int_eq(rec__model_alloc(&c, 8, (size_t)1 << 40, 10, 10, &e),
+                     REC_ENOMEM);
+    ck_assert_int_eq(e.code, REC_ENOMEM);
+    ck_assert_ptr_null(c);
+    ck_assert_int_eq(rec__model_alloc(&c, 1024, SIZE_MAX / 2, 10, 10, &e),
+                     REC_ENOMEM);
     ck_assert_int_eq(rec__model_alloc(NULL, 2, 1, 1, 1, &e), REC_EINVAL);
     rec_model_free(m);
     rec_ratings_free(r);
