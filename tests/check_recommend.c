@@ -136,6 +136,32 @@ START_TEST(test_top_n_concurrent)
 }
 END_TEST
 
+START_TEST(test_scores_match_predict)
+{
+    /* rank 13: the vector kernels' tail is exercised too */
+    rec_ratings *r = fx_ratings(30, 70, 0.3);
+    rec_model *m = fx_train(r, 13, 0);
+    for (size_t u = 0; u < 30; u++) {
+        rec_scored out[70];
+        size_t n;
+        ck_assert_ok(rec_top_n(out, 70, &n, m, r->user_ids[u], NULL),
+                     (rec_error *)NULL);
+        ck_assert_uint_eq(n, 70 - (r->user_off[u + 1] - r->user_off[u]));
+        for (size_t i = 0; i < n; i++) {
+            float p, s = out[i].score;
+            ck_assert_ok(rec_predict(&p, m, r->user_ids[u], out[i].movie_id,
+                                     NULL),
+                         (rec_error *)NULL);
+            s = s < m->rating_min ? m->rating_min
+                : s > m->rating_max ? m->rating_max : s;
+            ck_assert_float_eq(p, s);
+        }
+    }
+    rec_model_free(m);
+    rec_ratings_free(r);
+}
+END_TEST
+
 START_TEST(test_recommend_for_ratings)
 {
     rec_model *m = scored_model();
@@ -339,6 +365,7 @@ static Suite *recommend_suite(void)
     tcase_add_test(core, test_top_n_order_ties_exclusion);
     tcase_add_test(core, test_rank_exclude);
     tcase_add_test(core, test_top_n_concurrent);
+    tcase_add_test(core, test_scores_match_predict);
     tcase_add_test(core, test_recommend_for_ratings);
     tcase_add_test(core, test_add_user_ids);
     tcase_add_test(core, test_add_user_rerating);
