@@ -135,7 +135,7 @@ static void half_step(float *x, float *xbias, size_t n, const uint64_t *off,
 #pragma omp parallel num_threads(nt)
     {
         double *s = scratch + (size_t)omp_get_thread_num() * scratch_len;
-#pragma omp for schedule(dynamic, 16)
+#pragma omp for schedule(dynamic, 4)
         for (size_t i = 0; i < n; i++) {
             uint64_t a = off[i], b = off[i + 1];
             rec__solve_row(x + i * (size_t)c->k, xbias ? xbias + i : NULL, c,
