@@ -76,12 +76,20 @@ def shot(driver, name):
     return path
 
 
+def submit(driver, button):
+    """Click a button (or link) that loads a new page and wait for that page."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    button.click()
+    WebDriverWait(driver, 20).until(EC.staleness_of(page))
+    WebDriverWait(driver, 20).until(
+        lambda d: d.execute_script("return document.readyState") == "complete")
+
+
 def rate_card(driver, movie_id, value):
     card = driver.find_element(By.CSS_SELECTOR, 'article[data-movie-id="%d"]' % movie_id)
     Select(card.find_element(By.NAME, "rating")).select_by_value(value)
-    card.find_element(By.CSS_SELECTOR, ".rate-form button").click()
-    WebDriverWait(driver, 10).until(
-        EC.presence_of_element_located((By.CSS_SELECTOR, ".flash.success")))
+    submit(driver, card.find_element(By.CSS_SELECTOR, ".rate-form button"))
+    assert driver.find_elements(By.CSS_SELECTOR, ".flash.success")
 
 
 def card_ids(driver, container=None):
@@ -100,19 +108,20 @@ def test_member_journey(server, browser):
     shot(d, "01-login")
 
     # register (a wrong confirmation first)
-    d.find_element(By.LINK_TEXT, "Create an account").click()
+    submit(d, d.find_element(By.LINK_TEXT, "Create an account"))   # a link: same wait
+    assert "/register" in d.current_url
     d.find_element(By.ID, "username").send_keys("dana")
     d.find_element(By.ID, "email").send_keys("dana@example.org")
     d.find_element(By.ID, "password").send_keys("popcorn-please")
     d.find_element(By.ID, "confirm").send_keys("popcorn-pleas")
-    d.find_element(By.ID, "register-submit").click()
+    submit(d, d.find_element(By.ID, "register-submit"))
     assert "The passwords do not match." in d.page_source
     shot(d, "02-register-error")
     d.find_element(By.ID, "password").send_keys("popcorn-please")
     d.find_element(By.ID, "confirm").send_keys("popcorn-please")
     shot(d, "03-register")
-    d.find_element(By.ID, "register-submit").click()
-    wait.until(EC.url_contains("/popular"))
+    submit(d, d.find_element(By.ID, "register-submit"))
+    assert "/popular" in d.current_url
     assert "Welcome, dana!" in d.page_source
     shot(d, "04-popular")
 
@@ -122,11 +131,14 @@ def test_member_journey(server, browser):
     rate_card(d, 318, "5.0")
     rate_card(d, 356, "4.5")
     # "pick movies you like": one click gives 5 stars
-    d.find_element(By.CSS_SELECTOR, 'article[data-movie-id="296"] .like-form button').click()
-    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash.success")))
+    submit(d, d.find_element(By.CSS_SELECTOR, 'article[data-movie-id="296"] .like-form button'))
     assert "Pulp Fiction (1994) 5 stars" in d.find_element(By.CSS_SELECTOR, ".flash.success").text
     # and from a search
-    d.find_element(By.CSS_SELECTOR, ".searchbox input").send_keys("star wars\n")
+    box = d.find_element(By.CSS_SELECTOR, ".searchbox input")
+    box.send_keys("star wars")
+    page = d.find_element(By.TAG_NAME, "html")
+    box.send_keys("\n")
+    wait.until(EC.staleness_of(page))
     wait.until(EC.presence_of_element_located((By.ID, "result-count")))
     assert 260 in card_ids(d)
     rate_card(d, 260, "5.0")
@@ -146,8 +158,8 @@ def test_member_journey(server, browser):
     assert "Star Wars: Episode V" in d.find_element(By.ID, "movie-title").text
     assert len(card_ids(d)) == 12
     Select(d.find_element(By.CSS_SELECTOR, ".movie-detail select[name=rating]")).select_by_value("5.0")
-    d.find_element(By.CSS_SELECTOR, ".movie-detail .rate-form button").click()
-    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash.success")))
+    submit(d, d.find_element(By.CSS_SELECTOR, ".movie-detail .rate-form button"))
+    assert d.find_elements(By.CSS_SELECTOR, ".flash.success")
     shot(d, "07-movie")
 
     # quick recommendations, computed on the spot
@@ -162,8 +174,8 @@ def test_member_journey(server, browser):
     # best movies, one genre
     d.get(url + "/best")
     Select(d.find_element(By.NAME, "genre")).select_by_value("Sci-Fi")
-    d.find_element(By.CSS_SELECTOR, ".filters button").click()
-    wait.until(EC.url_contains("genre=Sci-Fi"))
+    submit(d, d.find_element(By.CSS_SELECTOR, ".filters button"))
+    assert "genre=Sci-Fi" in d.current_url
     assert "Best movies: Sci-Fi" in d.page_source
     shot(d, "09-best-scifi")
 
@@ -172,12 +184,12 @@ def test_member_journey(server, browser):
     assert d.find_element(By.ID, "rating-count").text == "5"
     row = d.find_element(By.CSS_SELECTOR, 'tr[data-movie-id="356"]')
     Select(row.find_element(By.NAME, "rating")).select_by_value("3.0")
-    row.find_element(By.CSS_SELECTOR, ".rate-form button").click()
-    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash.success")))
+    submit(d, row.find_element(By.CSS_SELECTOR, ".rate-form button"))
+    assert d.find_elements(By.CSS_SELECTOR, ".flash.success")
     row = d.find_element(By.CSS_SELECTOR, 'tr[data-movie-id="356"]')
     assert "3 ★" in row.text or "3\n" in row.text or " 3" in row.text
-    d.find_element(By.CSS_SELECTOR, 'tr[data-movie-id="318"] button.danger').click()
-    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash.info")))
+    submit(d, d.find_element(By.CSS_SELECTOR, 'tr[data-movie-id="318"] button.danger'))
+    assert d.find_elements(By.CSS_SELECTOR, ".flash.info")
     assert d.find_element(By.ID, "rating-count").text == "4"
     shot(d, "10-my-ratings")
 
@@ -191,18 +203,18 @@ def test_member_journey(server, browser):
     shot(d, "11-full-ready")
 
     # log out; a wrong password; log in again and land where we asked to go
-    d.find_element(By.ID, "logout").click()
-    wait.until(EC.url_contains("/login"))
+    submit(d, d.find_element(By.ID, "logout"))
+    assert "/login" in d.current_url
     d.get(url + "/ratings")
     assert "next=%2Fratings" in d.current_url
     d.find_element(By.ID, "username").send_keys("dana")
     d.find_element(By.ID, "password").send_keys("wrong-password")
-    d.find_element(By.ID, "login-submit").click()
+    submit(d, d.find_element(By.ID, "login-submit"))
     assert "Wrong username or password." in d.find_element(By.ID, "login-error").text
     shot(d, "12-login-error")
     d.find_element(By.ID, "password").send_keys("popcorn-please")
-    d.find_element(By.ID, "login-submit").click()
-    wait.until(EC.url_contains("/ratings"))
+    submit(d, d.find_element(By.ID, "login-submit"))
+    assert "/ratings" in d.current_url
     assert d.find_element(By.ID, "rating-count").text == "4"
 
     # the home page and an error page
