@@ -274,31 +274,12 @@ static void nnls_cd(const double *A, int ld, const double *b, double *x,
 
 /* ---- one row ---- */
 
-int rec__solve_row(float *x_out, float *bias_out, const rec_row_ctx *c,
-                   const int32_t *idx, const float *vals, size_t n,
-                   double *scratch, double *sse_out, double *penalty_out)
+/* A = Z^T Z over the row's ratings, Z = [y, 1, target] gathered in chunks. */
+static void accumulate(double *A, float *Z, const rec_row_ctx *c,
+                       const int32_t *idx, const float *vals, size_t n,
+                       int ld, int m)
 {
-    int k = c->k, m;
-    int ld = row_dims(k, c->biases, &m);
-    int kk = m + 1; /* columns that carry data: factors, bias, target */
-    double *A = scratch;
-    double *A2 = A + (size_t)ld * ld;
-    float *Z = (float *)(A2 + (size_t)ld * ld);
-    double *x = A2 + (size_t)ld * ld + (size_t)CHUNK * ld;
-    double *grad = x + ld;
-    double *diag = grad + ld;
-
-    if (sse_out)
-        *sse_out = 0.0;
-    if (penalty_out)
-        *penalty_out = 0.0;
-    if (n == 0) { /* no ratings: nothing to learn, zero factors */
-        memset(x_out, 0, (size_t)k * sizeof *x_out);
-        if (bias_out)
-            *bias_out = 0.0f;
-        return 0;
-    }
-
+    int k = c->k, kk = m + 1; /* columns that carry data */
     memset(A, 0, (size_t)ld * ld * sizeof *A);
     for (size_t t0 = 0; t0 < n; t0 += CHUNK) {
         size_t cn = n - t0 < CHUNK ? n - t0 : CHUNK;
@@ -324,6 +305,38 @@ int rec__solve_row(float *x_out, float *bias_out, const rec_row_ctx *c,
         }
         syrk(A, Z, cn, ld, kk);
     }
+}
+
+
+
+int rec__solve_row(float *x_out, float *bias_out, const rec_row_ctx *c,
+                   const int32_t *idx, const float *vals, size_t n,
+                   double *scratch, double *sse_out, double *penalty_out)
+{
+    int k = c->k, m;
+    int ld = row_dims(k, c->biases, &m);
+    double *A = scratch;
+    double *A2 = A + (size_t)ld * ld;
+    float *Z = (float *)(A2 + (size_t)ld * ld);
+    double *x = A2 + (size_t)ld * ld + (size_t)CHUNK * ld;
+    double *grad = x + ld;
+    double *diag = grad + ld;
+
+    if (sse_out)
+        *sse_out = 0.0;
+    if (penalty_out)
+        *penalty_out = 0.0;
+    if (n == 0) { /* no ratings: nothing to learn, zero factors */
+        memset(x_out, 0, (size_t)k * sizeof *x_out);
+        if (bias_out)
+            *bias_out = 0.0f;
+        return 0;
+    }
+
+    int status = 0;
+    double ridge_scale = 1e-9;
+retry:
+    accumulate(A, Z, c, idx, vals, n, ld, m);
 
     /* A[i][m] is b, A[m][m] the sum of squared targets. */
     double sum_t2 = A[(size_t)m * ld + m];
@@ -335,7 +348,7 @@ int rec__solve_row(float *x_out, float *bias_out, const rec_row_ctx *c,
     /* ALS-WR regularisation plus a tiny ridge floor, so that reg 0 with
        fewer ratings than factors still gives a finite (near minimum-norm)
        solution instead of a singular system. */
-    double eps = 1e-9 * (trace / m) + 1e-12;
+    double eps = ridge_scale * (trace / m) + 1e-12;
     double dn = (double)n;
     for (int i = 0; i < m; i++) {
         diag[i] = (i < k ? c->reg * dn : c->bias_reg * dn) + eps;
@@ -344,7 +357,6 @@ int rec__solve_row(float *x_out, float *bias_out, const rec_row_ctx *c,
     double *rhs = (double *)Z; /* the Z chunk is free now */
     memcpy(rhs, x, (size_t)m * sizeof *x);
 
-    int status = 0;
     int need_copy = c->nonnegative;
     if (need_copy) { /* full symmetric copy for the constrained solve */
         for (int i = 0; i < m; i++)
@@ -353,6 +365,13 @@ int rec__solve_row(float *x_out, float *bias_out, const rec_row_ctx *c,
                     A[(size_t)i * ld + j];
     }
     if (chol_solve_ld(A, ld, x, m) != 0) {
+        /* Rounding (the tiles sum in float) can leave a rank-deficient
+           system (reg 0, fewer ratings than factors) slightly indefinite:
+           accumulate again with a stronger ridge floor. Rare. */
+        if (ridge_scale < 1e-3) {
+            ridge_scale *= 1e3;
+            goto retry;
+        }
         status = -1;
         memset(x, 0, (size_t)m * sizeof *x);
     }

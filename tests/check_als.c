@@ -248,6 +248,38 @@ START_TEST(test_empty_rows_and_reg0)
 }
 END_TEST
 
+START_TEST(test_reg0_underdetermined)
+{
+    /* reg 0, rank 40, two or three ratings per user and a handful per
+       movie: every system is rank-deficient. Each row must still get a
+       finite, non-trivial solution that fits its ratings. */
+    rec_ratings *r = fx_ratings(200, 60, 0.04);
+    rec_als_params p;
+    rec_als_params_init(&p);
+    p.rank = 40;
+    p.reg = 0.0;
+    p.bias_reg = 0.0;
+    rec_model *m = NULL;
+    rec_error e;
+    ck_assert_ok(rec_train_als(&m, r, &p, &e), &e);
+    assert_all_finite(m);
+    for (size_t u = 0; u < m->n_users; u++) {
+        float f[40], b;
+        ck_assert_ok(rec_model_user_factors(f, 40, &b, m, m->user_ids[u], &e),
+                     &e);
+        float norm = b * b;
+        for (int i = 0; i < 40; i++)
+            norm += f[i] * f[i];
+        ck_assert_msg(norm > 0.0f, "user %d fell back to zero factors",
+                      m->user_ids[u]);
+    }
+    double rmse = train_rmse(m, r);
+    ck_assert_msg(rmse < 0.05, "train RMSE %.4f", rmse);
+    rec_model_free(m);
+    rec_ratings_free(r);
+}
+END_TEST
+
 START_TEST(test_nonnegative)
 {
     rec_ratings *r = fx_ratings(40, 30, 0.6);
@@ -433,6 +465,7 @@ static Suite *als_suite(void)
     tcase_add_test(core, test_progress);
     tcase_add_test(core, test_cancel);
     tcase_add_test(core, test_empty_rows_and_reg0);
+    tcase_add_test(core, test_reg0_underdetermined);
     tcase_add_test(core, test_nonnegative);
     tcase_add_test(core, test_no_biases);
     tcase_add_test(core, test_foldin_matches_training);
