@@ -17,8 +17,9 @@ Model life cycle
 Retrain jobs are rows (pending/running/done/failed). Only one process per
 host runs the worker: the one holding an exclusive flock on
 instance/retrain.lock. Holding that lock proves no other worker is alive,
-so 'running' jobs found when taking it were interrupted (killed process)
-and go back to 'pending' to be retried.
+and the worker runs one job at a time, so a 'running' job found at the start
+of a worker step was orphaned (killed process, database gone before the job
+could be marked failed) and goes back to 'pending' to be retried.
 """
 import datetime as dt
 import fcntl
@@ -344,7 +345,11 @@ class Engine:
                 for i, r in enumerate(recs))
 
     def tick(self):
-        """One worker step: schedule if due, then run a pending job."""
+        """One worker step: schedule if due, then run a pending job.
+        Only the worker runs jobs, one at a time, so a job still 'running'
+        here was orphaned (its process was killed, or the database went
+        away before the job could be marked failed): it is retried."""
+        self.recover_interrupted()
         reason = self.due_reason()
         if reason:
             self.enqueue(reason)
@@ -368,13 +373,6 @@ class Engine:
 
     def _loop(self):
         poll = self.app.config["MOVIEME_WORKER_POLL"]
-        with self.app.app_context():
-            try:
-                self.recover_interrupted()
-            except Exception:
-                log.exception("cannot recover jobs")
-            finally:
-                db.session.remove()
         while not self._stop.is_set():
             with self.app.app_context():
                 try:

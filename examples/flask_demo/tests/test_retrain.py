@@ -102,6 +102,32 @@ def test_interrupted_job_is_retried(app, engine):
         assert done.id == job.id and done.status == "done" and done.attempts == 2
 
 
+def test_orphaned_job_is_retried_by_the_next_tick(app, engine, monkeypatch):
+    """The database goes away while a job finishes: the job cannot even be
+    marked failed. The worker's next step retries it."""
+    add_member(app, "alice", {2: 5, 4: 5, 6: 4.5})
+    from sqlalchemy.exc import OperationalError
+    real_commit = db.session.commit
+    calls = {"n": 0}
+
+    def flaky_commit():
+        calls["n"] += 1
+        if calls["n"] >= 2:          # the claim works, then the database is gone
+            raise OperationalError("COMMIT", {}, Exception("server closed the connection"))
+        real_commit()
+    with app.app_context():
+        job = engine.enqueue("test")
+        monkeypatch.setattr(db.session, "commit", flaky_commit)
+        with pytest.raises(OperationalError):
+            engine.run_next_job()
+        monkeypatch.undo()
+        db.session.rollback()
+        assert db.session.get(RetrainJob, job.id).status == "running"
+        done = engine.tick()
+        assert done.id == job.id and done.status == "done" and done.attempts == 2
+        assert Recommendation.query.filter_by(user_id=1).count() == 48
+
+
 def test_job_interrupted_too_often_fails(app, engine):
     with app.app_context():
         db.session.add(RetrainJob(status="running", reason="schedule", attempts=3))
