@@ -59,7 +59,8 @@ def site_stats(movie_id):
 
 def full(user_id, mine=None):
     """The member's full recommendations and their state:
-    'no-ratings', 'preparing' (not computed yet) or 'ready'."""
+    'no-ratings', 'too-few' (below the quick minimum), 'preparing' (not
+    computed yet) or 'ready'."""
     mine = my_ratings(user_id) if mine is None else mine
     rows = (Recommendation.query.filter_by(user_id=user_id)
             .order_by(Recommendation.position).all())
@@ -71,7 +72,12 @@ def full(user_id, mine=None):
              "computed_at": None, "stale": False,
              "interval": current_app.config["MOVIEME_RETRAIN_INTERVAL"]}
     if not rows:
-        state["status"] = "preparing" if mine else "no-ratings"
+        if not mine:
+            state["status"] = "no-ratings"
+        elif len(mine) < current_app.config["MOVIEME_QUICK_MIN_RATINGS"]:
+            state["status"] = "too-few"     # no retrain is triggered for them yet
+        else:
+            state["status"] = "preparing"
         return state
     state["items"] = [Rec(r.movie_id, r.score) for r in rows if r.movie_id not in mine]
     state["computed_at"] = rows[0].created_at

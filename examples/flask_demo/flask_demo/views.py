@@ -151,7 +151,8 @@ def full():
     state = service.full(current_user.id, mine)
     items = [(r, engine().catalogue.movies.get(r.movie_id)) for r in state["items"]]
     return render_template("full.html", state=state, items=items, mine=mine,
-                           counts=engine().catalogue.count)
+                           counts=engine().catalogue.count,
+                           min_quick=current_app.config["MOVIEME_QUICK_MIN_RATINGS"])
 
 
 def _stars(x):

@@ -208,6 +208,10 @@ def test_quick_recommendations(member, engine):
 
 def test_full_recommendations_prepared_then_ready(member, engine, app):
     assert 'data-status="no-ratings"' in html(member.get("/recommendations"))
+    rate(member, 2, 5.0)
+    page = html(member.get("/recommendations"))
+    assert 'data-status="too-few"' in page and "Rate 2 more movies" in page
+    assert '<meta http-equiv="refresh"' not in page
     for mid in [2, 4, 6, 8]:
         rate(member, mid, 5.0)
     page = html(member.get("/recommendations"))
