@@ -233,6 +233,7 @@ static outcome run_child(scenario s, size_t headroom)
     return o;
 }
 
+#ifndef REC_UNDER_SANITIZER
 /* Make the model file the capped scenarios load, in a child (the parent
    never starts OpenMP threads, so that forking stays safe). */
 static void make_model_file(void)
@@ -298,6 +299,8 @@ static void sweep(scenario s)
     ck_assert_msg(n_ok > 0, "%s: never succeeded, even with %zu KB headroom",
                   scenario_name[s], headrooms_kb[N_HEADROOMS - 1]);
 }
+
+#endif /* !REC_UNDER_SANITIZER */
 
 START_TEST(test_enomem_not_crash)
 {
