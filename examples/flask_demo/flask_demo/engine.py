@@ -32,7 +32,7 @@ import traceback
 import movieme
 from sqlalchemy import func
 
-from .models import Rating, Recommendation, RetrainJob, User, db, utcnow
+from .models import Rating, Recommendation, RetrainJob, db, utcnow
 
 log = logging.getLogger("flask_demo.engine")
 

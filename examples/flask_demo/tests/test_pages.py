@@ -2,9 +2,9 @@
 import time
 
 import pytest
-from helpers import XSS_MOVIE_ID, XSS_TITLE, csrf_token, rate
+from helpers import XSS_MOVIE_ID, csrf_token, rate
 
-from flask_demo.models import Rating, db
+from flask_demo.models import Rating
 
 
 def html(resp):

@@ -2,7 +2,6 @@
 interrupted by a kill, model pick-up across processes, database outages."""
 import datetime as dt
 import os
-import shutil
 import subprocess
 import time
 
@@ -10,7 +9,7 @@ import movieme
 import pytest
 from helpers import register
 
-from flask_demo.models import Rating, Recommendation, RetrainJob, User, db
+from flask_demo.models import Recommendation, RetrainJob, User, db
 
 
 def add_member(app, name, ratings):

@@ -2,7 +2,7 @@
 every form field and query parameter, malformed and oversized bodies, the
 production profile's cookies."""
 import pytest
-from helpers import csrf_token, login, rate, register
+from helpers import csrf_token, login, register
 
 from flask_demo.models import Rating, User
 
