@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import text
 
 from . import service
-from .auth import end_session, find_user, start_session
+from .auth import authenticate, end_session, start_session
 from .models import RetrainJob, db
 from .security import (clear_failures, login_blocked, record_failure,
                        same_origin_json)
@@ -71,8 +71,8 @@ def login():
         abort(400, "username and password (strings) are required")
     if login_blocked(username):
         return jsonify(error="too many failed attempts"), 429
-    user = find_user(username)
-    if user is None or not user.check_password(password):
+    user = authenticate(username, password)
+    if user is None:
         record_failure(username)
         return jsonify(error="wrong username or password"), 401
     clear_failures(username)

@@ -16,6 +16,23 @@ def find_user(username):
     return User.query.filter(func.lower(User.username) == username.lower()).first()
 
 
+_DUMMY_HASH = None
+
+
+def authenticate(username, password):
+    """The member with these credentials, or None. An unknown username costs
+    the same password-hash time as a wrong password (no timing oracle)."""
+    global _DUMMY_HASH
+    user = find_user(username)
+    if user is None:
+        if _DUMMY_HASH is None:
+            _DUMMY_HASH = User(username="-", email="-")
+            _DUMMY_HASH.set_password("not a password")
+        _DUMMY_HASH.check_password(password)
+        return None
+    return user if user.check_password(password) else None
+
+
 def start_session(user):
     """A fresh session at login: nothing from before survives (fixation)."""
     session.clear()
@@ -75,8 +92,8 @@ def login():
             return render_template("auth/login.html", form=form,
                                    error="Too many failed attempts. Wait a few minutes "
                                          "and try again."), 429
-        user = find_user(username)
-        if user is None or not user.check_password(form.password.data):
+        user = authenticate(username, form.password.data)
+        if user is None:
             record_failure(username)
             return render_template("auth/login.html", form=form,
                                    error="Wrong username or password."), 401

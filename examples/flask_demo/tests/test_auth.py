@@ -245,3 +245,16 @@ def test_secret_key_generated_once_in_instance(make_app, tmp_path):
 def test_secret_key_from_environment(make_app, monkeypatch):
     app = make_app(SECRET_KEY="from-the-environment")
     assert app.config["SECRET_KEY"] == "from-the-environment"
+
+
+def test_unknown_user_costs_a_password_hash(client, app, monkeypatch):
+    """No timing oracle for which usernames exist: an unknown username still
+    checks a password hash."""
+    import werkzeug.security
+    from flask_demo import models
+    calls = []
+    real = werkzeug.security.check_password_hash
+    monkeypatch.setattr(models, "check_password_hash",
+                        lambda h, p: calls.append(p) or real(h, p))
+    assert login(client, "nobody-here", "some password").status_code == 401
+    assert calls == ["some password"]
