@@ -134,6 +134,24 @@ int fz_movielens_one(int layout, const uint8_t *data, size_t size)
     } else {
         FZ_CHECK(r == NULL);
     }
+
+    /* Differential: given the ratings file itself, the loader looks the
+       movies file up beside it and must build the same dataset. */
+    rec_ratings *r2 = NULL;
+    rec_error err2;
+    memset(&err2, 0, sizeof err2);
+    rec_status st2 = rec_load_movielens(&r2, fz_path(files[0]), &err2);
+    fz_check_error(st2, &err2);
+    if (st2 != st)
+        fprintf(stderr, "dir: %d %s\nfile: %d %s\n", st, err.msg, st2,
+                err2.msg);
+    FZ_CHECK(st2 == st);
+    if (st == REC_OK) {
+        FZ_CHECK(rec_ratings_n_users(r2) == rec_ratings_n_users(r));
+        FZ_CHECK(rec_ratings_n_movies(r2) == rec_ratings_n_movies(r));
+        FZ_CHECK(rec_ratings_n_ratings(r2) == rec_ratings_n_ratings(r));
+    }
+    rec_ratings_free(r2);
     rec_ratings_free(r);
     return 0;
 }
