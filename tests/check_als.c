@@ -3,6 +3,7 @@
    fold-in consistency, and the end-to-end RMSE on ml-latest-small. */
 #include <check.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,6 +181,34 @@ START_TEST(test_progress)
     /* the reported RMSE is the model's RMSE on its training data */
     ck_assert_double_eq_tol(log.rmse[7], train_rmse(m, r), 2e-3);
     rec_model_free(m);
+    rec_ratings_free(r);
+}
+END_TEST
+
+static pthread_t caller;
+
+static int on_progress_thread(void *ud, const rec_progress *p)
+{
+    int *same = ud;
+    *same &= pthread_equal(pthread_self(), caller) != 0;
+    return p->iteration == 1; /* and cancel right after the first */
+}
+
+START_TEST(test_progress_on_calling_thread)
+{
+    rec_ratings *r = fx_ratings(60, 40, 0.5);
+    rec_als_params p;
+    rec_als_params_init(&p);
+    p.rank = 4;
+    p.n_threads = 2;
+    int same = 1;
+    p.progress = on_progress_thread;
+    p.progress_userdata = &same;
+    caller = pthread_self();
+    rec_model *m = NULL;
+    ck_assert_int_eq(rec_train_als(&m, r, &p, NULL), REC_ECANCELED);
+    ck_assert_ptr_null(m);
+    ck_assert(same);
     rec_ratings_free(r);
 }
 END_TEST
@@ -464,6 +493,7 @@ static Suite *als_suite(void)
     tcase_add_test(core, test_deterministic);
     tcase_add_test(core, test_progress);
     tcase_add_test(core, test_cancel);
+    tcase_add_test(core, test_progress_on_calling_thread);
     tcase_add_test(core, test_empty_rows_and_reg0);
     tcase_add_test(core, test_reg0_underdetermined);
     tcase_add_test(core, test_nonnegative);

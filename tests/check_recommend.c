@@ -279,6 +279,53 @@ START_TEST(test_add_user_rerating)
 }
 END_TEST
 
+START_TEST(test_add_user_without_ratings)
+{
+    rec_model *m = scored_model();
+    rec_error e;
+    int32_t id;
+    /* a new user with nothing known: zero factors, ranked by movie bias */
+    const rec_movie_rating unknown[] = {{424242, 5.0f}};
+    ck_assert_ok(rec_add_user(&id, m, REC_NEW_USER, unknown, 1, &e), &e);
+    float f[2] = {1.0f, 1.0f}, b = 1.0f;
+    ck_assert_ok(rec_model_user_factors(f, 2, &b, m, id, &e), &e);
+    ck_assert_float_eq(f[0], 0.0f);
+    ck_assert_float_eq(f[1], 0.0f);
+    ck_assert_float_eq(b, 0.0f);
+    rec_scored out[10];
+    size_t n;
+    ck_assert_ok(rec_top_n(out, 10, &n, m, id, &e), &e);
+    const int32_t by_bias[] = {6, 1, 2, 3, 4, 5};
+    expect_ids(out, n, by_bias, 6);
+    ck_assert_ok(rec_add_user(&id, m, 77, NULL, 0, &e), &e);
+    ck_assert_int_eq(id, 77);
+    ck_assert(rec_model_has_user(m, 77));
+    rec_model_free(m);
+}
+END_TEST
+
+START_TEST(test_add_known_user_nothing_new)
+{
+    /* folding a trained user in again with no new ratings re-solves the
+       same system: the trained factors come back */
+    rec_ratings *r = fx_ratings(30, 20, 0.5);
+    rec_model *m = fx_train(r, 4, 0);
+    float before[4], after[4], b0, b1;
+    int32_t id;
+    ck_assert_ok(rec_model_user_factors(before, 4, &b0, m, 30, NULL),
+                 (rec_error *)NULL);
+    ck_assert_ok(rec_add_user(&id, m, 30, NULL, 0, NULL), (rec_error *)NULL);
+    ck_assert_int_eq(id, 30);
+    ck_assert_ok(rec_model_user_factors(after, 4, &b1, m, 30, NULL),
+                 (rec_error *)NULL);
+    for (int i = 0; i < 4; i++)
+        ck_assert_float_eq_tol(before[i], after[i], 1e-4f);
+    ck_assert_float_eq_tol(b0, b1, 1e-4f);
+    rec_model_free(m);
+    rec_ratings_free(r);
+}
+END_TEST
+
 START_TEST(test_similar)
 {
     static const int32_t uids[] = {1}, mids[] = {1, 2, 3, 4, 5, 6};
@@ -369,6 +416,8 @@ static Suite *recommend_suite(void)
     tcase_add_test(core, test_recommend_for_ratings);
     tcase_add_test(core, test_add_user_ids);
     tcase_add_test(core, test_add_user_rerating);
+    tcase_add_test(core, test_add_user_without_ratings);
+    tcase_add_test(core, test_add_known_user_nothing_new);
     tcase_add_test(core, test_similar);
     suite_add_tcase(s, core);
     TCase *errors = tcase_create("errors");
