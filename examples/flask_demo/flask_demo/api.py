@@ -8,6 +8,7 @@ fetch() with JSON needs a CORS preflight that this app never answers. The
 session cookie is SameSite=Lax on top of that.
 """
 import math
+import os
 
 from flask import Blueprint, abort, current_app, jsonify, request
 from flask_login import current_user, login_required
@@ -59,7 +60,7 @@ def _body():
 @bp.route("/health")
 def health():
     db.session.execute(text("SELECT 1"))
-    return jsonify(status="ok", **engine().status())
+    return jsonify(status="ok", pid=os.getpid(), **engine().status())
 
 
 @bp.route("/login", methods=["POST"])

@@ -34,11 +34,16 @@ class Server:
         self.proc = None
         self.log_path = os.path.join(instance, "server-%d.log" % self.port)
 
-    def start(self, timeout=120):
+    def start(self, timeout=120, gunicorn_workers=0):
+        """Start `python3 -m flask_demo`, or gunicorn with that many workers."""
         os.makedirs(self.instance, exist_ok=True)
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "flask_demo"], cwd=APP_DIR,
-                                     env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        cmd = [sys.executable, "-m", "flask_demo"]
+        if gunicorn_workers:
+            cmd = [sys.executable, "-m", "gunicorn", "-w", str(gunicorn_workers),
+                   "-b", "127.0.0.1:%d" % self.port, "flask_demo:create_app()"]
+        self.proc = subprocess.Popen(cmd, cwd=APP_DIR, env=self.env, stdout=self.log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -60,14 +65,14 @@ class Server:
     def kill(self):
         """SIGKILL: no cleanup at all, as a crash or an OOM kill."""
         if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
+            os.killpg(self.proc.pid, signal.SIGKILL)   # its own session: workers too
             self.proc.wait(10)
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
+            os.killpg(self.proc.pid, signal.SIGTERM)
             try:
-                self.proc.wait(10)
+                self.proc.wait(15)
             except subprocess.TimeoutExpired:
                 self.kill()
         if getattr(self, "log", None):

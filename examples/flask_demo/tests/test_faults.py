@@ -1,6 +1,7 @@
-"""Faults on a real server process: killed (SIGKILL) in the middle of a
-retrain and started again. Every committed rating is still there, the
-previous model serves at once, and the interrupted job is retried."""
+"""Live server processes: killed (SIGKILL) in the middle of a retrain and
+started again (every committed rating is still there, the previous model
+serves at once, the interrupted job is retried); several gunicorn workers
+all serving the new model after a retrain."""
 import os
 import shutil
 import time
@@ -75,3 +76,35 @@ def test_kill_during_retrain_then_restart(server_env):
         assert 1_000_001 in movieme.load_model(model_file)   # alice (member 1) is in it
     finally:
         second.stop()
+
+
+def test_gunicorn_workers_pick_up_the_new_model(server_env):
+    instance, env = server_env
+    import movieme
+    base_users = movieme.load_model(os.path.join(instance, "model.bin")).n_users
+    srv = Server(instance, dict(env, MOVIEME_MODEL_CHECK_SECONDS="0.5"))
+    srv.start(gunicorn_workers=2)
+    try:
+        c = Browserless(srv.url)
+        assert c.register("alice")[0] == 200
+        for mid in (2, 4, 6):
+            assert c.json("PUT", "/api/ratings/%d" % mid, {"rating": 5})[0] == 200
+
+        def workers():
+            seen = {}
+            for _ in range(40):
+                status, health = c.json("GET", "/api/health")
+                assert status == 200
+                seen[health["pid"]] = health["model_users"]
+            return seen
+        status, job = c.json("POST", "/api/retrain")
+        assert status == 202
+        wait_for(lambda: c.json("GET", "/api/jobs/%d" % job["id"])[1]["status"] == "done")
+        time.sleep(1.0)                       # > MOVIEME_MODEL_CHECK_SECONDS
+        seen = wait_for(lambda: (lambda s: s if len(s) >= 2 else None)(workers()), timeout=30)
+        assert set(seen.values()) == {base_users + 1}, seen
+        # exactly one process ran the retrain worker
+        log = srv.read_log()
+        assert log.count("another process runs the retrain worker") == 1
+    finally:
+        srv.stop()
