@@ -277,6 +277,21 @@ REC_API rec_status rec_ratings_split(rec_ratings **train_out,
                                      double test_fraction, uint64_t seed,
                                      rec_error *err);
 
+/**
+ * Per-user hold-out split (leave-k-out): of each user with more than
+ * `k_out` ratings, `k_out` ratings chosen at random go to the test set and
+ * the rest to the training set; users with `k_out` ratings or fewer stay
+ * whole in training (so every test user is known to a model trained on
+ * the training set). Deterministic for a given seed and dataset, whatever
+ * the thread count. Movie metadata is copied to both.
+ * @return REC_OK; REC_EINVAL (NULL, k_out < 1), REC_ENOMEM.
+ * Since 0.1 (params version 2).
+ */
+REC_API rec_status rec_ratings_split_per_user(rec_ratings **train_out,
+                                              rec_ratings **test_out,
+                                              const rec_ratings *r, int k_out,
+                                              uint64_t seed, rec_error *err);
+
 /* ---- Training ---------------------------------------------------------- */
 
 /** Progress report given to rec_progress_fn after each iteration. */
@@ -295,7 +310,11 @@ typedef struct rec_progress {
  */
 typedef int (*rec_progress_fn)(void *userdata, const rec_progress *progress);
 
-#define REC_ALS_PARAMS_VERSION 1
+#define REC_ALS_PARAMS_VERSION 2
+
+/** Solvers of implicit ALS (rec_als_params.solver). */
+#define REC_SOLVER_CG 0       /**< conjugate gradient, warm-started (default) */
+#define REC_SOLVER_CHOLESKY 1 /**< exact: the full normal equations per row */
 
 /**
  * ALS parameters. Fill with rec_als_params_init() and change what you need;
@@ -316,6 +335,24 @@ typedef struct rec_als_params {
                                 default 0.1) */
     rec_progress_fn progress; /**< optional, NULL for none */
     void *progress_userdata;  /**< handed to `progress` */
+    /* ---- version 2: implicit feedback (docs/implicit.md) ---- */
+    int implicit;          /**< non-zero: implicit-feedback ALS (Hu, Koren and
+                                Volinsky 2008; Spark's implicitPrefs). Each
+                                rating that counts is an interaction r with
+                                preference 1 and confidence 1 + alpha * r;
+                                every other movie has preference 0 and
+                                confidence 1. No biases; `reg` is the plain
+                                lambda (not scaled by counts); `nonnegative`
+                                is not supported (REC_EINVAL). Default 0. */
+    double alpha;          /**< confidence slope, > 0 (default 1.0) */
+    int solver;            /**< REC_SOLVER_CG (default) or
+                                REC_SOLVER_CHOLESKY */
+    int cg_steps;          /**< CG steps per row and half-iteration, warm-
+                                started from the previous factors (default 3) */
+    float implicit_min_rating; /**< ratings below this are no interaction
+                                    (default 0: every rating counts) */
+    int implicit_weight_by_value; /**< 0 (default): r = 1 for every rating
+                                       that counts; non-zero: r = the rating */
 } rec_als_params;
 
 /** Fill `p` with the defaults (including `version`). Since 0.1. */
@@ -325,9 +362,10 @@ REC_API void rec_als_params_init(rec_als_params *p);
 typedef struct rec_model rec_model;
 
 /**
- * Train an explicit-feedback ALS model (matrix factorisation with biases).
+ * Train an explicit-feedback ALS model (matrix factorisation with biases),
+ * or with `params->implicit` an implicit-feedback one (see rec_als_params).
  * The same data, parameters, seed and thread count give a bit-identical
- * model. BLAS is never called from inside the parallel region, so OpenBLAS
+ * model (in both modes, whatever the thread count). BLAS is never called from inside the parallel region, so OpenBLAS
  * threads never multiply with OpenMP threads.
  *
  * @param[out] out  the new model, to free with rec_model_free()
@@ -353,6 +391,9 @@ REC_API size_t rec_model_n_movies(const rec_model *m); /**< known movies */
 REC_API float rec_model_global_mean(const rec_model *m);
 /** Non-zero when the model knows this user id. */
 REC_API int rec_model_has_user(const rec_model *m, int32_t user_id);
+/** Non-zero for a model trained with implicit feedback. Since 0.1 (params
+    version 2). */
+REC_API int rec_model_implicit(const rec_model *m);
 
 /** Movie metadata by id, as rec_ratings_movie(). Since 0.1. */
 REC_API rec_status rec_model_movie(rec_movie_info *out, const rec_model *m,
@@ -381,6 +422,10 @@ REC_API rec_status rec_model_movie_factors(float *out, size_t cap,
  * Predicted rating of `movie_id` by `user_id`, clamped to the training
  * rating range. Unknown ids fall back to the biases: an unknown user gets
  * global mean + movie bias, an unknown movie global mean + user bias.
+ * An implicit model (rec_model_implicit) returns the preference score
+ * x_u . y_i instead, not clamped (about 1 for a movie the user would
+ * watch, about 0 for one they would not; 0 for unknown ids); rec_top_n
+ * ranks by the same score.
  * Thread-safe on a const model. Since 0.1.
  */
 REC_API rec_status rec_predict(float *out, const rec_model *m, int32_t user_id,
@@ -477,6 +522,12 @@ typedef struct rec_eval_result {
     double ndcg_at_k;
     double map_at_k;
     size_t n_users_ranked;  /**< users that entered the ranking metrics */
+    /* since params version 2 */
+    double auc;             /**< mean over the same users of the share of
+                                 (relevant, other) movie pairs ranked in the
+                                 right order (ties count half); "other" is
+                                 every movie neither rated in training nor
+                                 relevant. 0.5 is chance. */
 } rec_eval_result;
 
 /**
@@ -491,6 +542,23 @@ typedef struct rec_eval_result {
 REC_API rec_status rec_evaluate(rec_eval_result *out, const rec_model *m,
                                 const rec_ratings *test, int k,
                                 float relevant_min, rec_error *err);
+
+/**
+ * The popularity baseline, evaluated exactly as rec_evaluate() evaluates a
+ * model, so that every number has a reference: each user's ranking is the
+ * movies by training rating count (ties: lower id first), leaving out the
+ * movies they rated in training; predictions (RMSE, MAE) are each movie's
+ * training mean (global mean for a movie without ratings). Test users
+ * unknown to `train` are not ranked, as with a model.
+ * @return REC_OK; REC_EINVAL (NULL, k < 1, relevant_min not finite, empty
+ *         train), REC_ENOMEM. Thread-safe on const datasets. Since 0.1
+ *         (params version 2).
+ */
+REC_API rec_status rec_evaluate_popularity(rec_eval_result *out,
+                                           const rec_ratings *train,
+                                           const rec_ratings *test, int k,
+                                           float relevant_min,
+                                           rec_error *err);
 
 #ifdef __cplusplus
 }

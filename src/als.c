@@ -42,6 +42,12 @@ void rec_als_params_init(rec_als_params *p)
     p->bias_reg = 0.1;
     p->progress = NULL;
     p->progress_userdata = NULL;
+    p->implicit = 0; /* version 2: implicit feedback (als_implicit.c) */
+    p->alpha = 1.0;
+    p->solver = REC_SOLVER_CG;
+    p->cg_steps = 3;
+    p->implicit_min_rating = 0.0f;
+    p->implicit_weight_by_value = 0;
 }
 
 static rec_status check_params(const rec_ratings *r, const rec_als_params *p,
@@ -159,6 +165,8 @@ rec_status rec_train_als(rec_model **out, const rec_ratings *r,
     rec_status st = check_params(r, params, err);
     if (st != REC_OK)
         return st;
+    if (params->version >= 2 && params->implicit) /* als_implicit.c */
+        return rec__train_implicit(out, r, params, err);
     double t0 = now_seconds();
     const rec_als_params *p = params;
     int k = p->rank;
@@ -248,6 +256,10 @@ done:
 rec_status rec__als_check_params(const rec_ratings *r,
                                  const rec_als_params *p, rec_error *err)
 {
+    if (p && p->version >= 2 && p->implicit)
+        return rec__fail(err, REC_EINVAL,
+                         "implicit ALS is not distributed (train it with "
+                         "rec_train_als)");
     return check_params(r, p, err);
 }
 

@@ -27,7 +27,7 @@ static int contains(const int32_t *sorted, size_t n, int32_t v)
 }
 
 typedef struct user_metrics {
-    double precision, recall, ndcg, ap;
+    double precision, recall, ndcg, ap, auc;
     int ranked;
 } user_metrics;
 
@@ -75,6 +75,8 @@ static void rank_user(user_metrics *um, const rec_model *m,
     um->recall = hits / (double)n_rel;
     um->ndcg = dcg / idcg;
     um->ap = ap / (double)ideal;
+    um->auc = rec__user_auc(m, m->user_factors + (size_t)u * m->rank,
+                            m->user_bias[u], items, cnt, rel, n_rel);
     um->ranked = 1;
 }
 
@@ -148,6 +150,7 @@ rec_status rec_evaluate(rec_eval_result *out, const rec_model *m,
         res.recall_at_k += um[tu].recall;
         res.ndcg_at_k += um[tu].ndcg;
         res.map_at_k += um[tu].ap;
+        res.auc += um[tu].auc;
     }
     free(um);
     if (res.n_users_ranked) {
@@ -156,6 +159,7 @@ rec_status rec_evaluate(rec_eval_result *out, const rec_model *m,
         res.recall_at_k /= nr;
         res.ndcg_at_k /= nr;
         res.map_at_k /= nr;
+        res.auc /= nr;
     }
     memcpy(out, &res, sizeof res);
     return REC_OK;

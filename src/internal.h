@@ -141,6 +141,13 @@ struct rec_model {
     rec_movie_meta meta;
     uint32_t *movie_count;
     float *movie_mean;
+    /* implicit feedback (als_implicit.c); all zero for explicit models */
+    int implicit;             /* no biases, global mean 0, no clamping */
+    int implicit_weight_by_value;
+    double alpha;
+    float implicit_min_rating;
+    double *yty;              /* rank x rank Gram matrix of the movie
+                                 factors (implicit only, else NULL) */
 };
 
 typedef struct rec_user_ratings {
@@ -214,6 +221,41 @@ void rec__als_half_step(float *x, float *xbias, size_t n, const uint64_t *off,
                         const int32_t *idx, const float *vals,
                         const rec_row_ctx *c, int nt, double *scratch,
                         size_t scratch_len, double *sse, double *pen);
+
+/* ---- implicit feedback (als_implicit.c) ---- */
+
+/* A += Z^T Z on the upper 8x8 tiles (solve.c's kernel): Z is n <= 128 rows
+   of ld floats (ld a multiple of 8, columns >= kk zero), A ld x ld. */
+void rec__gram_add(double *A, const float *Z, size_t n, int ld, int kk);
+/* x . y_j for movies [j0, j1) (recommend.c's kernel, as top-n scores). */
+void rec__score_block(float *out, const rec_model *m, const float *x,
+                      size_t j0, size_t j1);
+
+/* rec_train_als for params->implicit (params already checked by als.c). */
+rec_status rec__train_implicit(rec_model **out, const rec_ratings *r,
+                               const rec_als_params *p, rec_error *err);
+/* Set m->yty from m->movie_factors (implicit models: after training and
+   after loading a file). */
+rec_status rec__implicit_gram(rec_model *m, rec_error *err);
+/* Implicit fold-in: x (rank floats) from a user's ratings (ascending dense
+   indices), exact solve with the confidence weights. */
+rec_status rec__implicit_foldin(float *x, const rec_model *m,
+                                const int32_t *items, const float *vals,
+                                size_t n, rec_error *err);
+/* AUC of one user (eval_rank.c): the share of (relevant, other) pairs in
+   the right order, ties half; `rel` are ascending external movie ids,
+   `exclude` ascending dense indices (the training ratings). */
+double rec__user_auc(const rec_model *m, const float *x, float bias,
+                     const int32_t *exclude, size_t n_exclude,
+                     const int32_t *rel, size_t n_rel);
+/* The interaction weight r of a rating (0: not an interaction). */
+static inline double rec__implicit_weight(float rating, float min_rating,
+                                          int by_value)
+{
+    if (!(rating >= min_rating) || !(rating > 0.0f))
+        return 0.0;
+    return by_value ? (double)rating : 1.0;
+}
 
 /* ---- model files (model_io.c) ---- */
 

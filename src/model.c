@@ -98,6 +98,7 @@ void rec_model_free(rec_model *m)
     rec__meta_free(&m->meta);
     free(m->movie_count);
     free(m->movie_mean);
+    free(m->yty);
     free(m);
 }
 
@@ -148,6 +149,7 @@ rec_status rec_model_copy(rec_model **out, const rec_model *m, rec_error *err)
     d->movie_count = xmalloc_copy(m->movie_count, nm * sizeof(uint32_t));
     d->movie_mean = xmalloc_copy(m->movie_mean, nm * sizeof(float));
     d->overrides = NULL;
+    d->yty = m->yty ? xmalloc_copy(m->yty, k * k * sizeof(double)) : NULL;
     rec__idmap_init(&d->user_map);
     rec__idmap_init(&d->movie_map);
     rec__meta_init(&d->meta);
@@ -155,7 +157,7 @@ rec_status rec_model_copy(rec_model **out, const rec_model *m, rec_error *err)
     if (d->user_factors && d->movie_factors && d->user_bias &&
         d->movie_bias && d->user_ids && d->movie_ids && d->rated_off &&
         d->rated_items && d->rated_vals && d->movie_count && d->movie_mean &&
-        rec__idmap_copy(&d->user_map, &m->user_map) == REC_OK &&
+        (d->yty || !m->yty) && rec__idmap_copy(&d->user_map, &m->user_map) == REC_OK &&
         rec__idmap_copy(&d->movie_map, &m->movie_map) == REC_OK &&
         rec__meta_copy(&d->meta, &m->meta) == REC_OK)
         st = copy_overrides(d, m);

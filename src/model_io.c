@@ -32,6 +32,14 @@
  *   MYEA  year i32[n_movies]; MTIT, MGEN title/genres offsets u64[n_movies]
  *         into POOL, NUL-terminated UTF-8 strings (pool[0] == '\0')
  *
+ * Format version 2 is version 1 plus one more section, written last, for
+ * implicit-feedback models only (explicit models are still written as
+ * version 1, byte for byte, so older readers keep reading them; they refuse
+ * an implicit model rather than serve it as an explicit one):
+ *   IMPL  flags u32 (1 implicit, 2 weight by value), reserved u32,
+ *         alpha f64, min_rating f32, reserved u32
+ * Y^T Y of the movie factors, which fold-in needs, is computed on load.
+ *
  * Loading never trusts a size: every count is checked against the length
  * of the section that holds it, and every section against the file length,
  * before anything is allocated; the checksum is verified before parsing.
@@ -52,6 +60,10 @@
 
 #define MAGIC "MOVIEME\0"
 #define FORMAT_VERSION 1u
+#define FORMAT_VERSION_IMPLICIT 2u /* version 1 + section IMPL */
+#define IMPL_SIZE 24u
+#define IMPL_IMPLICIT 1u
+#define IMPL_BY_VALUE 2u
 #define BOM 0x01020304u
 #define HEADER_SIZE 32u
 #define SECTION_HEAD 16u
@@ -224,6 +236,8 @@ static size_t total_size(const rec_model *m, const rated_view *v)
     size_t t = HEADER_SIZE + TRAILER_SIZE;
     for (int s = 0; s < S_COUNT; s++)
         t += SECTION_HEAD + pad8(body[s]);
+    if (m->implicit)
+        t += SECTION_HEAD + IMPL_SIZE;
     return t;
 }
 
@@ -232,10 +246,10 @@ static void write_model(writer *w, const rec_model *m, const rated_view *v)
     size_t nm = m->n_movies, nu = m->n_users, k = (size_t)m->rank;
 
     w_array(w, MAGIC, 8, 1);
-    w_u32(w, FORMAT_VERSION);
+    w_u32(w, m->implicit ? FORMAT_VERSION_IMPLICIT : FORMAT_VERSION);
     w_u32(w, BOM);
     w_u64(w, total_size(m, v));
-    w_u32(w, S_COUNT);
+    w_u32(w, S_COUNT + (m->implicit ? 1u : 0u));
     w_u32(w, 0);
 
     w_section_head(w, S_SHAP, SHAP_SIZE);
@@ -283,6 +297,17 @@ static void write_model(writer *w, const rec_model *m, const rated_view *v)
     w_section(w, S_MTIT, m->meta.title_off, nm, 8);
     w_section(w, S_MGEN, m->meta.genres_off, nm, 8);
     w_section(w, S_POOL, m->meta.pool, m->meta.pool_len, 1);
+    if (m->implicit) {
+        w_array(w, "IMPL", 4, 1);
+        w_u32(w, 0);
+        w_u64(w, IMPL_SIZE);
+        w_u32(w, IMPL_IMPLICIT |
+                     (m->implicit_weight_by_value ? IMPL_BY_VALUE : 0u));
+        w_u32(w, 0);
+        w_f64(w, m->alpha);
+        w_f32(w, m->implicit_min_rating);
+        w_u32(w, 0);
+    }
 
     uint32_t crc = (uint32_t)w->crc;
     w_u32(w, crc);
@@ -395,6 +420,9 @@ typedef struct reader {
     const char *name;
     const unsigned char *body[S_COUNT]; /* section contents, NULL if absent */
     size_t body_len[S_COUNT];
+    uint32_t version;
+    const unsigned char *impl; /* section IMPL (version 2), or NULL */
+    size_t impl_len;
 } reader;
 
 /* One number of es bytes at `off`, in host order. */
@@ -513,14 +541,15 @@ static rec_status read_frame(reader *r, rec_error *err)
         r->swap = true; /* written on a host of the other byte order */
     }
     uint32_t version = r_u32(r, 8);
-    if (version != FORMAT_VERSION)
+    r->version = version;
+    if (version != FORMAT_VERSION && version != FORMAT_VERSION_IMPLICIT)
         return bad(r, err,
-                   version > FORMAT_VERSION
+                   version > FORMAT_VERSION_IMPLICIT
                        ? "unsupported format version %u (newer than this "
                          "library's %u: upgrade libmovieme)"
                        : "unsupported format version %u (this library reads "
                          "%u)",
-                   (unsigned)version, FORMAT_VERSION);
+                   (unsigned)version, FORMAT_VERSION_IMPLICIT);
 
     uint64_t want = r_u64(r, 16);
     uint32_t n_sections = r_u32(r, 24);
@@ -565,6 +594,15 @@ static rec_status read_frame(reader *r, rec_error *err)
                            sections[s].tag);
             r->body[s] = r->p + off + SECTION_HEAD;
             r->body_len[s] = (size_t)blen;
+        } else if (r->version == FORMAT_VERSION_IMPLICIT &&
+                   memcmp(r->p + off, "IMPL", 4) == 0) {
+            if (r->impl)
+                return bad(r, err, "section IMPL appears twice");
+            if (r_u32(r, off + 4) != 0 || blen != IMPL_SIZE)
+                return bad(r, err, "section IMPL: bad reserved field or "
+                                   "length");
+            r->impl = r->p + off + SECTION_HEAD;
+            r->impl_len = (size_t)blen;
         }
         off += SECTION_HEAD + pad8((size_t)blen);
     }
@@ -575,6 +613,8 @@ static rec_status read_frame(reader *r, rec_error *err)
         if (!r->body[s])
             return bad(r, err, "section %s (%s) is missing", sections[s].tag,
                        sections[s].what);
+    if (r->version == FORMAT_VERSION_IMPLICIT && !r->impl)
+        return bad(r, err, "section IMPL (implicit feedback) is missing");
     return REC_OK;
 }
 
@@ -775,6 +815,25 @@ static rec_status build_model(rec_model **out, const reader *r,
     m->nonnegative = (sh->flags & FLAG_NONNEG) != 0;
     m->reg = sh->reg;
     m->bias_reg = sh->bias_reg;
+    if (r->impl) { /* format version 2: an implicit-feedback model */
+        size_t io = (size_t)(r->impl - r->p);
+        uint32_t fl = r_u32(r, io);
+        uint64_t a = r_u64(r, io + 8);
+        uint32_t mr = r_u32(r, io + 16);
+        memcpy(&m->alpha, &a, 8);
+        memcpy(&m->implicit_min_rating, &mr, 4);
+        m->implicit = 1;
+        m->implicit_weight_by_value = (fl & IMPL_BY_VALUE) != 0;
+        if (fl != (fl & (IMPL_IMPLICIT | IMPL_BY_VALUE)) ||
+            !(fl & IMPL_IMPLICIT) || !(m->alpha > 0.0) ||
+            !isfinite(m->alpha) || !isfinite(m->implicit_min_rating) ||
+            r_u32(r, io + 4) != 0 || r_u32(r, io + 20) != 0 ||
+            m->has_biases || m->nonnegative) {
+            rec_model_free(m);
+            return bad(r, err, "section IMPL: bad flags, alpha or "
+                               "min_rating");
+        }
+    }
 
     r_copy(r, S_MIDS, m->movie_ids, nm, 4);
     r_copy(r, S_UIDS, m->user_ids, nu, 4);
@@ -831,6 +890,10 @@ static rec_status build_model(rec_model **out, const reader *r,
         rec_model_free(m);
         return rec__fail(err, st, "%s: out of memory loading the model",
                          short_name(r->name));
+    }
+    if (m->implicit && (st = rec__implicit_gram(m, err)) != REC_OK) {
+        rec_model_free(m);
+        return st;
     }
     *out = m;
     return REC_OK;

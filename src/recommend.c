@@ -105,6 +105,12 @@ static void score_block(float *out, const rec_model *m, const float *x,
         out[j - j0] = dotf(x, m->movie_factors + j * (size_t)m->rank, m->rank);
 }
 
+void rec__score_block(float *out, const rec_model *m, const float *x,
+                      size_t j0, size_t j1)
+{
+    score_block(out, m, x, j0, j1);
+}
+
 /* Unclamped prediction of dense movie j for a user vector x with bias. */
 static inline float raw_score(const rec_model *m, const float *x, float bias,
                               size_t j)
@@ -139,7 +145,7 @@ rec_status rec_predict(float *out, const rec_model *m, int32_t user_id,
     else
         s = m->global_mean + (u >= 0 ? m->user_bias[u] : 0.0f) +
             (j >= 0 ? m->movie_bias[j] : 0.0f);
-    *out = clamp_rating(m, s);
+    *out = m->implicit ? s : clamp_rating(m, s); /* implicit: preference */
     return REC_OK;
 }
 
@@ -331,6 +337,10 @@ static rec_status foldin(float *x, float *bias, const rec_model *m,
                          const int32_t *items, const float *vals, size_t n,
                          rec_error *err)
 {
+    if (m->implicit) { /* confidence-weighted, no bias */
+        *bias = 0.0f;
+        return rec__implicit_foldin(x, m, items, vals, n, err);
+    }
     double *scratch = malloc(rec__foldin_scratch(m->rank) * sizeof *scratch);
     if (!scratch)
         return rec__fail(err, REC_ENOMEM, "fold-in: out of memory");

@@ -126,6 +126,11 @@ static void syrk(double *A, const float *Z, size_t n, int ld, int kk)
     syrk_generic(A, Z, n, ld, kk);
 }
 
+void rec__gram_add(double *A, const float *Z, size_t n, int ld, int kk)
+{
+    syrk(A, Z, n, ld, kk);
+}
+
 /* ---- Cholesky on the upper triangle, row stride ld ----
  * Right-looking, in panels of 4 rows: the trailing rows get one rank-4
  * update per panel (4 multiply-adds per load/store of A). Row updates start

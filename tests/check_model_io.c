@@ -623,9 +623,12 @@ START_TEST(future_version)
 {
     size_t len;
     unsigned char *b = tiny_bytes(&len);
-    put_le32(b + 8, 2);
+    put_le32(b + 8, 2); /* version 2 needs section IMPL */
     fix_crc(b, len);
-    expect_format(b, len, "unsupported format version 2");
+    expect_format(b, len, "section IMPL");
+    put_le32(b + 8, 3);
+    fix_crc(b, len);
+    expect_format(b, len, "unsupported format version 3");
     expect_format(b, len, "upgrade");
     put_le32(b + 8, 0);
     expect_format(b, len, "unsupported format version 0");

@@ -1,0 +1,556 @@
+/*
+ * als_implicit.c - implicit-feedback ALS (Hu, Koren and Volinsky 2008).
+ *
+ * Every rating that counts (rec__implicit_weight) is an interaction of
+ * weight r: preference 1, confidence c = 1 + alpha * r. Every other
+ * (user, movie) pair has preference 0 and confidence 1. A row x (a user;
+ * movies are the same with the roles swapped) solves
+ *
+ *   (Y^T Y + lambda I + sum_obs (c_i - 1) y_i y_i^T) x = sum_obs c_i y_i
+ *
+ * Y^T Y is computed once per half-iteration, so a row costs only its own
+ * interactions. Two solvers:
+ *  - Cholesky: the matrix above in full (solve.c's Gram kernel on rows
+ *    z_i = [sqrt(c_i - 1) y_i, c_i / sqrt(c_i - 1)], whose last column
+ *    yields the right-hand side), then an exact solve: nnz k^2 + rows k^3/3.
+ *  - CG: `cg_steps` conjugate-gradient steps warm-started from the row's
+ *    previous factors (as the implicit library and Spark's fast paths):
+ *    each step is one product with Y^T Y plus two passes over the row's
+ *    interactions, nnz k + rows k^2 per step.
+ *
+ * Threads and determinism as explicit ALS (als.c): one OpenMP region per
+ * half-iteration, no BLAS and no allocation inside it, per-thread scratch.
+ * Y^T Y is summed inside that region over fixed blocks of rows (their
+ * number depends only on the row count), the blocks are added in block
+ * order, then the rows are solved: the model is bit-identical for the
+ * same data, parameters and seed, whatever the thread count.
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHUNK 128       /* rows per Gram kernel call (its limit) */
+#define GRAM_BLOCKS 32  /* at most this many partial Gram matrices */
+#define GRAM_MIN_ROWS 1024
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define REC_IMPLICIT_CLONES \
+    __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define REC_IMPLICIT_CLONES
+#endif
+
+/* Fixed side of a half-iteration. */
+typedef struct imp_ctx {
+    int k, ld, solver, cg_steps;
+    double lambda, alpha;
+    float min_rating;
+    int by_value;
+    const float *other;  /* fixed factors, stride k */
+    const double *yty;   /* k x k, full symmetric */
+    const float *ytyf;   /* the same in float (CG) */
+} imp_ctx;
+
+static int pad_ld(int k)
+{
+    return (k + 1 + 7) & ~7; /* k factors + 1 right-hand side, padded */
+}
+
+/* Per-thread scratch, in doubles. */
+static size_t row_scratch(int k)
+{
+    size_t ld = (size_t)pad_ld(k), kk = (size_t)k;
+    /* A (ld^2), compact A (k^2), b (ld), Z (CHUNK*ld floats) */
+    return ld * ld + kk * kk + ld + (CHUNK * ld + 1) / 2 + 1;
+}
+
+/* Scratch of the CG path for rows of up to max_row interactions. */
+static size_t cg_scratch(int k, size_t max_row)
+{
+    return (3 * (size_t)k + max_row + 1) / 2 + 1;
+}
+
+/* ---- Y^T Y, inside a parallel region ----
+ * Rows [0, n) are cut into nb fixed blocks; block b's Gram matrix goes to
+ * part + b*ld*ld (upper tiles). Then the entries are summed over blocks in
+ * block order into yty (full symmetric, k x k) and ytyf. */
+
+static size_t gram_nblocks(size_t n)
+{
+    size_t nb = (n + GRAM_MIN_ROWS - 1) / GRAM_MIN_ROWS;
+    if (nb > GRAM_BLOCKS)
+        nb = GRAM_BLOCKS;
+    return nb ? nb : 1;
+}
+
+static void gram_in_region(double *yty, float *ytyf, double *part,
+                           const float *f, size_t n, int k, float *Z)
+{
+    int ld = pad_ld(k);
+    size_t nb = gram_nblocks(n), per = (n + nb - 1) / nb;
+    size_t ld2 = (size_t)ld * ld;
+#pragma omp for schedule(dynamic, 1)
+    for (size_t b = 0; b < nb; b++) {
+        double *A = part + b * ld2;
+        memset(A, 0, ld2 * sizeof *A);
+        size_t r0 = b * per, r1 = r0 + per < n ? r0 + per : n;
+        for (size_t t0 = r0; t0 < r1; t0 += CHUNK) {
+            size_t cn = r1 - t0 < CHUNK ? r1 - t0 : CHUNK;
+            for (size_t t = 0; t < cn; t++) {
+                float *z = Z + t * ld;
+                memcpy(z, f + (t0 + t) * (size_t)k, (size_t)k * sizeof *z);
+                for (int q = k; q < ld; q++)
+                    z[q] = 0.0f;
+            }
+            rec__gram_add(A, Z, cn, ld, k);
+        }
+    }
+    /* implicit barrier */
+#pragma omp for schedule(static)
+    for (int i = 0; i < k; i++) {
+        for (int j = i; j < k; j++) {
+            double s = 0.0;
+            for (size_t b = 0; b < nb; b++)
+                s += part[b * ld2 + (size_t)i * ld + j];
+            yty[(size_t)i * k + j] = s;
+            yty[(size_t)j * k + i] = s;
+            if (ytyf) {
+                ytyf[(size_t)i * k + j] = (float)s;
+                ytyf[(size_t)j * k + i] = (float)s;
+            }
+        }
+    }
+    /* implicit barrier: yty is complete for every thread */
+}
+
+/* ---- one row ---- */
+
+static inline float dot8(const float *a, const float *b, int k)
+{
+    float acc[8] = {0};
+    int f = 0;
+    for (; f + 8 <= k; f += 8)
+        for (int l = 0; l < 8; l++)
+            acc[l] += a[f + l] * b[f + l];
+    float tail = 0.0f;
+    for (; f < k; f++)
+        tail += a[f] * b[f];
+    return ((acc[0] + acc[4]) + (acc[1] + acc[5])) +
+           ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail;
+}
+
+/* Exact solve. Returns 0, or -1 (zero factors written). */
+REC_IMPLICIT_CLONES
+static int row_cholesky(float *x_out, const imp_ctx *c, const int32_t *idx,
+                        const float *vals, size_t n, double *scratch)
+{
+    int k = c->k, ld = c->ld;
+    double *A = scratch;
+    double *C = A + (size_t)ld * ld;
+    double *b = C + (size_t)k * k;
+    float *Z = (float *)(b + ld);
+
+    memset(A, 0, (size_t)ld * ld * sizeof *A);
+    double trace = 0.0;
+    for (int i = 0; i < k; i++) {
+        memcpy(A + (size_t)i * ld + i, c->yty + (size_t)i * k + i,
+               (size_t)(k - i) * sizeof *A);
+        trace += A[(size_t)i * ld + i];
+    }
+    size_t used = 0;
+    for (size_t t0 = 0; t0 < n; t0 += CHUNK) {
+        size_t cn = n - t0 < CHUNK ? n - t0 : CHUNK, w = 0;
+        for (size_t t = 0; t < cn; t++) {
+            double r = rec__implicit_weight(vals[t0 + t], c->min_rating,
+                                            c->by_value);
+            if (r <= 0.0)
+                continue;
+            double cm1 = c->alpha * r, s = sqrt(cm1);
+            float fs = (float)s;
+            const float *y = c->other + (size_t)idx[t0 + t] * k;
+            float *z = Z + w * ld;
+            for (int q = 0; q < k; q++)
+                z[q] = fs * y[q];
+            z[k] = (float)((1.0 + cm1) / s);
+            for (int q = k + 1; q < ld; q++)
+                z[q] = 0.0f;
+            w++;
+        }
+        if (w)
+            rec__gram_add(A, Z, w, ld, k + 1);
+        used += w;
+    }
+    if (used == 0) { /* no interaction: A x = 0 */
+        memset(x_out, 0, (size_t)k * sizeof *x_out);
+        return 0;
+    }
+    /* lambda plus a tiny ridge floor (lambda 0 with few interactions) */
+    double eps = 1e-9 * (trace / k) + 1e-12;
+    for (int i = 0; i < k; i++) {
+        const double *Ai = A + (size_t)i * ld;
+        memcpy(C + (size_t)i * k + i, Ai + i, (size_t)(k - i) * sizeof *C);
+        C[(size_t)i * k + i] += c->lambda + eps;
+        b[i] = Ai[k];
+    }
+    if (rec__cholesky_solve(C, b, k) != 0) {
+        memset(x_out, 0, (size_t)k * sizeof *x_out);
+        return -1;
+    }
+    for (int i = 0; i < k; i++)
+        x_out[i] = (float)b[i];
+    return 0;
+}
+
+/* q = (Y^T Y + lambda I) v + sum_obs (c_i - 1)(y_i . v) y_i. The weights
+   alpha * r are in cw (0 for ratings that do not count). */
+static inline void cg_apply(float *q, const imp_ctx *c, const float *v,
+                            const int32_t *idx, const float *cw, size_t n)
+{
+    int k = c->k;
+    for (int i = 0; i < k; i++)
+        q[i] = dot8(c->ytyf + (size_t)i * k, v, k) + (float)c->lambda * v[i];
+    for (size_t t = 0; t < n; t++) {
+        if (cw[t] == 0.0f)
+            continue;
+        const float *y = c->other + (size_t)idx[t] * k;
+        float s = cw[t] * dot8(y, v, k);
+        for (int i = 0; i < k; i++)
+            q[i] += s * y[i];
+    }
+}
+
+/* `cg_steps` steps of conjugate gradient from the factors in x. */
+REC_IMPLICIT_CLONES
+static int row_cg(float *x, const imp_ctx *c, const int32_t *idx,
+                  const float *vals, size_t n, double *scratch)
+{
+    int k = c->k;
+    /* scratch: r, p, q, then the row's weights alpha * r (cg_scratch) */
+    float *r = (float *)scratch, *p = r + k, *q = p + k, *cw = q + k;
+    size_t used = 0;
+    for (size_t t = 0; t < n; t++) {
+        double w = rec__implicit_weight(vals[t], c->min_rating, c->by_value);
+        cw[t] = (float)(c->alpha * w);
+        used += w > 0.0;
+    }
+    if (used == 0) {
+        memset(x, 0, (size_t)k * sizeof *x);
+        return 0;
+    }
+    /* r = b - A x, b = sum c_i y_i */
+    cg_apply(q, c, x, idx, cw, n);
+    for (int i = 0; i < k; i++)
+        r[i] = -q[i];
+    for (size_t t = 0; t < n; t++) {
+        if (cw[t] == 0.0f)
+            continue;
+        const float *y = c->other + (size_t)idx[t] * k;
+        float ci = 1.0f + cw[t];
+        for (int i = 0; i < k; i++)
+            r[i] += ci * y[i];
+    }
+    memcpy(p, r, (size_t)k * sizeof *p);
+    float rs = dot8(r, r, k);
+    for (int step = 0; step < c->cg_steps; step++) {
+        if (!(rs > 1e-20f))
+            break;
+        cg_apply(q, c, p, idx, cw, n);
+        float pq = dot8(p, q, k);
+        if (!(pq > 0.0f))
+            break;
+        float a = rs / pq;
+        for (int i = 0; i < k; i++) {
+            x[i] += a * p[i];
+            r[i] -= a * q[i];
+        }
+        float rs2 = dot8(r, r, k);
+        float beta = rs2 / rs;
+        for (int i = 0; i < k; i++)
+            p[i] = r[i] + beta * p[i];
+        rs = rs2;
+    }
+    for (int i = 0; i < k; i++)
+        if (!isfinite(x[i])) {
+            memset(x, 0, (size_t)k * sizeof *x);
+            return -1;
+        }
+    return 0;
+}
+
+/* Weighted loss of a row at x: x^T YtY x + sum_obs [c (1 - s)^2 - s^2]
+   (the all-zero preferences via YtY, corrected on the interactions), and
+   the squared error on the interactions, sum_obs (1 - s)^2. */
+static void row_loss(double *loss, double *sse, const imp_ctx *c,
+                     const float *x, const int32_t *idx, const float *vals,
+                     size_t n)
+{
+    int k = c->k;
+    double l = 0.0, e = 0.0;
+    for (int i = 0; i < k; i++)
+        l += (double)x[i] * dot8(c->ytyf + (size_t)i * k, x, k);
+    for (size_t t = 0; t < n; t++) {
+        double w = rec__implicit_weight(vals[t], c->min_rating, c->by_value);
+        if (w <= 0.0)
+            continue;
+        double s = dot8(c->other + (size_t)idx[t] * k, x, k);
+        l += (1.0 + c->alpha * w) * (1.0 - s) * (1.0 - s) - s * s;
+        e += (1.0 - s) * (1.0 - s);
+    }
+    *loss = l;
+    *sse = e;
+}
+
+/* One half-iteration: Y^T Y of `other` (n_other rows), then every row of
+   x. One parallel region. */
+typedef struct half_args {
+    float *x;
+    size_t n;
+    const uint64_t *off;
+    const int32_t *idx;
+    const float *vals;
+    size_t n_other;
+    double *part;      /* GRAM_BLOCKS * ld^2 */
+    double *yty;       /* k^2 */
+    float *ytyf;       /* k^2 */
+    double *scratch;   /* nt * scratch_len */
+    size_t scratch_len;
+    int nt;
+    double *loss, *sse; /* per row, or NULL */
+    int failed;
+} half_args;
+
+static void half_step(half_args *h, imp_ctx *c)
+{
+    int failed = 0;
+    c->yty = h->yty;
+    c->ytyf = h->ytyf;
+#pragma omp parallel num_threads(h->nt) reduction(| : failed)
+    {
+        double *s = h->scratch + (size_t)omp_get_thread_num() * h->scratch_len;
+        /* Z of the Gram pass: the row scratch's Z area */
+        size_t ld = (size_t)c->ld, kk = (size_t)c->k;
+        float *Z = (float *)(s + ld * ld + kk * kk + ld);
+        gram_in_region(h->yty, h->ytyf, h->part, c->other, h->n_other, c->k,
+                       Z);
+#pragma omp for schedule(dynamic, 4)
+        for (size_t i = 0; i < h->n; i++) {
+            uint64_t a = h->off[i], b = h->off[i + 1];
+            float *xi = h->x + i * kk;
+            int st = c->solver == REC_SOLVER_CHOLESKY
+                         ? row_cholesky(xi, c, h->idx + a, h->vals + a,
+                                        (size_t)(b - a), s)
+                         : row_cg(xi, c, h->idx + a, h->vals + a,
+                                  (size_t)(b - a), s);
+            failed |= st != 0;
+            if (h->loss)
+                row_loss(h->loss + i, h->sse + i, c, xi, h->idx + a,
+                         h->vals + a, (size_t)(b - a));
+        }
+    }
+    h->failed = failed;
+}
+
+rec_status rec__train_implicit(rec_model **out, const rec_ratings *r,
+                               const rec_als_params *p, rec_error *err)
+{
+    *out = NULL;
+    if (p->nonnegative)
+        return rec__fail(err, REC_EINVAL,
+                         "implicit ALS: nonnegative factors not supported");
+    if (!(p->alpha > 0.0) || !isfinite(p->alpha))
+        return rec__fail(err, REC_EINVAL,
+                         "implicit ALS: alpha must be finite and > 0");
+    if (p->solver != REC_SOLVER_CG && p->solver != REC_SOLVER_CHOLESKY)
+        return rec__fail(err, REC_EINVAL, "implicit ALS: unknown solver %d",
+                         p->solver);
+    if (p->solver == REC_SOLVER_CG && (p->cg_steps < 1 || p->cg_steps > 1000))
+        return rec__fail(err, REC_EINVAL,
+                         "implicit ALS: cg_steps %d out of range 1..1000",
+                         p->cg_steps);
+    if (!isfinite(p->implicit_min_rating))
+        return rec__fail(err, REC_EINVAL,
+                         "implicit ALS: implicit_min_rating must be finite");
+    double t0 = omp_get_wtime();
+    int k = p->rank;
+    int nt = p->n_threads > 0 ? p->n_threads : omp_get_max_threads();
+    if (nt < 1)
+        nt = 1;
+    rec_model *m = NULL;
+    rec_status st = rec__model_alloc(&m, k, r->n_users, r->n_movies, r->nnz,
+                                     err);
+    if (st != REC_OK)
+        return st;
+    st = rec__als_fill_model(m, r, p, err);
+    if (st != REC_OK) {
+        rec_model_free(m);
+        return st;
+    }
+    m->has_biases = 0;
+    m->global_mean = 0.0f;
+    m->nonnegative = 0;
+    m->bias_reg = 0.0;
+    m->implicit = 1;
+    m->alpha = p->alpha;
+    m->implicit_min_rating = p->implicit_min_rating;
+    m->implicit_weight_by_value = p->implicit_weight_by_value != 0;
+
+    int ld = pad_ld(k);
+    size_t scratch_len = row_scratch(k);
+    size_t max_row = 0;
+    for (size_t u = 0; u < r->n_users; u++)
+        if (r->user_off[u + 1] - r->user_off[u] > max_row)
+            max_row = (size_t)(r->user_off[u + 1] - r->user_off[u]);
+    for (size_t j = 0; j < r->n_movies; j++)
+        if (r->movie_off[j + 1] - r->movie_off[j] > max_row)
+            max_row = (size_t)(r->movie_off[j + 1] - r->movie_off[j]);
+    if (p->solver == REC_SOLVER_CG && cg_scratch(k, max_row) > scratch_len)
+        scratch_len = cg_scratch(k, max_row);
+    double *scratch = malloc((size_t)nt * scratch_len * sizeof(double));
+    double *part = malloc((size_t)GRAM_BLOCKS * ld * ld * sizeof(double));
+    double *yty = malloc((size_t)k * k * sizeof(double));
+    float *ytyf = malloc((size_t)k * k * sizeof(float));
+    size_t nmax = r->n_users > r->n_movies ? r->n_users : r->n_movies;
+    double *loss = p->progress ? malloc(nmax * sizeof(double)) : NULL;
+    double *sse = p->progress ? malloc(nmax * sizeof(double)) : NULL;
+    if (!scratch || !part || !yty || !ytyf ||
+        (p->progress && (!loss || !sse))) {
+        st = rec__fail(err, REC_ENOMEM, "rec_train_als: out of memory");
+        goto done;
+    }
+    rec__als_init_factors(m->user_factors, r->n_users, k, p->seed, 0);
+    rec__als_init_factors(m->movie_factors, r->n_movies, k,
+                          p->seed ^ 0x5851F42D4C957F2DULL, 0);
+
+    imp_ctx c = {.k = k, .ld = ld, .solver = p->solver,
+                 .cg_steps = p->cg_steps, .lambda = p->reg,
+                 .alpha = p->alpha, .min_rating = p->implicit_min_rating,
+                 .by_value = m->implicit_weight_by_value};
+    half_args hm = {.x = m->movie_factors, .n = r->n_movies,
+                    .off = r->movie_off, .idx = r->movie_users,
+                    .vals = r->movie_vals, .n_other = r->n_users,
+                    .part = part, .yty = yty, .ytyf = ytyf,
+                    .scratch = scratch, .scratch_len = scratch_len, .nt = nt};
+    half_args hu = hm;
+    hu.x = m->user_factors;
+    hu.n = r->n_users;
+    hu.off = r->user_off;
+    hu.idx = r->user_items;
+    hu.vals = r->user_vals;
+    hu.n_other = r->n_movies;
+    hu.loss = loss;
+    hu.sse = sse;
+
+    for (int it = 1; it <= p->iterations; it++) {
+        c.other = m->user_factors;
+        half_step(&hm, &c);
+        c.other = m->movie_factors;
+        half_step(&hu, &c);
+        if (hm.failed || hu.failed) {
+            st = rec__fail(err, REC_ELAPACK,
+                           "implicit ALS: a row could not be solved at "
+                           "iteration %d (try a larger reg)",
+                           it);
+            goto done;
+        }
+        if (p->progress) {
+            double tl = 0.0, te = 0.0, nx = 0.0, ny = 0.0;
+            size_t nobs = 0;
+            for (size_t u = 0; u < r->n_users; u++) {
+                tl += loss[u];
+                te += sse[u];
+                const float *x = m->user_factors + u * (size_t)k;
+                for (int f = 0; f < k; f++)
+                    nx += (double)x[f] * x[f];
+            }
+            for (size_t j = 0; j < r->n_movies; j++) {
+                const float *y = m->movie_factors + j * (size_t)k;
+                for (int f = 0; f < k; f++)
+                    ny += (double)y[f] * y[f];
+            }
+            for (size_t t = 0; t < r->nnz; t++)
+                nobs += rec__implicit_weight(r->user_vals[t],
+                                             c.min_rating, c.by_value) > 0.0;
+            rec_progress pr = {
+                .iteration = it,
+                .iterations = p->iterations,
+                .train_rmse = nobs ? sqrt(te / (double)nobs) : 0.0,
+                .loss = tl + p->reg * (nx + ny),
+                .seconds = omp_get_wtime() - t0};
+            if (p->progress(p->progress_userdata, &pr) != 0) {
+                st = rec__fail(err, REC_ECANCELED,
+                               "training cancelled at iteration %d of %d", it,
+                               p->iterations);
+                goto done;
+            }
+        }
+    }
+    /* the last half-step's Y^T Y is the movie side's: keep it for fold-in */
+    m->yty = yty;
+    yty = NULL;
+
+done:
+    free(scratch);
+    free(part);
+    free(yty);
+    free(ytyf);
+    free(loss);
+    free(sse);
+    if (st != REC_OK) {
+        rec_model_free(m);
+        return st;
+    }
+    *out = m;
+    return REC_OK;
+}
+
+rec_status rec__implicit_gram(rec_model *m, rec_error *err)
+{
+    int k = m->rank, ld = pad_ld(k);
+    double *yty = malloc((size_t)k * k * sizeof *yty);
+    double *part = malloc((size_t)GRAM_BLOCKS * ld * ld * sizeof *part);
+    int nt = omp_get_max_threads();
+    float *Z = malloc((size_t)(nt > 0 ? nt : 1) * CHUNK * ld * sizeof *Z);
+    if (!yty || !part || !Z) {
+        free(yty);
+        free(part);
+        free(Z);
+        return rec__fail(err, REC_ENOMEM, "implicit model: out of memory");
+    }
+#pragma omp parallel num_threads(nt > 0 ? nt : 1)
+    gram_in_region(yty, NULL, part,  m->movie_factors, m->n_movies, k,
+                   Z + (size_t)omp_get_thread_num() * CHUNK * ld);
+    free(part);
+    free(Z);
+    free(m->yty);
+    m->yty = yty;
+    return REC_OK;
+}
+
+rec_status rec__implicit_foldin(float *x, const rec_model *m,
+                                const int32_t *items, const float *vals,
+                                size_t n, rec_error *err)
+{
+    if (!m->yty)
+        return rec__fail(err, REC_EINVAL, "implicit model without Y^T Y");
+    double *scratch = malloc(row_scratch(m->rank) * sizeof *scratch);
+    if (!scratch)
+        return rec__fail(err, REC_ENOMEM, "fold-in: out of memory");
+    imp_ctx c = {.k = m->rank, .ld = pad_ld(m->rank),
+                 .solver = REC_SOLVER_CHOLESKY, .lambda = m->reg,
+                 .alpha = m->alpha, .min_rating = m->implicit_min_rating,
+                 .by_value = m->implicit_weight_by_value,
+                 .other = m->movie_factors, .yty = m->yty};
+    int st = row_cholesky(x, &c, items, vals, n, scratch);
+    free(scratch);
+    if (st != 0)
+        return rec__fail(err, REC_ELAPACK, "fold-in: singular system");
+    return REC_OK;
+}
+
+int rec_model_implicit(const rec_model *m)
+{
+    return m ? m->implicit : 0;
+}
