@@ -14,6 +14,7 @@ from flask import (Flask, g, jsonify, make_response, redirect, render_template,
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import event
+from sqlalchemy.pool import QueuePool
 from sqlalchemy import exc as sa_exc
 
 from .config import load_config
@@ -146,6 +147,9 @@ def create_app(overrides=None, profile=None):
     options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
     if uri.startswith("sqlite"):
         options["connect_args"] = {"timeout": 30, "check_same_thread": False}
+        if ":memory:" not in uri and uri != "sqlite://":
+            # keep connections (SQLAlchemy 1.4 opens one per request for files)
+            options.setdefault("poolclass", QueuePool)
     else:
         options.setdefault("connect_args", {"connect_timeout": 5})
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options

@@ -99,6 +99,7 @@ class Engine:
         self._lock_fd = None
         self.base = movieme.load_movielens(self.data_path)
         self.catalogue = Catalogue(self.base)
+        self.catalogue_size = max(1, len(self.catalogue.movies))
         self._best_cache = {}
 
     # ---- ids ---------------------------------------------------------------
@@ -184,22 +185,32 @@ class Engine:
         return [r for r in recs if r.movie_id not in exclude
                 and count.get(r.movie_id, (0, 0))[0] >= least][:n]
 
-    def _fetch(self, n):
-        """How many to ask for so that n survive the support filter."""
-        return n * 20 + 200 if self.app.config["MOVIEME_MIN_SUPPORT"] > 0 else n
+    def _filtered(self, fetch, n, exclude=()):
+        """n results of fetch(k) that pass the support filter, asking for
+        more candidates only when too few passed."""
+        if self.app.config["MOVIEME_MIN_SUPPORT"] <= 0:
+            return self.supported(fetch(n + len(exclude)), n, exclude)
+        out = []
+        for k in (n * 3 + 30, n * 30 + 300, 1 << 30):
+            k = min(k, self.catalogue_size)
+            recs = fetch(k + len(exclude))
+            out = self.supported(recs, n, exclude)
+            if len(out) >= n or len(recs) < k + len(exclude):
+                break
+        return out
 
     def quick_recommendations(self, ratings, n=None):
         """Fold-in recommendations for {movie_id: rating}; never mutates."""
         n = n or self.app.config["MOVIEME_QUICK_N"]
         if not ratings:
             return []
-        recs = self.model.recommend_for_ratings(dict(ratings),
-                                                n=self._fetch(n) + len(ratings))
-        return self.supported(recs, n, ratings)
+        model, ratings = self.model, dict(ratings)
+        return self._filtered(lambda k: model.recommend_for_ratings(ratings, n=k), n, ratings)
 
     def similar(self, movie_id, n=10):
+        model = self.model
         try:
-            return self.supported(self.model.similar_movies(movie_id, n=self._fetch(n)), n)
+            return self._filtered(lambda k: model.similar_movies(movie_id, n=k), n)
         except movieme.NotFoundError:
             return []
 
@@ -334,11 +345,11 @@ class Engine:
         db.session.query(Recommendation).delete(synchronize_session=False)
         now = utcnow()
         for u in members:
+            uid = self.model_user_id(u)
             try:
-                recs = model.top_n(self.model_user_id(u), n=self._fetch(n))
+                recs = self._filtered(lambda k: model.top_n(uid, n=k), n)
             except movieme.NotFoundError:
                 continue
-            recs = self.supported(recs, n)
             db.session.add_all(
                 Recommendation(user_id=u, position=i, movie_id=r.movie_id,
                                score=float(r.score), job_id=job_id, created_at=now)
