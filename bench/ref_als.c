@@ -9,7 +9,8 @@
  * with y_t, c_t the fixed factors and bias of the other side, mu the mean
  * training rating: the normal equations (sum z z^T + D) w = sum z t with
  * z = [y, 1], t = r - mu - c, solved by a textbook Cholesky.
- * Users are solved first, from small random movie factors.
+ * As in the library, movies are solved first, from random user factors
+ * (uniform in (-1, 1) / sqrt(rank)), then users, each iteration.
  */
 #include "bench_common.h"
 
@@ -209,16 +210,17 @@ double ref_als_test_rmse(const rec_ratings *train, const rec_ratings *test,
     rec_rating *rows = malloc(sizeof(rec_rating) * (d.nm + 1));
     if (!U || !V || !bu || !bm || !A || !b || !rows)
         goto out;
+    /* user factors uniform in (-1, 1) / sqrt(k), from our own generator */
     uint64_t s = p->seed ^ 0x5eedULL;
-    for (size_t i = 0; i < d.nm * (size_t)k; i++) {
+    for (size_t i = 0; i < d.nu * (size_t)k; i++) {
         s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-        V[i] = 0.1 * ((double)(s >> 11) * 0x1.0p-53 - 0.5);
+        U[i] = (2.0 * ((double)(s >> 11) * 0x1.0p-53) - 1.0) / sqrt((double)k);
     }
     for (int it = 0; it < p->iterations; it++) {
-        if (solve_side(&d.by_user, d.nu, k, p->reg, p->bias_reg, d.mu, U, bu,
-                       V, bm, A, b) ||
-            solve_side(&d.by_movie, d.nm, k, p->reg, p->bias_reg, d.mu, V, bm,
-                       U, bu, A, b))
+        if (solve_side(&d.by_movie, d.nm, k, p->reg, p->bias_reg, d.mu, V, bm,
+                       U, bu, A, b) ||
+            solve_side(&d.by_user, d.nu, k, p->reg, p->bias_reg, d.mu, U, bu,
+                       V, bm, A, b))
             goto out;
     }
     *train_seconds = bench_now() - t0;
