@@ -515,30 +515,15 @@ def _finish(s, fig, name, caption):
 
 
 def plot_xy(s, name, pts, xlabel, ylabel, title, linear=False):
-    plt = _plt()
-    if not plt or not pts:
-        return
-    fig, ax = plt.subplots(figsize=(6, 4))
-    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
-    ax.plot(xs, ys, "o-", label="measured (median)")
-    if linear:
-        k = sum(x * y for x, y in pts) / sum(x * x for x in xs)
-        ax.plot([0, max(xs)], [0, k * max(xs)], "--", color="gray",
-                label="linear fit through 0")
-        ax.legend()
-    for x, y in pts:
-        ax.annotate(f"{y:.3g}", (x, y), textcoords="offset points",
-                    xytext=(4, 4), fontsize=8)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=10)
-    ax.grid(alpha=0.3)
-    _finish(s, fig, name, title)
+    plot_curves(s, name, {"measured (median)": pts}, xlabel, ylabel, title,
+                linear)
 
 
-def plot_curves(s, name, curves, xlabel, ylabel, title):
+def plot_curves(s, name, curves, xlabel, ylabel, title, linear=False):
+    """One line per curve (label -> [(x, y)]), values annotated; `linear`
+    adds a least-squares line through the origin for the first curve."""
     plt = _plt()
-    if not plt or not curves:
+    if not plt or not curves or not any(curves.values()):
         return
     fig, ax = plt.subplots(figsize=(6, 4))
     for label, pts in curves.items():
@@ -546,6 +531,12 @@ def plot_curves(s, name, curves, xlabel, ylabel, title):
         for x, y in pts:
             ax.annotate(f"{y:.3g}", (x, y), textcoords="offset points",
                         xytext=(4, 4), fontsize=8)
+    if linear:
+        pts = next(iter(curves.values()))
+        xs = [p[0] for p in pts]
+        k = sum(x * y for x, y in pts) / sum(x * x for x in xs)
+        ax.plot([0, max(xs)], [0, k * max(xs)], "--", color="gray",
+                label="linear fit through 0")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
