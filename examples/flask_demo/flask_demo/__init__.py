@@ -18,7 +18,7 @@ from sqlalchemy.pool import QueuePool
 from sqlalchemy import exc as sa_exc
 
 from .config import load_config
-from .models import User, db
+from .models import User, add_missing_columns, db
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -195,6 +195,7 @@ def create_app(overrides=None, profile=None):
         with open(os.path.join(app.instance_path, "init.lock"), "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             db.create_all()
+            add_missing_columns(db.engine)
         engine = Engine(app)
         engine.ensure_model()
         db.session.remove()

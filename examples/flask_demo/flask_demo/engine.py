@@ -228,7 +228,7 @@ class Engine:
         db.session.rollback()   # release the snapshot, SQLite locks
         return rows
 
-    def _train_snapshot(self):
+    def _train_snapshot(self, progress=None):
         """Train on MovieLens + members. Returns (model, rows, snapshot_at)."""
         snapshot_at = utcnow()
         rows = self._member_rows()
@@ -242,8 +242,22 @@ class Engine:
         model = movieme.train_als(
             data, rank=cfg["MOVIEME_RANK"], iterations=cfg["MOVIEME_ITERATIONS"],
             reg=cfg["MOVIEME_REG"], seed=cfg["MOVIEME_SEED"],
-            n_threads=cfg["MOVIEME_THREADS"], **extra)
+            n_threads=cfg["MOVIEME_THREADS"], progress=progress, **extra)
         return model, rows, snapshot_at
+
+    def _progress(self, job_id):
+        """Progress callback: record the iteration in the job row; cancel the
+        training (return False) when the worker is being stopped."""
+        def report(p):
+            try:
+                RetrainJob.query.filter_by(id=job_id).update(
+                    {"iteration": p.iteration, "iterations": p.iterations},
+                    synchronize_session=False)
+                db.session.commit()
+            except Exception:       # progress is best effort
+                db.session.rollback()
+            return not self._stop.is_set()
+        return report
 
     # ---- jobs ------------------------------------------------------------------
     def enqueue(self, reason):
@@ -318,7 +332,7 @@ class Engine:
             delay = self.app.config["MOVIEME_TRAIN_DELAY"]
             if delay:
                 time.sleep(delay)   # test hook: a window to kill the process
-            model, rows, snapshot_at = self._train_snapshot()
+            model, rows, snapshot_at = self._train_snapshot(self._progress(job_id))
             self._save(model)
             self._swap(model)
             # the recommendations and the job's end in one transaction
@@ -329,6 +343,14 @@ class Engine:
             job.seconds = time.monotonic() - t0
             db.session.commit()
             log.info("retrain job %d done in %.1fs", job_id, job.seconds)
+        except movieme.CancelledError:
+            # stopped while training (shutdown): the job waits for the next start
+            db.session.rollback()
+            job = db.session.get(RetrainJob, job_id)
+            job.status, job.attempts = "pending", max(0, job.attempts - 1)
+            job.iteration = job.iterations = None
+            db.session.commit()
+            log.info("retrain job %d cancelled by shutdown; it stays pending", job_id)
         except Exception as exc:   # keep the old model, record the failure
             db.session.rollback()
             log.error("retrain job %d failed: %s", job_id, traceback.format_exc())

@@ -72,6 +72,8 @@ class RetrainJob(db.Model):
     n_ratings = db.Column(db.Integer)      # members' ratings trained on
     seconds = db.Column(db.Float)
     error = db.Column(db.String(500))
+    iteration = db.Column(db.Integer)      # training progress, while running
+    iterations = db.Column(db.Integer)
 
     def as_dict(self):
         iso = lambda d: d.isoformat() + "Z" if d else None
@@ -80,6 +82,7 @@ class RetrainJob(db.Model):
                 "started_at": iso(self.started_at),
                 "finished_at": iso(self.finished_at),
                 "n_member_ratings": self.n_ratings, "seconds": self.seconds,
+                "iteration": self.iteration, "iterations": self.iterations,
                 "error": self.error}
 
 
@@ -90,3 +93,21 @@ class LoginAttempt(db.Model):
     username = db.Column(db.String(40), nullable=False, index=True)
     ip = db.Column(db.String(64), nullable=False, index=True)
     at = db.Column(db.DateTime, default=utcnow, nullable=False, index=True)
+
+
+def add_missing_columns(engine):
+    """A minimal migration: add the nullable columns that a newer version of
+    these tables has and an existing database lacks (create_all only creates
+    missing tables)."""
+    import sqlalchemy as sa
+    inspector = sa.inspect(engine)
+    for table in db.metadata.sorted_tables:
+        if not inspector.has_table(table.name):
+            continue
+        have = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in have and column.nullable:
+                ddl = "ALTER TABLE %s ADD COLUMN %s %s" % (
+                    table.name, column.name, column.type.compile(engine.dialect))
+                with engine.begin() as conn:
+                    conn.execute(sa.text(ddl))

@@ -33,6 +33,7 @@ def test_retrain_swaps_model_and_stores_recommendations(app, engine):
         done = engine.run_next_job()
         assert done.id == job.id and done.status == "done", done.error
         assert done.n_ratings == 7 and done.attempts == 1 and done.snapshot_at
+        assert done.iteration == done.iterations == app.config["MOVIEME_ITERATIONS"]
         new = engine.model
         assert new is not old
         assert new.n_users == old_users + 2
@@ -125,6 +126,36 @@ def test_orphaned_job_is_retried_by_the_next_tick(app, engine, monkeypatch):
         done = engine.tick()
         assert done.id == job.id and done.status == "done" and done.attempts == 2
         assert Recommendation.query.filter_by(user_id=1).count() == 48
+
+
+def test_shutdown_cancels_training_and_job_stays_pending(app, engine):
+    add_member(app, "alice", {2: 5, 4: 5, 6: 4.5})
+    before = engine.model
+    with app.app_context():
+        job = engine.enqueue("test")
+        engine._stop.set()                        # as stop() does at shutdown
+        engine.run_next_job()
+        again = db.session.get(RetrainJob, job.id)
+        assert again.status == "pending" and again.attempts == 0
+        assert engine.model is before
+        engine._stop.clear()
+        assert engine.run_next_job().status == "done"
+
+
+def test_missing_columns_are_added(app):
+    """An older database without the progress columns gets them at start."""
+    import sqlalchemy as sa
+    from flask_demo.models import add_missing_columns
+    with app.app_context():
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("ALTER TABLE retrain_jobs DROP COLUMN iteration"))
+        cols = {c["name"] for c in sa.inspect(db.engine).get_columns("retrain_jobs")}
+        assert "iteration" not in cols
+        add_missing_columns(db.engine)
+        cols = {c["name"] for c in sa.inspect(db.engine).get_columns("retrain_jobs")}
+        assert "iteration" in cols
+        db.session.add(RetrainJob(reason="x", iteration=3, iterations=5))
+        db.session.commit()
 
 
 def test_job_interrupted_too_often_fails(app, engine):
