@@ -384,6 +384,22 @@ static const cli_opt train_opts[] = {
     {"--test-fraction", NULL, "F",
      "hold out this fraction of ratings, 0 <= F < 1, and report test RMSE",
      false},
+    {"--leave-out", NULL, "K",
+     "hold out K ratings of each user with more than K (instead of "
+     "--test-fraction) and report ranking metrics and the popularity "
+     "baseline", false},
+    {"--implicit", NULL, NULL,
+     "implicit-feedback ALS: ratings are interactions (docs/implicit.md)",
+     false},
+    {"--alpha", NULL, "A", "implicit: confidence 1 + A * r (default 1)",
+     false},
+    {"--solver", NULL, "cg|cholesky", "implicit: row solver (default cg)",
+     false},
+    {"--cg-steps", NULL, "N", "implicit: CG steps per row (default 3)", false},
+    {"--min-rating", NULL, "R",
+     "implicit: ratings below R are no interaction (default 0)", false},
+    {"--weight-by-value", NULL, NULL,
+     "implicit: r = the rating (default: r = 1)", false},
 #ifdef MOVIEME_WITH_MPI
     CLI_MPI_OPTS,
 #endif
@@ -426,6 +442,7 @@ static void json_eval(json *j, const char *key, const rec_eval_result *ev)
     json_num(j, "ndcg_at_k", ev->ndcg_at_k);
     json_num(j, "map_at_k", ev->map_at_k);
     json_int(j, "n_users_ranked", (long long)ev->n_users_ranked);
+    json_num(j, "auc", ev->auc);
     json_end_object(j);
 }
 
@@ -434,9 +451,34 @@ static void text_eval(const rec_eval_result *ev, const char *indent)
     printf("%sRMSE %.4f  MAE %.4f  (%zu ratings)\n", indent, ev->rmse, ev->mae,
            ev->n_predictions);
     printf("%sprecision@%d %.4f  recall@%d %.4f  nDCG@%d %.4f  MAP@%d %.4f  "
-           "(%zu users)\n",
+           "AUC %.4f  (%zu users)\n",
            indent, ev->k, ev->precision_at_k, ev->k, ev->recall_at_k, ev->k,
-           ev->ndcg_at_k, ev->k, ev->map_at_k, ev->n_users_ranked);
+           ev->ndcg_at_k, ev->k, ev->map_at_k, ev->auc, ev->n_users_ranked);
+}
+
+/* Implicit-feedback options of train (params version 2). */
+static bool parse_implicit_params(rec_als_params *p, const ctx *c)
+{
+    long steps;
+    double min_rating;
+    const char *solver = cli_get(&c->args, "--solver");
+    p->implicit = cli_get(&c->args, "--implicit") != NULL;
+    p->implicit_weight_by_value =
+        cli_get(&c->args, "--weight-by-value") != NULL;
+    if (!opt_double(&p->alpha, c, "--alpha", p->alpha, 1e-12, 1e12) ||
+        !opt_long(&steps, c, "--cg-steps", p->cg_steps, 1, 1000) ||
+        !opt_double(&min_rating, c, "--min-rating", 0, -1e9, 1e9))
+        return false;
+    p->cg_steps = (int)steps;
+    p->implicit_min_rating = (float)min_rating;
+    if (solver && strcmp(solver, "cg") && strcmp(solver, "cholesky")) {
+        cli_usage_error(c->cmd, "--solver: '%s' is not cg or cholesky",
+                        solver);
+        return false;
+    }
+    if (solver)
+        p->solver = solver[1] == 'g' ? REC_SOLVER_CG : REC_SOLVER_CHOLESKY;
+    return true;
 }
 
 static bool parse_train_params(rec_als_params *p, double *test_fraction,
@@ -460,7 +502,7 @@ static bool parse_train_params(rec_als_params *p, double *test_fraction,
     p->rank = (int)rank;
     p->iterations = (int)iters;
     p->n_threads = (int)threads;
-    return true;
+    return parse_implicit_params(p, c);
 }
 
 static int cmd_train(ctx *c)
@@ -469,8 +511,15 @@ static int cmd_train(ctx *c)
     const char *out = data ? need(c, "--out", "MODEL") : NULL;
     rec_als_params p;
     double test_fraction;
-    if (!out || !parse_train_params(&p, &test_fraction, c))
+    long leave_out;
+    if (!out || !parse_train_params(&p, &test_fraction, c) ||
+        !opt_long(&leave_out, c, "--leave-out", 0, 0, 1000000))
         return EXIT_USAGE;
+    if (leave_out > 0 && test_fraction > 0) {
+        cli_usage_error(c->cmd, "give --test-fraction or --leave-out, not "
+                                "both");
+        return EXIT_USAGE;
+    }
 
     rec_error e = {0};
     rec_ratings *all = NULL, *train = NULL, *test = NULL;
@@ -478,9 +527,12 @@ static int cmd_train(ctx *c)
     int rc;
     if (load_data(&all, c, data, &e) != REC_OK)
         return fail(c, &e);
-    if (test_fraction > 0) {
-        if (rec_ratings_split(&train, &test, all, test_fraction, p.seed,
-                              &e) != REC_OK) {
+    if (test_fraction > 0 || leave_out > 0) {
+        if ((leave_out > 0
+                 ? rec_ratings_split_per_user(&train, &test, all,
+                                              (int)leave_out, p.seed, &e)
+                 : rec_ratings_split(&train, &test, all, test_fraction,
+                                     p.seed, &e)) != REC_OK) {
             rc = fail(c, &e);
             goto out;
         }
@@ -513,11 +565,12 @@ static int cmd_train(ctx *c)
     }
     progress(c, "trained in %.2f s\n", secs);
 
-    rec_eval_result ev = {0};
+    rec_eval_result ev = {0}, pop = {0};
     if (test) {
         progress(c, "evaluating on %zu test ratings ...\n",
                  rec_ratings_n_ratings(test));
-        if (rec_evaluate(&ev, m, test, 10, 4.0f, &e) != REC_OK) {
+        if (rec_evaluate(&ev, m, test, 10, 4.0f, &e) != REC_OK ||
+            rec_evaluate_popularity(&pop, tr, test, 10, 4.0f, &e) != REC_OK) {
             rc = fail(c, &e);
             goto out;
         }
@@ -545,6 +598,17 @@ static int cmd_train(ctx *c)
         json_int(&c->j, "mpi_ranks", cli_mpi_ranks());
 #endif
         json_num(&c->j, "test_fraction", test_fraction);
+        json_int(&c->j, "leave_out", leave_out);
+        json_bool(&c->j, "implicit", p.implicit != 0);
+        if (p.implicit) {
+            json_num(&c->j, "alpha", p.alpha);
+            json_str(&c->j, "solver",
+                     p.solver == REC_SOLVER_CG ? "cg" : "cholesky");
+            json_int(&c->j, "cg_steps", p.cg_steps);
+            json_num(&c->j, "min_rating", p.implicit_min_rating);
+            json_bool(&c->j, "weight_by_value",
+                      p.implicit_weight_by_value != 0);
+        }
         json_end_object(&c->j);
         json_int(&c->j, "users", (long long)rec_model_n_users(m));
         json_int(&c->j, "movies", (long long)rec_model_n_movies(m));
@@ -556,6 +620,7 @@ static int cmd_train(ctx *c)
                      (long long)rec_ratings_n_ratings(test));
             json_num(&c->j, "test_rmse", ev.rmse);
             json_eval(&c->j, "test", &ev);
+            json_eval(&c->j, "popularity", &pop);
         }
     } else {
         printf("trained rank %d, %d iterations, lambda %g on %zu ratings "
@@ -564,9 +629,17 @@ static int cmd_train(ctx *c)
                rec_model_n_users(m), rec_model_n_movies(m), secs);
         printf("train RMSE %.4f\n", train_rmse);
         if (test) {
-            printf("test RMSE %.4f on %zu held-out ratings (fraction %g)\n",
-                   ev.rmse, ev.n_predictions, test_fraction);
+            if (leave_out > 0)
+                printf("test RMSE %.4f on %zu held-out ratings (%ld per "
+                       "user)\n",
+                       ev.rmse, ev.n_predictions, leave_out);
+            else
+                printf("test RMSE %.4f on %zu held-out ratings (fraction "
+                       "%g)\n",
+                       ev.rmse, ev.n_predictions, test_fraction);
             text_eval(&ev, "  ");
+            printf("popularity baseline:\n");
+            text_eval(&pop, "  ");
         }
         printf("saved %s (%lld bytes)\n", out, bytes);
     }
@@ -608,6 +681,9 @@ static const cli_opt eval_opts[] = {
     {"--k", "-k", "K", "cut-off of the ranking metrics (default 10)", false},
     {"--relevant", NULL, "R",
      "least rating of a relevant test movie (default 4)", false},
+    {"--train", NULL, "PATH",
+     "the model's training ratings: also evaluate the popularity baseline",
+     false},
     OPT_JSON, OPT_QUIET, OPT_END,
 };
 
@@ -623,16 +699,20 @@ static int cmd_eval(ctx *c)
 
     rec_error e = {0};
     rec_model *m = NULL;
-    rec_ratings *t = NULL;
-    rec_eval_result ev;
+    rec_ratings *t = NULL, *tr = NULL;
+    const char *train = cli_get(&c->args, "--train");
+    rec_eval_result ev, pop;
     int rc;
     if (load_model(&m, c, model, &e) != REC_OK ||
-        load_data(&t, c, test, &e) != REC_OK) {
+        load_data(&t, c, test, &e) != REC_OK ||
+        (train && load_data(&tr, c, train, &e) != REC_OK)) {
         rc = fail(c, &e);
         goto out;
     }
     progress(c, "evaluating ...\n");
-    if (rec_evaluate(&ev, m, t, (int)k, (float)relevant, &e) != REC_OK) {
+    if (rec_evaluate(&ev, m, t, (int)k, (float)relevant, &e) != REC_OK ||
+        (tr && rec_evaluate_popularity(&pop, tr, t, (int)k, (float)relevant,
+                                       &e) != REC_OK)) {
         rc = fail(c, &e);
         goto out;
     }
@@ -650,14 +730,23 @@ static int cmd_eval(ctx *c)
         json_int(&c->j, "k", ev.k);
         json_int(&c->j, "n_predictions", (long long)ev.n_predictions);
         json_int(&c->j, "n_users_ranked", (long long)ev.n_users_ranked);
+        json_num(&c->j, "auc", ev.auc);
+        json_bool(&c->j, "implicit", rec_model_implicit(m) != 0);
+        if (tr)
+            json_eval(&c->j, "popularity", &pop);
     } else {
         printf("%s on %s:\n", model, test);
         text_eval(&ev, "  ");
+        if (tr) {
+            printf("popularity baseline (trained on %s):\n", train);
+            text_eval(&pop, "  ");
+        }
     }
     rc = done(c);
 out:
     rec_model_free(m);
     rec_ratings_free(t);
+    rec_ratings_free(tr);
     return rc;
 }
 
@@ -854,13 +943,16 @@ static const cli_cmd commands[] = {
      stats_opts},
     {"train",
      "--data PATH --out MODEL [--rank K] [--iters N] [--lambda L] [--seed S] "
-     "[--threads T] [--test-fraction F]",
-     "Train an ALS model and save it; with --test-fraction, report the RMSE "
-     "on held-out ratings.",
+     "[--threads T] [--test-fraction F | --leave-out K] [--implicit "
+     "[--alpha A] [--solver cg|cholesky] [--cg-steps N] [--min-rating R] "
+     "[--weight-by-value]]",
+     "Train an ALS model (explicit, or implicit feedback) and save it; with "
+     "--test-fraction or --leave-out, report the RMSE and ranking metrics on "
+     "held-out ratings beside the popularity baseline.",
      train_opts},
-    {"eval", "--model MODEL --test PATH [--k K]",
-     "RMSE, MAE, precision@k, recall@k, nDCG@k and MAP@k of a saved model on "
-     "test ratings.",
+    {"eval", "--model MODEL --test PATH [--k K] [--train PATH]",
+     "RMSE, MAE, precision@k, recall@k, nDCG@k, MAP@k and AUC of a saved "
+     "model on test ratings; with --train, the popularity baseline too.",
      eval_opts},
     {"recommend", "--model MODEL (--user ID | --rate MOVIE=RATING ...) [-n N]",
      "The best movies for a known user, or for a new user from their ratings "
