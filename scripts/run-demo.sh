@@ -9,13 +9,14 @@
 #   MOVIEME_INSTANCE    instance folder: SQLite DB, model file, secret key
 #                       (default examples/flask_demo/instance)
 #   DATABASE_URL        e.g. postgresql://user:pw@127.0.0.1/movieme (default SQLite)
-#   REC_SKIP_BUILD=1    do not run scripts/build.sh first
+#   REC_SKIP_BUILD=1    do not install dependencies and build first
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 PY=/usr/bin/python3
 
-if [ "${REC_SKIP_BUILD:-0}" != 1 ] && [ -f scripts/build.sh ]; then
+if [ "${REC_SKIP_BUILD:-0}" != 1 ]; then
+  bash scripts/install-deps.sh   # a fresh Debian machine has none of them
   bash scripts/build.sh
 fi
 if ! "$PY" -c 'import movieme' 2>/dev/null; then
