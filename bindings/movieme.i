@@ -29,6 +29,27 @@
 #include "movieme_bind.h"
 %}
 
+%{
+/* The two halves of a split as new objects, or an error (both freed). */
+static void mm_split_wrap(mm_ratings **train_out, mm_ratings **test_out,
+                          rec_status st, rec_ratings *tr, rec_ratings *te,
+                          mm_error *err)
+{
+    if (mm_check(err, st) != REC_OK)
+        return;
+    *train_out = mm_ratings_wrap(tr, err);
+    if (!*train_out) {
+        rec_ratings_free(te);
+        return;
+    }
+    *test_out = mm_ratings_wrap(te, err);
+    if (!*test_out) {
+        mm_ratings_destroy(*train_out);
+        *train_out = NULL;
+    }
+}
+%}
+
 %include <stdint.i>
 
 /* The handles as SWIG sees them: opaque structs with methods. */
@@ -303,18 +324,42 @@ mm_model *mm_train_als(mm_ratings *r, rec_als_params *opts = NULL,
         st = rec_ratings_split(&tr, &te, $self->h, test_fraction, seed,
                                &err->e);
         MM_UNLOCK($self);
-        if (mm_check(err, st) != REC_OK)
-            return;
-        *train_out = mm_ratings_wrap(tr, err);
-        if (!*train_out) {
-            rec_ratings_free(te);
-            return;
+        mm_split_wrap(train_out, test_out, st, tr, te, err);
+    }
+
+    /** Per-user leave-k-out split (rec_ratings_split_per_user): returns
+        (train, test). */
+    void split_per_user(mm_ratings **train_out, mm_ratings **test_out,
+                        int k_out = 5, uint64_t seed = 42, mm_error *err) {
+        rec_ratings *tr = NULL, *te = NULL;
+        rec_status st;
+        MM_RDLOCK($self);
+        st = rec_ratings_split_per_user(&tr, &te, $self->h, k_out, seed,
+                                        &err->e);
+        MM_UNLOCK($self);
+        mm_split_wrap(train_out, test_out, st, tr, te, err);
+    }
+
+    /** The popularity baseline trained on these ratings, evaluated on
+        `test` as Model.evaluate does (rec_evaluate_popularity). */
+    rec_eval_result evaluate_popularity(mm_ratings *test, int k = 10,
+                                        float relevant_min = 4.0f,
+                                        mm_error *err) {
+        rec_eval_result out;
+        memset(&out, 0, sizeof out);
+        if (!test) {
+            mm_failf(err, REC_EINVAL, "no test ratings given");
+            return out;
         }
-        *test_out = mm_ratings_wrap(te, err);
-        if (!*test_out) {
-            mm_ratings_destroy(*train_out);
-            *train_out = NULL;
-        }
+        MM_RDLOCK($self);
+        if (test != $self)
+            MM_RDLOCK(test);
+        mm_check(err, rec_evaluate_popularity(&out, $self->h, test->h, k,
+                                              relevant_min, &err->e));
+        if (test != $self)
+            MM_UNLOCK(test);
+        MM_UNLOCK($self);
+        return out;
     }
 }
 
@@ -379,6 +424,14 @@ mm_model *mm_train_als(mm_ratings *r, rec_als_params *opts = NULL,
         int k;
         MM_RDLOCK($self);
         k = rec_model_has_user($self->h, user_id);
+        MM_UNLOCK($self);
+        return k != 0;
+    }
+    /** True for an implicit-feedback model (rec_model_implicit). */
+    bool implicit() {
+        int k;
+        MM_RDLOCK($self);
+        k = rec_model_implicit($self->h);
         MM_UNLOCK($self);
         return k != 0;
     }

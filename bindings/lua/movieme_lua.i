@@ -310,6 +310,31 @@ static int mm_lua_als_params_(lua_State *L, int idx, rec_als_params *p,
             p->nonnegative = lua_toboolean(L, -1);
         } else if (!strcmp(k, "biases")) {
             p->biases = lua_toboolean(L, -1);
+        } else if (!strcmp(k, "implicit")) {
+            p->implicit = lua_toboolean(L, -1);
+        } else if (!strcmp(k, "implicit_weight_by_value")) {
+            p->implicit_weight_by_value = lua_toboolean(L, -1);
+        } else if (!strcmp(k, "alpha")) {
+            p->alpha = lua_tonumberx(L, -1, &isnum);
+        } else if (!strcmp(k, "implicit_min_rating")) {
+            p->implicit_min_rating = (float)lua_tonumberx(L, -1, &isnum);
+        } else if (!strcmp(k, "cg_steps")) {
+            lua_Integer v = lua_tointegerx(L, -1, &isnum);
+            if (isnum && (v < INT_MIN || v > INT_MAX))
+                isnum = 0;
+            p->cg_steps = (int)v;
+        } else if (!strcmp(k, "solver")) {
+            const char *sv = lua_type(L, -1) == LUA_TSTRING
+                                 ? lua_tostring(L, -1)
+                                 : "";
+            if (!strcmp(sv, "cg"))
+                p->solver = REC_SOLVER_CG;
+            else if (!strcmp(sv, "cholesky"))
+                p->solver = REC_SOLVER_CHOLESKY;
+            else {
+                lua_pushstring(L, "option solver must be 'cg' or 'cholesky'");
+                return -1;
+            }
         } else if (!strcmp(k, "progress")) {
             if (!lua_isfunction(L, -1)) {
                 lua_pushstring(L, "option progress must be a function");
@@ -462,7 +487,7 @@ static int mm_lua_als_params_(lua_State *L, int idx, rec_als_params *p,
     SWIG_arg += 2;
 }
 %typemap(out) rec_eval_result {
-    lua_createtable(L, 0, 9);
+    lua_createtable(L, 0, 10);
     mm_lua_setnum(L, "rmse", $1.rmse);
     mm_lua_setnum(L, "mae", $1.mae);
     mm_lua_setint(L, "n_predictions", (lua_Integer)$1.n_predictions);
@@ -472,6 +497,7 @@ static int mm_lua_als_params_(lua_State *L, int idx, rec_als_params *p,
     mm_lua_setnum(L, "ndcg_at_k", $1.ndcg_at_k);
     mm_lua_setnum(L, "map_at_k", $1.map_at_k);
     mm_lua_setint(L, "n_users_ranked", (lua_Integer)$1.n_users_ranked);
+    mm_lua_setnum(L, "auc", $1.auc);
     SWIG_arg++;
 }
 

@@ -378,6 +378,34 @@ static int mm_py_als_params(rec_als_params *p, mm_py_progress *prog,
             if (t < 0)
                 return -1;
             *(k[0] == 'n' ? &p->nonnegative : &p->biases) = t;
+        } else if (!strcmp(k, "implicit") ||
+                   !strcmp(k, "implicit_weight_by_value")) {
+            int t = PyObject_IsTrue(val);
+            if (t < 0)
+                return -1;
+            *(k[8] ? &p->implicit_weight_by_value : &p->implicit) = t;
+        } else if (!strcmp(k, "alpha") || !strcmp(k, "implicit_min_rating")) {
+            double d = PyFloat_AsDouble(val);
+            if (d == -1.0 && PyErr_Occurred())
+                return -1;
+            if (k[0] == 'a')
+                p->alpha = d;
+            else
+                p->implicit_min_rating = (float)d;
+        } else if (!strcmp(k, "cg_steps")) {
+            r = mm_py_get_int(&p->cg_steps, val, k);
+        } else if (!strcmp(k, "solver")) {
+            const char *sv = PyUnicode_Check(val) ? PyUnicode_AsUTF8(val)
+                                                  : NULL;
+            if (sv && !strcmp(sv, "cg"))
+                p->solver = REC_SOLVER_CG;
+            else if (sv && !strcmp(sv, "cholesky"))
+                p->solver = REC_SOLVER_CHOLESKY;
+            else {
+                mm_py_raise_code(REC_EINVAL,
+                                 "solver must be 'cg' or 'cholesky'", NULL);
+                return -1;
+            }
         } else if (!strcmp(k, "progress")) {
             if (val != Py_None && !PyCallable_Check(val)) {
                 PyErr_SetString(PyExc_TypeError, "progress must be callable");
@@ -548,10 +576,11 @@ static int mm_py_als_params(rec_als_params *p, mm_py_progress *prog,
         SWIG_fail;
 }
 %typemap(out) rec_eval_result {
-    $result = Py_BuildValue("(ddniddddn)", $1.rmse, $1.mae,
+    $result = Py_BuildValue("(ddniddddnd)", $1.rmse, $1.mae,
                             (Py_ssize_t)$1.n_predictions, $1.k,
                             $1.precision_at_k, $1.recall_at_k, $1.ndcg_at_k,
-                            $1.map_at_k, (Py_ssize_t)$1.n_users_ranked);
+                            $1.map_at_k, (Py_ssize_t)$1.n_users_ranked,
+                            $1.auc);
     if (!$result)
         SWIG_fail;
 }

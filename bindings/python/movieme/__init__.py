@@ -42,6 +42,7 @@ __all__ = [
     "NotFoundError", "OutOfMemoryError", "SolverError", "CancelledError",
     "Recommendation", "Movie", "MovieStats", "EvalResult", "Progress",
     "Ratings", "Model", "load_movielens", "load_model", "train_als",
+    "evaluate_popularity",
 ]
 
 
@@ -99,6 +100,7 @@ class EvalResult(_NamedTuple):
     ndcg_at_k: float
     map_at_k: float
     n_users_ranked: int
+    auc: float = 0.0  # share of (relevant, other) pairs in order; 0.5 chance
 
 
 class Progress(_NamedTuple):
@@ -271,6 +273,13 @@ class Ratings(_Handle):
         train, test = self._h.split(test_fraction, seed)
         return Ratings._wrap(train), Ratings._wrap(test)
 
+    def split_per_user(self, k=5, seed=42):
+        """Leave-k-out split into ``(train, test)``: `k` random ratings of
+        each user with more than `k` go to test, the rest (and users with
+        `k` or fewer) to train. Deterministic for a seed."""
+        train, test = self._h.split_per_user(k, seed)
+        return Ratings._wrap(train), Ratings._wrap(test)
+
     def __repr__(self):
         if self.closed:
             return "<movieme.Ratings (closed)>"
@@ -295,9 +304,17 @@ def load_movielens(path):
 
 def train_als(ratings, *, rank=None, iterations=None, reg=None, seed=None,
               n_threads=0, nonnegative=False, biases=True, bias_reg=None,
-              progress=None):
+              progress=None, implicit=False, alpha=None, solver=None,
+              cg_steps=None, min_rating=None, weight_by_value=False):
     """Train an explicit-feedback ALS model (matrix factorisation with
     biases) on `ratings` and return a new :class:`Model`.
+
+    ``implicit=True`` trains implicit-feedback ALS instead (Hu, Koren and
+    Volinsky): each rating >= `min_rating` (default 0) is an interaction r
+    (1, or the rating with ``weight_by_value``) with confidence
+    ``1 + alpha * r`` (alpha default 1); `solver` is ``"cg"`` (default,
+    `cg_steps` steps per row, default 3) or ``"cholesky"``. Such a model's
+    predict() and top_n() scores are preferences (about 1 = would watch).
 
     None means the C default (rec_als_params_init: rank 32, 15 iterations,
     seed 42, ...). The same data, parameters, seed and `n_threads` give a
@@ -319,6 +336,10 @@ def train_als(ratings, *, rank=None, iterations=None, reg=None, seed=None,
             "seed": seed, "n_threads": n_threads,
             "nonnegative": nonnegative, "biases": biases,
             "bias_reg": bias_reg}
+    if implicit:
+        opts.update({"implicit": True, "alpha": alpha, "solver": solver,
+                     "cg_steps": cg_steps, "implicit_min_rating": min_rating,
+                     "implicit_weight_by_value": weight_by_value})
     if progress is not None:
         if not callable(progress):
             raise TypeError("progress must be callable")
@@ -366,6 +387,11 @@ class Model(_Handle):
     def global_mean(self):
         """Mean training rating."""
         return self._h.global_mean()
+
+    @property
+    def implicit(self):
+        """True for an implicit-feedback model (scores are preferences)."""
+        return self._h.implicit()
 
     def __contains__(self, user_id):
         try:
@@ -431,6 +457,18 @@ class Model(_Handle):
             return "<movieme.Model (closed)>"
         return "<movieme.Model: rank %d, %d users, %d movies>" % (
             self.rank, self.n_users, self.n_movies)
+
+
+def evaluate_popularity(train_ratings, test_ratings, k=10, relevant_min=4.0):
+    """The popularity baseline (movies by training count; predictions the
+    movie means) evaluated exactly as :meth:`Model.evaluate` evaluates a
+    model trained on `train_ratings`. Returns :class:`EvalResult`."""
+    for r in (train_ratings, test_ratings):
+        if not isinstance(r, Ratings):
+            raise TypeError("evaluate_popularity() needs movieme.Ratings, "
+                            "got %s" % type(r).__name__)
+    return EvalResult._make(_live(train_ratings).evaluate_popularity(
+        _live(test_ratings), k, relevant_min))
 
 
 def load_model(path):
