@@ -59,6 +59,10 @@ class BaseConfig:
     MOVIEME_BIAS_REG = 1.0
     MOVIEME_SEED = 42
     MOVIEME_THREADS = 0
+    # "implicit": train implicit-feedback ALS (each rating an interaction of
+    # confidence 1 + alpha; scores become preferences, about 1 = a match).
+    MOVIEME_ALS_MODE = "explicit"
+    MOVIEME_ALPHA = 1.0
     # Movies with fewer MovieLens ratings are not recommended nor listed as
     # similar: their factors are mostly noise (a 1-rating film "87% similar").
     MOVIEME_MIN_SUPPORT = 10
@@ -110,7 +114,7 @@ _OVERRIDES = {
     "MOVIEME_RETRAIN_MIN_GAP": float, "MOVIEME_BEST_MIN_COUNT": int,
     "MOVIEME_WORKER_POLL": float, "MOVIEME_BACKGROUND": "bool",
     "MOVIEME_RETRAIN_API": "bool", "MOVIEME_MODEL_CHECK_SECONDS": float,
-    "MOVIEME_TRAIN_DELAY": float,
+    "MOVIEME_TRAIN_DELAY": float, "MOVIEME_ALS_MODE": str, "MOVIEME_ALPHA": float,
     "LOGIN_MAX_PER_USER": int, "LOGIN_MAX_PER_IP": int,
     "LOGIN_WINDOW_SECONDS": int,
 }
@@ -135,3 +139,5 @@ def load_config(app, profile=None, overrides=None):
         app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
     if overrides:
         app.config.update(overrides)
+    if app.config["MOVIEME_ALS_MODE"] not in ("explicit", "implicit"):
+        raise ValueError("MOVIEME_ALS_MODE must be explicit or implicit")

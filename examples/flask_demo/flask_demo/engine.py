@@ -239,6 +239,8 @@ class Engine:
         extra = {}
         if cfg.get("MOVIEME_BIAS_REG") is not None:
             extra["bias_reg"] = cfg["MOVIEME_BIAS_REG"]
+        if cfg.get("MOVIEME_ALS_MODE") == "implicit":   # ratings as interactions
+            extra.update(implicit=True, alpha=cfg.get("MOVIEME_ALPHA", 1.0))
         model = movieme.train_als(
             data, rank=cfg["MOVIEME_RANK"], iterations=cfg["MOVIEME_ITERATIONS"],
             reg=cfg["MOVIEME_REG"], seed=cfg["MOVIEME_SEED"],
