@@ -18,10 +18,10 @@
  *  - Every call that takes a `const` handle may run concurrently with any other
  *    call that takes the same handle as `const`.
  *  - Calls that take a non-const handle (rec_ratings_add, rec_ratings_set_movie,
- *    rec_add_user) need exclusive access to that handle: no other call on it
- *    may run at the same time. Use rec_recommend_for_ratings() to serve a new
- *    user without mutating a shared model, or copy-on-write with
- *    rec_model_copy().
+ *    rec_add_user, rec_remove_user) need exclusive access to that handle: no
+ *    other call on it may run at the same time. Use
+ *    rec_recommend_for_ratings() to serve a new user without mutating a
+ *    shared model, or copy-on-write with rec_model_copy().
  *  - Training reads a const rec_ratings and builds a new model; it never
  *    touches a model that is being served.
  */
@@ -477,6 +477,24 @@ REC_API rec_status rec_add_user(int32_t *user_id_out, rec_model *m,
                                 int32_t user_id,
                                 const rec_movie_rating *ratings, size_t n,
                                 rec_error *err);
+
+/**
+ * Forget a user: afterwards rec_model_has_user() is 0 for `user_id`,
+ * rec_top_n() gives REC_ENOTFOUND, rec_predict() falls back to the biases,
+ * rec_model_n_users() counts one less, and a model saved from `m` does not
+ * hold the user. Works for trained users and for users added by
+ * rec_add_user(); a later rec_add_user() with the same id creates the user
+ * afresh from the ratings it is given (nothing of the old ratings is
+ * merged), which is how a server replaces a member's fold-in when a rating
+ * was removed. The movie factors and every other user (factors, rated
+ * movies, results) stay as they were.
+ * @return REC_OK; REC_ENOTFOUND for an unknown user (the model is
+ *         unchanged); REC_EINVAL for a NULL model; REC_ENOMEM (the model is
+ *         unchanged).
+ * Needs exclusive access to `m`, like rec_add_user(). Since 0.1.
+ */
+REC_API rec_status rec_remove_user(rec_model *m, int32_t user_id,
+                                   rec_error *err);
 
 /**
  * The `n` movies most similar to `movie_id` by cosine of their factor

@@ -101,6 +101,31 @@ rec_status rec__idmap_put(rec_idmap *m, int32_t key, int32_t val)
     return REC_OK;
 }
 
+void rec__idmap_remove(rec_idmap *m, int32_t key)
+{
+    if (m->cap == 0 || key < 0)
+        return;
+    size_t mask = m->cap - 1, hole = slot_of(key, m->cap);
+    while (m->keys[hole] != key) {
+        if (m->keys[hole] < 0)
+            return;
+        hole = (hole + 1) & mask;
+    }
+    /* Backward-shift deletion: an entry further along the cluster moves
+       into the hole when the hole lies between its home slot and it, so
+       every key stays reachable from its home without tombstones. */
+    for (size_t j = (hole + 1) & mask; m->keys[j] >= 0; j = (j + 1) & mask) {
+        size_t home = slot_of(m->keys[j], m->cap);
+        if (((j - home) & mask) >= ((j - hole) & mask)) {
+            m->keys[hole] = m->keys[j];
+            m->vals[hole] = m->vals[j];
+            hole = j;
+        }
+    }
+    m->keys[hole] = -1;
+    m->size--;
+}
+
 rec_status rec__idmap_copy(rec_idmap *dst, const rec_idmap *src)
 {
     rec__idmap_init(dst);

@@ -41,6 +41,8 @@ rec_status rec__idmap_reserve(rec_idmap *m, size_t n);
 int32_t rec__idmap_get(const rec_idmap *m, int32_t key);
 /* Insert key -> val (key must be absent). */
 rec_status rec__idmap_put(rec_idmap *m, int32_t key, int32_t val);
+/* Remove `key` if present (never allocates). */
+void rec__idmap_remove(rec_idmap *m, int32_t key);
 rec_status rec__idmap_copy(rec_idmap *dst, const rec_idmap *src);
 
 /* ---- movie metadata (metadata.c) ---- */
@@ -126,11 +128,14 @@ struct rec_model {
     double reg, bias_reg;     /* kept for fold-in */
     int nonnegative;
     int32_t *user_ids;        /* dense -> external (users_cap); ascending
-                                 over [0, n_trained_users), then in the
-                                 order rec_add_user created them */
+                                 over [0, n_trained_users) after training,
+                                 then in the order rec_add_user created
+                                 them (rec_remove_user and loading a file
+                                 break the order: do not rely on it) */
     int32_t *movie_ids;       /* dense -> external, ascending */
     rec_idmap user_map, movie_map;
-    /* rated movies of users [0, n_trained_users): CSR, ascending */
+    /* rated movies of users [0, n_trained_users): CSR, ascending (a row
+       hidden by an override is dead, e.g. after rec_remove_user) */
     size_t n_trained_users;
     uint64_t *rated_off;      /* n_trained_users + 1 */
     int32_t *rated_items;

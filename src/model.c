@@ -294,3 +294,71 @@ void rec__model_user_rated(const rec_model *m, size_t u, const int32_t **items,
         *n = 0;
     }
 }
+
+/* ---- rec_remove_user ---- */
+
+rec_status rec_remove_user(rec_model *m, int32_t user_id, rec_error *err)
+{
+    if (!m)
+        return rec__fail(err, REC_EINVAL, "rec_remove_user: NULL model");
+    int32_t ui = rec__idmap_get(&m->user_map, user_id);
+    if (ui < 0)
+        return rec__fail(err, REC_ENOTFOUND, "unknown user id %ld",
+                         (long)user_id);
+    size_t u = (size_t)ui, last = m->n_users - 1, k = (size_t)m->rank;
+
+    /* The last user moves into slot u, so the dense arrays stay packed.
+       Its rated movies must follow it: an override moves as it is; a
+       trained user's CSR row belongs to its old slot, so it is copied into
+       an override. Everything that can fail happens before any change. */
+    rec_user_ratings moved = {0};
+    if (u != last) {
+        if (m->overrides && m->overrides[last].used) {
+            moved = m->overrides[last];
+        } else {
+            const int32_t *items;
+            const float *vals;
+            size_t n;
+            rec__model_user_rated(m, last, &items, &vals, &n);
+            moved.items = xmalloc_copy(items, n * sizeof *items);
+            moved.vals = xmalloc_copy(vals, n * sizeof *vals);
+            moved.n = n;
+            moved.used = true;
+            if (!moved.items || !moved.vals) {
+                free(moved.items);
+                free(moved.vals);
+                return rec__fail(err, REC_ENOMEM,
+                                 "rec_remove_user: out of memory");
+            }
+        }
+        if (!m->overrides &&
+            !(m->overrides = xcalloc(m->users_cap, sizeof *m->overrides))) {
+            free(moved.items);
+            free(moved.vals);
+            return rec__fail(err, REC_ENOMEM, "rec_remove_user: out of memory");
+        }
+    }
+
+    /* Commit: nothing below allocates (removing a key leaves the map room
+       to overwrite another one without growing). */
+    rec__idmap_remove(&m->user_map, user_id);
+    if (m->overrides) {
+        free(m->overrides[u].items);
+        free(m->overrides[u].vals);
+        memset(&m->overrides[u], 0, sizeof m->overrides[u]);
+    }
+    if (u != last) {
+        memcpy(m->user_factors + u * k, m->user_factors + last * k,
+               k * sizeof *m->user_factors);
+        m->user_bias[u] = m->user_bias[last];
+        m->user_ids[u] = m->user_ids[last];
+        m->overrides[u] = moved;
+        memset(&m->overrides[last], 0, sizeof m->overrides[last]);
+        (void)rec__idmap_put(&m->user_map, m->user_ids[u], (int32_t)u);
+    }
+    /* Without added users the last slot was the last trained one. */
+    if (last < m->n_trained_users)
+        m->n_trained_users = last;
+    m->n_users = last;
+    return REC_OK;
+}

@@ -444,11 +444,10 @@ static rec_status merge(int32_t **items_out, float **vals_out, size_t *n_out,
 static rec_status fresh_user_id(int32_t *id, const rec_model *m,
                                 rec_error *err)
 {
-    /* Trained users are in ascending id order; added ones are scanned. */
+    /* Every id is scanned: after rec_remove_user or a model file with
+       added users, the trained ones are no longer in ascending order. */
     int64_t best = -1;
-    if (m->n_trained_users > 0)
-        best = m->user_ids[m->n_trained_users - 1];
-    for (size_t u = m->n_trained_users; u < m->n_users; u++)
+    for (size_t u = 0; u < m->n_users; u++)
         if (m->user_ids[u] > best)
             best = m->user_ids[u];
     if (best >= INT32_MAX)
