@@ -256,10 +256,7 @@ done:
 rec_status rec__als_check_params(const rec_ratings *r,
                                  const rec_als_params *p, rec_error *err)
 {
-    if (p && p->version >= 2 && p->implicit)
-        return rec__fail(err, REC_EINVAL,
-                         "implicit ALS is not distributed (train it with "
-                         "rec_train_als)");
+    /* implicit parameters are checked by rec__implicit_check too */
     return check_params(r, p, err);
 }
 

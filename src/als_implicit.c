@@ -357,22 +357,11 @@ rec_status rec__train_implicit(rec_model **out, const rec_ratings *r,
                                const rec_als_params *p, rec_error *err)
 {
     *out = NULL;
-    if (p->nonnegative)
-        return rec__fail(err, REC_EINVAL,
-                         "implicit ALS: nonnegative factors not supported");
-    if (!(p->alpha > 0.0) || !isfinite(p->alpha))
-        return rec__fail(err, REC_EINVAL,
-                         "implicit ALS: alpha must be finite and > 0");
-    if (p->solver != REC_SOLVER_CG && p->solver != REC_SOLVER_CHOLESKY)
-        return rec__fail(err, REC_EINVAL, "implicit ALS: unknown solver %d",
-                         p->solver);
-    if (p->solver == REC_SOLVER_CG && (p->cg_steps < 1 || p->cg_steps > 1000))
-        return rec__fail(err, REC_EINVAL,
-                         "implicit ALS: cg_steps %d out of range 1..1000",
-                         p->cg_steps);
-    if (!isfinite(p->implicit_min_rating))
-        return rec__fail(err, REC_EINVAL,
-                         "implicit ALS: implicit_min_rating must be finite");
+    {
+        rec_status vst = rec__implicit_check(p, err);
+        if (vst != REC_OK)
+            return vst;
+    }
     double t0 = omp_get_wtime();
     int k = p->rank;
     int nt = p->n_threads > 0 ? p->n_threads : omp_get_max_threads();
@@ -388,14 +377,7 @@ rec_status rec__train_implicit(rec_model **out, const rec_ratings *r,
         rec_model_free(m);
         return st;
     }
-    m->has_biases = 0;
-    m->global_mean = 0.0f;
-    m->nonnegative = 0;
-    m->bias_reg = 0.0;
-    m->implicit = 1;
-    m->alpha = p->alpha;
-    m->implicit_min_rating = p->implicit_min_rating;
-    m->implicit_weight_by_value = p->implicit_weight_by_value != 0;
+    rec__implicit_mark_model(m, p);
 
     int ld = pad_ld(k);
     size_t scratch_len = row_scratch(k);
@@ -420,9 +402,8 @@ rec_status rec__train_implicit(rec_model **out, const rec_ratings *r,
         st = rec__fail(err, REC_ENOMEM, "rec_train_als: out of memory");
         goto done;
     }
-    rec__als_init_factors(m->user_factors, r->n_users, k, p->seed, 0);
-    rec__als_init_factors(m->movie_factors, r->n_movies, k,
-                          p->seed ^ 0x5851F42D4C957F2DULL, 0);
+    rec__implicit_init_factors(m->user_factors, r->n_users, m->movie_factors,
+                               r->n_movies, k, p->seed);
 
     imp_ctx c = {.k = k, .ld = ld, .solver = p->solver,
                  .cg_steps = p->cg_steps, .lambda = p->reg,
@@ -553,4 +534,113 @@ rec_status rec__implicit_foldin(float *x, const rec_model *m,
 int rec_model_implicit(const rec_model *m)
 {
     return m ? m->implicit : 0;
+}
+
+/* ---- shared with distributed training (src/mpi/als_mpi.c) ----
+   The validation, model set-up, initialisation and half-iteration above,
+   so that a distributed run reproduces rec__train_implicit. */
+
+rec_status rec__implicit_check(const rec_als_params *p, rec_error *err)
+{
+    if (p->nonnegative)
+        return rec__fail(err, REC_EINVAL,
+                         "implicit ALS: nonnegative factors not supported");
+    if (!(p->alpha > 0.0) || !isfinite(p->alpha))
+        return rec__fail(err, REC_EINVAL,
+                         "implicit ALS: alpha must be finite and > 0");
+    if (p->solver != REC_SOLVER_CG && p->solver != REC_SOLVER_CHOLESKY)
+        return rec__fail(err, REC_EINVAL, "implicit ALS: unknown solver %d",
+                         p->solver);
+    if (p->solver == REC_SOLVER_CG && (p->cg_steps < 1 || p->cg_steps > 1000))
+        return rec__fail(err, REC_EINVAL,
+                         "implicit ALS: cg_steps %d out of range 1..1000",
+                         p->cg_steps);
+    if (!isfinite(p->implicit_min_rating))
+        return rec__fail(err, REC_EINVAL,
+                         "implicit ALS: implicit_min_rating must be finite");
+    return REC_OK;
+}
+
+void rec__implicit_mark_model(rec_model *m, const rec_als_params *p)
+{
+    m->has_biases = 0;
+    m->global_mean = 0.0f;
+    m->nonnegative = 0;
+    m->bias_reg = 0.0;
+    m->implicit = 1;
+    m->alpha = p->alpha;
+    m->implicit_min_rating = p->implicit_min_rating;
+    m->implicit_weight_by_value = p->implicit_weight_by_value != 0;
+}
+
+void rec__implicit_init_factors(float *users, size_t n_users, float *movies,
+                                size_t n_movies, int k, uint64_t seed)
+{
+    rec__als_init_factors(users, n_users, k, seed, 0);
+    rec__als_init_factors(movies, n_movies, k, seed ^ 0x5851F42D4C957F2DULL,
+                          0);
+}
+
+struct rec_implicit_half {
+    imp_ctx c;
+    half_args h;
+};
+
+void rec__implicit_half_free(rec_implicit_half *s)
+{
+    if (!s)
+        return;
+    free(s->h.scratch);
+    free(s->h.part);
+    free(s->h.yty);
+    free(s->h.ytyf);
+    free(s);
+}
+
+rec_status rec__implicit_half_new(rec_implicit_half **out,
+                                  const rec_als_params *p, size_t max_row,
+                                  int nt, rec_error *err)
+{
+    *out = NULL;
+    rec_implicit_half *s = calloc(1, sizeof *s);
+    if (!s)
+        return rec__fail(err, REC_ENOMEM, "implicit ALS: out of memory");
+    int k = p->rank, ld = pad_ld(k);
+    size_t scratch_len = row_scratch(k);
+    if (p->solver == REC_SOLVER_CG && cg_scratch(k, max_row) > scratch_len)
+        scratch_len = cg_scratch(k, max_row);
+    s->h.scratch = malloc((size_t)nt * scratch_len * sizeof(double));
+    s->h.part = malloc((size_t)GRAM_BLOCKS * ld * ld * sizeof(double));
+    s->h.yty = malloc((size_t)k * k * sizeof(double));
+    s->h.ytyf = malloc((size_t)k * k * sizeof(float));
+    s->h.scratch_len = scratch_len;
+    s->h.nt = nt;
+    if (!s->h.scratch || !s->h.part || !s->h.yty || !s->h.ytyf) {
+        rec__implicit_half_free(s);
+        return rec__fail(err, REC_ENOMEM, "implicit ALS: out of memory");
+    }
+    s->c = (imp_ctx){.k = k, .ld = ld, .solver = p->solver,
+                     .cg_steps = p->cg_steps, .lambda = p->reg,
+                     .alpha = p->alpha, .min_rating = p->implicit_min_rating,
+                     .by_value = p->implicit_weight_by_value != 0};
+    *out = s;
+    return REC_OK;
+}
+
+int rec__implicit_half_run(rec_implicit_half *s, float *x, size_t n,
+                           const uint64_t *off, const int32_t *idx,
+                           const float *vals, const float *other,
+                           size_t n_other, double *loss, double *sse)
+{
+    s->h.x = x;
+    s->h.n = n;
+    s->h.off = off;
+    s->h.idx = idx;
+    s->h.vals = vals;
+    s->h.n_other = n_other;
+    s->h.loss = loss;
+    s->h.sse = sse;
+    s->c.other = other;
+    half_step(&s->h, &s->c);
+    return s->h.failed;
 }

@@ -239,6 +239,26 @@ void rec__score_block(float *out, const rec_model *m, const float *x,
 /* rec_train_als for params->implicit (params already checked by als.c). */
 rec_status rec__train_implicit(rec_model **out, const rec_ratings *r,
                                const rec_als_params *p, rec_error *err);
+/* Pieces of rec__train_implicit shared with src/mpi/als_mpi.c. */
+rec_status rec__implicit_check(const rec_als_params *p, rec_error *err);
+/* Mark a filled model as implicit (no biases, mean 0, the parameters). */
+void rec__implicit_mark_model(rec_model *m, const rec_als_params *p);
+/* Initial user and movie factors of implicit training. */
+void rec__implicit_init_factors(float *users, size_t n_users, float *movies,
+                                size_t n_movies, int k, uint64_t seed);
+/* One implicit half-iteration on rows [0, n) of x against all n_other
+   rows of `other` (Y^T Y of them, then the rows): buffers for rows of up
+   to max_row interactions and nt threads. run returns non-zero when a row
+   could not be solved. */
+typedef struct rec_implicit_half rec_implicit_half;
+rec_status rec__implicit_half_new(rec_implicit_half **out,
+                                  const rec_als_params *p, size_t max_row,
+                                  int nt, rec_error *err);
+int rec__implicit_half_run(rec_implicit_half *s, float *x, size_t n,
+                           const uint64_t *off, const int32_t *idx,
+                           const float *vals, const float *other,
+                           size_t n_other, double *loss, double *sse);
+void rec__implicit_half_free(rec_implicit_half *s);
 /* Set m->yty from m->movie_factors (implicit models: after training and
    after loading a file). */
 rec_status rec__implicit_gram(rec_model *m, rec_error *err);

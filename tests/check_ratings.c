@@ -61,6 +61,45 @@ static void check_invariants(const rec_ratings *r)
             ck_assert_int_lt(r->movie_users[e - 1], r->movie_users[e]);
 }
 
+/* The id map against a plain array: puts, overwrites, removals (backward
+   shift), growth, copies. */
+START_TEST(test_idmap)
+{
+    enum { KEYS = 5000 };
+    static int32_t ref[KEYS]; /* value + 1, 0 = absent */
+    memset(ref, 0, sizeof ref);
+    rec_idmap m, c;
+    rec__idmap_init(&m);
+    ck_assert_int_eq(rec__idmap_get(&m, 3), -1);
+    ck_assert_int_eq(rec__idmap_put(&m, -1, 0), REC_EINVAL);
+    uint64_t s = 11;
+    for (int step = 0; step < 60000; step++) {
+        int32_t k = (int32_t)(rec__splitmix64(&s) % KEYS) * 977; /* clustered hashes */
+        int op = (int)(rec__splitmix64(&s) % 3);
+        if (op < 2) {
+            ck_assert_int_eq(rec__idmap_put(&m, k, step), REC_OK);
+            ref[k / 977] = step + 1;
+        } else {
+            rec__idmap_remove(&m, k);
+            ref[k / 977] = 0;
+        }
+    }
+    size_t live = 0;
+    for (int i = 0; i < KEYS; i++) {
+        ck_assert_int_eq(rec__idmap_get(&m, i * 977), ref[i] - 1);
+        live += ref[i] != 0;
+    }
+    ck_assert_uint_eq(m.size, live);
+    ck_assert_int_eq(rec__idmap_copy(&c, &m), REC_OK);
+    for (int i = 0; i < KEYS; i++)
+        ck_assert_int_eq(rec__idmap_get(&c, i * 977), ref[i] - 1);
+    ck_assert_int_eq(rec__idmap_get(&c, 1), -1);
+    rec__idmap_free(&m);
+    rec__idmap_free(&c);
+    rec__idmap_free(NULL);
+}
+END_TEST
+
 START_TEST(test_new_empty)
 {
     rec_error e = {0};
@@ -510,6 +549,7 @@ static Suite *ratings_suite(void)
 {
     Suite *s = suite_create("ratings");
     TCase *core = tcase_create("core");
+    tcase_add_test(core, test_idmap);
     tcase_add_test(core, test_new_empty);
     tcase_add_test(core, test_add_and_lookup);
     tcase_add_test(core, test_set_movie);

@@ -49,7 +49,7 @@
 #define TAG_SHARD 7101
 #define SEND_CHUNK ((size_t)1 << 30)
 #define CKPT_MAGIC "MVMCKPT"
-#define CKPT_VERSION 1u
+#define CKPT_VERSION 2u
 
 void rec_mpi_options_init(rec_mpi_options *o)
 {
@@ -68,9 +68,11 @@ typedef struct setup {
     int32_t status;
     int32_t k, iterations, biases, nonneg, has_progress, ckpt_every;
     int32_t resume;
+    int32_t implicit, solver, cg_steps, by_value; /* implicit mode */
     uint64_t n_users, n_movies, nnz, seed;
-    double reg, bias_reg;
-    float mu;
+    uint64_t max_row;        /* longest row or column (CG scratch) */
+    double reg, bias_reg, alpha;
+    float mu, min_rating;
     char msg[REC_ERROR_MSG_SIZE];
 } setup;
 
@@ -92,6 +94,7 @@ typedef struct dist {
     bool own_shard;          /* shard arrays are ours to free */
     double *scratch, *sse, *pen, *mpen;
     int nt;
+    rec_implicit_half *imp; /* implicit mode: buffers of the half-steps */
 } dist;
 
 static rec_status mpi_fail(rec_error *err, const dist *d, const char *call,
@@ -183,6 +186,10 @@ typedef struct ckpt_head {
     uint64_t n_users, n_movies, nnz, seed;
     uint32_t iteration, biases, nonneg, data_crc;
     double reg, bias_reg;
+    uint32_t implicit, solver, cg_steps, by_value;
+    double alpha;
+    float min_rating;
+    uint32_t pad;
 } ckpt_head;
 
 static uint32_t crc_buf(uint32_t crc, const void *p, size_t n)
@@ -219,6 +226,12 @@ static void ckpt_fill_head(ckpt_head *h, const setup *s, uint32_t dcrc,
     h->data_crc = dcrc;
     h->reg = s->reg;
     h->bias_reg = s->bias_reg;
+    h->implicit = (uint32_t)s->implicit;
+    h->solver = (uint32_t)s->solver;
+    h->cg_steps = (uint32_t)s->cg_steps;
+    h->by_value = (uint32_t)s->by_value;
+    h->alpha = s->alpha;
+    h->min_rating = s->min_rating;
 }
 
 static rec_status ckpt_write(const dist *d, const char *path, uint32_t dcrc,
@@ -360,6 +373,7 @@ static void dist_free(dist *d)
     free(d->sse);
     free(d->pen);
     free(d->mpen);
+    rec__implicit_half_free(d->imp);
     if (d->comm != MPI_COMM_NULL)
         MPI_Comm_free(&d->comm);
 }
@@ -394,6 +408,26 @@ static rec_status root_setup(setup *s, const rec_ratings *r,
     s->seed = p->seed;
     s->reg = p->reg;
     s->bias_reg = p->bias_reg;
+    if (p->version >= 2 && p->implicit) {
+        st = rec__implicit_check(p, err);
+        if (st != REC_OK)
+            return st;
+        s->implicit = 1;
+        s->biases = 0;
+        s->nonneg = 0;
+        s->bias_reg = 0.0;
+        s->solver = p->solver;
+        s->cg_steps = p->cg_steps;
+        s->by_value = p->implicit_weight_by_value != 0;
+        s->alpha = p->alpha;
+        s->min_rating = p->implicit_min_rating;
+        for (size_t u = 0; u < r->n_users; u++)
+            if (r->user_off[u + 1] - r->user_off[u] > s->max_row)
+                s->max_row = r->user_off[u + 1] - r->user_off[u];
+        for (size_t j = 0; j < r->n_movies; j++)
+            if (r->movie_off[j + 1] - r->movie_off[j] > s->max_row)
+                s->max_row = r->movie_off[j + 1] - r->movie_off[j];
+    }
     return REC_OK;
 }
 
@@ -544,6 +578,19 @@ static rec_status dist_prepare(dist *d, const rec_ratings *r,
     d->mpen = malloc((size_t)(nm + 1) * sizeof(double));
     if (st == REC_OK && (!d->scratch || !d->sse || !d->pen || !d->mpen))
         st = rec__fail(err, REC_ENOMEM, "scratch: out of memory");
+    if (st == REC_OK && d->s.implicit) {
+        rec_als_params q;
+        rec_als_params_init(&q);
+        q.rank = d->s.k;
+        q.reg = d->s.reg;
+        q.solver = d->s.solver;
+        q.cg_steps = d->s.cg_steps;
+        q.alpha = d->s.alpha;
+        q.implicit_min_rating = d->s.min_rating;
+        q.implicit_weight_by_value = d->s.by_value;
+        st = rec__implicit_half_new(&d->imp, &q, (size_t)d->s.max_row, d->nt,
+                                    err);
+    }
     st = agree(d, st, err);
     if (st != REC_OK)
         return st;
@@ -606,6 +653,9 @@ static rec_status dist_prepare(dist *d, const rec_ratings *r,
                                        d->root, d->comm));
         MPI_TRY("MPI_Bcast", MPI_Bcast(d->bm, (int)d->s.n_movies, MPI_FLOAT,
                                        d->root, d->comm));
+    } else if (d->s.implicit) {
+        rec__implicit_init_factors(d->U, d->s.n_users, d->M, d->s.n_movies,
+                                   d->s.k, d->s.seed);
     } else {
         rec__als_init_factors(d->U, d->s.n_users, d->s.k, d->s.seed,
                               d->s.nonneg);
@@ -615,6 +665,24 @@ static rec_status dist_prepare(dist *d, const rec_ratings *r,
 }
 
 /* ---- training ------------------------------------------------------------ */
+
+/* The progress report of implicit training, as rec__train_implicit makes
+   it: sum = {squared error, weighted loss} over all users. */
+static void implicit_progress(rec_progress *pr, const dist *d,
+                              const rec_ratings *r, const double *sum)
+{
+    size_t k = (size_t)d->s.k, nobs = 0;
+    double nx = 0.0, ny = 0.0;
+    for (size_t i = 0; i < d->s.n_users * k; i++)
+        nx += (double)d->U[i] * d->U[i];
+    for (size_t i = 0; i < d->s.n_movies * k; i++)
+        ny += (double)d->M[i] * d->M[i];
+    for (size_t t = 0; t < r->nnz; t++)
+        nobs += rec__implicit_weight(r->user_vals[t], d->s.min_rating,
+                                     d->s.by_value) > 0.0;
+    pr->train_rmse = nobs ? sqrt(sum[0] / (double)nobs) : 0.0;
+    pr->loss = sum[1] + d->s.reg * (nx + ny);
+}
 
 static rec_status run(dist *d, const rec_ratings *r,
                       const rec_als_params *p, const rec_mpi_options *o,
@@ -640,40 +708,68 @@ static rec_status run(dist *d, const rec_ratings *r,
     size_t u0 = (size_t)d->ubound[me], m0 = (size_t)d->mbound[me];
     size_t nu = (size_t)d->ucount[me], nm = (size_t)d->mcount[me];
 
+    bool prog = d->s.has_progress != 0;
     for (int it = first; it <= d->s.iterations; it++) {
-        rec__als_half_step(d->M + m0 * (size_t)k,
-                           d->s.biases ? d->bm + m0 : NULL, nm, d->moff,
-                           d->midx, d->mval, &movies_ctx, d->nt, d->scratch,
-                           sl, NULL, d->mpen);
+        int failed = 0;
+        if (d->imp)
+            failed |= rec__implicit_half_run(
+                d->imp, d->M + m0 * (size_t)k, nm, d->moff, d->midx, d->mval,
+                d->U, d->s.n_users, NULL, NULL);
+        else
+            rec__als_half_step(d->M + m0 * (size_t)k,
+                               d->s.biases ? d->bm + m0 : NULL, nm, d->moff,
+                               d->midx, d->mval, &movies_ctx, d->nt,
+                               d->scratch, sl, NULL, d->mpen);
         st = exchange(d, d->M, d->bm, d->mcount, d->mdispl, err);
         if (st != REC_OK)
             return st;
-        rec__als_half_step(d->U + u0 * (size_t)k,
-                           d->s.biases ? d->bu + u0 : NULL, nu, d->uoff,
-                           d->uidx, d->uval, &users_ctx, d->nt, d->scratch,
-                           sl, d->sse, d->pen);
+        if (d->imp)
+            failed |= rec__implicit_half_run(
+                d->imp, d->U + u0 * (size_t)k, nu, d->uoff, d->uidx, d->uval,
+                d->M, d->s.n_movies, prog ? d->pen : NULL,
+                prog ? d->sse : NULL);
+        else
+            rec__als_half_step(d->U + u0 * (size_t)k,
+                               d->s.biases ? d->bu + u0 : NULL, nu, d->uoff,
+                               d->uidx, d->uval, &users_ctx, d->nt,
+                               d->scratch, sl, d->sse, d->pen);
         st = exchange(d, d->U, d->bu, d->ucount, d->udispl, err);
         if (st != REC_OK)
             return st;
+        if (d->imp) {
+            int any = 0;
+            MPI_TRY("MPI_Allreduce", MPI_Allreduce(&failed, &any, 1, MPI_INT,
+                                                   MPI_LOR, d->comm));
+            if (any)
+                return rec__fail(err, REC_ELAPACK,
+                                 "implicit ALS: a row could not be solved at "
+                                 "iteration %d (try a larger reg)",
+                                 it);
+        }
 
-        if (d->s.has_progress) {
+        if (prog) {
+            /* explicit: squared error, penalties; implicit: squared
+               error, weighted loss (the norms are the root's) */
             double part[2] = {0, 0}, sum[2] = {0, 0};
             for (size_t i = 0; i < nu; i++) {
                 part[0] += d->sse[i];
                 part[1] += d->pen[i];
             }
-            for (size_t j = 0; j < nm; j++)
+            for (size_t j = 0; j < nm && !d->imp; j++)
                 part[1] += d->mpen[j];
             MPI_TRY("MPI_Reduce", MPI_Reduce(part, sum, 2, MPI_DOUBLE,
                                              MPI_SUM, d->root, d->comm));
             int32_t cancel = 0;
             if (me == d->root) {
-                rec_progress pr = {
-                    .iteration = it,
-                    .iterations = d->s.iterations,
-                    .train_rmse = sqrt(sum[0] / (double)d->s.nnz),
-                    .loss = sum[0] + sum[1],
-                    .seconds = omp_get_wtime() - t0};
+                rec_progress pr = {.iteration = it,
+                                   .iterations = d->s.iterations,
+                                   .seconds = omp_get_wtime() - t0};
+                if (d->imp)
+                    implicit_progress(&pr, d, r, sum);
+                else {
+                    pr.train_rmse = sqrt(sum[0] / (double)d->s.nnz);
+                    pr.loss = sum[0] + sum[1];
+                }
                 cancel = p->progress(p->progress_userdata, &pr) != 0;
             }
             MPI_TRY("MPI_Bcast",
@@ -755,6 +851,8 @@ static rec_status train(rec_model **out, MPI_Comm comm, const rec_ratings *r,
                                                r->n_movies, r->nnz, &e);
                 if (d->s.status == REC_OK)
                     d->s.status = rec__als_fill_model(m, r, params, &e);
+                if (d->s.status == REC_OK && d->s.implicit)
+                    rec__implicit_mark_model(m, params);
                 if (d->s.status == REC_OK)
                     d->s.mu = m->global_mean;
             }
@@ -789,6 +887,9 @@ static rec_status train(rec_model **out, MPI_Comm comm, const rec_ratings *r,
     }
     int nt = params ? params->n_threads : 0;
     st = run(d, r, params, o, m, nt, err);
+    /* an implicit model keeps Y^T Y of its movie factors for fold-in */
+    if (st == REC_OK && m && d->s.implicit)
+        st = rec__implicit_gram(m, err);
 
 done:
     dist_free(d);

@@ -145,7 +145,7 @@ static void expect_all(const char *name, rec_status got, rec_status want,
                e->msg);
 }
 
-static void checkpoints(const rec_ratings *train)
+static void checkpoints(const rec_ratings *train, int implicit)
 {
     char ck[512];
     snprintf(ck, sizeof ck, "%s/mpi_als_test.np%d.ckpt", tmpdir, size);
@@ -156,6 +156,7 @@ static void checkpoints(const rec_ratings *train)
     rec_als_params_init(&p);
     p.rank = 8;
     p.iterations = 4;
+    p.implicit = implicit;
     rec_mpi_options o;
     rec_mpi_options_init(&o);
     o.checkpoint = ck;
@@ -181,9 +182,9 @@ static void checkpoints(const rec_ratings *train)
         CHECK(rec_train_als(&ref, train, &p, &e) == REC_OK, "ref: %s", e.msg);
         double d1 = m7 && ref ? model_diff(m7, ref, train) : INFINITY;
         double d2 = again && ref ? model_diff(again, ref, train) : INFINITY;
-        printf("checkpoint after 4, resume to 7 (np %d): difference %g to "
-               "uninterrupted, %g when resuming a finished run\n",
-               size, d1, d2);
+        printf("%s: checkpoint after 4, resume to 7 (np %d): difference %g "
+               "to uninterrupted, %g when resuming a finished run\n",
+               implicit ? "implicit" : "explicit", size, d1, d2);
         CHECK(d1 == 0.0, "resumed model differs by %g", d1);
         CHECK(d2 == 0.0, "finished-run resume differs by %g", d2);
     }
@@ -191,6 +192,11 @@ static void checkpoints(const rec_ratings *train)
     rec_model_free(m7);
     rec_model_free(again);
     rec_model_free(ref);
+    if (implicit) {
+        if (rank == 0)
+            remove(ck);
+        return;
+    }
 
     /* a checkpoint of other parameters is refused on every rank */
     rec_model *m = NULL;
@@ -256,6 +262,13 @@ static void errors(const rec_ratings *train, const char *data)
     st = rec_train_als_mpi_ratings(&m, MPI_COMM_WORLD, mine, &p, &o, &e);
     expect_all("root out of range", st, REC_EINVAL, &e, m);
 
+    rec_als_params_init(&p);
+    p.implicit = 1;
+    p.alpha = 0.0; /* implicit parameters are checked on the root too */
+    st = rec_train_als_mpi_ratings(&m, MPI_COMM_WORLD, mine, &p, NULL, &e);
+    expect_all("implicit alpha 0", st, REC_EINVAL, &e, m);
+
+    rec_als_params_init(&p);
     p.rank = 4;
     p.iterations = 5;
     p.progress = cancel_at_2; /* called on the root only */
@@ -298,6 +311,18 @@ int main(int argc, char **argv)
     p.n_threads = 1;
     compare("nonnegative, 1 thread, root = last rank", train, test, &p,
             size - 1);
+    /* implicit feedback: CG (default) and Cholesky */
+    rec_als_params_init(&p);
+    p.implicit = 1;
+    p.rank = 16;
+    p.iterations = 5;
+    compare("implicit, CG", train, test, &p, 0);
+    p.solver = REC_SOLVER_CHOLESKY;
+    p.implicit_min_rating = 3.0f;
+    p.implicit_weight_by_value = 1;
+    p.reg = 0.5;
+    compare("implicit, Cholesky, min rating 3, weighted", train, test, &p,
+            size - 1);
 
     /* the path entry point, on a small fixture */
     {
@@ -319,7 +344,8 @@ int main(int argc, char **argv)
         rec_ratings_free(fx);
     }
 
-    checkpoints(train);
+    checkpoints(train, 0);
+    checkpoints(train, 1);
     errors(train, argv[1]);
 
     int total = 0;

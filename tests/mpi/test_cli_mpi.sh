@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `movieme train --mpi` end to end (CTest mpi_cli; scripts/test-mpi.sh):
 #   1. -np 2 and -np 3 give the same model file, byte for byte, and the same
-#      test RMSE as single-machine training;
+#      test RMSE as single-machine training (and -np 3 in implicit mode);
 #   2. errors: a missing dataset fails every rank cleanly (exit 1, message,
 #      no hang); --checkpoint without --mpi is a usage error;
 #   3. a rank killed with SIGKILL in the middle of training makes the job
@@ -31,6 +31,12 @@ print(f"test RMSE single {a:.6f}, distributed {b:.6f}")
 sys.exit(abs(a - b) > 1e-4)
 EOF
 done
+
+"$movieme" train "${common[@]}" --implicit --out single-implicit.bin > /dev/null
+timeout 120 $mpirun -np 3 "$movieme" train --mpi "${common[@]}" --implicit \
+  --out np3-implicit.bin > /dev/null
+cmp single-implicit.bin np3-implicit.bin || fail "implicit: model file differs"
+echo "implicit: -np 3 model file == single-machine"
 
 echo "== 2. errors"
 set +e
