@@ -204,21 +204,26 @@ static int row_cholesky(float *x_out, const imp_ctx *c, const int32_t *idx,
     return 0;
 }
 
-/* q = (Y^T Y + lambda I) v + sum_obs (c_i - 1)(y_i . v) y_i. The weights
-   alpha * r are in cw (0 for ratings that do not count). */
-static inline void cg_apply(float *q, const imp_ctx *c, const float *v,
-                            const int32_t *idx, const float *cw, size_t n)
+/* q = (Y^T Y + lambda I) v + sum_obs [(c_i - 1)(y_i . v) - b_i] y_i, with
+   b_i = c_i when `minus_b` (then -q is the residual b - A v) and 0
+   otherwise (then q = A v). The weights c_i - 1 = alpha * r are in cw (0
+   for ratings that do not count). (Four interactions at a time measured
+   slower: the one-row loops vectorise better.) */
+static inline void cg_apply(float *restrict q, const imp_ctx *c,
+                            const float *restrict v, const int32_t *idx,
+                            const float *cw, size_t n, int minus_b)
 {
     int k = c->k;
+    const float *Y = c->other;
     for (int i = 0; i < k; i++)
         q[i] = dot8(c->ytyf + (size_t)i * k, v, k) + (float)c->lambda * v[i];
     for (size_t t = 0; t < n; t++) {
-        if (cw[t] == 0.0f)
-            continue;
-        const float *y = c->other + (size_t)idx[t] * k;
-        float s = cw[t] * dot8(y, v, k);
+        const float *y = Y + (size_t)idx[t] * k;
+        float w = cw[t], sj = w * dot8(y, v, k);
+        if (minus_b && w != 0.0f)
+            sj -= 1.0f + w;
         for (int i = 0; i < k; i++)
-            q[i] += s * y[i];
+            q[i] += sj * y[i];
     }
 }
 
@@ -241,23 +246,14 @@ static int row_cg(float *x, const imp_ctx *c, const int32_t *idx,
         return 0;
     }
     /* r = b - A x, b = sum c_i y_i */
-    cg_apply(q, c, x, idx, cw, n);
+    cg_apply(q, c, x, idx, cw, n, 1);
     for (int i = 0; i < k; i++)
-        r[i] = -q[i];
-    for (size_t t = 0; t < n; t++) {
-        if (cw[t] == 0.0f)
-            continue;
-        const float *y = c->other + (size_t)idx[t] * k;
-        float ci = 1.0f + cw[t];
-        for (int i = 0; i < k; i++)
-            r[i] += ci * y[i];
-    }
-    memcpy(p, r, (size_t)k * sizeof *p);
+        p[i] = r[i] = -q[i];
     float rs = dot8(r, r, k);
     for (int step = 0; step < c->cg_steps; step++) {
         if (!(rs > 1e-20f))
             break;
-        cg_apply(q, c, p, idx, cw, n);
+        cg_apply(q, c, p, idx, cw, n, 0);
         float pq = dot8(p, q, k);
         if (!(pq > 0.0f))
             break;

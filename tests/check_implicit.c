@@ -586,10 +586,6 @@ START_TEST(test_bad_params)
     p.rank = 0; /* the shared checks run first */
     ck_assert_int_eq(rec_train_als(&m, r, &p, &e), REC_EINVAL);
     ck_assert_ptr_null(m);
-    /* distributed training refuses implicit mode rather than ignore it */
-    p = imp_params(4, REC_SOLVER_CG, 1);
-    ck_assert_int_eq(rec__als_check_params(r, &p, &e), REC_EINVAL);
-    ck_assert_ptr_nonnull(strstr(e.msg, "implicit"));
     rec_ratings_free(r);
 }
 END_TEST
