@@ -469,6 +469,13 @@ mm_model *mm_train_als(mm_ratings *r, rec_als_params *opts = NULL,
         return id;
     }
 
+    /** Forget a user (rec_remove_user). Takes the write lock. */
+    void remove_user(int32_t user_id, mm_error *err) {
+        MM_WRLOCK($self);
+        mm_check(err, rec_remove_user($self->h, user_id, &err->e));
+        MM_UNLOCK($self);
+    }
+
     /** Movies most similar by factor cosine (rec_similar_movies). */
     mm_recs similar_movies(int32_t movie_id, long long n = 10, mm_error *err) {
         return mm_model_ranked($self, MM_SIMILAR, movie_id, NULL, 0, n, err);

@@ -21,9 +21,10 @@ Recommendation, ...) are plain copies.
 Threads: long calls (loading, training, evaluation, top_n, ...) release the
 GIL. Any number of threads may read one Model (predict, top_n,
 recommend_for_ratings, similar_movies, movie, save, evaluate, copy) at the
-same time. ``Model.add_user`` and ``Ratings.add``/``Ratings.set_movie`` need
-exclusive access in C; the binding takes a per-object readers/writer lock,
-so they simply wait for running readers and block new ones meanwhile. To
+same time. ``Model.add_user``/``Model.remove_user`` and
+``Ratings.add``/``Ratings.set_movie`` need exclusive access in C; the
+binding takes a per-object readers/writer lock, so they simply wait for
+running readers and block new ones meanwhile. To
 serve while users are added, prefer ``recommend_for_ratings`` (no mutation)
 or copy-on-write: ``m2 = model.copy(); m2.add_user(...); model = m2``.
 """
@@ -354,10 +355,10 @@ class Model(_Handle):
     and the movie metadata; everything serving needs, nothing else.
 
     Made by :func:`train_als` or :func:`load_model`. Thread-safe for any
-    number of concurrent readers; :meth:`add_user` takes the model's lock
-    exclusively (readers wait, then see the new user). ``user_id in model``
-    tells whether the model knows a user. Usable as a context manager that
-    frees the model on exit.
+    number of concurrent readers; :meth:`add_user` and :meth:`remove_user`
+    take the model's lock exclusively (readers wait, then see the change).
+    ``user_id in model`` tells whether the model knows a user. Usable as a
+    context manager that frees the model on exit.
     """
 
     __slots__ = ()
@@ -425,6 +426,16 @@ class Model(_Handle):
         unknown to the model are ignored. Takes the model's lock
         exclusively."""
         return self._h.add_user(ratings, -1 if user_id is None else user_id)
+
+    def remove_user(self, user_id):
+        """Forget a user (trained or added): afterwards ``user_id in model``
+        is False, :meth:`top_n` raises NotFoundError and :meth:`predict`
+        falls back to the biases; every other user is served as before. A
+        later :meth:`add_user` with that id starts the user afresh (nothing
+        is merged), which is how a changed member is folded in again.
+        NotFoundError for an unknown user. Takes the model's lock
+        exclusively, like :meth:`add_user`."""
+        self._h.remove_user(user_id)
 
     def similar_movies(self, movie_id, n=10):
         """The `n` movies most similar to `movie_id` by cosine of the factor
