@@ -555,6 +555,9 @@ typedef struct rec_eval_result {
  * model knows, the top `k` of rec_top_n() (all movies not rated in
  * training) are compared with those relevant test movies. Users are ranked
  * in parallel (OpenMP); the result does not depend on the thread count.
+ * For an implicit model (rec_model_implicit) RMSE and MAE compare
+ * preference scores with ratings and mean little: use the ranking metrics
+ * and AUC, beside rec_evaluate_popularity().
  * Thread-safe on a const model. Since 0.1.
  */
 REC_API rec_status rec_evaluate(rec_eval_result *out, const rec_model *m,
