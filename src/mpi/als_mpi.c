@@ -21,6 +21,11 @@
  * the kernel picks AVX2/FMA at run time). Only the progress report's loss is
  * summed in another order (partial sums reduced over ranks).
  *
+ * Implicit mode (params->implicit): the same scheme; each half-iteration is
+ * rec__implicit_half_run on the rank's rows, whose Y^T Y every rank computes
+ * from its full copy of the fixed side (no communication, the same bits);
+ * no biases are exchanged, and a failed row fails every rank.
+ *
  * Checkpoints (root only): the factors and biases of both sides after a
  * full iteration, so resuming gives exactly the uninterrupted result.
  * Native byte order (a checkpoint stays on its cluster), CRC-32 checked,
