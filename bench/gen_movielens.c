@@ -18,11 +18,13 @@
  *  - movie popularity: lognormal weights (sigma 2.3), so a few movies are
  *    rated by most users and thousands by a handful; each user draws movies
  *    without replacement in proportion to popularity (alias table with
- *    rejection of repeats);
- *  - rating = 3.40 + user bias + movie bias (higher for popular movies)
+ *    rejection of repeats) and keeps a drawn movie with a probability that
+ *    grows with their taste for it, (1 + tanh(2 <p_u, q_i>)) / 2, so what
+ *    people rate says something about what they like (implicit feedback);
+ *  - rating = 3.18 + user bias + movie bias (higher for popular movies)
  *    + <p_u, q_i> (true rank K, default 8) + gaussian noise, rounded to the
- *    nearest half and clipped to [0.5, 5]. The best possible RMSE is about
- *    0.72 (the noise plus the rounding).
+ *    nearest half and clipped to [0.5, 5] (mean about 3.55, as MovieLens).
+ *    The best possible RMSE is about 0.7 (the noise plus the rounding).
  *
  * Deterministic by seed whatever the thread count: every user draws from
  * its own random stream, and blocks of users are written in order.
@@ -312,16 +314,32 @@ typedef struct scratch {
     int32_t *picks;
 } scratch;
 
-/* Draw c distinct movies by popularity; sorted ascending. */
-static void draw_movies(const world *w, scratch *sc, uint64_t *s, int32_t c)
+static double dot_k(const float *p, const float *q, int32_t k)
 {
-    int32_t M = w->n_movies, got = 0;
+    double d = 0;
+    for (int32_t f = 0; f < k; f++)
+        d += (double)p[f] * q[f];
+    return d;
+}
+
+/* Draw c distinct movies by popularity and taste: a drawn movie is kept
+   with probability (1 + tanh(TASTE * <p_u, q_j>)) / 2, so people mostly
+   watch what they like (what implicit-feedback ALS learns from), and the
+   ratings they give lean high, as in MovieLens. Sorted ascending. */
+#define TASTE 2.0
+static void draw_movies(const world *w, scratch *sc, uint64_t *s, int32_t c,
+                        const float *p)
+{
+    int32_t M = w->n_movies, K = w->rank, got = 0;
     sc->tag++;
-    long long tries = 0, limit = 30LL * c + 1000;
+    long long tries = 0, limit = 60LL * c + 1000;
     while (got < c && tries < limit) {
         int32_t j = alias_draw(&w->pop, s);
         tries++;
-        if (sc->stamp[j] != sc->tag) {
+        if (sc->stamp[j] == sc->tag)
+            continue;
+        double d = dot_k(p, w->movie_factors + (size_t)j * K, K);
+        if (2.0 * u01(s) < 1.0 + tanh(TASTE * d)) {
             sc->stamp[j] = sc->tag;
             sc->picks[got++] = j;
         }
@@ -358,15 +376,12 @@ static int gen_block(const world *w, scratch *sc, buf *b, int32_t u0,
         double ub = 0.35 * gauss(&s);
         /* 1995-01-09 .. 2015-03-31, like MovieLens-20M. */
         uint64_t t = 789652009ULL + next64(&s) % 600000000ULL;
-        draw_movies(w, sc, &s, c);
+        draw_movies(w, sc, &s, c, p);
         char *o = b->p + b->len;
         for (int32_t i = 0; i < c; i++) {
             int32_t j = sc->picks[i];
-            const float *q = w->movie_factors + (size_t)j * K;
-            double dot = 0;
-            for (int32_t k = 0; k < K; k++)
-                dot += (double)p[k] * q[k];
-            double r = 3.40 + ub + w->movie_bias[j] + dot + 0.7 * gauss(&s);
+            double dot = dot_k(p, w->movie_factors + (size_t)j * K, K);
+            double r = 3.18 + ub + w->movie_bias[j] + dot + 0.7 * gauss(&s);
             long h = lround(r * 2.0);
             if (h < 1)
                 h = 1;
