@@ -8,8 +8,6 @@
  *       load time, peak and resident memory of a process that only loads
  *   bench_als train DIR [--rank K] [--iters N] [--threads T] [--split F]
  *                       [--seed S] [--save MODEL] [--progress] [--reference]
- *                       [--implicit [--alpha A] [--solver cg|cholesky]
- *                        [--cg-steps N]]
  *       load, split (F > 0), train, test RMSE; --progress records each
  *       iteration's time (the callback makes the library compute the
  *       training loss, so the plain run is the one to time); --reference
@@ -46,8 +44,7 @@ static int fail(const char *what, rec_status st, const rec_error *err)
 /* Options shared by the subcommands. */
 typedef struct opts {
     int rank, iters, threads, progress, reference, samples, reps;
-    int implicit, solver, cg_steps;
-    double split, alpha;
+    double split;
     unsigned long long seed;
     const char *save;
 } opts;
@@ -61,8 +58,6 @@ static int parse_opts(opts *o, int argc, char **argv)
             o->progress = 1;
         else if (!strcmp(a, "--reference"))
             o->reference = 1;
-        else if (!strcmp(a, "--implicit"))
-            o->implicit = 1;
         else if (!v) {
             fprintf(stderr, "bench_als: bad option %s\n", a);
             return -1;
@@ -78,18 +73,7 @@ static int parse_opts(opts *o, int argc, char **argv)
             o->seed = strtoull(v, NULL, 10), i++;
         else if (!strcmp(a, "--save"))
             o->save = v, i++;
-        else if (!strcmp(a, "--alpha"))
-            o->alpha = atof(v), i++;
-        else if (!strcmp(a, "--cg-steps"))
-            o->cg_steps = atoi(v), i++;
-        else if (!strcmp(a, "--solver")) {
-            if (strcmp(v, "cg") && strcmp(v, "cholesky")) {
-                fprintf(stderr, "bench_als: --solver cg|cholesky\n");
-                return -1;
-            }
-            o->solver = strcmp(v, "cg") ? REC_SOLVER_CHOLESKY : REC_SOLVER_CG;
-            i++;
-        } else if (!strcmp(a, "--samples"))
+        else if (!strcmp(a, "--samples"))
             o->samples = atoi(v), i++;
         else if (!strcmp(a, "--reps"))
             o->reps = atoi(v), i++;
@@ -276,14 +260,6 @@ static int cmd_train(int argc, char **argv)
     p.iterations = o.iters;
     p.n_threads = o.threads;
     p.seed = o.seed;
-    if (o.implicit) {
-        p.implicit = 1;
-        p.solver = o.solver;
-        if (o.alpha > 0)
-            p.alpha = o.alpha;
-        if (o.cg_steps > 0)
-            p.cg_steps = o.cg_steps;
-    }
     iter_log log = {calloc((size_t)o.iters + 1, sizeof(double)), 0, o.iters};
     if (o.progress) {
         p.progress = on_progress;
@@ -303,7 +279,7 @@ static int cmd_train(int argc, char **argv)
 
     double rmse = -1, mae = 0, eval_s = 0, save_s = 0;
     size_t n_pred = 0;
-    if (test && !o.implicit) {
+    if (test) {
         t0 = bench_now();
         rmse = test_rmse(m, test, ids, n_ids, &mae, &n_pred);
         eval_s = bench_now() - t0;
@@ -318,7 +294,7 @@ static int cmd_train(int argc, char **argv)
     double ref_rmse = -1, ref_s = 0;
     rec_eval_result ev = {0};
     ev.rmse = -1;
-    if (o.reference && test && !o.implicit) {
+    if (o.reference && test) {
         /* cross-check the bench's RMSE with the library's own */
         if ((st = rec_evaluate(&ev, m, test, 10, 4.0f, &err)) != REC_OK)
             return fail("evaluate", st, &err);
@@ -327,17 +303,14 @@ static int cmd_train(int argc, char **argv)
 
     printf("{\"cmd\": \"train\", \"data\": \"%s\", \"n_train\": %zu, "
            "\"n_test\": %zu, \"rank\": %d, \"iters\": %d, \"threads\": %d, "
-           "\"implicit\": %d, \"solver\": \"%s\", \"alpha\": %g, "
-           "\"cg_steps\": %d, "
+
            "\"reg\": %g, \"bias_reg\": %g, \"load_s\": %.4f, "
            "\"split_s\": %.4f, \"train_s\": %.4f, \"train_cpu_s\": %.4f, "
            "\"sec_per_iter\": %.5f, "
            "\"hwm_mib\": %.1f, \"train_hwm_mib\": %.1f, ",
            dir, rec_ratings_n_ratings(train),
            test ? rec_ratings_n_ratings(test) : 0, o.rank, o.iters,
-           o.threads, p.implicit,
-           p.solver == REC_SOLVER_CHOLESKY ? "cholesky" : "cg", p.alpha,
-           p.cg_steps, p.reg, p.bias_reg, load_s, split_s, train_s,
+           o.threads, p.reg, p.bias_reg, load_s, split_s, train_s,
            train_cpu, train_s / o.iters, hwm, train_hwm);
     printf("\"iter_s\": [");
     for (int i = 0; i < log.n; i++)
