@@ -19,6 +19,7 @@ implicit-feedback ALS of issue 7) is one more function in SECTIONS.
 """
 import argparse
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -209,7 +210,10 @@ def sec_generate(s):
         stamp = os.path.join(d, ".generated")
         argv = [os.path.join(s.bin, "gen_movielens"), "--scale", str(scale),
                 "--seed", "1", d]
-        want = " ".join(argv[1:])
+        # regenerate when the arguments or the generator itself change
+        with open(argv[0], "rb") as f:
+            gen_hash = hashlib.sha256(f.read()).hexdigest()[:16]
+        want = " ".join(argv[1:]) + " " + gen_hash
         have = open(stamp).read() if os.path.exists(stamp) else ""
         if have != want:
             os.makedirs(s.args.data_dir, exist_ok=True)
