@@ -7,9 +7,14 @@ Model life cycle
     file lock, so several gunicorn workers never train it together.
   * A retrain builds a new Ratings (MovieLens copy + every member's ratings
     from the database), trains, saves to model.bin.new and renames it over
-    model.bin (atomic), then swaps the in-memory model under a lock and
-    stores each member's full recommendations. A failed retrain keeps the
-    old model and marks the job failed.
+    model.bin (atomic), computes each member's full recommendations from
+    the trained factors, then swaps the in-memory model under a lock and
+    commits them. A failed retrain keeps the old model and marks the job
+    failed.
+  * Quick recommendations fold the member into the model being served
+    (remove_user, add_user with their current ratings, top_n), so each
+    process's model gains the members it served; a new model starts
+    without those folds and members are folded in again on demand.
   * Every process checks the model file's identity (mtime, inode, size) at
     most every MOVIEME_MODEL_CHECK_SECONDS and reloads it when another
     process has replaced it.
@@ -90,6 +95,8 @@ class Engine:
             app.instance_path, "model.bin")
         self.offset = int(cfg["MOVIEME_MEMBER_ID_OFFSET"])
         self._lock = threading.Lock()          # guards self._model swap
+        # remove_user + add_user + top_n of a quick request, as one step
+        self._fold_lock = threading.Lock()
         self._reload_lock = threading.Lock()
         self._model = None
         self._model_ident = None
@@ -199,13 +206,33 @@ class Engine:
                 break
         return out
 
-    def quick_recommendations(self, ratings, n=None):
-        """Fold-in recommendations for {movie_id: rating}; never mutates."""
+    def quick_recommendations(self, ratings, n=None, member_id=None):
+        """Recommendations for {movie_id: rating}: a member's current ratings.
+
+        With member_id, the member is folded into this process's current
+        model (rec_add_user): the model user is removed if present (a
+        trained member, or an earlier fold), added again from exactly these
+        ratings under the member's model id (so a re-rating replaces and a
+        removed rating no longer counts), then ranked with top_n. The three
+        calls run under one lock, so concurrent requests never see a half
+        fold; each call takes the model's write (or read) lock in the
+        binding. A new model (retrain, reload) does not know the folds made
+        into the old one: the next request folds the member in again.
+        Without member_id: pure fold-in (recommend_for_ratings), no change."""
         n = n or self.app.config["MOVIEME_QUICK_N"]
         if not ratings:
             return []
         model, ratings = self.model, dict(ratings)
-        return self._filtered(lambda k: model.recommend_for_ratings(ratings, n=k), n, ratings)
+        if member_id is None:
+            return self._filtered(
+                lambda k: model.recommend_for_ratings(ratings, n=k), n, ratings)
+        uid = self.model_user_id(member_id)
+        with self._fold_lock:
+            if uid in model:
+                model.remove_user(uid)
+            model.add_user(ratings, user_id=uid)
+            # top_n leaves out the member's rated movies itself
+            return self._filtered(lambda k: model.top_n(uid, n=k), n)
 
     def similar(self, movie_id, n=10):
         model = self.model
@@ -336,9 +363,11 @@ class Engine:
                 time.sleep(delay)   # test hook: a window to kill the process
             model, rows, snapshot_at = self._train_snapshot(self._progress(job_id))
             self._save(model)
-            self._swap(model)
-            # the recommendations and the job's end in one transaction
+            # the recommendations from the trained factors, before quick
+            # requests fold members into the served model; they and the
+            # job's end are committed in one transaction after the swap
             self._store_recommendations(model, rows, job_id)
+            self._swap(model)
             job = db.session.get(RetrainJob, job_id)
             job.status, job.finished_at = "done", utcnow()
             job.snapshot_at, job.n_ratings = snapshot_at, len(rows)

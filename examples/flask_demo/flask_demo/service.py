@@ -44,11 +44,12 @@ def delete_rating(user_id, movie_id):
 
 
 def quick(user_id, mine=None):
-    """12 fold-in recommendations, or [] below the minimum of ratings."""
+    """12 recommendations with the member folded into the model
+    (add_user), or [] below the minimum of ratings."""
     mine = my_ratings(user_id) if mine is None else mine
     if len(mine) < current_app.config["MOVIEME_QUICK_MIN_RATINGS"]:
         return []
-    return engine().quick_recommendations(mine)
+    return engine().quick_recommendations(mine, member_id=user_id)
 
 
 def site_stats(movie_id):
