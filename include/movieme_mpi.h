@@ -33,7 +33,8 @@ extern "C" {
 /**
  * Options of distributed training. Fill with rec_mpi_options_init(); fields
  * are only ever added at the end. Significant on the root rank only (the
- * root broadcasts them), except `version`.
+ * root broadcasts them), except `version`, `root` and `timeout`, which every
+ * rank reads from its own.
  */
 typedef struct rec_mpi_options {
     uint32_t version;       /**< REC_MPI_OPTIONS_VERSION */
@@ -45,6 +46,11 @@ typedef struct rec_mpi_options {
     int resume;             /**< non-zero: when `checkpoint` exists, start
                                  from it (it must come from the same data and
                                  parameters; `iterations` may be larger) */
+    double timeout;         /**< seconds any one exchange may wait for the
+                                 other ranks before this rank fails with
+                                 REC_EIO ("no answer"), 0 = wait forever
+                                 (default). Each rank's own value. Set it
+                                 well above one iteration's time. */
 } rec_mpi_options;
 
 /** Fill `o` with the defaults (including `version`). Since 0.1. */
@@ -65,9 +71,10 @@ REC_API void rec_mpi_options_init(rec_mpi_options *o);
  * @param opts      NULL for the defaults; see rec_mpi_options
  * @return the same status on every rank: REC_OK; REC_EINVAL (bad parameter,
  *         no dataset on the root, incompatible checkpoint), REC_ENOMEM,
- *         REC_ECANCELED, REC_EIO (checkpoint unreadable or unwritable,
- *         "MPI ..." messages: an MPI call failed, e.g. a rank died: the
- *         ranks may then disagree and the caller should MPI_Abort),
+ *         REC_ECANCELED, REC_EIO (checkpoint unreadable or unwritable;
+ *         messages starting "MPI: ": an MPI call failed or timed out, e.g.
+ *         a rank died or hangs: the ranks may then disagree and the caller
+ *         should MPI_Abort),
  *         REC_EFORMAT (corrupt checkpoint).
  * A rank that dies makes the job fail (Open MPI's mpirun then stops every
  * rank); no model is ever produced from a partial exchange.

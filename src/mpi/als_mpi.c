@@ -32,7 +32,10 @@
  * written to a temporary file, fsync'ed and renamed.
  *
  * Faults: the communicator is duplicated with MPI_ERRORS_RETURN and every
- * MPI call is checked; a failure becomes REC_EIO "MPI ... failed on rank r".
+ * MPI call is checked; a failure becomes REC_EIO "MPI: ... failed on rank r".
+ * Every call is non-blocking and completed by wait_for, so that with
+ * opts->timeout a rank that hangs (stopped, swapping, a silent network)
+ * fails the others after that many seconds instead of never.
  * A rank that dies is normally noticed by mpirun first, which stops the job
  * with its own message. Errors found on one rank outside MPI (memory, bad
  * checkpoint, cancel) are agreed on by every rank, so all return the same
@@ -48,6 +51,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -66,6 +70,7 @@ void rec_mpi_options_init(rec_mpi_options *o)
     o->checkpoint = NULL;
     o->checkpoint_every = 5;
     o->resume = 0;
+    o->timeout = 0.0;
 }
 
 /* What the root broadcasts first (homogeneous ranks: sent as bytes). */
@@ -100,6 +105,7 @@ typedef struct dist {
     double *scratch, *sse, *pen, *mpen;
     int nt;
     rec_implicit_half *imp; /* implicit mode: buffers of the half-steps */
+    double timeout;          /* seconds a collective may wait, 0: forever */
 } dist;
 
 static rec_status mpi_fail(rec_error *err, const dist *d, const char *call,
@@ -110,16 +116,51 @@ static rec_status mpi_fail(rec_error *err, const dist *d, const char *call,
     if (MPI_Error_string(rc, s, &len) != MPI_SUCCESS)
         snprintf(s, sizeof s, "error %d", rc);
     return rec__fail(err, REC_EIO,
-                     "MPI %s failed on rank %d of %d: %s (a rank died or the "
-                     "network failed)",
+                     "MPI: %s failed on rank %d of %d: %s (a rank died or "
+                     "the network failed)",
                      call, d->rank, d->size, s);
 }
 
-#define MPI_TRY(name, call)                                                  \
+/* Complete the non-blocking call whose start returned rc: wait at most
+   d->timeout seconds (0: MPI_Wait, forever), testing every 100 us. A rank
+   that hangs without dying, which MPI never reports, then fails the others
+   with a message instead of a job that waits forever. */
+static rec_status wait_for(dist *d, const char *name, int rc,
+                           MPI_Request *req, rec_error *err)
+{
+    if (rc != MPI_SUCCESS)
+        return mpi_fail(err, d, name, rc);
+    if (!(d->timeout > 0)) {
+        rc = MPI_Wait(req, MPI_STATUS_IGNORE);
+        return rc == MPI_SUCCESS ? REC_OK : mpi_fail(err, d, name, rc);
+    }
+    double t0 = MPI_Wtime();
+    for (;;) {
+        int done = 0;
+        rc = MPI_Test(req, &done, MPI_STATUS_IGNORE);
+        if (rc != MPI_SUCCESS)
+            return mpi_fail(err, d, name, rc);
+        if (done)
+            return REC_OK;
+        if (MPI_Wtime() - t0 > d->timeout)
+            return rec__fail(err, REC_EIO,
+                             "MPI: %s on rank %d of %d: no answer from the "
+                             "other ranks within %g s (a rank hangs or the "
+                             "network is down)",
+                             name, d->rank, d->size, d->timeout);
+        struct timespec ts = {0, 100000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Start a non-blocking MPI call (its last argument &req_) and complete it
+   with wait_for; return on failure. */
+#define MPI_NB(name, start)                                                  \
     do {                                                                     \
-        int rc_ = (call);                                                    \
-        if (rc_ != MPI_SUCCESS)                                              \
-            return mpi_fail(err, d, name, rc_);                              \
+        MPI_Request req_ = MPI_REQUEST_NULL;                                 \
+        rec_status st_ = wait_for(d, name, (start), &req_, err);             \
+        if (st_ != REC_OK)                                                   \
+            return st_;                                                      \
     } while (0)
 
 /* Every rank learns the worst status; a rank that was fine takes the
@@ -127,42 +168,31 @@ static rec_status mpi_fail(rec_error *err, const dist *d, const char *call,
 static rec_status agree(dist *d, rec_status st, rec_error *err)
 {
     int mine = st, worst = st;
-    int rc = MPI_Allreduce(&mine, &worst, 1, MPI_INT, MPI_MIN, d->comm);
-    if (rc != MPI_SUCCESS)
-        return mpi_fail(err, d, "MPI_Allreduce", rc);
+    MPI_NB("MPI_Allreduce", MPI_Iallreduce(&mine, &worst, 1, MPI_INT,
+                                           MPI_MIN, d->comm, &req_));
     if (worst != REC_OK && st == REC_OK)
         return rec__fail(err, worst, "distributed training: another rank "
                          "failed (%s)", rec_strerror(worst));
     return worst == REC_OK ? REC_OK : st;
 }
 
-static int send_bytes(const void *buf, size_t n, int dest, MPI_Comm c)
-{
-    const char *p = buf;
-    do {
-        size_t len = n > SEND_CHUNK ? SEND_CHUNK : n;
-        int rc = MPI_Send(p, (int)len, MPI_BYTE, dest, TAG_SHARD, c);
-        if (rc != MPI_SUCCESS)
-            return rc;
-        p += len;
-        n -= len;
-    } while (n > 0);
-    return MPI_SUCCESS;
-}
-
-static int recv_bytes(void *buf, size_t n, int src, MPI_Comm c)
+/* Send (or receive) n bytes to (from) a peer, in chunks an int counts. */
+static rec_status move_bytes(dist *d, void *buf, size_t n, int peer,
+                             bool send, rec_error *err)
 {
     char *p = buf;
     do {
         size_t len = n > SEND_CHUNK ? SEND_CHUNK : n;
-        int rc = MPI_Recv(p, (int)len, MPI_BYTE, src, TAG_SHARD, c,
-                          MPI_STATUS_IGNORE);
-        if (rc != MPI_SUCCESS)
-            return rc;
+        if (send)
+            MPI_NB("MPI_Send", MPI_Isend(p, (int)len, MPI_BYTE, peer,
+                                         TAG_SHARD, d->comm, &req_));
+        else
+            MPI_NB("MPI_Recv", MPI_Irecv(p, (int)len, MPI_BYTE, peer,
+                                         TAG_SHARD, d->comm, &req_));
         p += len;
         n -= len;
     } while (n > 0);
-    return MPI_SUCCESS;
+    return REC_OK;
 }
 
 /* Contiguous ranges of rows [b[q], b[q+1]) of about equal cost: ratings
@@ -479,18 +509,21 @@ static void counts_from_bounds(int *count, int *displ, const uint64_t *b,
 }
 
 /* Root: send rank q its rows [b[q], b[q+1]) of one side. */
-static int send_shard(const uint64_t *off, const int32_t *idx,
-                      const float *vals, const uint64_t *b, int q,
-                      MPI_Comm c)
+static rec_status send_shard(dist *d, const uint64_t *off,
+                             const int32_t *idx, const float *vals,
+                             const uint64_t *b, int q, rec_error *err)
 {
     uint64_t lo = b[q], hi = b[q + 1];
     uint64_t a = off[lo], z = off[hi];
-    int rc = send_bytes(off + lo, (hi - lo + 1) * sizeof *off, q, c);
-    if (rc == MPI_SUCCESS)
-        rc = send_bytes(idx + a, (z - a) * sizeof *idx, q, c);
-    if (rc == MPI_SUCCESS)
-        rc = send_bytes(vals + a, (z - a) * sizeof *vals, q, c);
-    return rc;
+    rec_status st = move_bytes(d, (void *)(off + lo),
+                               (hi - lo + 1) * sizeof *off, q, true, err);
+    if (st == REC_OK)
+        st = move_bytes(d, (void *)(idx + a), (z - a) * sizeof *idx, q, true,
+                        err);
+    if (st == REC_OK)
+        st = move_bytes(d, (void *)(vals + a), (z - a) * sizeof *vals, q,
+                        true, err);
+    return st;
 }
 
 /* Worker: memory for its rows of one side. */
@@ -508,8 +541,10 @@ static rec_status recv_shard(dist *d, uint64_t *off, int32_t *idx,
                              float *vals, uint64_t rows, uint64_t n,
                              rec_error *err)
 {
-    MPI_TRY("MPI_Recv",
-            recv_bytes(off, (rows + 1) * sizeof *off, d->root, d->comm));
+    rec_status st = move_bytes(d, off, (rows + 1) * sizeof *off, d->root,
+                               false, err);
+    if (st != REC_OK)
+        return st;
     uint64_t base = off[0];
     if (off[rows] - base != n)
         return rec__fail(err, REC_EIO, "shard: %llu ratings received, %llu "
@@ -517,22 +552,23 @@ static rec_status recv_shard(dist *d, uint64_t *off, int32_t *idx,
                          (unsigned long long)n);
     for (uint64_t i = 0; i <= rows; i++)
         off[i] -= base;
-    MPI_TRY("MPI_Recv", recv_bytes(idx, n * sizeof *idx, d->root, d->comm));
-    MPI_TRY("MPI_Recv", recv_bytes(vals, n * sizeof *vals, d->root, d->comm));
-    return REC_OK;
+    st = move_bytes(d, idx, n * sizeof *idx, d->root, false, err);
+    if (st == REC_OK)
+        st = move_bytes(d, vals, n * sizeof *vals, d->root, false, err);
+    return st;
 }
 
 /* Exchange one side's updated rows: factors and biases. */
 static rec_status exchange(dist *d, float *x, float *xb, const int *count,
                            const int *displ, rec_error *err)
 {
-    MPI_TRY("MPI_Allgatherv",
-            MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, x, count,
-                           displ, d->row, d->comm));
+    MPI_NB("MPI_Allgatherv",
+           MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, x, count,
+                           displ, d->row, d->comm, &req_));
     if (d->s.biases)
-        MPI_TRY("MPI_Allgatherv",
-                MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, xb, count,
-                               displ, MPI_FLOAT, d->comm));
+        MPI_NB("MPI_Allgatherv",
+               MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, xb, count,
+                               displ, MPI_FLOAT, d->comm, &req_));
     return REC_OK;
 }
 
@@ -557,8 +593,8 @@ static rec_status dist_prepare(dist *d, const rec_ratings *r,
     st = agree(d, st, err);
     if (st != REC_OK)
         return st;
-    MPI_TRY("MPI_Bcast", MPI_Bcast(d->ubound, (4 * P + 2) * 8, MPI_BYTE,
-                                   d->root, d->comm));
+    MPI_NB("MPI_Bcast", MPI_Ibcast(d->ubound, (4 * P + 2) * 8, MPI_BYTE,
+                                   d->root, d->comm, &req_));
     counts_from_bounds(d->ucount, d->udispl, d->ubound, P);
     counts_from_bounds(d->mcount, d->mdispl, d->mbound, P);
 
@@ -605,13 +641,13 @@ static rec_status dist_prepare(dist *d, const rec_ratings *r,
         for (int q = 0; q < P; q++) {
             if (q == d->root)
                 continue;
-            int rc = send_shard(r->user_off, r->user_items, r->user_vals,
-                                d->ubound, q, d->comm);
-            if (rc == MPI_SUCCESS)
-                rc = send_shard(r->movie_off, r->movie_users, r->movie_vals,
-                                d->mbound, q, d->comm);
-            if (rc != MPI_SUCCESS)
-                return mpi_fail(err, d, "MPI_Send", rc);
+            st = send_shard(d, r->user_off, r->user_items, r->user_vals,
+                            d->ubound, q, err);
+            if (st == REC_OK)
+                st = send_shard(d, r->movie_off, r->movie_users,
+                                r->movie_vals, d->mbound, q, err);
+            if (st != REC_OK)
+                return st;
         }
         /* the root's shard is its own slice of the dataset, not rebased:
            the offsets index the whole arrays */
@@ -641,7 +677,8 @@ static rec_status dist_prepare(dist *d, const rec_ratings *r,
             start[1] = done + 1;
         }
     }
-    MPI_TRY("MPI_Bcast", MPI_Bcast(start, 2, MPI_INT32_T, d->root, d->comm));
+    MPI_NB("MPI_Bcast",
+           MPI_Ibcast(start, 2, MPI_INT32_T, d->root, d->comm, &req_));
     if (start[0] != REC_OK) {
         if (d->rank != d->root)
             return rec__fail(err, start[0], "rank %d could not read the "
@@ -650,14 +687,14 @@ static rec_status dist_prepare(dist *d, const rec_ratings *r,
         return start[0];
     }
     if (start[1] > 1) {
-        MPI_TRY("MPI_Bcast", MPI_Bcast(d->U, (int)d->s.n_users, d->row,
-                                       d->root, d->comm));
-        MPI_TRY("MPI_Bcast", MPI_Bcast(d->bu, (int)d->s.n_users, MPI_FLOAT,
-                                       d->root, d->comm));
-        MPI_TRY("MPI_Bcast", MPI_Bcast(d->M, (int)d->s.n_movies, d->row,
-                                       d->root, d->comm));
-        MPI_TRY("MPI_Bcast", MPI_Bcast(d->bm, (int)d->s.n_movies, MPI_FLOAT,
-                                       d->root, d->comm));
+        MPI_NB("MPI_Bcast", MPI_Ibcast(d->U, (int)d->s.n_users, d->row,
+                                       d->root, d->comm, &req_));
+        MPI_NB("MPI_Bcast", MPI_Ibcast(d->bu, (int)d->s.n_users, MPI_FLOAT,
+                                       d->root, d->comm, &req_));
+        MPI_NB("MPI_Bcast", MPI_Ibcast(d->M, (int)d->s.n_movies, d->row,
+                                       d->root, d->comm, &req_));
+        MPI_NB("MPI_Bcast", MPI_Ibcast(d->bm, (int)d->s.n_movies, MPI_FLOAT,
+                                       d->root, d->comm, &req_));
     } else if (d->s.implicit) {
         rec__implicit_init_factors(d->U, d->s.n_users, d->M, d->s.n_movies,
                                    d->s.k, d->s.seed);
@@ -743,8 +780,8 @@ static rec_status run(dist *d, const rec_ratings *r,
             return st;
         if (d->imp) {
             int any = 0;
-            MPI_TRY("MPI_Allreduce", MPI_Allreduce(&failed, &any, 1, MPI_INT,
-                                                   MPI_LOR, d->comm));
+            MPI_NB("MPI_Allreduce", MPI_Iallreduce(&failed, &any, 1, MPI_INT,
+                                                   MPI_LOR, d->comm, &req_));
             if (any)
                 return rec__fail(err, REC_ELAPACK,
                                  "implicit ALS: a row could not be solved at "
@@ -762,8 +799,8 @@ static rec_status run(dist *d, const rec_ratings *r,
             }
             for (size_t j = 0; j < nm && !d->imp; j++)
                 part[1] += d->mpen[j];
-            MPI_TRY("MPI_Reduce", MPI_Reduce(part, sum, 2, MPI_DOUBLE,
-                                             MPI_SUM, d->root, d->comm));
+            MPI_NB("MPI_Reduce", MPI_Ireduce(part, sum, 2, MPI_DOUBLE,
+                                             MPI_SUM, d->root, d->comm, &req_));
             int32_t cancel = 0;
             if (me == d->root) {
                 rec_progress pr = {.iteration = it,
@@ -777,8 +814,8 @@ static rec_status run(dist *d, const rec_ratings *r,
                 }
                 cancel = p->progress(p->progress_userdata, &pr) != 0;
             }
-            MPI_TRY("MPI_Bcast",
-                    MPI_Bcast(&cancel, 1, MPI_INT32_T, d->root, d->comm));
+            MPI_NB("MPI_Bcast", MPI_Ibcast(&cancel, 1, MPI_INT32_T, d->root,
+                                           d->comm, &req_));
             if (cancel)
                 return rec__fail(err, REC_ECANCELED, "training cancelled at "
                                  "iteration %d of %d", it, d->s.iterations);
@@ -788,8 +825,8 @@ static rec_status run(dist *d, const rec_ratings *r,
             int32_t cst = REC_OK;
             if (me == d->root)
                 cst = ckpt_write(d, o->checkpoint, dcrc, it, err);
-            MPI_TRY("MPI_Bcast",
-                    MPI_Bcast(&cst, 1, MPI_INT32_T, d->root, d->comm));
+            MPI_NB("MPI_Bcast", MPI_Ibcast(&cst, 1, MPI_INT32_T, d->root,
+                                           d->comm, &req_));
             if (cst != REC_OK)
                 return me == d->root
                            ? cst
@@ -831,6 +868,7 @@ static rec_status train(rec_model **out, MPI_Comm comm, const rec_ratings *r,
     MPI_Comm_rank(d->comm, &d->rank);
     MPI_Comm_size(d->comm, &d->size);
     d->root = o->root;
+    d->timeout = o->timeout;
     rec_status st = REC_OK;
     rec_model *m = NULL;
     /* every rank checks the root the same way: no Bcast from a bad root */
@@ -866,10 +904,14 @@ static rec_status train(rec_model **out, MPI_Comm comm, const rec_ratings *r,
                 *err = e;
         }
     }
-    rc = MPI_Bcast(&d->s, (int)sizeof d->s, MPI_BYTE, d->root, d->comm);
-    if (rc != MPI_SUCCESS) {
-        st = mpi_fail(err, d, "MPI_Bcast", rc);
-        goto done;
+    {
+        MPI_Request req = MPI_REQUEST_NULL;
+        st = wait_for(d, "MPI_Bcast",
+                      MPI_Ibcast(&d->s, (int)sizeof d->s, MPI_BYTE, d->root,
+                                 d->comm, &req),
+                      &req, err);
+        if (st != REC_OK)
+            goto done;
     }
     if (d->s.status != REC_OK) {
         st = d->s.status;

@@ -23,9 +23,9 @@ int cli_mpi_begin(int *rank, const cli_cmd *cmd, const cli_args *a)
     bool resume = cli_get(a, "--resume") != NULL;
     rec_mpi_options_init(&S.opts);
     if (!cli_get(a, "--mpi")) {
-        if (ck || every || resume) {
-            cli_usage_error(cmd, "--checkpoint, --checkpoint-every and "
-                            "--resume need --mpi");
+        if (ck || every || resume || cli_get(a, "--mpi-timeout")) {
+            cli_usage_error(cmd, "--checkpoint, --checkpoint-every, --resume "
+                            "and --mpi-timeout need --mpi");
             return EXIT_USAGE;
         }
         return CLI_MPI_OFF;
@@ -37,6 +37,9 @@ int cli_mpi_begin(int *rank, const cli_cmd *cmd, const cli_args *a)
     }
     long n = S.opts.checkpoint_every;
     if (every && !cli_long(&n, cmd, "--checkpoint-every", every, 1, 1000000))
+        return EXIT_USAGE;
+    const char *to = cli_get(a, "--mpi-timeout");
+    if (to && !cli_double(&S.opts.timeout, cmd, "--mpi-timeout", to, 0, 1e9))
         return EXIT_USAGE;
     S.opts.checkpoint = ck && *ck ? ck : NULL;
     S.opts.checkpoint_every = (int)n;
@@ -58,7 +61,7 @@ int cli_mpi_begin(int *rank, const cli_cmd *cmd, const cli_args *a)
 
 static bool is_mpi_failure(rec_status st, const rec_error *e)
 {
-    return st == REC_EIO && strncmp(e->msg, "MPI ", 4) == 0;
+    return st == REC_EIO && strncmp(e->msg, "MPI: ", 5) == 0;
 }
 
 int cli_mpi_worker(const cli_args *a)

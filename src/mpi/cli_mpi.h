@@ -20,7 +20,10 @@
      "with --checkpoint: iterations between checkpoints (default 5)",        \
      false},                                                                 \
     {"--resume", NULL, NULL,                                                 \
-     "with --checkpoint: start from FILE when it exists", false}
+     "with --checkpoint: start from FILE when it exists", false},            \
+    {"--mpi-timeout", NULL, "S",                                             \
+     "with --mpi: fail when the other ranks do not answer within S seconds " \
+     "(a hung rank; default 0 = wait forever)", false}
 
 /* Returned by cli_mpi_begin when --mpi is absent. */
 #define CLI_MPI_OFF (-1)

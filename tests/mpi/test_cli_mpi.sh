@@ -7,7 +7,9 @@
 #   3. a rank killed with SIGKILL in the middle of training makes the job
 #      fail with mpirun's message and leaves no model; training resumed from
 #      the last checkpoint (on another number of ranks) gives the model of an
-#      uninterrupted run, byte for byte.
+#      uninterrupted run, byte for byte;
+#   4. a rank stopped with SIGSTOP (hung, not dead: MPI notices nothing)
+#      fails the job within --mpi-timeout with a clear message, no model.
 #   test_cli_mpi.sh MOVIEME DATA WORKDIR     (REC_MPIRUN: mpirun and flags)
 set -euo pipefail
 movieme=$1 data=$2 work=$3
@@ -15,6 +17,14 @@ mpirun=${REC_MPIRUN:-mpirun --oversubscribe --bind-to none --mca btl self,vader 
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 rm -rf "$work" && mkdir -p "$work" && cd "$work"
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# the pid of rank R among the children of mpirun JOB (by pid, never by name)
+rank_pid() {
+  for pid in $(ps -o pid= --ppid "$1"); do
+    if tr '\0' '\n' < /proc/$pid/environ 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$2"; then
+      echo "$pid"
+    fi
+  done
+}
 json() { /usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))$2)" "$1"; }
 
 echo "== 1. same model as single-machine training"
@@ -62,13 +72,7 @@ $mpirun -np 3 "$movieme" train --mpi "${long[@]}" --out killed.bin \
 job=$!
 for _ in $(seq 600); do [ -e ck ] && break; sleep 0.05; done
 [ -e ck ] || { kill $job; fail "no checkpoint appeared"; }
-# rank 1 among the children of this mpirun (by pid, never by name)
-victim=
-for pid in $(ps -o pid= --ppid $job); do
-  if tr '\0' '\n' < /proc/$pid/environ 2>/dev/null | grep -qx OMPI_COMM_WORLD_RANK=1; then
-    victim=$pid
-  fi
-done
+victim=$(rank_pid $job 1)
 [ -n "$victim" ] || { kill $job; fail "rank 1 not found"; }
 kill -9 "$victim"
 echo "killed rank 1 (pid $victim)"
@@ -87,4 +91,27 @@ timeout 120 $mpirun -np 2 "$movieme" train --mpi "${long[@]}" --out resumed.bin 
 "$movieme" train "${long[@]}" --out straight.bin > straight.json
 cmp resumed.bin straight.bin || fail "resumed model differs from an uninterrupted run"
 echo "resumed model == uninterrupted model"
+
+echo "== 4. a hung rank (SIGSTOP) with --mpi-timeout"
+rm -f hung.bin ck2
+$mpirun -np 3 "$movieme" train --mpi "${long[@]}" --out hung.bin \
+  --checkpoint ck2 --checkpoint-every 1 --mpi-timeout 3 > hung.json 2> hung.txt &
+job=$!
+for _ in $(seq 600); do [ -e ck2 ] && break; sleep 0.05; done
+victim=$(rank_pid $job 1)
+[ -n "$victim" ] || { kill $job; fail "rank 1 not found"; }
+kill -STOP "$victim"
+echo "stopped rank 1 (pid $victim)"
+set +e
+timeout 60 tail --pid=$job -f /dev/null
+tail_rc=$?
+wait $job
+rc=$?
+set -e
+kill -9 "$victim" 2> /dev/null || true
+grep -v '^\s*$' hung.txt | head -6
+[ $tail_rc = 0 ] || fail "hung rank: the job did not end within 60 s"
+[ $rc != 0 ] || fail "hung rank: the job exited 0"
+[ ! -e hung.bin ] || fail "hung rank: a model was written"
+grep -q "no answer from the other ranks within 3 s" hung.txt || fail "hung rank: no clear message"
 echo "PASSED"
