@@ -5,6 +5,8 @@
 #   REC_SKIP_FUZZ=1        skip the fuzz smoke runs
 #   REC_FUZZ_SECONDS=N     seconds per fuzz target (default 30)
 #   REC_SKIP_DEMO=1        skip the demo-site suites
+#   REC_SKIP_LOAD=1        skip the demo's load test (MOVIEME_LOAD_DURATION,
+#                          default 15s here; report in build/load-test.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -33,5 +35,12 @@ fi
 if [ "${REC_SKIP_DEMO:-0}" != 1 ]; then
   step "demo site: SQLite, PostgreSQL, browser"
   bash scripts/test-demo.sh
+  if [ "${REC_SKIP_LOAD:-0}" != 1 ]; then
+    step "demo site: load test (wrk, gunicorn; no errors allowed)"
+    MOVIEME_LOAD_DURATION=${MOVIEME_LOAD_DURATION:-15s} \
+      MOVIEME_LOAD_CONNECTIONS=${MOVIEME_LOAD_CONNECTIONS:-64} \
+      MOVIEME_LOAD_REPORT=${MOVIEME_LOAD_REPORT:-build/load-test.md} \
+      bash scripts/load-test.sh
+  fi
 fi
 step "all tests passed"
