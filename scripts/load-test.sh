@@ -164,12 +164,14 @@ print("%d %d %.1f %.1f %.1f" % (len(ts), errors, q(0.5), q(0.99), q(1.0)))
 PYEOF
 }
 read -r QI_N QI_ERR QI_P50 QI_P99 QI_MAX < <(sample_quick 0 50)
+[ -n "$QI_MAX" ] || die "the quick-path sampler failed"
 secs=$("$PY" -c "import re, sys; m = re.fullmatch(r'(\d+)([smh]?)', sys.argv[1]); print(int(m.group(1)) * {'': 1, 's': 1, 'm': 60, 'h': 3600}[m.group(2)])" "$DURATION")
 sample_quick "$(( secs > 4 ? secs - 2 : secs ))" 1 >"$TMP/quick.out" &
 SAMPLER=$!
 LOAD_COOKIE=$COOKIE LOAD_PATHS=$PATHS "${WRK[@]}" | tee "$TMP/wrk.out"
 wait "$SAMPLER" || die "the quick-path sampler failed"
 read -r QL_N QL_ERR QL_P50 QL_P99 QL_MAX <"$TMP/quick.out"
+[ -n "$QL_MAX" ] || die "the quick-path sampler printed nothing"
 echo "load-test: quick path alone: $QI_N requests, $QI_ERR errors, p50 $QI_P50 ms, p99 $QI_P99 ms; during the load: $QL_N requests, $QL_ERR errors, p50 $QL_P50 ms, p99 $QL_P99 ms, max $QL_MAX ms"
 
 line=$(grep '^LOADTEST ' "$TMP/wrk.out") || die "no LOADTEST line in wrk's output"
