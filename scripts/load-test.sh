@@ -16,6 +16,8 @@
 #   MOVIEME_LOAD_REPORT       report file (default docs/load-test.md;
 #                             "-" for none)
 #   MOVIEME_DATA              MovieLens directory (default data/ml-latest-small)
+#   MOVIEME_LOAD_PATHS        paths wrk rotates over (default: quick picks,
+#                             full recommendations, three movie pages)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -126,7 +128,7 @@ EOF
 HEALTH=$(curl -fsS "$URL/api/health" | "$PY" -c 'import json, sys; h = json.load(sys.stdin); print("%d users (MovieLens + the member), %d movies, rank %d" % (h["model_users"], h["model_movies"], h["rank"]))')
 
 # Quick picks, full recommendations, movie pages (with similar movies).
-PATHS="/recommendations/quick /recommendations /movie/1 /recommendations/quick /recommendations /movie/2959 /recommendations/quick /recommendations /movie/79132"
+PATHS=${MOVIEME_LOAD_PATHS:-"/recommendations/quick /recommendations /movie/1 /recommendations/quick /recommendations /movie/2959 /recommendations/quick /recommendations /movie/79132"}
 WRK=(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency --timeout 10s
      -s "$ROOT/scripts/load-test.lua" "$URL")
 echo "load-test: ${WRK[*]} (gunicorn: $WORKERS workers x $WTHREADS threads)"
