@@ -94,6 +94,31 @@ static void serve(const rec_model *m)
             st = rec_top_n(out, 16, &n_out, c, nid, &err);
             fz_check_error(st, &err);
         }
+        /* forget the first trained user and the new one */
+        size_t before = rec_model_n_users(c);
+        if (nu > 0) {
+            int32_t first = m->user_ids[0];
+            st = rec_remove_user(c, first, &err);
+            fz_check_error(st, &err);
+            if (st == REC_OK) {
+                FZ_CHECK(!rec_model_has_user(c, first));
+                FZ_CHECK(rec_model_has_user(m, first));
+                FZ_CHECK(rec_model_n_users(c) == before - 1);
+                st = rec_top_n(out, 16, &n_out, c, first, &err);
+                FZ_CHECK(st == REC_ENOTFOUND);
+            }
+        }
+        st = rec_model_save(c, fz_path("model2.bin"), &err);
+        fz_check_error(st, &err);
+        if (st == REC_OK) {
+            rec_model *c2 = NULL;
+            st = rec_model_load(&c2, fz_path("model2.bin"), &err);
+            if (st != REC_OK)
+                fprintf(stderr, "round trip of the changed copy: %s\n", err.msg);
+            FZ_CHECK(st == REC_OK);
+            FZ_CHECK(rec_model_n_users(c2) == rec_model_n_users(c));
+            rec_model_free(c2);
+        }
         rec_model_free(c);
     }
     free(vec);

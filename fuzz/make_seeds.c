@@ -53,7 +53,7 @@ static rec_ratings *tiny_dataset(int n_users, int n_movies)
 
 static void save_model(const char *dir, const char *name, int users, int movies,
                        int rank, int biases, int nonneg, int add_user,
-                       int big_endian)
+                       int big_endian, int implicit)
 {
     rec_error err;
     rec_ratings *r = tiny_dataset(users, movies);
@@ -64,6 +64,9 @@ static void save_model(const char *dir, const char *name, int users, int movies,
     p.n_threads = 1;
     p.biases = biases;
     p.nonnegative = nonneg;
+    p.implicit = implicit;
+    if (implicit)
+        p.biases = 0;
     rec_model *m = NULL;
     if (rec_train_als(&m, r, &p, &err) != REC_OK)
         die("rec_train_als", &err);
@@ -74,6 +77,8 @@ static void save_model(const char *dir, const char *name, int users, int movies,
             die("rec_add_user", &err);
         if (rec_add_user(&id, m, 10, mr, 1, &err) != REC_OK)
             die("rec_add_user (known)", &err);
+        if (rec_remove_user(m, 13, &err) != REC_OK)
+            die("rec_remove_user", &err);
     }
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -89,11 +94,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: make_seeds OUTDIR\n");
         return 2;
     }
-    save_model(argv[1], "model-r2.bin", 6, 8, 2, 1, 0, 0, 0);
-    save_model(argv[1], "model-r2-be.bin", 6, 8, 2, 1, 0, 0, 1);
-    save_model(argv[1], "model-r1-nobias.bin", 3, 4, 1, 0, 0, 0, 0);
-    save_model(argv[1], "model-nonneg.bin", 5, 6, 3, 1, 1, 0, 0);
-    save_model(argv[1], "model-added-user.bin", 4, 6, 2, 1, 0, 1, 0);
-    save_model(argv[1], "model-1x1.bin", 1, 1, 1, 1, 0, 0, 0);
+    save_model(argv[1], "model-r2.bin", 6, 8, 2, 1, 0, 0, 0, 0);
+    save_model(argv[1], "model-r2-be.bin", 6, 8, 2, 1, 0, 0, 1, 0);
+    save_model(argv[1], "model-r1-nobias.bin", 3, 4, 1, 0, 0, 0, 0, 0);
+    save_model(argv[1], "model-nonneg.bin", 5, 6, 3, 1, 1, 0, 0, 0);
+    save_model(argv[1], "model-added-user.bin", 4, 6, 2, 1, 0, 1, 0, 0);
+    save_model(argv[1], "model-1x1.bin", 1, 1, 1, 1, 0, 0, 0, 0);
+    save_model(argv[1], "model-implicit.bin", 5, 8, 2, 0, 0, 0, 0, 1);
+    save_model(argv[1], "model-implicit-added.bin", 5, 8, 2, 0, 0, 1, 0, 1);
     return 0;
 }

@@ -72,6 +72,14 @@
 #define FLAG_BIASES 1u
 #define FLAG_NONNEG 2u
 #define SHAP_SIZE 72u
+/* Values a file may hold, beyond "finite": factors and biases small enough
+   that rank-long products and sums cannot overflow a float (65536 * 1e15^2
+   < FLT_MAX), ratings and means on a human scale. A file with a factor of
+   1e34 or a global mean of 6e19 passed the checks and made rec_add_user
+   solve NaN factors (found by fuzz/fuzz_model_load). Trained values are
+   many orders below both bounds. */
+#define MAX_ABS_VALUE 1e15f
+#define MAX_ABS_RATING 1e6f
 
 enum {
     S_SHAP, S_MIDS, S_UIDS, S_MFAC, S_UFAC, S_MBIA, S_UBIA, S_MCNT, S_MMEA,
@@ -687,8 +695,10 @@ static rec_status read_shape(shape *sh, const reader *r, rec_error *err)
                    "%llu ratings, %llu text bytes)",
                    (unsigned long long)nu, (unsigned long long)nm,
                    (unsigned long long)nnz, (unsigned long long)pool);
-    if (!isfinite(sh->global_mean) || !isfinite(sh->rating_min) ||
-        !isfinite(sh->rating_max) || sh->rating_min > sh->rating_max ||
+    if (!(fabsf(sh->global_mean) <= MAX_ABS_RATING) ||
+        !(fabsf(sh->rating_min) <= MAX_ABS_RATING) ||
+        !(fabsf(sh->rating_max) <= MAX_ABS_RATING) ||
+        sh->rating_min > sh->rating_max ||
         !isfinite(sh->reg) || !isfinite(sh->bias_reg) || sh->reg < 0 ||
         sh->bias_reg < 0)
         return bad(r, err, "section SHAP: bad mean, rating range or "
@@ -729,7 +739,7 @@ static rec_status read_shape(shape *sh, const reader *r, rec_error *err)
 static bool all_finite(const float *x, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (!isfinite(x[i]))
+        if (!isfinite(x[i]) || fabsf(x[i]) > MAX_ABS_VALUE)
             return false;
     return true;
 }
@@ -853,7 +863,8 @@ static rec_status build_model(rec_model **out, const reader *r,
         !all_finite(m->movie_bias, nm) || !all_finite(m->user_bias, nu) ||
         !all_finite(m->movie_mean, nm) || !all_finite(m->rated_vals, sh->nnz)) {
         rec_model_free(m);
-        return bad(r, err, "a factor, bias, mean or rating is not finite");
+        return bad(r, err, "a factor, bias, mean or rating is not finite "
+                           "or out of range");
     }
 
     st = rec__idmap_reserve(&m->movie_map, nm);
