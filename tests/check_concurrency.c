@@ -11,10 +11,11 @@
  *    came from (training is deterministic for a seed and thread count).
  *  - a cancelled training (progress callback) returns REC_ECANCELED and
  *    leaves the served model untouched.
- *  - rec_add_user on a rec_model_copy() (copy-on-write) while readers use
- *    the original: the original never changes.
- *  - rec_add_user on the shared model itself needs exclusive access: done
- *    here under the write side of a rwlock, readers on the read side.
+ *  - rec_add_user / rec_remove_user on a rec_model_copy() (copy-on-write)
+ *    while readers use the original: the original never changes.
+ *  - rec_add_user and rec_remove_user on the shared model itself need
+ *    exclusive access: done here under the write side of a rwlock, readers
+ *    on the read side.
  *  - two trainings on one const rec_ratings at once, from two threads,
  *    give bit-identical models.
  *
@@ -452,6 +453,12 @@ static void *cow_writer_main(void *arg)
         if (rec_model_n_users(c) != rec_model_n_users(shared_model) + 1)
             failf("copy has %zu users, original %zu", rec_model_n_users(c),
                   rec_model_n_users(shared_model));
+        /* forget a trained user on the copy: the original keeps them */
+        if (rec_remove_user(c, users[2], &err) != REC_OK)
+            failf("rec_remove_user: %s", err.msg);
+        if (rec_model_has_user(c, users[2]) ||
+            !rec_model_has_user(shared_model, users[2]))
+            failf("rec_remove_user on the copy reached the original");
         rec_model_free(c);
     }
     return NULL;
@@ -490,6 +497,7 @@ static pthread_rwlock_t model_rw = PTHREAD_RWLOCK_INITIALIZER;
 static pthread_mutex_t turnstile = PTHREAD_MUTEX_INITIALIZER;
 static rec_model *mutable_model;
 static atomic_int added_users;
+static int removed[20]; /* written under the write lock, read under read */
 
 static void *locked_reader_main(void *arg)
 {
@@ -515,8 +523,12 @@ static void *locked_reader_main(void *arg)
         for (int i = 0; i < k; i++) {
             size_t n = 0;
             rec_error err;
-            if (rec_top_n(top, TOP, &n, mutable_model, 100000 + i, &err) != REC_OK)
+            rec_status st = rec_top_n(top, TOP, &n, mutable_model, 100000 + i, &err);
+            if (!removed[i] && st != REC_OK)
                 failf("added user %d not served: %s", 100000 + i, err.msg);
+            if (removed[i] && (st != REC_ENOTFOUND ||
+                               rec_model_has_user(mutable_model, 100000 + i)))
+                failf("removed user %d still served (%d)", 100000 + i, st);
         }
         pthread_rwlock_unlock(&model_rw);
         atomic_fetch_add(&reader_calls, 1);
@@ -544,6 +556,16 @@ START_TEST(test_add_user_exclusive_access)
         ck_assert_ok(st, &err);
         ck_assert_int_eq(id, 100000 + i);
         atomic_store(&added_users, i + 1);
+        if (i % 3 == 2) { /* forget an earlier one, exclusively too */
+            pthread_mutex_lock(&turnstile);
+            pthread_rwlock_wrlock(&model_rw);
+            pthread_mutex_unlock(&turnstile);
+            st = rec_remove_user(mutable_model, 100000 + i - 1, &err);
+            if (st == REC_OK)
+                removed[i - 1] = 1;
+            pthread_rwlock_unlock(&model_rw);
+            ck_assert_ok(st, &err);
+        }
     }
     atomic_store(&stop_readers, 1);
     for (int i = 0; i < N_READERS; i++)
