@@ -5,6 +5,7 @@
 #   REC_SKIP_FUZZ=1        skip the fuzz smoke runs
 #   REC_FUZZ_SECONDS=N     seconds per fuzz target (default 30)
 #   REC_SKIP_DEMO=1        skip the demo-site suites
+#   REC_SKIP_MPI=1         skip the distributed-training tests
 #   REC_SKIP_LOAD=1        skip the demo's load test (MOVIEME_LOAD_DURATION,
 #                          default 15s here; report in build/load-test.md)
 set -euo pipefail
@@ -18,18 +19,19 @@ bash scripts/install-deps.sh
 step "build + install"
 bash scripts/build.sh build
 
-step "CTest: C suites, CLI, bindings, examples, bench quick"
+step "CTest: C suites, CLI, bindings, examples, install consumers, bench quick"
 (cd build && ctest --output-on-failure -j2 --timeout 900)
 
-step "install check: pkg-config and CMake consumers"
-bash scripts/test-install.sh build
-
-if [ "${REC_SKIP_SANITIZERS:-0}" != 1 ] && [ -f scripts/test-sanitizers.sh ]; then
-  step "sanitizers"
+if [ "${REC_SKIP_MPI:-0}" != 1 ]; then
+  step "distributed training: mpirun -np 1, 2, 3 against single-machine ALS"
+  bash scripts/test-mpi.sh
+fi
+if [ "${REC_SKIP_SANITIZERS:-0}" != 1 ]; then
+  step "sanitizers: ASan+UBSan on every C test, TSan on the concurrency tests"
   bash scripts/test-sanitizers.sh
 fi
-if [ "${REC_SKIP_FUZZ:-0}" != 1 ] && [ -f scripts/fuzz.sh ]; then
-  step "fuzz smoke"
+if [ "${REC_SKIP_FUZZ:-0}" != 1 ]; then
+  step "fuzz smoke: every parser of outside bytes, ${REC_FUZZ_SECONDS:-30}s each"
   bash scripts/fuzz.sh "${REC_FUZZ_SECONDS:-30}"
 fi
 if [ "${REC_SKIP_DEMO:-0}" != 1 ]; then
