@@ -637,6 +637,9 @@ static int cmd_train(ctx *c)
                 printf("test RMSE %.4f on %zu held-out ratings (fraction "
                        "%g)\n",
                        ev.rmse, ev.n_predictions, test_fraction);
+            if (p.implicit)
+                printf("  (implicit model: scores are preferences, so its "
+                       "RMSE/MAE against ratings mean little)\n");
             text_eval(&ev, "  ");
             printf("popularity baseline:\n");
             text_eval(&pop, "  ");
