@@ -130,16 +130,7 @@ static void gram_in_region(double *yty, float *ytyf, double *part,
 
 static inline float dot8(const float *a, const float *b, int k)
 {
-    float acc[8] = {0};
-    int f = 0;
-    for (; f + 8 <= k; f += 8)
-        for (int l = 0; l < 8; l++)
-            acc[l] += a[f + l] * b[f + l];
-    float tail = 0.0f;
-    for (; f < k; f++)
-        tail += a[f] * b[f];
-    return ((acc[0] + acc[4]) + (acc[1] + acc[5])) +
-           ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail;
+    return rec__dotf(a, b, k);
 }
 
 /* Ask for every cache line of a factor row that will be read soon: rows

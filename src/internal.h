@@ -296,6 +296,23 @@ rec_status rec__model_save_order(const rec_model *m, const char *path,
 
 /* ---- small helpers ---- */
 
+/* Dot product with eight independent partial sums (vectorisable without
+   reassociation, and the same result on every call). Shared by serving
+   (recommend.c) and implicit ALS. */
+static inline float rec__dotf(const float *a, const float *b, int k)
+{
+    float acc[8] = {0};
+    int f = 0;
+    for (; f + 8 <= k; f += 8)
+        for (int l = 0; l < 8; l++)
+            acc[l] += a[f + l] * b[f + l];
+    float tail = 0.0f;
+    for (; f < k; f++)
+        tail += a[f] * b[f];
+    return ((acc[0] + acc[4]) + (acc[1] + acc[5])) +
+           ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail;
+}
+
 /* splitmix64: deterministic, seedable, stateless per step. */
 static inline uint64_t rec__splitmix64(uint64_t *state)
 {

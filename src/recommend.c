@@ -13,20 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Dot product with eight independent partial sums (vectorisable without
-   reassociation, and the same result on every call). */
+/* Dot product with eight partial sums (internal.h). */
 static inline float dotf(const float *a, const float *b, int k)
 {
-    float acc[8] = {0};
-    int f = 0;
-    for (; f + 8 <= k; f += 8)
-        for (int l = 0; l < 8; l++)
-            acc[l] += a[f + l] * b[f + l];
-    float tail = 0.0f;
-    for (; f < k; f++)
-        tail += a[f] * b[f];
-    return ((acc[0] + acc[4]) + (acc[1] + acc[5])) +
-           ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail;
+    return rec__dotf(a, b, k);
 }
 
 /* ---- scoring: dot products of x with movies [j0, j1), written to out ----
