@@ -392,7 +392,11 @@ rec_status rec__train_implicit(rec_model **out, const rec_ratings *r,
     if (p->solver == REC_SOLVER_CG && cg_scratch(k, max_row) > scratch_len)
         scratch_len = cg_scratch(k, max_row);
     double *scratch = malloc((size_t)nt * scratch_len * sizeof(double));
-    double *part = malloc((size_t)GRAM_BLOCKS * ld * ld * sizeof(double));
+    /* partial Gram matrices: as many as the larger side has blocks */
+    size_t nb = gram_nblocks(r->n_users) > gram_nblocks(r->n_movies)
+                    ? gram_nblocks(r->n_users)
+                    : gram_nblocks(r->n_movies);
+    double *part = malloc(nb * ld * ld * sizeof(double));
     double *yty = malloc((size_t)k * k * sizeof(double));
     float *ytyf = malloc((size_t)k * k * sizeof(float));
     size_t nmax = r->n_users > r->n_movies ? r->n_users : r->n_movies;
@@ -492,7 +496,7 @@ rec_status rec__implicit_gram(rec_model *m, rec_error *err)
 {
     int k = m->rank, ld = pad_ld(k);
     double *yty = malloc((size_t)k * k * sizeof *yty);
-    double *part = malloc((size_t)GRAM_BLOCKS * ld * ld * sizeof *part);
+    double *part = malloc(gram_nblocks(m->n_movies) * ld * ld * sizeof *part);
     int nt = omp_get_max_threads();
     float *Z = malloc((size_t)(nt > 0 ? nt : 1) * CHUNK * ld * sizeof *Z);
     if (!yty || !part || !Z) {

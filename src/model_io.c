@@ -64,6 +64,7 @@
 #define IMPL_SIZE 24u
 #define IMPL_IMPLICIT 1u
 #define IMPL_BY_VALUE 2u
+#define IMPL_MAX_RANK 1024u /* rec_train_als's limit: Y^T Y is rank^2 */
 #define BOM 0x01020304u
 #define HEADER_SIZE 32u
 #define SECTION_HEAD 16u
@@ -838,10 +839,10 @@ static rec_status build_model(rec_model **out, const reader *r,
             !(fl & IMPL_IMPLICIT) || !(m->alpha > 0.0) ||
             !isfinite(m->alpha) || !isfinite(m->implicit_min_rating) ||
             r_u32(r, io + 4) != 0 || r_u32(r, io + 20) != 0 ||
-            m->has_biases || m->nonnegative) {
+            m->has_biases || m->nonnegative || sh->rank > IMPL_MAX_RANK) {
             rec_model_free(m);
-            return bad(r, err, "section IMPL: bad flags, alpha or "
-                               "min_rating");
+            return bad(r, err, "section IMPL: bad flags, alpha, min_rating "
+                               "or rank");
         }
     }
 
