@@ -127,6 +127,10 @@ struct rec_model {
     int has_biases;
     double reg, bias_reg;     /* kept for fold-in */
     int nonnegative;
+    /* Largest user id ever known, so REC_NEW_USER is O(1); computed by one
+       scan when not yet known (calloc'd models start unknown). */
+    int64_t max_user_id;
+    bool max_user_id_known;
     int32_t *user_ids;        /* dense -> external (users_cap); ascending
                                  over [0, n_trained_users) after training,
                                  then in the order rec_add_user created

@@ -360,5 +360,8 @@ rec_status rec_remove_user(rec_model *m, int32_t user_id, rec_error *err)
     if (last < m->n_trained_users)
         m->n_trained_users = last;
     m->n_users = last;
+    /* The next REC_NEW_USER rescans when the largest id went away. */
+    if (m->max_user_id_known && user_id == m->max_user_id)
+        m->max_user_id_known = false;
     return REC_OK;
 }

@@ -431,19 +431,23 @@ static rec_status merge(int32_t **items_out, float **vals_out, size_t *n_out,
     return REC_OK;
 }
 
-static rec_status fresh_user_id(int32_t *id, const rec_model *m,
-                                rec_error *err)
+static rec_status fresh_user_id(int32_t *id, rec_model *m, rec_error *err)
 {
-    /* Every id is scanned: after rec_remove_user or a model file with
-       added users, the trained ones are no longer in ascending order. */
-    int64_t best = -1;
-    for (size_t u = 0; u < m->n_users; u++)
-        if (m->user_ids[u] > best)
-            best = m->user_ids[u];
-    if (best >= INT32_MAX)
+    /* One scan when the maximum is not known: after rec_remove_user or a
+       model file with added users, the trained ids are no longer in
+       ascending order. Otherwise the cached maximum makes this O(1). */
+    if (!m->max_user_id_known) {
+        int64_t best = -1;
+        for (size_t u = 0; u < m->n_users; u++)
+            if (m->user_ids[u] > best)
+                best = m->user_ids[u];
+        m->max_user_id = best;
+        m->max_user_id_known = true;
+    }
+    if (m->max_user_id >= INT32_MAX)
         return rec__fail(err, REC_EINVAL, "no user id left after %ld",
-                         (long)best);
-    *id = (int32_t)(best + 1);
+                         (long)m->max_user_id);
+    *id = (int32_t)(m->max_user_id + 1);
     return REC_OK;
 }
 
@@ -518,6 +522,8 @@ rec_status rec_add_user(int32_t *user_id_out, rec_model *m, int32_t user_id,
     if (u < 0) {
         m->user_ids[du] = id;
         m->n_users++;
+        if (m->max_user_id_known && id > m->max_user_id)
+            m->max_user_id = id;
     }
     free(x);
     if (user_id_out)
