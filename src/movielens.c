@@ -759,7 +759,12 @@ static rec_status each_line(line_ctx *c, const char *buf, size_t n, line_fn fn)
 {
     const char *p = buf + skip_bom(buf, n), *end = buf + n;
     c->tbuf = malloc(2 * n + 1);
-    c->gbuf = malloc(2 * n + 1);
+    /* u.item genres are built from u.genre's names, not copied from the
+       line: up to MAX_GENRES * 49 bytes whatever the file's size (a short
+       u.item with long genre names overflowed gbuf; found by
+       fuzz/fuzz_movielens_100k) */
+    size_t gcap = n > MAX_GENRES * 49 ? n : MAX_GENRES * 49;
+    c->gbuf = malloc(2 * gcap + 1);
     rec_status st = REC_OK;
     if (!c->tbuf || !c->gbuf)
         st = rec__fail(c->err, REC_ENOMEM, "%s: out of memory", shown(c->path));

@@ -82,6 +82,28 @@ START_TEST(test_latin1_genre_names_become_utf8)
 }
 END_TEST
 
+/* Finding 6: a short u.item with long u.genre names overflowed the genre
+   buffer (sized from u.item's length). */
+START_TEST(test_short_item_long_genre_names)
+{
+    char genre[4096] = "";
+    size_t o = 0;
+    for (int i = 0; i < 19; i++)
+        o += (size_t)snprintf(genre + o, sizeof genre - o,
+                              "AVeryLongGenreNameNumber%02dXXXXXXXXXXX|%d\n", i, i);
+    write_tmp("u.data", "1\t1\t5\t881250949\n");
+    write_tmp("u.item", "1|T|||u|1|1|1|1|1|1|1|1|1|1|1|1|1|1|1|1|1|1|1\n");
+    write_tmp("u.genre", genre);
+    rec_ratings *r = NULL;
+    rec_error err;
+    ck_assert_ok(rec_load_movielens(&r, tmp_path(""), &err), &err);
+    rec_movie_info mi;
+    ck_assert_ok(rec_ratings_movie(&mi, r, 1, &err), &err);
+    ck_assert_uint_gt(strlen(mi.genres), 19 * 30);
+    rec_ratings_free(r);
+}
+END_TEST
+
 Suite *fuzz_regressions_suite(void)
 {
     Suite *s = suite_create("fuzz_regressions");
@@ -90,6 +112,7 @@ Suite *fuzz_regressions_suite(void)
     tcase_add_test(tc, test_movielens_regressions);
     tcase_add_test(tc, test_model_regressions);
     tcase_add_test(tc, test_latin1_genre_names_become_utf8);
+    tcase_add_test(tc, test_short_item_long_genre_names);
     suite_add_tcase(s, tc);
     return s;
 }
