@@ -19,8 +19,9 @@ for kb in 4000 6000 8000 10000 12000 14000 16000 18000 20000 24000 28000 32000 4
     n_ok=$((n_ok + 1)); what=ok
   elif [ $rc -eq 127 ] && grep -q "error while loading shared libraries" "$OUT/stderr"; then
     n_load=$((n_load + 1)); what="cannot start (dynamic loader)"
-  elif [ $rc -eq 1 ] && grep -q "libgomp: Thread creation failed" "$OUT/stderr"; then
-    # the OpenMP runtime exits by itself when it cannot start a thread
+  elif [ $rc -eq 1 ] && grep -qE "libgomp: (Thread creation failed|Out of memory)" "$OUT/stderr"; then
+    # the OpenMP runtime exits by itself when it cannot start a thread or
+    # allocate its own state
     n_gomp=$((n_gomp + 1)); what="OpenMP runtime: $msg"
   elif [ $rc -eq 1 ] && grep -qiE "memory" "$OUT/stderr"; then
     n_oom=$((n_oom + 1)); what="clean error: $msg"
