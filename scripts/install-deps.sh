@@ -9,7 +9,7 @@ PACKAGES=(
   # the library: BLAS/LAPACKE (OpenBLAS), OpenMP (gcc's libgomp), zlib for model-file checksums
   libopenblas-dev liblapacke-dev zlib1g-dev
   # tests
-  check valgrind clang libclang-rt-14-dev libfuzzer-14-dev python3-pytest
+  check valgrind clang libclang-rt-14-dev libfuzzer-14-dev libomp-14-dev python3-pytest
   # bindings
   swig python3-dev lua5.4 liblua5.4-dev lua-busted
   # demo site
