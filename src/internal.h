@@ -66,6 +66,9 @@ rec_status rec__meta_set(rec_movie_meta *mm, size_t idx, const char *title,
                          size_t title_len, const char *genres,
                          size_t genres_len);
 rec_status rec__meta_copy(rec_movie_meta *dst, const rec_movie_meta *src);
+/* True if s[0..n) is valid UTF-8: no overlongs, surrogates or code points
+   past U+10FFFF (NUL is ASCII, so it counts as valid). */
+bool rec__utf8_valid(const void *s, size_t n);
 /* Year from a trailing "(YYYY)" (spaces allowed after it), or 0. */
 int32_t rec__parse_year(const char *title, size_t len);
 /* Insert an empty movie (no title, year 0) at index `idx` (<= n). */

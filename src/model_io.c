@@ -627,38 +627,6 @@ static rec_status read_frame(reader *r, rec_error *err)
     return REC_OK;
 }
 
-/* 1 if p[0..n) is valid UTF-8 (no overlongs, surrogates or code points
-   past U+10FFFF). NUL separators are ASCII, so a string cut inside a
-   sequence fails too. Found by fuzz/fuzz_model_load. */
-static bool pool_is_utf8(const unsigned char *p, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        unsigned c = p[i], cp, min;
-        size_t k;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xC2 && c <= 0xDF) {
-            k = 1, min = 0x80, cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            k = 2, min = 0x800, cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            k = 3, min = 0x10000, cp = c & 0x07;
-        } else {
-            return false;
-        }
-        for (size_t j = 1; j <= k; j++) {
-            if (i + j >= n || (p[i + j] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (p[i + j] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += k + 1;
-    }
-    return true;
-}
-
 typedef struct shape {
     uint32_t rank, flags;
     size_t n_users, n_movies, nnz, pool_len;
@@ -786,7 +754,7 @@ static rec_status check_content(const reader *r, const shape *sh,
     const unsigned char *pool = r->body[S_POOL];
     if (pool[0] != '\0' || pool[sh->pool_len - 1] != '\0')
         return bad(r, err, "section POOL: text is not NUL-terminated");
-    if (!pool_is_utf8(pool, sh->pool_len))
+    if (!rec__utf8_valid(pool, sh->pool_len))
         return bad(r, err, "section POOL: text is not valid UTF-8");
     for (int s = S_MTIT; s <= S_MGEN; s++) {
         size_t so = (size_t)(r->body[s] - r->p);

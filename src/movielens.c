@@ -120,51 +120,11 @@ static rec_status slurp(const char *path, char **buf_out, size_t *len_out,
     return REC_OK;
 }
 
-/* 1 if s[0..n) is valid UTF-8
-   (no overlongs, no surrogates, at most U+10FFFF). */
-static int utf8_valid(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t k;
-        unsigned min, cp;
-        if (c >= 0xC2 && c <= 0xDF) {
-            k = 1;
-            min = 0x80;
-            cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            k = 2;
-            min = 0x800;
-            cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            k = 3;
-            min = 0x10000;
-            cp = c & 0x07;
-        } else {
-            return 0;
-        }
-        for (size_t j = 1; j <= k; j++) {
-            if (i + j >= n || (s[i + j] & 0xC0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (s[i + j] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        i += k + 1;
-    }
-    return 1;
-}
-
 /* Text in an 8-bit file: kept if valid UTF-8, else latin-1 -> UTF-8.
    Writes into `dst` (capacity >= 2 * n + 1). Returns the length. */
 static size_t to_utf8(char *dst, const char *src, size_t n)
 {
-    if (utf8_valid((const unsigned char *)src, n)) {
+    if (rec__utf8_valid(src, n)) {
         memcpy(dst, src, n);
         dst[n] = '\0';
         return n;
@@ -680,8 +640,8 @@ static rec_status parse_movies_csv(movies *mv, const char *path, const char *buf
                            shown(path), row_line);
             break;
         }
-        if (!utf8_valid((const unsigned char *)tbuf, tl) ||
-            !utf8_valid((const unsigned char *)gbuf, gl)) {
+        if (!rec__utf8_valid(tbuf, tl) ||
+            !rec__utf8_valid(gbuf, gl)) {
             st = rec__fail(err, REC_EFORMAT, "%s:%zu: invalid UTF-8", shown(path), row_line);
             break;
         }
