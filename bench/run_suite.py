@@ -81,8 +81,8 @@ TARGETS = [
     ("rmse_gap", "Test RMSE gap to the unoptimised reference (ranks 10, 50)",
      0.002, "",
      "max"),
-    ("size_linearity", "Linear growth with data size: largest / smallest "
-     "s/iter per rating over the 1M, 5M, 20M sets", 1.5, "x", "max"),
+    ("size_linearity", "Growth with data size no worse than linear: s/iter "
+     "per rating at the largest set / at the smallest", 1.5, "x", "max"),
 ]
 
 MIB_TO_MB = 1.048576
@@ -360,8 +360,11 @@ def sec_size(s):
                      fmt(med(runs, "test_rmse"), 4),
                      f"`{runs[0]['command']}`"])
         s.summary[f"size_{label}"] = {"n_train": n, "sec_per_iter": spi}
-    per = [t / n for n, t in pts]
-    s.summary["size_linearity"] = max(per) / min(per)
+    # Super-linear growth would make the cost per rating rise with size;
+    # fixed per-row costs amortised over more ratings make it fall, which is
+    # fine. So compare the largest set with the smallest.
+    per = [t / n for n, t in sorted(pts)]
+    s.summary["size_linearity"] = per[-1] / per[0]
     s.table("ALS against data size (rank 10, 2 threads, 90% train)",
             ["set", "train ratings", "s/iter (median over iterations)",
              "s/iter per 1M ratings", "test RMSE", "command"], rows,
