@@ -24,7 +24,7 @@ if [ -n "$PYDIR" ]; then
     [ -f "$pkg/$f" ] || { say "missing $pkg/$f"; exit 1; }
   done
   so=$(ls "$pkg"/_movieme_c*.so)
-  ldd "$so" | grep -q "$PREFIX/.*libmovieme.so" || { say "python module does not use the installed library"; ldd "$so"; exit 1; }
+  ldd "$so" | grep "$PREFIX/.*libmovieme.so" >/dev/null || { say "python module does not use the installed library"; ldd "$so"; exit 1; }
   env -i PATH=/usr/bin:/bin PYTHONPATH="$PREFIX/$PYDIR" /usr/bin/python3 -c "
 import sys, movieme
 assert movieme.__file__.startswith('$PREFIX'), movieme.__file__
@@ -36,7 +36,7 @@ fi
 if [ -n "$LUADIR" ]; then
   so=$PREFIX/$LUADIR/movieme.so
   [ -f "$so" ] || { say "missing $so"; exit 1; }
-  ldd "$so" | grep -q "$PREFIX/.*libmovieme.so" || { say "lua module does not use the installed library"; ldd "$so"; exit 1; }
+  ldd "$so" | grep "$PREFIX/.*libmovieme.so" >/dev/null || { say "lua module does not use the installed library"; ldd "$so"; exit 1; }
   cat > "$TMP/t.lua" <<LUA
 local movieme = require("movieme")
 assert(package.searchpath("movieme", package.cpath):find("$PREFIX", 1, true))

@@ -33,7 +33,7 @@ grep -q "^Top 10 for user 1:" <<<"$out"
 grep -q "Top 5 for a new user" <<<"$out"
 say "pkg-config build runs: $(grep -c '^ *[0-9]*\. ' <<<"$out") recommendations"
 # It really uses the installed shared library.
-LD_LIBRARY_PATH=$LIBDIR ldd "$TMP/recommend-pc" | grep -q "$LIBDIR/libmovieme.so"
+LD_LIBRARY_PATH=$LIBDIR ldd "$TMP/recommend-pc" | grep "$LIBDIR/libmovieme.so" >/dev/null
 
 # 2. CMake consumer.
 cmake -S examples/c -B "$TMP/cmake" -DCMAKE_PREFIX_PATH="$PREFIX" \
