@@ -34,6 +34,7 @@ static rec_model *scored_model(void)
     m->rated_off[0] = 0;
     m->rated_off[1] = 1;
     m->rated_off[2] = 1;
+    fx_ready(m);
     return m;
 }
 
@@ -102,12 +103,13 @@ START_TEST(test_rank_exclude)
     const int32_t exclude[] = {0, 4, 5}; /* movies 1, 5, 6 */
     rec_scored out[6];
     size_t n;
-    ck_assert_ok(rec__rank(out, 6, &n, m, x, 0.0f, exclude, 3, NULL),
-                 (rec_error *)NULL);
+    rec_user_view v = {.x = x, .rated = exclude, .n_rated = 3};
+    rec_candidates cand;
+    ck_assert_ok(rec__candidates_init(&cand, m, NULL, NULL), (rec_error *)NULL);
+    ck_assert_ok(rec__rank(out, 6, &n, m, &v, &cand, NULL), (rec_error *)NULL);
     const int32_t want[] = {2, 3, 4};
     expect_ids(out, n, want, 3);
-    ck_assert_int_eq(rec__rank(out, 6, NULL, m, x, 0.0f, NULL, 0, NULL),
-                     REC_EINVAL);
+    ck_assert_int_eq(rec__rank(out, 6, NULL, m, &v, &cand, NULL), REC_EINVAL);
     rec_model_free(m);
 }
 END_TEST
@@ -336,6 +338,7 @@ START_TEST(test_similar)
     fx_movie(m, 3, -1.0f, 0.0f, 0.0f); /* cos -1 */
     fx_movie(m, 4, 1.0f, 1.0f, 0.0f); /* cos 0.707 */
     fx_movie(m, 5, 0.0f, 0.0f, 0.0f); /* zero vector: 0 */
+    fx_ready(m);
     rec_scored out[10];
     size_t n;
     rec_error e;
