@@ -133,8 +133,8 @@ int main(int argc, char **argv)
         p.implicit = 1;
     const char *wt = arg(argc, argv, "--weighting");
     if (wt)
-        p.weighting = strcmp(wt, "none") == 0 ? REC_WEIGHT_NONE
-                                               : REC_WEIGHT_BM25;
+        p.preference_weighting = p.implicit_weighting =
+            strcmp(wt, "none") == 0 ? REC_WEIGHT_NONE : REC_WEIGHT_BM25;
     set_i(&p.rank, argc, argv, "--rank");
     set_i(&p.iterations, argc, argv, "--iters");
     set_i(&p.preference_rank, argc, argv, "--pref-rank");

@@ -323,7 +323,8 @@ typedef int (*rec_progress_fn)(void *userdata, const rec_progress *progress);
 
 #define REC_ALS_PARAMS_VERSION 3
 
-/** Interaction weighting (rec_als_params.weighting). */
+/** Interaction weighting (rec_als_params.preference_weighting and
+    implicit_weighting). */
 #define REC_WEIGHT_NONE 0 /**< every interaction weighs r (see `implicit`) */
 #define REC_WEIGHT_BM25 1 /**< Okapi BM25: r * idf(movie) * (k1 + 1) /
                                (k1 * (1 - b + b * len(user) / avg_len) + r),
@@ -377,7 +378,8 @@ typedef struct rec_als_params {
                                 (default): besides the rating model, learn
                                 a preference model from the same ratings
                                 treated as interactions (what people chose
-                                to rate: implicit ALS with `weighting`,
+                                to rate, each weighing its rating: implicit
+                                ALS with `preference_weighting`,
                                 `preference_alpha`, `preference_reg`), and
                                 rank top-N by preference plus `blend` times
                                 the predicted rating (docs/ranking.md).
@@ -389,9 +391,12 @@ typedef struct rec_als_params {
     double preference_alpha; /**< its confidence slope (default 2) */
     int preference_iterations; /**< its ALS iterations, 0 (default) =
                                     `iterations` */
-    int weighting;         /**< REC_WEIGHT_BM25 (default) or
-                                REC_WEIGHT_NONE: the interaction weights of
-                                the preference model and of implicit mode */
+    int preference_weighting; /**< REC_WEIGHT_BM25 (default) or
+                                   REC_WEIGHT_NONE: the interaction weights
+                                   of the preference model */
+    int implicit_weighting; /**< the same for implicit mode: REC_WEIGHT_NONE
+                                 (default, the 0.1 behaviour) or
+                                 REC_WEIGHT_BM25 */
     double bm25_k1;        /**< BM25 saturation (default 100) */
     double bm25_b;         /**< BM25 length normalisation, 0..1 (default
                                 0.8) */

@@ -133,7 +133,8 @@ typedef struct rec_weighting {
     double avg_len;      /* their mean sum of base weights */
 } rec_weighting;
 
-/* The weighting asked for by `p` for ratings >= min_rating (n_users and
+/* The weighting `p` asks for (of implicit mode, or of the preference
+   model) for ratings >= min_rating (n_users and
    avg_len are set by rec__weigh_dataset). */
 void rec__weighting_from_params(rec_weighting *w, const rec_als_params *p,
                                 float min_rating, int by_value);

@@ -475,6 +475,11 @@ rec_status rec_remove_user(rec_model *m, int32_t user_id, rec_error *err)
     if (u != last) {
         memcpy(m->user_factors + u * k, m->user_factors + last * k,
                k * sizeof *m->user_factors);
+        if (m->pref_rank) {
+            size_t kp = (size_t)m->pref_rank;
+            memcpy(m->pref_user + u * kp, m->pref_user + last * kp,
+                   kp * sizeof *m->pref_user);
+        }
         m->user_bias[u] = m->user_bias[last];
         m->user_ids[u] = m->user_ids[last];
         m->overrides[u] = moved;

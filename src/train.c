@@ -51,7 +51,8 @@ void rec_als_params_init(rec_als_params *p)
     p->preference_reg = 10.0;
     p->preference_alpha = 0.3;
     p->preference_iterations = 0;
-    p->weighting = REC_WEIGHT_BM25;
+    p->preference_weighting = REC_WEIGHT_BM25;
+    p->implicit_weighting = REC_WEIGHT_NONE;
     p->bm25_k1 = 100.0;
     p->bm25_b = 0.8;
     p->blend = 0.4;
@@ -92,9 +93,15 @@ static rec_status check_solver(const rec_als_params *p, rec_error *err)
 
 static rec_status check_v3(const rec_als_params *p, rec_error *err)
 {
-    if (p->weighting != REC_WEIGHT_NONE && p->weighting != REC_WEIGHT_BM25)
+    if ((p->preference_weighting != REC_WEIGHT_NONE &&
+         p->preference_weighting != REC_WEIGHT_BM25) ||
+        (p->implicit_weighting != REC_WEIGHT_NONE &&
+         p->implicit_weighting != REC_WEIGHT_BM25))
         return rec__fail(err, REC_EINVAL, "unknown weighting %d",
-                         p->weighting);
+                         p->preference_weighting != REC_WEIGHT_NONE &&
+                                 p->preference_weighting != REC_WEIGHT_BM25
+                             ? p->preference_weighting
+                             : p->implicit_weighting);
     if (!finite_nonneg(p->bm25_k1))
         return rec__fail(err, REC_EINVAL, "bm25_k1 must be finite and >= 0");
     if (!(p->bm25_b >= 0.0 && p->bm25_b <= 1.0))

@@ -27,7 +27,10 @@
 void rec__weighting_from_params(rec_weighting *w, const rec_als_params *p,
                                 float min_rating, int by_value)
 {
-    w->kind = p->version >= 3 ? p->weighting : REC_WEIGHT_NONE;
+    bool implicit = p->version >= 2 && p->implicit;
+    w->kind = p->version < 3 ? REC_WEIGHT_NONE
+              : implicit     ? p->implicit_weighting
+                             : p->preference_weighting;
     w->min_rating = min_rating;
     w->by_value = by_value != 0;
     w->k1 = p->version >= 3 ? p->bm25_k1 : 0.0;
