@@ -8,7 +8,8 @@
  *                 [--seed S] [--mode hybrid|explicit|implicit]
  *                 [--rank R] [--iters N] [--reg X] [--bias-prior X]
  *                 [--pref-rank R] [--pref-reg X] [--pref-alpha X]
- *                 [--blend X] [--weighting bm25|none] [--k1 X] [--b X]
+ *                 [--blend X] [--blend-shrink X] [--weighting bm25|none]
+ *                 [--k1 X] [--b X]
  *                 [--alpha X] [--by-value 0|1] [--min-rating X]
  *                 [--solver 0|1] [--cg-steps N] [--pref-iters N]
  *                 [--bias-reg X] [--threads T] [--show USER]
@@ -144,6 +145,7 @@ int main(int argc, char **argv)
     set_d(&p.preference_reg, argc, argv, "--pref-reg");
     set_d(&p.preference_alpha, argc, argv, "--pref-alpha");
     set_d(&p.blend, argc, argv, "--blend");
+    set_d(&p.blend_shrink, argc, argv, "--blend-shrink");
     set_d(&p.bm25_k1, argc, argv, "--k1");
     set_d(&p.bm25_b, argc, argv, "--b");
     set_d(&p.alpha, argc, argv, "--alpha");

@@ -167,6 +167,12 @@ typedef struct rec_ratings rec_ratings;
  * looked up beside it; it is optional. Titles come out as UTF-8. Duplicate
  * (user, movie) rows: the last one wins.
  *
+ * Columns read: user id, movie id and rating; the fourth column, the
+ * timestamp, is checked (a non-negative integer) and not kept. A CSV file
+ * whose header (or first row, when it has no header) has three columns,
+ * such as `userId,movieId,rating`, has no timestamps (since 0.2). Every row
+ * must have the file's column count.
+ *
  * Details: a given file's layout comes from its extension (.csv, .dat), else
  * from its first line (tab: ml-100k style, so u1.base and u1.test load too).
  * Text in .dat and u.item files that is valid UTF-8 is kept (ml-10m), the
@@ -177,13 +183,17 @@ typedef struct rec_ratings rec_ratings;
  * missing or extra columns, non-numeric fields, ratings that are negative,
  * above 10 or not plain decimals (nan, inf, 1e3), negative ids or ids above
  * 2147483647, invalid UTF-8 in CSV text, an unterminated quote, an empty
- * file or one with no ratings. Movies listed without ratings are included
- * with no ratings. Parsing runs in parallel (OpenMP's default thread count).
+ * file or one with no ratings, a ratings line longer than 1 MiB. Movies
+ * listed without ratings are included with no ratings. Parsing runs in
+ * parallel (OpenMP's default thread count). The ratings file is read, not
+ * mapped: a file that another process truncates while it loads gives
+ * REC_EIO ("file: the file changed while it was read ..."), never a signal.
  *
  * @param[out] out  the new dataset, to free with rec_ratings_free()
  * @param path      a directory or a ratings file
- * @return REC_OK; REC_ENOTFOUND (no ratings file), REC_EIO (unreadable),
- *         REC_EFORMAT (bad row: err names file and line), REC_ENOMEM,
+ * @return REC_OK; REC_ENOTFOUND (no ratings file), REC_EIO (unreadable, or
+ *         changed while read), REC_EFORMAT (bad row: err names file and
+ *         line), REC_ENOMEM,
  *         REC_EINVAL (NULL argument).
  * Thread-safe (no shared state). Since 0.1.
  */
@@ -400,9 +410,16 @@ typedef struct rec_als_params {
     double bm25_k1;        /**< BM25 saturation (default 100) */
     double bm25_b;         /**< BM25 length normalisation, 0..1 (default
                                 0.8) */
-    double blend;          /**< weight of the predicted rating minus the
-                                global mean in the ranking score (default
-                                0.05), >= 0 */
+    double blend;          /**< weight in the ranking score of the
+                                personal part of the predicted rating
+                                (x_u . y_j + b_u: how much more than the
+                                movie's baseline this user should like it;
+                                default 0.4), >= 0 */
+    double blend_shrink;   /**< the predicted rating's part in the ranking
+                                counts n / (n + blend_shrink) for a movie
+                                with n training ratings (default 20), so
+                                that factors learnt from a few ratings do
+                                not fill the lists; >= 0 */
     double bias_prior;     /**< explicit biases: a constant added to their
                                 ALS-WR penalty, bias_reg * count +
                                 bias_prior, so that movies and users with
@@ -752,6 +769,207 @@ REC_API rec_status rec_evaluate_popularity(rec_eval_result *out,
                                            const rec_ratings *test, int k,
                                            float relevant_min,
                                            rec_error *err);
+
+/* ---- Columns: bulk access for array languages ----------------------- */
+
+/**
+ * A new dataset from parallel arrays: rating i is (user_ids[i],
+ * movie_ids[i], ratings[i]). Duplicate (user, movie) pairs: the last one
+ * wins. No movie metadata (add it with rec_ratings_set_movie()).
+ * @return REC_OK; REC_EINVAL (NULL array with n > 0; "row I: negative id"
+ *         or "row I: rating is not finite" for the first bad row, and no
+ *         dataset), REC_ENOMEM.
+ * Thread-safe (reads the arrays only). Since 0.2.
+ */
+REC_API rec_status rec_ratings_from_arrays(rec_ratings **out,
+                                           const int32_t *user_ids,
+                                           const int32_t *movie_ids,
+                                           const float *ratings, size_t n,
+                                           rec_error *err);
+
+/**
+ * Every rating of a dataset into parallel caller arrays, ordered by user id
+ * then movie id (the order rec_ratings_user() gives each user). Writes
+ * min(cap, n_ratings) rows and sets *n_out to rec_ratings_n_ratings();
+ * call with cap 0 (arrays may then be NULL) to size.
+ * rec_ratings_from_arrays() of the result gives the same ratings back.
+ * Thread-safe on a const dataset. Since 0.2.
+ */
+REC_API rec_status rec_ratings_to_arrays(int32_t *user_ids, int32_t *movie_ids,
+                                         float *ratings, size_t cap,
+                                         size_t *n_out, const rec_ratings *r,
+                                         rec_error *err);
+
+/**
+ * All user factors of a model as one row-major matrix (n_users x rank
+ * floats), with their biases and ids, rows by ascending user id. Any of
+ * `factors`, `biases`, `user_ids` may be NULL to skip it. Sets *n_out to
+ * rec_model_n_users(); cap 0 only sizes, otherwise cap (rows of room) must
+ * be at least n_users (REC_EINVAL). A model without biases has zero
+ * biases. Thread-safe on a const model. Since 0.2.
+ */
+REC_API rec_status rec_model_user_matrix(float *factors, float *biases,
+                                         int32_t *user_ids, size_t cap,
+                                         size_t *n_out, const rec_model *m,
+                                         rec_error *err);
+
+/** The same for movies (n_movies x rank), rows by ascending movie id.
+    Since 0.2. */
+REC_API rec_status rec_model_movie_matrix(float *factors, float *biases,
+                                          int32_t *movie_ids, size_t cap,
+                                          size_t *n_out, const rec_model *m,
+                                          rec_error *err);
+
+/**
+ * rec_predict() for n (user, movie) pairs: out[i] is the prediction for
+ * (user_ids[i], movie_ids[i]), exactly what rec_predict() returns (unknown
+ * ids fall back to the biases). Runs in parallel (OpenMP) for large n.
+ * @return REC_OK; REC_EINVAL for NULL arguments.
+ * Thread-safe on a const model. Since 0.2.
+ */
+REC_API rec_status rec_predict_many(float *out, const rec_model *m,
+                                    const int32_t *user_ids,
+                                    const int32_t *movie_ids, size_t n,
+                                    rec_error *err);
+
+/* ---- Tuning (docs/tuning.md) ------------------------------------------- */
+
+/** The metric rec_tune_als() optimises (rec_tune_options.metric). */
+#define REC_METRIC_RMSE 0 /**< validation RMSE, lower is better (default) */
+#define REC_METRIC_NDCG 1 /**< validation nDCG@k, higher is better */
+
+/** How rec_tune_als() holds out validation ratings (.validation). */
+#define REC_VALIDATION_RANDOM 0   /**< a random fraction (default) */
+#define REC_VALIDATION_PER_USER 1 /**< leave-k-out per user */
+#define REC_VALIDATION_FOLDS 2    /**< k folds: each point on every fold */
+
+#define REC_TUNE_OPTIONS_VERSION 1
+
+/** One point of the search: its parameters and validation figures. */
+typedef struct rec_tune_point {
+    rec_als_params params;  /**< the point (progress fields cleared) */
+    double metric;          /**< the metric optimised, mean over folds */
+    double rmse;            /**< validation RMSE, mean over folds (for an
+                                 implicit model: of preference scores) */
+    double ndcg;            /**< validation nDCG@k, mean over folds; -1
+                                 when not computed (metric RMSE) */
+    double seconds;         /**< wall time of the point (all folds) */
+    int iterations;         /**< ALS iterations run per fold */
+    int warm;               /**< non-zero: started from the factors of the
+                                 previous point of its regularisation path */
+    int stopped_early;      /**< non-zero: abandoned after its first stage
+                                 (clearly worse than the best so far) */
+} rec_tune_point;
+
+/** Progress of rec_tune_als(), handed to rec_tune_progress_fn. */
+typedef struct rec_tune_progress {
+    size_t points_done;     /**< points finished so far */
+    size_t points_max;      /**< points in the grid (an upper bound: paths
+                                 end early) */
+    int iteration;          /**< iteration of the current point's training
+                                 just finished (0 when a point finished) */
+    const rec_tune_point *point; /**< the point just finished, or NULL
+                                      during a point's training */
+    const rec_tune_point *best;  /**< best point so far, NULL before one */
+    double seconds;         /**< wall time since tuning started */
+} rec_tune_progress;
+
+/**
+ * Tuning progress callback, called from the thread that called
+ * rec_tune_als() after every training iteration and after every point.
+ * Return 0 to go on, non-zero to cancel: rec_tune_als() then returns
+ * REC_ECANCELED and gives no result.
+ */
+typedef int (*rec_tune_progress_fn)(void *userdata,
+                                    const rec_tune_progress *progress);
+
+/**
+ * Options of rec_tune_als(). Fill with rec_tune_options_init() and change
+ * what you need; fields are only ever added at the end (`version`).
+ *
+ * The grid is every combination of `ranks` x `alphas` x `bias_regs`; for
+ * each combination the `regs` are walked from the largest to the smallest
+ * (a regularisation path). An empty list (NULL or 0 entries) means the
+ * value of `base`, except `regs`, whose default path is
+ * 0.3, 0.2, 0.12, 0.08, 0.05, 0.03, 0.02, 0.012.
+ */
+typedef struct rec_tune_options {
+    uint32_t version;       /**< REC_TUNE_OPTIONS_VERSION */
+    rec_als_params base;    /**< everything that is not searched (iterations,
+                                 seed, n_threads, implicit, ...); its
+                                 progress callback is not called while
+                                 tuning (default: rec_als_params_init) */
+    int metric;             /**< REC_METRIC_RMSE (default) or
+                                 REC_METRIC_NDCG (needed for implicit) */
+    int k;                  /**< cut-off of nDCG (default 10) */
+    float relevant_min;     /**< relevant test ratings for nDCG (4.0) */
+    int validation;         /**< REC_VALIDATION_RANDOM (default), _PER_USER
+                                 or _FOLDS */
+    double fraction;        /**< random: share held out, in (0, 1) (0.1) */
+    int leave_out;          /**< per user: ratings held out per user (1) */
+    int folds;              /**< folds: 2..100 (default 5) */
+    uint64_t split_seed;    /**< seed of the validation split (default 1) */
+    const double *regs;     size_t n_regs;      /**< reg values, >= 0 */
+    const int *ranks;       size_t n_ranks;     /**< rank values */
+    const double *alphas;   size_t n_alphas;    /**< implicit alpha, > 0
+                                                     (base.implicit only) */
+    const double *bias_regs; size_t n_bias_regs; /**< bias_reg values, >= 0 */
+    int warm_start;         /**< non-zero (default): each point of a path
+                                 starts from the previous point's factors
+                                 (explicit ALS only; implicit points start
+                                 cold) */
+    int warm_iterations;    /**< iterations of a warm-started point; 0
+                                 (default): base.iterations / 3, at least 2 */
+    double early_stop;      /**< a point whose metric after its first stage
+                                 (a third of its iterations, at least 1) is
+                                 worse than the best so far by more than
+                                 this relative margin is abandoned; 0 turns
+                                 it off (default 0.02; explicit ALS only) */
+    int path_patience;      /**< a path ends after this many points in a
+                                 row worse than the path's best (default 1;
+                                 0: walk every reg) */
+    rec_tune_progress_fn progress; /**< optional, NULL for none */
+    void *progress_userdata;       /**< handed to `progress` */
+} rec_tune_options;
+
+/** Fill `o` with the defaults (including `version`). Since 0.2. */
+REC_API void rec_tune_options_init(rec_tune_options *o);
+
+/** What rec_tune_als() found. */
+typedef struct rec_tune_result {
+    rec_als_params best;    /**< base with the best point's values, ready
+                                 for rec_train_als() on all the data
+                                 (base's iterations and progress kept) */
+    double metric;          /**< validation figures of the best point */
+    double rmse;
+    double ndcg;            /**< nDCG@k of the best point, computed for it
+                                 whatever the metric */
+    size_t n_points;        /**< points tried (all of them, however many
+                                 fitted in the caller's buffer) */
+    size_t best_index;      /**< index of the best point in that order */
+    double seconds;         /**< wall time of the whole search */
+} rec_tune_result;
+
+/**
+ * Search ALS parameters on a validation split of `r` (docs/tuning.md):
+ * every point of the grid in rec_tune_options is trained on the training
+ * part(s) and scored on the held-out part(s); the best by `metric` wins
+ * (ties: the earlier point). Warm starts along each regularisation path,
+ * early stopping of clearly worse points and the end of a path once it
+ * gets worse keep it cheap. Training runs as rec_train_als() does
+ * (base.n_threads OpenMP threads), and the result is the same for the same
+ * data, options and seeds whatever the thread count.
+ *
+ * @param[out] out     the result (untouched unless REC_OK)
+ * @param[out] points  the points tried, in order: min(cap, n) are written
+ *                     (may be NULL with cap 0); out->n_points tells n
+ * @return REC_OK; REC_EINVAL (bad option: err says which), REC_ENOMEM,
+ *         REC_ECANCELED (progress callback: no result), REC_ELAPACK.
+ * Thread-safe: reads `r` only. Since 0.2.
+ */
+REC_API rec_status rec_tune_als(rec_tune_result *out, rec_tune_point *points,
+                                size_t cap, const rec_ratings *r,
+                                const rec_tune_options *opts, rec_error *err);
 
 #ifdef __cplusplus
 }

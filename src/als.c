@@ -45,7 +45,8 @@ static void half_step(float *x, float *xbias, size_t n, const uint64_t *off,
 }
 
 rec_status rec__explicit_fit(rec_model *m, const rec_ratings *r,
-                             const rec_als_params *p, int nt,
+                             const rec_als_params *p, const rec_model *warm,
+                             int nt,
                              rec_iter_fn on_iter, void *iter_ctx,
                              rec_error *err)
 {
@@ -61,8 +62,19 @@ rec_status rec__explicit_fit(rec_model *m, const rec_ratings *r,
         goto done;
     }
 
-    rec__init_factors(m->user_factors, r->n_users, k, p->seed,
-                      m->nonnegative);
+    /* The movie half comes first and reads only the user side, so the
+       user factors and biases are the whole state of an iteration: a warm
+       start from them continues the warm model's training exactly. */
+    if (warm) {
+        memcpy(m->user_factors, warm->user_factors,
+               r->n_users * (size_t)k * sizeof *m->user_factors);
+        if (m->has_biases && warm->has_biases)
+            memcpy(m->user_bias, warm->user_bias,
+                   r->n_users * sizeof *m->user_bias);
+    } else {
+        rec__init_factors(m->user_factors, r->n_users, k, p->seed,
+                          m->nonnegative);
+    }
 
     rec_row_ctx movies_ctx = {
         .k = k, .biases = m->has_biases, .nonnegative = m->nonnegative,

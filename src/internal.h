@@ -152,6 +152,15 @@ void rec__weigh_user(float *out, const rec_weighting *w,
                      const uint32_t *counts, const int32_t *items,
                      const float *vals, size_t n);
 
+/* Fold `fold` of `folds` (0 <= fold < folds, folds >= 2): every rating
+   is drawn into exactly one fold as rec_ratings_split draws, so the folds
+   partition the data; that fold is the test set, the others the training
+   set. Deterministic for a given seed, whatever the thread count. */
+rec_status rec__ratings_split_fold(rec_ratings **train_out,
+                                   rec_ratings **test_out,
+                                   const rec_ratings *r, int folds, int fold,
+                                   uint64_t seed, rec_error *err);
+
 /* ---- model (model.c) ---- */
 
 struct rec_model {
@@ -206,6 +215,7 @@ struct rec_model {
     double *pref_yty;         /* pref_rank^2 Gram matrix of pref_movie */
     double pref_reg, pref_alpha;
     float blend;              /* weight of the predicted rating */
+    double blend_shrink;      /* its support prior (rec__model_finish) */
     /* interaction weights (hybrid and implicit models) */
     rec_weighting weighting;
     uint32_t *interactions;   /* per movie, in training (BM25 idf); NULL
@@ -314,6 +324,13 @@ typedef struct rec_user_view {
 rec_status rec__rank(rec_scored *out, size_t n, size_t *n_out,
                      const rec_model *m, const rec_user_view *u,
                      const rec_candidates *cand, rec_error *err);
+/* Ratings given at the API as sorted dense arrays (malloc'd): movies
+   unknown to the model dropped, duplicates resolved (the last wins),
+   ratings checked finite. */
+rec_status rec__prepare_ratings(int32_t **items, float **vals,
+                                size_t *n_out, const rec_model *m,
+                                const rec_movie_rating *r, size_t n,
+                                rec_error *err);
 /* The view of dense user u of the model. */
 void rec__user_view(rec_user_view *v, const rec_model *m, size_t u);
 /* The rating shown beside a result: the predicted rating, clamped. */
@@ -327,6 +344,15 @@ float rec__shown_rating(const rec_model *m, const rec_user_view *u, size_t j);
 
 /* Called by a solver after each iteration; non-zero cancels. */
 typedef int (*rec_iter_fn)(void *ctx, double train_rmse, double loss);
+
+/* rec_train_als with an optional warm start (tune.c): `warm`, when not
+   NULL, is an explicit model trained on the same dataset `r` at the same
+   rank; training starts from its user factors and biases instead of the
+   seeded ones (so warm + n iterations continues warm's training exactly).
+   REC_EINVAL for a model that does not match, or for implicit ALS. */
+rec_status rec__train_als_from(rec_model **out, const rec_ratings *r,
+                               const rec_als_params *p, const rec_model *warm,
+                               rec_error *err);
 
 /* Validate parameters and dataset as rec_train_als does. */
 rec_status rec__train_check(const rec_ratings *r, const rec_als_params *p,
@@ -351,10 +377,12 @@ typedef struct rec_implicit_cfg {
 void rec__init_factors(float *f, size_t n, int k, uint64_t seed, int nonneg);
 
 /* Explicit ALS (als.c) on a filled model: its user and movie factors and
-   biases, `p->iterations` iterations, nt threads. REC_ECANCELED when
+   biases, `p->iterations` iterations, nt threads, from the seeded factors
+   or from the user factors and biases of `warm` (checked by the caller). REC_ECANCELED when
    on_iter asks (no message set). */
 rec_status rec__explicit_fit(rec_model *m, const rec_ratings *r,
-                             const rec_als_params *p, int nt,
+                             const rec_als_params *p, const rec_model *warm,
+                             int nt,
                              rec_iter_fn on_iter, void *iter_ctx,
                              rec_error *err);
 /* One explicit half-iteration over n rows with ratings [off[i], off[i+1])

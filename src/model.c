@@ -127,14 +127,15 @@ rec_status rec__model_alloc_pref(rec_model *m, int kp, rec_error *err)
  * One dot product ranks a movie for a user, whatever the model:
  *   explicit:  [y_j, mu + b_j]   . [x_u, 1]     + b_u   (predicted rating)
  *   implicit:  [y_j]             . [x_u]                (preference)
- *   hybrid:    [q_j, w y_j]      . [p_u, x_u]   + w b_u
- * (q, p: preference factors; w: the blend weight). The hybrid score is the
- * preference plus w times the personal part of the predicted rating,
- * x_u . y_j + b_u: how much more than the movie's baseline mu + b_j this
- * user should like it. The baseline itself is left out: the preference
- * model already knows what is popular, and adding the baseline pushed
- * every list toward the same acclaimed titles (coverage 0.12 -> 0.09 on
- * ml-latest-small for +0.004 nDCG@10; docs/ranking.md). Serving one user
+ *   hybrid:    [q_j, w s_j y_j]  . [p_u, x_u]   + w b_u
+ * (q, p: preference factors; w: the blend weight; s_j = n_j / (n_j +
+ * blend_shrink) for a movie with n_j training ratings). The hybrid score
+ * is the preference plus w times the personal part of the predicted
+ * rating, x_u . y_j + b_u (how much more than the movie's baseline this
+ * user should like it), damped for movies whose factors rest on a few
+ * ratings: undamped, those led the lists ("Saw V", 3 ratings, for a fan of
+ * Star Wars). The baseline mu + b_j itself is left out: the preference
+ * model already knows what is popular (docs/ranking.md). Serving one user
  * and scoring a block of users (a matrix product) share this definition. */
 
 static int rank_dim(const rec_model *m)
@@ -194,8 +195,12 @@ rec_status rec__model_finish(rec_model *m, rec_error *err)
         }
         if (kp)
             memcpy(r, m->pref_movie + j * (size_t)kp, (size_t)kp * sizeof *r);
+        /* hybrid: trust the rating model's taste for a movie in proportion
+           to its support, n / (n + blend_shrink) */
+        double n = m->movie_count[j];
+        float sj = kp ? (float)(w * n / (n + m->blend_shrink)) : w;
         for (int f = 0; f < k; f++)
-            r[kp + f] = w * y[f];
+            r[kp + f] = sj * y[f];
         if (!kp)
             r[k] = m->global_mean + m->movie_bias[j];
     }

@@ -62,7 +62,7 @@
 #define FORMAT_VERSION 1u
 #define FORMAT_VERSION_IMPLICIT 2u /* version 1 + section IMPL */
 #define FORMAT_VERSION_RANKING 3u  /* + RANK, and PMFA/PUFA/ICNT */
-#define RANK_SIZE 80u
+#define RANK_SIZE 88u
 #define IMPL_SIZE 24u
 #define IMPL_IMPLICIT 1u
 #define IMPL_BY_VALUE 2u
@@ -315,6 +315,7 @@ static void write_ranking(writer *w, const rec_model *m)
     w_f64(w, g->b);
     w_f64(w, g->n_users);
     w_f64(w, g->avg_len);
+    w_f64(w, m->blend_shrink);
     if (kp) {
         w_extra(w, X_PMFA, m->pref_movie, m->n_movies * kp, 4);
         w_extra(w, X_PUFA, m->pref_user, m->n_users * kp, 4);
@@ -902,6 +903,7 @@ static rec_status read_ranking(rec_model *m, const reader *r,
     r_get(r, o + 56, &w->b, 8);
     r_get(r, o + 64, &w->n_users, 8);
     r_get(r, o + 72, &w->avg_len, 8);
+    r_get(r, o + 80, &m->blend_shrink, 8);
     m->blend = blend;
     if (kp > REC__MAX_RANK || (kp && m->implicit) || kind > REC_WEIGHT_BM25 ||
         by_value > 1 || reserved != 0 ||
@@ -912,7 +914,8 @@ static rec_status read_ranking(rec_model *m, const reader *r,
         !(fabsf(min_rating) <= MAX_ABS_RATING) ||
         !(w->k1 >= 0.0 && w->k1 <= 1e15) || !(w->b >= 0.0 && w->b <= 1.0) ||
         !(w->n_users >= 0.0 && w->n_users <= 1e15) ||
-        !(w->avg_len >= 0.0 && w->avg_len <= 1e15))
+        !(w->avg_len >= 0.0 && w->avg_len <= 1e15) ||
+        !(m->blend_shrink >= 0.0 && m->blend_shrink <= 1e15))
         return bad(r, err, "section RANK: bad preference rank, weighting or "
                            "parameter");
     size_t nm = sh->n_movies, nu = sh->n_users;

@@ -350,9 +350,10 @@ static int cmp_keyed(const void *a, const void *b)
 
 /* Keep ratings of known movies, check they are finite, sort by dense index
    and keep the last of duplicates. The arrays are malloc'd (n >= 1). */
-static rec_status prepare(int32_t **items, float **vals, size_t *n_out,
-                          const rec_model *m, const rec_movie_rating *r,
-                          size_t n, rec_error *err)
+rec_status rec__prepare_ratings(int32_t **items, float **vals,
+                                size_t *n_out, const rec_model *m,
+                                const rec_movie_rating *r, size_t n,
+                                rec_error *err)
 {
     *items = NULL;
     *vals = NULL;
@@ -461,8 +462,8 @@ static rec_status fold(folded *f, const rec_model *m,
                        rec_error *err)
 {
     memset(f, 0, sizeof *f);
-    rec_status st = prepare(&f->items, &f->vals, &f->n, m, ratings,
-                            n_ratings, err);
+    rec_status st = rec__prepare_ratings(&f->items, &f->vals, &f->n, m,
+                                         ratings, n_ratings, err);
     if (st != REC_OK)
         return st;
     f->x = calloc((size_t)m->rank + (size_t)m->pref_rank, sizeof *f->x);
@@ -620,7 +621,7 @@ rec_status rec_add_user(int32_t *user_id_out, rec_model *m, int32_t user_id,
     int32_t *ni, *items = NULL;
     float *nv, *vals = NULL;
     size_t nn, cnt = 0;
-    st = prepare(&ni, &nv, &nn, m, ratings, n, err);
+    st = rec__prepare_ratings(&ni, &nv, &nn, m, ratings, n, err);
     if (st != REC_OK)
         return st;
     if (u >= 0) {

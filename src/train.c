@@ -56,6 +56,7 @@ void rec_als_params_init(rec_als_params *p)
     p->bm25_k1 = 100.0;
     p->bm25_b = 0.8;
     p->blend = 0.4;
+    p->blend_shrink = 20.0;
     p->bias_prior = 0.5;
 }
 
@@ -127,6 +128,9 @@ static rec_status check_v3(const rec_als_params *p, rec_error *err)
                          "preference_alpha must be finite and > 0");
     if (!finite_nonneg(p->blend))
         return rec__fail(err, REC_EINVAL, "blend must be finite and >= 0");
+    if (!finite_nonneg(p->blend_shrink))
+        return rec__fail(err, REC_EINVAL,
+                         "blend_shrink must be finite and >= 0");
     return REC_OK;
 }
 
@@ -224,6 +228,7 @@ rec_status rec__train_fill_model(rec_model *m, const rec_ratings *r,
         m->pref_reg = p->preference_reg;
         m->pref_alpha = p->preference_alpha;
         m->blend = (float)p->blend;
+        m->blend_shrink = p->blend_shrink;
         int kp = p->preference_rank > 0 ? p->preference_rank : p->rank;
         return rec__model_alloc_pref(m, kp, err);
     }
@@ -275,14 +280,42 @@ static int report(void *ctx, double train_rmse, double loss)
     return c->p->progress(c->p->progress_userdata, &pr);
 }
 
+/* A warm start must come from a model of the same dataset: same rank and
+   the same users and movies in the same dense order. */
+static rec_status check_warm(const rec_model *w, const rec_ratings *r, int k,
+                             rec_error *err)
+{
+    if (w->implicit || w->rank != k || w->n_users != r->n_users ||
+        w->n_movies != r->n_movies ||
+        memcmp(w->user_ids, r->user_ids, r->n_users * sizeof *r->user_ids) ||
+        memcmp(w->movie_ids, r->movie_ids,
+               r->n_movies * sizeof *r->movie_ids))
+        return rec__fail(err, REC_EINVAL,
+                         "warm start: the model does not match the dataset "
+                         "or the rank");
+    return REC_OK;
+}
+
 rec_status rec_train_als(rec_model **out, const rec_ratings *r,
                          const rec_als_params *p, rec_error *err)
+{
+    return rec__train_als_from(out, r, p, NULL, err);
+}
+
+rec_status rec__train_als_from(rec_model **out, const rec_ratings *r,
+                               const rec_als_params *p, const rec_model *warm,
+                               rec_error *err)
 {
     if (!out)
         return rec__fail(err, REC_EINVAL, "rec_train_als: NULL argument");
     *out = NULL;
     rec_status st = rec__train_check(r, p, err);
     if (st != REC_OK)
+        return st;
+    if (warm && p->version >= 2 && p->implicit)
+        return rec__fail(err, REC_EINVAL,
+                         "warm start: not supported for implicit ALS");
+    if (warm && (st = check_warm(warm, r, p->rank, err)) != REC_OK)
         return st;
     int nt = p->n_threads > 0 ? p->n_threads : omp_get_max_threads();
     if (nt < 1)
@@ -302,7 +335,7 @@ rec_status rec_train_als(rec_model **out, const rec_ratings *r,
     if (st == REC_OK)
         st = rec__train_fill_model(m, r, p, err);
     if (st == REC_OK && !implicit)
-        st = rec__explicit_fit(m, r, p, nt, on_iter, &pc, err);
+        st = rec__explicit_fit(m, r, p, warm, nt, on_iter, &pc, err);
     if (st == REC_OK && (implicit || hybrid)) {
         rec_implicit_cfg g = {
             .k = implicit ? p->rank : m->pref_rank,

@@ -285,7 +285,8 @@ static void assert_same(const rec_model *a, const rec_model *b)
     ck_assert(a->rating_min == b->rating_min &&
               a->rating_max == b->rating_max);
     /* the ranking part (format version 3) */
-    ck_assert(a->bias_prior == b->bias_prior && a->blend == b->blend);
+    ck_assert(a->bias_prior == b->bias_prior && a->blend == b->blend &&
+              a->blend_shrink == b->blend_shrink);
     ck_assert_int_eq(a->pref_rank, b->pref_rank);
     ck_assert(a->pref_reg == b->pref_reg && a->pref_alpha == b->pref_alpha);
     ck_assert_mem_eq(&a->weighting, &b->weighting, sizeof a->weighting);
@@ -472,7 +473,7 @@ START_TEST(format_versions)
     ck_assert_uint_eq(le32(b3 + 8), 3);
     ck_assert_uint_eq(le32(b3 + 24), 16 + 4); /* RANK PMFA PUFA ICNT */
     ck_assert_uint_eq(le32(b3 + section_at(b3, l3, "RANK", &bl) + 12), 3);
-    ck_assert_uint_eq(bl, 80);
+    ck_assert_uint_eq(bl, 88);
     section_at(b3, l3, "PMFA", &bl);
     ck_assert_uint_eq(bl, 4 * 6 * 3); /* 6 movies, preference rank 3 */
     section_at(b3, l3, "PUFA", &bl);

@@ -181,6 +181,7 @@ describe("Ratings", function()
     local msg = err_of(movieme.load_movielens, "/nonexistent/dir")
     assert.truthy(msg:find("/nonexistent/dir", 1, true))
     local path = os.tmpname()
+    finally(function() os.remove(path) end)
     local f = assert(io.open(path, "w"))
     f:write("userId,movieId,rating,timestamp\n1,2,3.5,1\n1,3,abc,1\n")
     f:close()
@@ -293,6 +294,7 @@ describe("training and Model", function()
 
   it("saves and loads", function()
     local path = os.tmpname()
+    finally(function() os.remove(path) end)
     model:save(path)
     local loaded = movieme.load_model(path)
     os.remove(path)
@@ -335,6 +337,7 @@ describe("training and Model", function()
     assert.truthy(err_of(movieme.load_model, "/nonexistent.bin")
                   :find("/nonexistent.bin", 1, true))
     local path = os.tmpname()
+    finally(function() os.remove(path) end)
     local f = assert(io.open(path, "w")); f:write("not a model"); f:close()
     err_of(movieme.load_model, path)
     os.remove(path)
@@ -357,13 +360,15 @@ end)
 
 describe("progress callback", function()
   it("reports each iteration", function()
+    -- the default model: 4 iterations of the rating model, then 4 of the
+    -- preference model
     local seen = {}
     movieme.train_als(tiny(), {rank = 2, iterations = 4, n_threads = 1,
       progress = function(p) seen[#seen + 1] = p end})
-    assert.equals(4, #seen)
+    assert.equals(8, #seen)
     for i, p in ipairs(seen) do
       assert.equals(i, p.iteration)
-      assert.equals(4, p.iterations)
+      assert.equals(8, p.iterations)
       assert.is_true(p.train_rmse > 0 and p.loss > 0 and p.seconds >= 0)
     end
   end)
@@ -380,7 +385,7 @@ describe("progress callback", function()
     local calls = 0
     movieme.train_als(tiny(), {rank = 2, iterations = 3, n_threads = 1,
       progress = function() calls = calls + 1; return true end})
-    assert.equals(3, calls)
+    assert.equals(6, calls) -- both phases of the hybrid model
   end)
 
   it("re-raises the callback's error after stopping", function()

@@ -10,7 +10,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import movieme  # noqa: E402
 from conftest import make_tiny  # noqa: E402
 
-model_path = os.path.join(tempfile.mkdtemp(), "m.bin")
+tmp_dir = tempfile.TemporaryDirectory(prefix="movieme-valgrind-")
+model_path = os.path.join(tmp_dir.name, "m.bin")
 for _ in range(2):
     r, rows = make_tiny()
     m = movieme.train_als(r, rank=4, iterations=3, n_threads=1,
@@ -33,6 +34,29 @@ for _ in range(2):
     r.copy().set_movie(1, "T (2000)", ["A", "B"])
     m.save(model_path)
     movieme.load_model(model_path)
+    # numpy in and out, and its error paths
+    arrays = r.to_arrays()
+    r2 = movieme.Ratings.from_arrays(*arrays)
+    m.predict(arrays[0][:50], arrays[1][:50])
+    m.predict(1, [1, 2, 999])
+    m.user_factors_matrix()
+    m.movie_factors_matrix()
+    for call in (lambda: movieme.Ratings.from_arrays([1, 2], [1], [1, 2]),
+                 lambda: movieme.Ratings.from_arrays([1], [1], [float("nan")]),
+                 lambda: movieme.Ratings.from_arrays([-1], [1], [1]),
+                 lambda: movieme.Ratings.from_arrays([1.5], [1], [1]),
+                 lambda: m.predict([1, 2], [1.5, 2])):
+        try:
+            call()
+            raise AssertionError("no error")
+        except movieme.Error:
+            pass
+    try:
+        movieme.Ratings.from_arrays(["a"], [1], [1])
+        raise AssertionError("no error")
+    except TypeError:
+        pass
+    del arrays, r2
     for call in (lambda: m.top_n(999),
                  lambda: r.add([(1, 1, float("nan"))]),
                  lambda: r.add([(1, 2 ** 40, 1.0)]),
@@ -59,4 +83,5 @@ for _ in range(2):
     del r, m, c, train, test
 gc.collect()
 os.remove(model_path)
+tmp_dir.cleanup()
 print("valgrind smoke: ok")
