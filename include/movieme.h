@@ -664,6 +664,145 @@ REC_API rec_status rec_evaluate_popularity(rec_eval_result *out,
                                            float relevant_min,
                                            rec_error *err);
 
+/* ---- Tuning (docs/tuning.md) ------------------------------------------- */
+
+/** The metric rec_tune_als() optimises (rec_tune_options.metric). */
+#define REC_METRIC_RMSE 0 /**< validation RMSE, lower is better (default) */
+#define REC_METRIC_NDCG 1 /**< validation nDCG@k, higher is better */
+
+/** How rec_tune_als() holds out validation ratings (.validation). */
+#define REC_VALIDATION_RANDOM 0   /**< a random fraction (default) */
+#define REC_VALIDATION_PER_USER 1 /**< leave-k-out per user */
+#define REC_VALIDATION_FOLDS 2    /**< k folds: each point on every fold */
+
+#define REC_TUNE_OPTIONS_VERSION 1
+
+/** One point of the search: its parameters and validation figures. */
+typedef struct rec_tune_point {
+    rec_als_params params;  /**< the point (progress fields cleared) */
+    double metric;          /**< the metric optimised, mean over folds */
+    double rmse;            /**< validation RMSE, mean over folds (for an
+                                 implicit model: of preference scores) */
+    double ndcg;            /**< validation nDCG@k, mean over folds; -1
+                                 when not computed (metric RMSE) */
+    double seconds;         /**< wall time of the point (all folds) */
+    int iterations;         /**< ALS iterations run per fold */
+    int warm;               /**< non-zero: started from the factors of the
+                                 previous point of its regularisation path */
+    int stopped_early;      /**< non-zero: abandoned after its first stage
+                                 (clearly worse than the best so far) */
+} rec_tune_point;
+
+/** Progress of rec_tune_als(), handed to rec_tune_progress_fn. */
+typedef struct rec_tune_progress {
+    size_t points_done;     /**< points finished so far */
+    size_t points_max;      /**< points in the grid (an upper bound: paths
+                                 end early) */
+    int iteration;          /**< iteration of the current point's training
+                                 just finished (0 when a point finished) */
+    const rec_tune_point *point; /**< the point just finished, or NULL
+                                      during a point's training */
+    const rec_tune_point *best;  /**< best point so far, NULL before one */
+    double seconds;         /**< wall time since tuning started */
+} rec_tune_progress;
+
+/**
+ * Tuning progress callback, called from the thread that called
+ * rec_tune_als() after every training iteration and after every point.
+ * Return 0 to go on, non-zero to cancel: rec_tune_als() then returns
+ * REC_ECANCELED and gives no result.
+ */
+typedef int (*rec_tune_progress_fn)(void *userdata,
+                                    const rec_tune_progress *progress);
+
+/**
+ * Options of rec_tune_als(). Fill with rec_tune_options_init() and change
+ * what you need; fields are only ever added at the end (`version`).
+ *
+ * The grid is every combination of `ranks` x `alphas` x `bias_regs`; for
+ * each combination the `regs` are walked from the largest to the smallest
+ * (a regularisation path). An empty list (NULL or 0 entries) means the
+ * value of `base`, except `regs`, whose default path is
+ * 0.3, 0.2, 0.12, 0.08, 0.05, 0.03, 0.02, 0.012.
+ */
+typedef struct rec_tune_options {
+    uint32_t version;       /**< REC_TUNE_OPTIONS_VERSION */
+    rec_als_params base;    /**< everything that is not searched (iterations,
+                                 seed, n_threads, implicit, ...); its
+                                 progress callback is not called while
+                                 tuning (default: rec_als_params_init) */
+    int metric;             /**< REC_METRIC_RMSE (default) or
+                                 REC_METRIC_NDCG (needed for implicit) */
+    int k;                  /**< cut-off of nDCG (default 10) */
+    float relevant_min;     /**< relevant test ratings for nDCG (4.0) */
+    int validation;         /**< REC_VALIDATION_RANDOM (default), _PER_USER
+                                 or _FOLDS */
+    double fraction;        /**< random: share held out, in (0, 1) (0.1) */
+    int leave_out;          /**< per user: ratings held out per user (1) */
+    int folds;              /**< folds: 2..100 (default 5) */
+    uint64_t split_seed;    /**< seed of the validation split (default 1) */
+    const double *regs;     size_t n_regs;      /**< reg values, >= 0 */
+    const int *ranks;       size_t n_ranks;     /**< rank values */
+    const double *alphas;   size_t n_alphas;    /**< implicit alpha, > 0
+                                                     (base.implicit only) */
+    const double *bias_regs; size_t n_bias_regs; /**< bias_reg values, >= 0 */
+    int warm_start;         /**< non-zero (default): each point of a path
+                                 starts from the previous point's factors
+                                 (explicit ALS only; implicit points start
+                                 cold) */
+    int warm_iterations;    /**< iterations of a warm-started point; 0
+                                 (default): base.iterations / 3, at least 2 */
+    double early_stop;      /**< a point whose metric after its first stage
+                                 (a third of its iterations, at least 1) is
+                                 worse than the best so far by more than
+                                 this relative margin is abandoned; 0 turns
+                                 it off (default 0.02; explicit ALS only) */
+    int path_patience;      /**< a path ends after this many points in a
+                                 row worse than the path's best (default 1;
+                                 0: walk every reg) */
+    rec_tune_progress_fn progress; /**< optional, NULL for none */
+    void *progress_userdata;       /**< handed to `progress` */
+} rec_tune_options;
+
+/** Fill `o` with the defaults (including `version`). Since 0.2. */
+REC_API void rec_tune_options_init(rec_tune_options *o);
+
+/** What rec_tune_als() found. */
+typedef struct rec_tune_result {
+    rec_als_params best;    /**< base with the best point's values, ready
+                                 for rec_train_als() on all the data
+                                 (base's iterations and progress kept) */
+    double metric;          /**< validation figures of the best point */
+    double rmse;
+    double ndcg;            /**< nDCG@k of the best point, computed for it
+                                 whatever the metric */
+    size_t n_points;        /**< points tried (all of them, however many
+                                 fitted in the caller's buffer) */
+    size_t best_index;      /**< index of the best point in that order */
+    double seconds;         /**< wall time of the whole search */
+} rec_tune_result;
+
+/**
+ * Search ALS parameters on a validation split of `r` (docs/tuning.md):
+ * every point of the grid in rec_tune_options is trained on the training
+ * part(s) and scored on the held-out part(s); the best by `metric` wins
+ * (ties: the earlier point). Warm starts along each regularisation path,
+ * early stopping of clearly worse points and the end of a path once it
+ * gets worse keep it cheap. Training runs as rec_train_als() does
+ * (base.n_threads OpenMP threads), and the result is the same for the same
+ * data, options and seeds whatever the thread count.
+ *
+ * @param[out] out     the result (untouched unless REC_OK)
+ * @param[out] points  the points tried, in order: min(cap, n) are written
+ *                     (may be NULL with cap 0); out->n_points tells n
+ * @return REC_OK; REC_EINVAL (bad option: err says which), REC_ENOMEM,
+ *         REC_ECANCELED (progress callback: no result), REC_ELAPACK.
+ * Thread-safe: reads `r` only. Since 0.2.
+ */
+REC_API rec_status rec_tune_als(rec_tune_result *out, rec_tune_point *points,
+                                size_t cap, const rec_ratings *r,
+                                const rec_tune_options *opts, rec_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -32,7 +32,7 @@ command -v clang >/dev/null || need+=(clang)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
   say "installing ${need[*]}"
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o "DPkg::Lock::Timeout=${APT_LOCK_TIMEOUT:-600}" install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
 say "build ($BUILD, clang -fsanitize=fuzzer,address,undefined)"

@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
 # Install every Debian package libmovieme needs to build, test and run its demo.
 # Idempotent; runs apt-get only when something is missing. Needs root (or sudo).
+#
+# Another package manager (unattended-upgrades, a second apt-get) may hold the
+# dpkg and apt locks: apt-get then waits for them up to APT_LOCK_TIMEOUT
+# seconds (default 600, apt's DPkg::Lock::Timeout) instead of failing at once,
+# and fails with apt's own message when the wait runs out.
 set -euo pipefail
+
+APT_LOCK_TIMEOUT=${APT_LOCK_TIMEOUT:-600}
 
 PACKAGES=(
   # build
@@ -24,7 +31,8 @@ PACKAGES=(
 
 missing=()
 for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [ "$status" = "install ok installed" ] || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#PACKAGES[@]} packages present"
@@ -34,5 +42,6 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+APT=(apt-get -o "DPkg::Lock::Timeout=$APT_LOCK_TIMEOUT")
+$SUDO "${APT[@]}" update -qq
+$SUDO "${APT[@]}" install -y -qq --no-install-recommends "${missing[@]}"

@@ -12,7 +12,7 @@ dir=${1:-build-mpi}
 if ! command -v mpicc > /dev/null || ! command -v mpirun > /dev/null; then
   echo "installing Open MPI (openmpi-bin libopenmpi-dev)"
   SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
-  $SUDO apt-get install -y --no-install-recommends openmpi-bin libopenmpi-dev
+  $SUDO apt-get -o "DPkg::Lock::Timeout=${APT_LOCK_TIMEOUT:-600}" install -y --no-install-recommends openmpi-bin libopenmpi-dev
 fi
 mkdir -p "$dir"
 cmake -S . -B "$dir" -DMOVIEME_WITH_MPI=ON -DREC_BUILD_PYTHON=OFF \

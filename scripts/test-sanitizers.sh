@@ -41,7 +41,7 @@ command -v clang >/dev/null || need_pkgs+=(clang)
 if [ ${#need_pkgs[@]} -gt 0 ] && [ "${REC_SKIP_TSAN:-0}" != 1 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
   say "installing ${need_pkgs[*]}"
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o "DPkg::Lock::Timeout=${APT_LOCK_TIMEOUT:-600}" install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
 fi
 
 # ---- 1. ASan + UBSan ---------------------------------------------------

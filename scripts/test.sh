@@ -20,7 +20,7 @@ step "build + install"
 bash scripts/build.sh build
 
 step "CTest: C suites, CLI, bindings, examples, install consumers, bench quick"
-(cd build && ctest --output-on-failure -j2 --timeout 900)
+bash scripts/ctest-clean-tmp.sh build --output-on-failure -j2 --timeout 900
 
 if [ "${REC_SKIP_MPI:-0}" != 1 ]; then
   step "distributed training: mpirun -np 1, 2, 3 against single-machine ALS"

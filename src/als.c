@@ -159,14 +159,43 @@ static double now_seconds(void)
 rec_status rec_train_als(rec_model **out, const rec_ratings *r,
                          const rec_als_params *params, rec_error *err)
 {
+    return rec__train_als_from(out, r, params, NULL, err);
+}
+
+/* A warm start must come from a model of the same dataset: same rank and
+   the same users and movies in the same dense order. */
+static rec_status check_warm(const rec_model *w, const rec_ratings *r, int k,
+                             rec_error *err)
+{
+    if (w->implicit || w->rank != k || w->n_users != r->n_users ||
+        w->n_movies != r->n_movies ||
+        memcmp(w->user_ids, r->user_ids, r->n_users * sizeof *r->user_ids) ||
+        memcmp(w->movie_ids, r->movie_ids,
+               r->n_movies * sizeof *r->movie_ids))
+        return rec__fail(err, REC_EINVAL,
+                         "warm start: the model does not match the dataset "
+                         "or the rank");
+    return REC_OK;
+}
+
+rec_status rec__train_als_from(rec_model **out, const rec_ratings *r,
+                               const rec_als_params *params,
+                               const rec_model *warm, rec_error *err)
+{
     if (!out)
         return rec__fail(err, REC_EINVAL, "rec_train_als: NULL argument");
     *out = NULL;
     rec_status st = check_params(r, params, err);
     if (st != REC_OK)
         return st;
-    if (params->version >= 2 && params->implicit) /* als_implicit.c */
+    if (params->version >= 2 && params->implicit) { /* als_implicit.c */
+        if (warm)
+            return rec__fail(err, REC_EINVAL,
+                             "warm start: not supported for implicit ALS");
         return rec__train_implicit(out, r, params, err);
+    }
+    if (warm && (st = check_warm(warm, r, params->rank, err)) != REC_OK)
+        return st;
     double t0 = now_seconds();
     const rec_als_params *p = params;
     int k = p->rank;
@@ -194,7 +223,19 @@ rec_status rec_train_als(rec_model **out, const rec_ratings *r,
         goto done;
     }
 
-    init_factors(m->user_factors, r->n_users, k, p->seed, m->nonnegative);
+    /* The movie half comes first and reads only the user side, so the
+       user factors and biases are the whole state of an iteration: a warm
+       start from them continues the warm model's training exactly. */
+    if (warm) {
+        memcpy(m->user_factors, warm->user_factors,
+               r->n_users * (size_t)k * sizeof *m->user_factors);
+        if (m->has_biases && warm->has_biases)
+            memcpy(m->user_bias, warm->user_bias,
+                   r->n_users * sizeof *m->user_bias);
+    } else {
+        init_factors(m->user_factors, r->n_users, k, p->seed,
+                     m->nonnegative);
+    }
 
     rec_row_ctx movies_ctx = {
         .k = k, .biases = m->has_biases, .nonnegative = m->nonnegative,

@@ -115,6 +115,15 @@ rec_status rec__ratings_build_owned(rec_ratings **out, int32_t *users,
                                     const rec_movie_meta *meta,
                                     rec_error *err);
 
+/* Fold `fold` of `folds` (0 <= fold < folds, folds >= 2): every rating
+   is drawn into exactly one fold as rec_ratings_split draws, so the folds
+   partition the data; that fold is the test set, the others the training
+   set. Deterministic for a given seed, whatever the thread count. */
+rec_status rec__ratings_split_fold(rec_ratings **train_out,
+                                   rec_ratings **test_out,
+                                   const rec_ratings *r, int folds, int fold,
+                                   uint64_t seed, rec_error *err);
+
 /* ---- model (model.c) ---- */
 
 struct rec_model {
@@ -253,6 +262,15 @@ size_t rec__row_top_n(rec_scored *out, size_t n, const rec__row_scores *rs,
 void rec__blas_single_threaded(void);
 
 /* ---- training steps of als.c, shared with src/mpi/als_mpi.c ---- */
+
+/* rec_train_als with an optional warm start (tune.c): `warm`, when not
+   NULL, is an explicit model trained on the same dataset `r` at the same
+   rank; training starts from its user factors and biases instead of the
+   seeded ones (so warm + n iterations continues warm's training exactly).
+   REC_EINVAL for a model that does not match, or for implicit ALS. */
+rec_status rec__train_als_from(rec_model **out, const rec_ratings *r,
+                               const rec_als_params *p, const rec_model *warm,
+                               rec_error *err);
 
 /* Validate parameters and dataset as rec_train_als does. */
 rec_status rec__als_check_params(const rec_ratings *r,

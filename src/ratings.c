@@ -800,12 +800,19 @@ rec_status rec_best_movies(rec_scored *out, size_t n, size_t *n_out,
 }
 
 /* The coin of rating i: a hash of (seed, i), independent of threads. */
-static int goes_to_test(uint64_t seed, size_t i, double fraction)
+/* Rating i goes to the test set when its uniform draw lies in [lo, hi):
+   [0, f) for a random split, [f/K, (f+1)/K) for fold f of K. */
+static int goes_to_test(uint64_t seed, size_t i, double lo, double hi)
 {
     uint64_t s = seed ^ ((uint64_t)i * 0xD1B54A32D192ED03ULL);
     uint64_t h = rec__splitmix64(&s);
-    return (double)(h >> 11) * (1.0 / 9007199254740992.0) < fraction;
+    double u = (double)(h >> 11) * (1.0 / 9007199254740992.0);
+    return u >= lo && u < hi;
 }
+
+static rec_status split_range(rec_ratings **train_out, rec_ratings **test_out,
+                              const rec_ratings *r, double lo, double hi,
+                              uint64_t seed, rec_error *err);
 
 rec_status rec_ratings_split(rec_ratings **train_out, rec_ratings **test_out,
                              const rec_ratings *r, double test_fraction,
@@ -816,11 +823,31 @@ rec_status rec_ratings_split(rec_ratings **train_out, rec_ratings **test_out,
     if (!(test_fraction >= 0 && test_fraction < 1))
         return rec__fail(err, REC_EINVAL, "test_fraction %g not in [0, 1)",
                          test_fraction);
+    return split_range(train_out, test_out, r, 0.0, test_fraction, seed, err);
+}
+
+rec_status rec__ratings_split_fold(rec_ratings **train_out,
+                                   rec_ratings **test_out,
+                                   const rec_ratings *r, int folds, int fold,
+                                   uint64_t seed, rec_error *err)
+{
+    if (!train_out || !test_out || !r || folds < 2 || fold < 0 ||
+        fold >= folds)
+        return rec__fail(err, REC_EINVAL, "invalid argument");
+    double lo = (double)fold / folds;
+    double hi = fold + 1 == folds ? 1.0 : (double)(fold + 1) / folds;
+    return split_range(train_out, test_out, r, lo, hi, seed, err);
+}
+
+static rec_status split_range(rec_ratings **train_out, rec_ratings **test_out,
+                              const rec_ratings *r, double lo, double hi,
+                              uint64_t seed, rec_error *err)
+{
     size_t n_test = 0;
     int nt = threads_for(r->nnz);
 #pragma omp parallel for num_threads(nt) reduction(+ : n_test) schedule(static)
     for (size_t i = 0; i < r->nnz; i++)
-        n_test += (size_t)goes_to_test(seed, i, test_fraction);
+        n_test += (size_t)goes_to_test(seed, i, lo, hi);
     size_t n_train = r->nnz - n_test;
     int32_t *tu = malloc((n_train ? n_train : 1) * sizeof *tu);
     int32_t *tm = malloc((n_train ? n_train : 1) * sizeof *tm);
@@ -841,7 +868,7 @@ rec_status rec_ratings_split(rec_ratings **train_out, rec_ratings **test_out,
     for (size_t u = 0; u < r->n_users; u++) {
         for (uint64_t e = r->user_off[u]; e < r->user_off[u + 1]; e++) {
             int32_t mid = r->movie_ids[r->user_items[e]];
-            if (goes_to_test(seed, (size_t)e, test_fraction)) {
+            if (goes_to_test(seed, (size_t)e, lo, hi)) {
                 su[b] = r->user_ids[u];
                 sm[b] = mid;
                 sv[b++] = r->user_vals[e];

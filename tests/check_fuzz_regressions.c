@@ -117,4 +117,10 @@ Suite *fuzz_regressions_suite(void)
     return s;
 }
 
-int main(void) { return run_suite(fuzz_regressions_suite()); }
+int main(void)
+{
+    /* the targets' scratch files go under the suite's temporary root, which
+       run_suite removes whatever happens */
+    setenv("REC_FUZZ_TMP", test_tmp_root(), 1);
+    return run_suite(fuzz_regressions_suite());
+}

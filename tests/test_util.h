@@ -12,8 +12,13 @@
 const char *fixture(const char *name);
 /* Path under the repository's data/ (the bundled ml-latest-small). */
 const char *repo_data(const char *name);
-/* A fresh temporary directory (mkdtemp) and a path inside it. */
+/* A path inside a fresh temporary directory of this process (each forked
+   test gets its own). Everything is removed when run_suite() returns, at
+   exit and on SIGINT/SIGTERM/SIGABRT, also after failures. */
 const char *tmp_path(const char *name);
+/* The root all temporary directories of this run live in ($TMPDIR or /tmp,
+   movieme-test-XXXXXX); made on first use, removed as above. */
+const char *test_tmp_root(void);
 /* Write `text` to a fresh temporary file named `name`; returns its path. */
 const char *write_tmp(const char *name, const char *text);
 /* Run a suite with CK_NORMAL output; returns the process exit code. */

@@ -10,7 +10,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import movieme  # noqa: E402
 from conftest import make_tiny  # noqa: E402
 
-model_path = os.path.join(tempfile.mkdtemp(), "m.bin")
+tmp_dir = tempfile.TemporaryDirectory(prefix="movieme-valgrind-")
+model_path = os.path.join(tmp_dir.name, "m.bin")
 for _ in range(2):
     r, rows = make_tiny()
     m = movieme.train_als(r, rank=4, iterations=3, n_threads=1,
@@ -59,4 +60,5 @@ for _ in range(2):
     del r, m, c, train, test
 gc.collect()
 os.remove(model_path)
+tmp_dir.cleanup()
 print("valgrind smoke: ok")

@@ -1,0 +1,608 @@
+/*
+ * tune.c - validation-based search of ALS parameters (rec_tune_als).
+ *
+ * The data is split once (a random fraction, leave-k-out per user, or k
+ * folds); every point of the grid is trained on the training part(s) with
+ * rec__train_als_from() and scored on the held-out part(s). Calls flow one
+ * way: tuning calls training and evaluation, never the reverse.
+ *
+ * Cheapness:
+ *  - the grid is walked as regularisation paths (one per combination of
+ *    the other values, reg from large to small); a point starts from the
+ *    previous point's factors and needs a few iterations, not a full run;
+ *  - a point is scored after a first stage of its iterations and abandoned
+ *    when it is clearly worse than the best so far (a warm start from the
+ *    stage-1 model continues its training exactly, so staging costs one
+ *    evaluation and nothing else);
+ *  - a path ends once it keeps getting worse (the metric is unimodal in
+ *    reg in practice).
+ *
+ * Determinism: splits, training and evaluation are deterministic whatever
+ * the thread count, and the search order is fixed, so is the result.
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_GRID_POINTS 100000
+#define MAX_FOLDS 100
+
+static const double default_regs[] = {0.3, 0.2, 0.12, 0.08,
+                                      0.05, 0.03, 0.02, 0.012};
+
+void rec_tune_options_init(rec_tune_options *o)
+{
+    if (!o)
+        return;
+    memset(o, 0, sizeof *o);
+    o->version = REC_TUNE_OPTIONS_VERSION;
+    rec_als_params_init(&o->base);
+    o->metric = REC_METRIC_RMSE;
+    o->k = 10;
+    o->relevant_min = 4.0f;
+    o->validation = REC_VALIDATION_RANDOM;
+    o->fraction = 0.1;
+    o->leave_out = 1;
+    o->folds = 5;
+    o->split_seed = 1;
+    o->warm_start = 1;
+    o->warm_iterations = 0;
+    o->early_stop = 0.02;
+    o->path_patience = 1;
+}
+
+/* ---- options ---- */
+
+static rec_status check_list(const void *list, size_t n, const char *name,
+                             rec_error *err)
+{
+    if (n > 0 && !list)
+        return rec__fail(err, REC_EINVAL,
+                         "rec_tune_als: %s is NULL but n_%s is %zu", name,
+                         name, n);
+    if (n > MAX_GRID_POINTS)
+        return rec__fail(err, REC_EINVAL, "rec_tune_als: %zu %s (at most %d)",
+                         n, name, MAX_GRID_POINTS);
+    return REC_OK;
+}
+
+static rec_status check_reals(const double *v, size_t n, const char *name,
+                              int positive, rec_error *err)
+{
+    rec_status st = check_list(v, n, name, err);
+    if (st != REC_OK)
+        return st;
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(v[i]) || v[i] < 0.0 || (positive && v[i] == 0.0))
+            return rec__fail(err, REC_EINVAL,
+                             "rec_tune_als: %s[%zu] = %g must be finite and "
+                             "%s 0",
+                             name, i, v[i], positive ? ">" : ">=");
+    return REC_OK;
+}
+
+static rec_status check_options(const rec_tune_options *o,
+                                const rec_ratings *r, rec_error *err)
+{
+    if (o->version < 1 || o->version > REC_TUNE_OPTIONS_VERSION)
+        return rec__fail(err, REC_EINVAL,
+                         "rec_tune_options: unknown version %u (use "
+                         "rec_tune_options_init)",
+                         (unsigned)o->version);
+    rec_status st = rec__als_check_params(r, &o->base, err);
+    if (st != REC_OK)
+        return st;
+    int implicit = o->base.version >= 2 && o->base.implicit;
+    if (implicit && (st = rec__implicit_check(&o->base, err)) != REC_OK)
+        return st;
+    if (o->metric != REC_METRIC_RMSE && o->metric != REC_METRIC_NDCG)
+        return rec__fail(err, REC_EINVAL, "rec_tune_als: unknown metric %d",
+                         o->metric);
+    if (implicit && o->metric != REC_METRIC_NDCG)
+        return rec__fail(err, REC_EINVAL,
+                         "rec_tune_als: an implicit model predicts no "
+                         "ratings: tune it on REC_METRIC_NDCG");
+    if (o->k < 1)
+        return rec__fail(err, REC_EINVAL, "rec_tune_als: k %d must be >= 1",
+                         o->k);
+    if (!isfinite(o->relevant_min))
+        return rec__fail(err, REC_EINVAL,
+                         "rec_tune_als: relevant_min must be finite");
+    switch (o->validation) {
+    case REC_VALIDATION_RANDOM:
+        if (!(o->fraction > 0.0 && o->fraction < 1.0))
+            return rec__fail(err, REC_EINVAL,
+                             "rec_tune_als: validation fraction %g not in "
+                             "(0, 1)",
+                             o->fraction);
+        break;
+    case REC_VALIDATION_PER_USER:
+        if (o->leave_out < 1)
+            return rec__fail(err, REC_EINVAL,
+                             "rec_tune_als: leave_out %d must be >= 1",
+                             o->leave_out);
+        break;
+    case REC_VALIDATION_FOLDS:
+        if (o->folds < 2 || o->folds > MAX_FOLDS)
+            return rec__fail(err, REC_EINVAL,
+                             "rec_tune_als: folds %d out of range 2..%d",
+                             o->folds, MAX_FOLDS);
+        break;
+    default:
+        return rec__fail(err, REC_EINVAL,
+                         "rec_tune_als: unknown validation %d", o->validation);
+    }
+    if ((st = check_reals(o->regs, o->n_regs, "regs", 0, err)) != REC_OK ||
+        (st = check_reals(o->alphas, o->n_alphas, "alphas", 1, err)) !=
+            REC_OK ||
+        (st = check_reals(o->bias_regs, o->n_bias_regs, "bias_regs", 0,
+                          err)) != REC_OK ||
+        (st = check_list(o->ranks, o->n_ranks, "ranks", err)) != REC_OK)
+        return st;
+    for (size_t i = 0; i < o->n_ranks; i++) {
+        rec_als_params p = o->base;
+        p.rank = o->ranks[i];
+        if (rec__als_check_params(r, &p, NULL) != REC_OK)
+            return rec__fail(err, REC_EINVAL,
+                             "rec_tune_als: ranks[%zu] = %d out of range", i,
+                             o->ranks[i]);
+    }
+    if (o->n_alphas > 0 && !implicit)
+        return rec__fail(err, REC_EINVAL,
+                         "rec_tune_als: alphas are searched for implicit "
+                         "ALS only (base.implicit is 0)");
+    if (o->warm_iterations < 0)
+        return rec__fail(err, REC_EINVAL,
+                         "rec_tune_als: warm_iterations %d must be >= 0",
+                         o->warm_iterations);
+    if (!isfinite(o->early_stop) || o->early_stop < 0.0)
+        return rec__fail(err, REC_EINVAL,
+                         "rec_tune_als: early_stop %g must be finite and "
+                         ">= 0",
+                         o->early_stop);
+    if (o->path_patience < 0)
+        return rec__fail(err, REC_EINVAL,
+                         "rec_tune_als: path_patience %d must be >= 0",
+                         o->path_patience);
+    size_t nr = o->n_regs ? o->n_regs : sizeof default_regs /
+                                            sizeof *default_regs;
+    double grid = (double)nr * (double)(o->n_ranks ? o->n_ranks : 1) *
+                  (double)(o->n_alphas ? o->n_alphas : 1) *
+                  (double)(o->n_bias_regs ? o->n_bias_regs : 1);
+    if (grid > MAX_GRID_POINTS)
+        return rec__fail(err, REC_EINVAL,
+                         "rec_tune_als: the grid has %.0f points (at most %d)",
+                         grid, MAX_GRID_POINTS);
+    return REC_OK;
+}
+
+/* ---- the search ---- */
+
+typedef struct fold {
+    rec_ratings *train, *val;
+    rec_model *prev; /* last point of the current path (warm start) */
+    rec_model *best; /* model of the best point so far */
+} fold;
+
+typedef struct tuner {
+    const rec_tune_options *o;
+    int nt;
+    fold *folds;
+    int n_folds;
+    rec_tune_point *out;
+    size_t cap, n;
+    rec_tune_point best;
+    int have_best;
+    size_t best_index, points_max;
+    double t0;
+    int cancelled; /* the callback asked to stop */
+} tuner;
+
+static int better(const tuner *t, double a, double b)
+{
+    return t->o->metric == REC_METRIC_NDCG ? a > b : a < b;
+}
+
+static int clearly_worse(const tuner *t, double m)
+{
+    double b = t->best.metric, e = t->o->early_stop;
+    return t->o->metric == REC_METRIC_NDCG ? m < b * (1.0 - e)
+                                           : m > b * (1.0 + e);
+}
+
+/* Release a model no fold slot refers to any more. */
+static void drop(fold *f, rec_model *m)
+{
+    if (m && m != f->prev && m != f->best)
+        rec_model_free(m);
+}
+
+static void free_folds(tuner *t)
+{
+    for (int i = 0; t->folds && i < t->n_folds; i++) {
+        fold *f = &t->folds[i];
+        if (f->best != f->prev)
+            rec_model_free(f->best);
+        rec_model_free(f->prev);
+        rec_ratings_free(f->train);
+        rec_ratings_free(f->val);
+    }
+    free(t->folds);
+    t->folds = NULL;
+}
+
+static rec_status make_folds(tuner *t, const rec_ratings *r, rec_error *err)
+{
+    const rec_tune_options *o = t->o;
+    t->n_folds = o->validation == REC_VALIDATION_FOLDS ? o->folds : 1;
+    t->folds = calloc((size_t)t->n_folds, sizeof *t->folds);
+    if (!t->folds)
+        return rec__fail(err, REC_ENOMEM, "rec_tune_als: out of memory");
+    for (int i = 0; i < t->n_folds; i++) {
+        fold *f = &t->folds[i];
+        rec_status st;
+        if (o->validation == REC_VALIDATION_RANDOM)
+            st = rec_ratings_split(&f->train, &f->val, r, o->fraction,
+                                   o->split_seed, err);
+        else if (o->validation == REC_VALIDATION_PER_USER)
+            st = rec_ratings_split_per_user(&f->train, &f->val, r,
+                                            o->leave_out, o->split_seed, err);
+        else
+            st = rec__ratings_split_fold(&f->train, &f->val, r, t->n_folds, i,
+                                         o->split_seed, err);
+        if (st != REC_OK)
+            return st;
+        if (f->train->nnz == 0 || f->val->nnz == 0)
+            return rec__fail(err, REC_EINVAL,
+                             "rec_tune_als: the validation split left %s "
+                             "empty (%zu ratings: too few to tune)",
+                             f->train->nnz == 0 ? "the training part"
+                                                : "the validation part",
+                             r->nnz);
+    }
+    return REC_OK;
+}
+
+/* Validation RMSE with rec_predict's fallbacks; per-user sums added in
+   user order, so the result does not depend on the thread count. */
+static rec_status val_rmse(double *out, const rec_model *m,
+                           const rec_ratings *val, int nt, rec_error *err)
+{
+    double *se = malloc((val->n_users ? val->n_users : 1) * sizeof *se);
+    if (!se)
+        return rec__fail(err, REC_ENOMEM, "rec_tune_als: out of memory");
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 64)
+    for (size_t u = 0; u < val->n_users; u++) {
+        double s = 0.0;
+        for (uint64_t e = val->user_off[u]; e < val->user_off[u + 1]; e++) {
+            float p = 0.0f;
+            rec_predict(&p, m, val->user_ids[u],
+                        val->movie_ids[val->user_items[e]], NULL);
+            double d = (double)p - val->user_vals[e];
+            s += d * d;
+        }
+        se[u] = s;
+    }
+    double total = 0.0;
+    for (size_t u = 0; u < val->n_users; u++)
+        total += se[u];
+    free(se);
+    *out = sqrt(total / (double)val->nnz);
+    return REC_OK;
+}
+
+/* Score the current models of every fold: mean RMSE, and mean nDCG when
+   asked (-1 otherwise). */
+static rec_status score(double *rmse, double *ndcg, tuner *t,
+                        rec_model **models, int want_ndcg, rec_error *err)
+{
+    double sr = 0.0, sn = 0.0;
+    for (int i = 0; i < t->n_folds; i++) {
+        double fr = 0.0;
+        rec_status st;
+        if (want_ndcg) {
+            rec_eval_result ev;
+            st = rec_evaluate(&ev, models[i], t->folds[i].val, t->o->k,
+                              t->o->relevant_min, err);
+            fr = ev.rmse;
+            sn += ev.ndcg_at_k;
+        } else {
+            st = val_rmse(&fr, models[i], t->folds[i].val, t->nt, err);
+        }
+        if (st != REC_OK)
+            return st;
+        sr += fr;
+    }
+    *rmse = sr / t->n_folds;
+    *ndcg = want_ndcg ? sn / t->n_folds : -1.0;
+    return REC_OK;
+}
+
+typedef struct train_ctx {
+    tuner *t;
+} train_ctx;
+
+/* Training's per-iteration callback: forwards to the tuning callback so a
+   long point can be cancelled. */
+static int on_iteration(void *ud, const rec_progress *pr)
+{
+    tuner *t = ((train_ctx *)ud)->t;
+    rec_tune_progress tp = {.points_done = t->n,
+                            .points_max = t->points_max,
+                            .iteration = pr->iteration,
+                            .point = NULL,
+                            .best = t->have_best ? &t->best : NULL,
+                            .seconds = omp_get_wtime() - t->t0};
+    if (t->o->progress(t->o->progress_userdata, &tp) != 0) {
+        t->cancelled = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* Train every fold for `iters` iterations, from `from[i]` when not NULL. */
+static rec_status train_folds(rec_model **models, tuner *t,
+                              const rec_als_params *p, int iters,
+                              rec_model *const *from, rec_error *err)
+{
+    rec_als_params q = *p;
+    q.iterations = iters;
+    train_ctx ctx = {t};
+    q.progress = t->o->progress ? on_iteration : NULL;
+    q.progress_userdata = &ctx;
+    for (int i = 0; i < t->n_folds; i++) {
+        rec_status st = rec__train_als_from(&models[i], t->folds[i].train, &q,
+                                            from ? from[i] : NULL, err);
+        if (st != REC_OK) {
+            if (t->cancelled)
+                rec__fail(err, REC_ECANCELED,
+                          "tuning cancelled at point %zu", t->n + 1);
+            return st;
+        }
+    }
+    return REC_OK;
+}
+
+static void free_models(tuner *t, rec_model **models)
+{
+    for (int i = 0; i < t->n_folds; i++) {
+        drop(&t->folds[i], models[i]);
+        models[i] = NULL;
+    }
+}
+
+/* Train and score one point; on success its models become the folds'
+   `prev` (and `best` when it wins). */
+static rec_status run_point(rec_tune_point *pt, tuner *t,
+                            const rec_als_params *p, int warm,
+                            rec_error *err)
+{
+    const rec_tune_options *o = t->o;
+    int n = t->n_folds;
+    double t0 = omp_get_wtime();
+    rec_model **cur = calloc((size_t)n, sizeof *cur);
+    rec_model **from = calloc((size_t)n, sizeof *from);
+    if (!cur || !from) {
+        free(cur);
+        free(from);
+        return rec__fail(err, REC_ENOMEM, "rec_tune_als: out of memory");
+    }
+    memset(pt, 0, sizeof *pt);
+    pt->params = *p;
+    pt->params.progress = NULL;
+    pt->params.progress_userdata = NULL;
+    pt->warm = warm;
+    int total = p->iterations;
+    if (warm) {
+        total = o->warm_iterations > 0 ? o->warm_iterations
+                                       : p->iterations / 3;
+        if (total < 2)
+            total = 2;
+        if (total > p->iterations && o->warm_iterations == 0)
+            total = p->iterations;
+        for (int i = 0; i < n; i++)
+            from[i] = t->folds[i].prev;
+    }
+    /* only warm points are staged: one iteration from a neighbour's
+       factors is near its end, a cold start after a few is not */
+    int staged = o->early_stop > 0.0 && t->have_best && warm;
+    int stage1 = staged ? total / 3 : total;
+    if (stage1 < 1)
+        stage1 = 1;
+    int want_ndcg = o->metric == REC_METRIC_NDCG;
+    rec_status st = train_folds(cur, t, p, stage1, warm ? from : NULL, err);
+    pt->iterations = stage1;
+    if (st == REC_OK)
+        st = score(&pt->rmse, &pt->ndcg, t, cur, want_ndcg, err);
+    pt->metric = want_ndcg ? pt->ndcg : pt->rmse;
+    if (st == REC_OK && stage1 < total) {
+        if (clearly_worse(t, pt->metric)) {
+            pt->stopped_early = 1;
+        } else {
+            /* continue from the stage-1 factors: exactly the uninterrupted
+               training */
+            rec_model **next = calloc((size_t)n, sizeof *next);
+            if (!next)
+                st = rec__fail(err, REC_ENOMEM, "rec_tune_als: out of memory");
+            else
+                st = train_folds(next, t, p, total - stage1, cur, err);
+            free_models(t, cur);
+            if (next && st != REC_OK)
+                free_models(t, next);
+            if (next)
+                memcpy(cur, next, (size_t)n * sizeof *cur);
+            free(next);
+            pt->iterations = total;
+            if (st == REC_OK)
+                st = score(&pt->rmse, &pt->ndcg, t, cur, want_ndcg, err);
+            pt->metric = want_ndcg ? pt->ndcg : pt->rmse;
+        }
+    }
+    free(from);
+    if (st != REC_OK) {
+        free_models(t, cur);
+        free(cur);
+        return st;
+    }
+    pt->seconds = omp_get_wtime() - t0;
+    int wins = !t->have_best || better(t, pt->metric, t->best.metric);
+    for (int i = 0; i < n; i++) {
+        fold *f = &t->folds[i];
+        rec_model *old_prev = f->prev, *old_best = f->best;
+        f->prev = cur[i];
+        if (wins)
+            f->best = cur[i];
+        drop(f, old_prev);
+        if (old_best != old_prev)
+            drop(f, old_best);
+    }
+    free(cur);
+    if (wins) {
+        t->best = *pt;
+        t->have_best = 1;
+        t->best_index = t->n;
+    }
+    return REC_OK;
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x < y) - (x > y);
+}
+
+static rec_status point_done(tuner *t, const rec_tune_point *pt,
+                             rec_error *err)
+{
+    if (t->n < t->cap)
+        t->out[t->n] = *pt;
+    t->n++;
+    if (!t->o->progress)
+        return REC_OK;
+    rec_tune_progress tp = {.points_done = t->n,
+                            .points_max = t->points_max,
+                            .iteration = 0,
+                            .point = pt,
+                            .best = &t->best,
+                            .seconds = omp_get_wtime() - t->t0};
+    if (t->o->progress(t->o->progress_userdata, &tp) != 0)
+        return rec__fail(err, REC_ECANCELED, "tuning cancelled after point %zu",
+                         t->n);
+    return REC_OK;
+}
+
+/* One regularisation path: regs (descending) for the other values in p. */
+static rec_status walk_path(tuner *t, rec_als_params p, const double *regs,
+                            size_t n_regs, rec_error *err)
+{
+    const rec_tune_options *o = t->o;
+    int implicit = p.version >= 2 && p.implicit;
+    for (int i = 0; i < t->n_folds; i++) { /* a new path starts cold */
+        fold *f = &t->folds[i];
+        rec_model *old = f->prev;
+        f->prev = NULL;
+        drop(f, old);
+    }
+    double path_best = 0.0;
+    int worse_in_a_row = 0;
+    for (size_t i = 0; i < n_regs; i++) {
+        p.reg = regs[i];
+        int warm = i > 0 && o->warm_start && !implicit;
+        rec_tune_point pt;
+        rec_status st = run_point(&pt, t, &p, warm, err);
+        if (st != REC_OK)
+            return st;
+        if ((st = point_done(t, &pt, err)) != REC_OK)
+            return st;
+        if (i == 0 || better(t, pt.metric, path_best)) {
+            path_best = pt.metric;
+            worse_in_a_row = 0;
+        } else if (o->path_patience > 0 &&
+                   ++worse_in_a_row >= o->path_patience) {
+            break;
+        }
+    }
+    return REC_OK;
+}
+
+/* nDCG of the best point when the search optimised RMSE. */
+static rec_status best_ndcg(double *out, tuner *t, rec_error *err)
+{
+    rec_model **models = calloc((size_t)t->n_folds, sizeof *models);
+    if (!models)
+        return rec__fail(err, REC_ENOMEM, "rec_tune_als: out of memory");
+    for (int i = 0; i < t->n_folds; i++)
+        models[i] = t->folds[i].best;
+    double rmse;
+    rec_status st = score(&rmse, out, t, models, 1, err);
+    free(models);
+    return st;
+}
+
+rec_status rec_tune_als(rec_tune_result *out, rec_tune_point *points,
+                        size_t cap, const rec_ratings *r,
+                        const rec_tune_options *opts, rec_error *err)
+{
+    if (!out || !r || !opts || (cap > 0 && !points))
+        return rec__fail(err, REC_EINVAL, "rec_tune_als: NULL argument");
+    rec_status st = check_options(opts, r, err);
+    if (st != REC_OK)
+        return st;
+    const rec_tune_options *o = opts;
+    tuner t = {.o = o, .out = points, .cap = cap, .t0 = omp_get_wtime()};
+    t.nt = o->base.n_threads > 0 ? o->base.n_threads : omp_get_max_threads();
+    if (t.nt < 1)
+        t.nt = 1;
+
+    size_t n_regs = o->n_regs ? o->n_regs
+                              : sizeof default_regs / sizeof *default_regs;
+    double *regs = malloc(n_regs * sizeof *regs);
+    if (!regs)
+        return rec__fail(err, REC_ENOMEM, "rec_tune_als: out of memory");
+    memcpy(regs, o->n_regs ? o->regs : default_regs, n_regs * sizeof *regs);
+    qsort(regs, n_regs, sizeof *regs, cmp_desc); /* strong to weak */
+
+    size_t nk = o->n_ranks ? o->n_ranks : 1;
+    size_t na = o->n_alphas ? o->n_alphas : 1;
+    size_t nb = o->n_bias_regs ? o->n_bias_regs : 1;
+    t.points_max = nk * na * nb * n_regs;
+    st = make_folds(&t, r, err);
+    for (size_t ik = 0; st == REC_OK && ik < nk; ik++)
+        for (size_t ia = 0; st == REC_OK && ia < na; ia++)
+            for (size_t ib = 0; st == REC_OK && ib < nb; ib++) {
+                rec_als_params p = o->base;
+                if (o->n_ranks)
+                    p.rank = o->ranks[ik];
+                if (o->n_alphas)
+                    p.alpha = o->alphas[ia];
+                if (o->n_bias_regs)
+                    p.bias_reg = o->bias_regs[ib];
+                st = walk_path(&t, p, regs, n_regs, err);
+            }
+    double ndcg = t.best.ndcg;
+    if (st == REC_OK && o->metric != REC_METRIC_NDCG)
+        st = best_ndcg(&ndcg, &t, err);
+    free(regs);
+    free_folds(&t);
+    if (st != REC_OK)
+        return st;
+
+    rec_tune_result res;
+    memset(&res, 0, sizeof res);
+    res.best = o->base;
+    res.best.rank = t.best.params.rank;
+    res.best.reg = t.best.params.reg;
+    res.best.alpha = t.best.params.alpha;
+    res.best.bias_reg = t.best.params.bias_reg;
+    res.metric = t.best.metric;
+    res.rmse = t.best.rmse;
+    res.ndcg = ndcg;
+    res.n_points = t.n;
+    res.best_index = t.best_index;
+    res.seconds = omp_get_wtime() - t.t0;
+    *out = res;
+    return REC_OK;
+}
