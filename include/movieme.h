@@ -156,6 +156,12 @@ typedef struct rec_ratings rec_ratings;
  * looked up beside it; it is optional. Titles come out as UTF-8. Duplicate
  * (user, movie) rows: the last one wins.
  *
+ * Columns read: user id, movie id and rating; the fourth column, the
+ * timestamp, is checked (a non-negative integer) and not kept. A CSV file
+ * whose header (or first row, when it has no header) has three columns,
+ * such as `userId,movieId,rating`, has no timestamps (since 0.2). Every row
+ * must have the file's column count.
+ *
  * Details: a given file's layout comes from its extension (.csv, .dat), else
  * from its first line (tab: ml-100k style, so u1.base and u1.test load too).
  * Text in .dat and u.item files that is valid UTF-8 is kept (ml-10m), the
@@ -166,13 +172,17 @@ typedef struct rec_ratings rec_ratings;
  * missing or extra columns, non-numeric fields, ratings that are negative,
  * above 10 or not plain decimals (nan, inf, 1e3), negative ids or ids above
  * 2147483647, invalid UTF-8 in CSV text, an unterminated quote, an empty
- * file or one with no ratings. Movies listed without ratings are included
- * with no ratings. Parsing runs in parallel (OpenMP's default thread count).
+ * file or one with no ratings, a ratings line longer than 1 MiB. Movies
+ * listed without ratings are included with no ratings. Parsing runs in
+ * parallel (OpenMP's default thread count). The ratings file is read, not
+ * mapped: a file that another process truncates while it loads gives
+ * REC_EIO ("file: the file changed while it was read ..."), never a signal.
  *
  * @param[out] out  the new dataset, to free with rec_ratings_free()
  * @param path      a directory or a ratings file
- * @return REC_OK; REC_ENOTFOUND (no ratings file), REC_EIO (unreadable),
- *         REC_EFORMAT (bad row: err names file and line), REC_ENOMEM,
+ * @return REC_OK; REC_ENOTFOUND (no ratings file), REC_EIO (unreadable, or
+ *         changed while read), REC_EFORMAT (bad row: err names file and
+ *         line), REC_ENOMEM,
  *         REC_EINVAL (NULL argument).
  * Thread-safe (no shared state). Since 0.1.
  */

@@ -8,11 +8,13 @@
  *   CSV layouts    ratings.csv / movies.csv with a header (ml-20m, ml-25m,
  *                  ml-32m, ml-latest, ml-latest-small), UTF-8, RFC 4180 quotes
  *
- * The ratings file is mmap'd and parsed in parallel chunks split at
- * newlines (a first pass counts each chunk's lines, so allocations are exact
- * and error messages carry the right line number); numbers are parsed by
- * hand. Pages already parsed are given back to the kernel as we go, so the
- * file does not stay in our resident set.
+ * The ratings file is read with pread() into one 1 MiB buffer per thread
+ * and parsed in parallel chunks split at newlines (a first pass counts each
+ * chunk's lines, so allocations are exact and error messages carry the
+ * right line number); numbers are parsed by hand. The file is never mapped:
+ * a file that another process truncates while we read it ends in REC_EIO
+ * (a mapping would raise SIGBUS), and the file never enters our resident
+ * set.
  */
 #include "internal.h"
 
@@ -21,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #ifdef _OPENMP
@@ -30,7 +31,9 @@
 
 enum layout { LAYOUT_CSV, LAYOUT_DAT, LAYOUT_TAB };
 
-#define CHUNK_BYTES ((size_t)16 << 20) /* parse unit and release granule */
+#define READ_BYTES ((size_t)1 << 20) /* per-thread read buffer: the longest
+                                        ratings line */
+#define HEAD_BYTES ((size_t)64 << 10) /* read to detect layout and header */
 #define MSG_LEN 200
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -159,6 +162,7 @@ static int is_alpha(char c)
 typedef struct row_fmt {
     char sep;      /* ',', '\t' or ':' */
     int sep_len;   /* 1, or 2 for "::" */
+    int cols;      /* 4, or 3 for a CSV without timestamps */
 } row_fmt;
 
 static inline int at_eol(const char *p, const char *end)
@@ -270,18 +274,19 @@ static inline const char *parse_rating(const char *p, const char *end, row_fmt f
     return p;
 }
 
-/* One row "user SEP movie SEP rating SEP timestamp". Returns the start of
-   the next line, or NULL with msg set. */
+/* One row "user SEP movie SEP rating [SEP timestamp]" (f.cols columns; the
+   timestamp is checked, not kept). Returns the start of the next line, or
+   NULL with msg set. */
 static inline const char *parse_row(const char *p, const char *end, row_fmt f,
                                     int32_t *u, int32_t *m, float *r, char *msg)
 {
     p = parse_id(p, end, f, 0, u, msg);
     if (!p)
         return NULL;
-    for (int k = 1; k <= 3; k++) {
+    for (int k = 1; k < f.cols; k++) {
         if (!at_sep(p, end, f)) {
-            snprintf(msg, MSG_LEN, "missing column (%s): expected 4 columns, found %d",
-                     field_names[k], k);
+            snprintf(msg, MSG_LEN, "missing column (%s): expected %d columns, found %d",
+                     field_names[k], f.cols, k);
             return NULL;
         }
         p += f.sep_len;
@@ -305,7 +310,7 @@ static inline const char *parse_row(const char *p, const char *end, row_fmt f,
             return NULL;
     }
     if (at_sep(p, end, f)) {
-        snprintf(msg, MSG_LEN, "extra columns: expected 4");
+        snprintf(msg, MSG_LEN, "extra columns: expected %d", f.cols);
         return NULL;
     }
     if (p < end && *p == '\r')
@@ -315,27 +320,74 @@ static inline const char *parse_row(const char *p, const char *end, row_fmt f,
     return p;
 }
 
+/* ---- reading the ratings file --------------------------------------- */
+
+/* The ratings file as opened: its size at fstat() time is the contract; a
+   file that is shorter when read has changed under us. */
+typedef struct src_file {
+    int fd;
+    size_t size;
+    const char *path;
+} src_file;
+
+/* Read exactly n bytes at offset off. Returns REC_OK, or REC_EIO with msg
+   set (the file shrank, or the read failed). */
+static rec_status read_at(const src_file *sf, char *buf, size_t n, size_t off,
+                          char *msg)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t k = pread(sf->fd, buf + got, n - got, (off_t)(off + got));
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0) {
+            snprintf(msg, MSG_LEN, "read failed at byte %zu: %s", off + got,
+                     strerror(errno));
+            return REC_EIO;
+        }
+        if (k == 0) {
+            snprintf(msg, MSG_LEN, "the file changed while it was read: it "
+                     "ends at byte %zu, it had %zu bytes when opened",
+                     off + got, sf->size);
+            return REC_EIO;
+        }
+        got += (size_t)k;
+    }
+    return REC_OK;
+}
+
+/* Offset just past the first newline at or after `from` (or sf->size). */
+static rec_status next_line_start(size_t *out, const src_file *sf, size_t from,
+                                  char *buf, char *msg)
+{
+    while (from < sf->size) {
+        size_t n = sf->size - from < HEAD_BYTES ? sf->size - from : HEAD_BYTES;
+        rec_status st = read_at(sf, buf, n, from, msg);
+        if (st != REC_OK)
+            return st;
+        const char *nl = memchr(buf, '\n', n);
+        if (nl) {
+            *out = from + (size_t)(nl - buf) + 1;
+            return REC_OK;
+        }
+        from += n;
+    }
+    *out = sf->size;
+    return REC_OK;
+}
+
 /* ---- parallel chunked parse ------------------------------------------ */
 
 typedef struct chunk {
-    const char *b, *e;
+    size_t b, e;    /* byte range of the file, split after a newline */
     size_t lines;   /* lines starting in [b, e) */
     size_t line0;   /* number of the first of them (1-based) */
     size_t row0;    /* first output row */
     size_t rows;    /* rows written */
     rec_status status;
-    size_t err_line;
+    size_t err_line; /* 0: the error has no line (an I/O error) */
     char msg[MSG_LEN];
 } chunk;
-
-/* Give the pages fully inside [from, to) of the mapping back. */
-static void release(const char *map, size_t from, size_t to)
-{
-    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-    size_t a = (from + pg - 1) / pg * pg, b = to / pg * pg;
-    if (b > a)
-        madvise((void *)(map + a), b - a, MADV_DONTNEED);
-}
 
 /* Newlines in [p, p + n), eight bytes at a time (exact zero-byte count). */
 static size_t count_newlines(const char *p, size_t n)
@@ -354,43 +406,91 @@ static size_t count_newlines(const char *p, size_t n)
     return count;
 }
 
-static void count_lines(chunk *c, const char *map)
+static void count_lines(chunk *c, const src_file *sf, char *buf)
 {
-    size_t n = 0, len = (size_t)(c->e - c->b);
-    for (size_t off = 0; off < len; off += CHUNK_BYTES) {
-        size_t k = len - off < CHUNK_BYTES ? len - off : CHUNK_BYTES;
-        n += count_newlines(c->b + off, k);
-        release(map, (size_t)(c->b - map) + off, (size_t)(c->b - map) + off + k);
+    size_t n = 0;
+    char last = '\n';
+    for (size_t off = c->b; off < c->e; off += READ_BYTES) {
+        size_t k = c->e - off < READ_BYTES ? c->e - off : READ_BYTES;
+        if ((c->status = read_at(sf, buf, k, off, c->msg)) != REC_OK)
+            return;
+        n += count_newlines(buf, k);
+        last = buf[k - 1];
     }
-    if (len && c->e[-1] != '\n')
+    if (last != '\n')
         n++; /* last line without a newline */
     c->lines = n;
 }
 
-static void parse_chunk(chunk *c, const char *map, row_fmt f, int32_t *users,
-                        int32_t *movies, float *vals)
+/* Parse the complete lines of buf[0, len) as rows; returns where it stopped
+   (len, or the failing line, with c->status set). */
+static size_t parse_lines(chunk *c, const char *buf, size_t len, row_fmt f,
+                          size_t *line, size_t *w, int32_t *users,
+                          int32_t *movies, float *vals)
 {
-    const char *p = c->b, *end = c->e, *last = c->b;
-    size_t line = c->line0, w = c->row0;
+    const char *p = buf, *end = buf + len;
+    size_t w_end = c->row0 + c->lines;
     while (p < end) {
         if (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n')) {
             p += (*p == '\r') ? 2 : 1; /* blank line */
-            line++;
+            (*line)++;
             continue;
         }
-        const char *q = parse_row(p, end, f, &users[w], &movies[w], &vals[w], c->msg);
-        if (!q) {
-            c->status = REC_EFORMAT;
-            c->err_line = line;
+        if (*w == w_end) { /* more lines than the first pass counted */
+            c->status = REC_EIO;
+            snprintf(c->msg, MSG_LEN, "the file changed while it was read");
             break;
         }
-        w++;
-        line++;
-        p = q;
-        if ((size_t)(p - last) >= CHUNK_BYTES) {
-            release(map, (size_t)(last - map), (size_t)(p - map));
-            last = p;
+        const char *q = parse_row(p, end, f, &users[*w], &movies[*w], &vals[*w],
+                                  c->msg);
+        if (!q) {
+            c->status = REC_EFORMAT;
+            c->err_line = *line;
+            break;
         }
+        (*w)++;
+        (*line)++;
+        p = q;
+    }
+    return (size_t)(p - buf);
+}
+
+static const char *last_newline(const char *p, size_t n)
+{
+    while (n > 0)
+        if (p[--n] == '\n')
+            return p + n;
+    return NULL;
+}
+
+/* Read chunk c piece by piece into buf (READ_BYTES) and parse its rows;
+   a piece ends at its last newline, the rest is carried to the next. */
+static void parse_chunk(chunk *c, const src_file *sf, char *buf, row_fmt f,
+                        int32_t *users, int32_t *movies, float *vals)
+{
+    size_t pos = c->b, carry = 0, line = c->line0, w = c->row0;
+    while (pos < c->e) {
+        size_t want = c->e - pos < READ_BYTES - carry ? c->e - pos
+                                                      : READ_BYTES - carry;
+        if ((c->status = read_at(sf, buf + carry, want, pos, c->msg)) != REC_OK)
+            break;
+        pos += want;
+        size_t len = carry + want, stop = len;
+        if (pos < c->e) {
+            const char *nl = last_newline(buf, len);
+            if (!nl) {
+                c->status = REC_EFORMAT;
+                c->err_line = line;
+                snprintf(c->msg, MSG_LEN, "line longer than %zu bytes",
+                         READ_BYTES);
+                break;
+            }
+            stop = (size_t)(nl - buf) + 1;
+        }
+        if (parse_lines(c, buf, stop, f, &line, &w, users, movies, vals) != stop)
+            break;
+        carry = len - stop;
+        memmove(buf, buf + stop, carry);
     }
     c->rows = w - c->row0;
 }
@@ -408,70 +508,144 @@ static int n_threads(size_t bytes)
 #endif
 }
 
+static int thread_id(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
 typedef struct coo {
     int32_t *users, *movies;
     float *vals;
     size_t n;
 } coo;
 
-static rec_status parse_ratings(coo *out, const char *path, enum layout lay,
-                                const char *map, size_t size, rec_error *err)
+/* Columns of a CSV line (commas outside quotes + 1). */
+static int csv_columns(const char *p, const char *end)
+{
+    int n = 1, quoted = 0;
+    for (; p < end && *p != '\n'; p++) {
+        if (*p == '"')
+            quoted = !quoted;
+        else if (*p == ',' && !quoted)
+            n++;
+    }
+    return n;
+}
+
+/* Layout details from the head of the file: where the rows start, the line
+   number of the first row, and the column count (a CSV whose header, or
+   first row without a header, has three columns has no timestamps). */
+static rec_status read_head(size_t *start, size_t *first_line, row_fmt *f,
+                            const src_file *sf, enum layout lay,
+                            const char *head, size_t head_len, char *buf,
+                            char *msg)
+{
+    *start = skip_bom(head, head_len);
+    *first_line = 1;
+    if (lay != LAYOUT_CSV)
+        return REC_OK;
+    const char *line = head + *start, *end = head + head_len;
+    if (*start < head_len && (is_alpha(head[*start]) || head[*start] == '"')) {
+        rec_status st = next_line_start(start, sf, *start, buf, msg);
+        if (st != REC_OK)
+            return st;
+        *first_line = 2;
+    } else {
+        while (line < end && (*line == '\n' || *line == '\r'))
+            line++; /* the first row that is not blank */
+    }
+    const char *nl = memchr(line, '\n', (size_t)(end - line));
+    if ((nl || head_len == sf->size) && csv_columns(line, nl ? nl : end) == 3)
+        f->cols = 3;
+    return REC_OK;
+}
+
+static rec_status parse_ratings(coo *out, const src_file *sf, enum layout lay,
+                                const char *head, size_t head_len,
+                                rec_error *err)
 {
     row_fmt f = {lay == LAYOUT_CSV ? ',' : lay == LAYOUT_TAB ? '\t' : ':',
-                 lay == LAYOUT_DAT ? 2 : 1};
-    size_t start = skip_bom(map, size), first_line = 1;
-    if (lay == LAYOUT_CSV && start < size && (is_alpha(map[start]) || map[start] == '"')) {
-        const char *nl = memchr(map + start, '\n', size - start);
-        start = nl ? (size_t)(nl - map) + 1 : size;
-        first_line = 2;
+                 lay == LAYOUT_DAT ? 2 : 1, 4};
+    const char *path = sf->path;
+    size_t size = sf->size, start, first_line;
+    int nt = n_threads(size);
+    char *bufs = malloc((size_t)nt * READ_BYTES);
+    if (!bufs)
+        return rec__fail(err, REC_ENOMEM, "%s: out of memory", shown(path));
+    char msg[MSG_LEN];
+    rec_status st = read_head(&start, &first_line, &f, sf, lay, head, head_len,
+                              bufs, msg);
+    if (st != REC_OK) {
+        free(bufs);
+        return rec__fail(err, st, "%s: %s", shown(path), msg);
     }
-    int nt = n_threads(size - start);
     size_t nc = (size_t)nt * 4;
     if (nc > (size - start) / 4096 + 1)
         nc = (size - start) / 4096 + 1;
     chunk *cs = calloc(nc, sizeof *cs);
-    if (!cs)
+    if (!cs) {
+        free(bufs);
         return rec__fail(err, REC_ENOMEM, "%s: out of memory", shown(path));
-    const char *b = map + start, *end = map + size;
-    for (size_t i = 0; i < nc; i++) {
+    }
+    size_t b = start;
+    for (size_t i = 0; i < nc && st == REC_OK; i++) {
         cs[i].b = b;
-        const char *e = (i + 1 == nc) ? end : map + start + (size - start) * (i + 1) / nc;
+        size_t e = (i + 1 == nc) ? size : start + (size - start) * (i + 1) / nc;
         if (e < b)
             e = b;
-        if (e < end) {
-            const char *nl = memchr(e, '\n', (size_t)(end - e));
-            e = nl ? nl + 1 : end;
-        }
+        if (e < size && e > 0)
+            st = next_line_start(&e, sf, e - 1, bufs, msg);
         cs[i].e = e;
         b = e;
     }
+    if (st != REC_OK) {
+        free(cs);
+        free(bufs);
+        return rec__fail(err, st, "%s: %s", shown(path), msg);
+    }
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
     for (size_t i = 0; i < nc; i++)
-        count_lines(&cs[i], map);
+        count_lines(&cs[i], sf, bufs + (size_t)thread_id() * READ_BYTES);
     size_t lines = 0;
     for (size_t i = 0; i < nc; i++) {
+        if (cs[i].status != REC_OK && st == REC_OK)
+            st = rec__fail(err, cs[i].status, "%s: %s", shown(path), cs[i].msg);
         cs[i].line0 = first_line + lines;
         cs[i].row0 = lines;
         lines += cs[i].lines;
     }
     size_t cap = lines ? lines : 1;
-    out->users = malloc(cap * sizeof *out->users);
-    out->movies = malloc(cap * sizeof *out->movies);
-    out->vals = malloc(cap * sizeof *out->vals);
-    if (!out->users || !out->movies || !out->vals) {
+    if (st == REC_OK) {
+        out->users = malloc(cap * sizeof *out->users);
+        out->movies = malloc(cap * sizeof *out->movies);
+        out->vals = malloc(cap * sizeof *out->vals);
+        if (!out->users || !out->movies || !out->vals)
+            st = rec__fail(err, REC_ENOMEM, "%s: out of memory for %zu rows",
+                           shown(path), lines);
+    }
+    if (st != REC_OK) {
         free(cs);
-        return rec__fail(err, REC_ENOMEM, "%s: out of memory for %zu rows", shown(path),
-                         lines);
+        free(bufs);
+        return st;
     }
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
     for (size_t i = 0; i < nc; i++)
-        parse_chunk(&cs[i], map, f, out->users, out->movies, out->vals);
-    rec_status st = REC_OK;
+        parse_chunk(&cs[i], sf, bufs + (size_t)thread_id() * READ_BYTES, f,
+                    out->users, out->movies, out->vals);
+    free(bufs);
     size_t w = 0;
     for (size_t i = 0; i < nc; i++) {
         if (cs[i].status != REC_OK) {
-            st = rec__fail(err, cs[i].status, "%s:%zu: %s", shown(path),
-                           cs[i].err_line, cs[i].msg);
+            if (cs[i].err_line)
+                st = rec__fail(err, cs[i].status, "%s:%zu: %s", shown(path),
+                               cs[i].err_line, cs[i].msg);
+            else
+                st = rec__fail(err, cs[i].status, "%s: %s", shown(path),
+                               cs[i].msg);
             break;
         }
         if (w != cs[i].row0) { /* blank lines left holes: close them */
@@ -912,17 +1086,24 @@ rec_status rec_load_movielens(rec_ratings **out, const char *path, rec_error *er
         st = rec__fail(err, REC_EFORMAT, "%s:1: empty file, no ratings", shown(rpath));
         goto done;
     }
-    char *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (map == MAP_FAILED) {
-        int e = errno;
-        st = rec__fail(err, e == ENOMEM ? REC_ENOMEM : REC_EIO, "%s: cannot map: %s",
-                       shown(rpath), strerror(e));
+    src_file sf = {fd, size, rpath};
+    size_t head_len = size < HEAD_BYTES ? size : HEAD_BYTES;
+    char *head = malloc(head_len), msg[MSG_LEN];
+    if (!head) {
+        close(fd);
+        st = rec__fail(err, REC_ENOMEM, "%s: out of memory", shown(rpath));
         goto done;
     }
-    enum layout lay = detect_layout(rpath, map, size);
-    st = parse_ratings(&c, rpath, lay, map, size, err);
-    munmap(map, size);
+    enum layout lay = LAYOUT_CSV;
+    st = read_at(&sf, head, head_len, 0, msg);
+    if (st != REC_OK) {
+        st = rec__fail(err, st, "%s: %s", shown(rpath), msg);
+    } else {
+        lay = detect_layout(rpath, head, head_len);
+        st = parse_ratings(&c, &sf, lay, head, head_len, err);
+    }
+    free(head);
+    close(fd);
     if (st == REC_OK)
         st = load_movies(&mv, dir, lay, err);
     if (st == REC_OK) {

@@ -3,6 +3,9 @@
 #include "internal.h"
 #include "test_util.h"
 
+#include <dirent.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,6 +247,62 @@ START_TEST(test_awkward_generated)
 }
 END_TEST
 
+/* userId,movieId,rating without timestamps (an application's own export):
+   the header (or the first row) says three columns, and every row must
+   have three. */
+START_TEST(test_csv_without_timestamps)
+{
+    rec_ratings *r = load_ok(fixture("ml-3col"));
+    ck_assert_uint_eq(rec_ratings_n_ratings(r), 5);
+    ck_assert_uint_eq(rec_ratings_n_users(r), 3);
+    expect_rating(r, 1, 2, 3.5f);
+    expect_rating(r, 3, 2, 4.5f);
+    expect_movie(r, 3, "Heat (1995)", "Action|Crime", 1995, 1);
+    rec_ratings_free(r);
+    /* no header, CRLF, a BOM, blank lines, no final newline */
+    r = load_ok(write_tmp("3col_nohead.csv",
+                          "\xEF\xBB\xBF\r\n1,10,1.5\r\n\r\n2,10,2\r\n2,11,0.5"));
+    ck_assert_uint_eq(rec_ratings_n_ratings(r), 3);
+    expect_rating(r, 2, 11, 0.5f);
+    rec_ratings_free(r);
+    r = load_ok(write_tmp("3col_quoted.csv",
+                          "\"userId\",\"movieId\",\"rating\"\n7,8,9\n"));
+    expect_rating(r, 7, 8, 9.0f);
+    rec_ratings_free(r);
+    /* a big one, through the parallel parse */
+    size_t rows = 200000;
+    char *text = malloc(rows * 32 + 64), *p = text;
+    p += sprintf(p, "userId,movieId,rating\n");
+    for (size_t i = 0; i < rows; i++)
+        p += sprintf(p, "%zu,%zu,%zu\n", i / 40, i % 40, i % 5 + 1);
+    r = load_ok(write_tmp("3col_big.csv", text));
+    free(text);
+    ck_assert_uint_eq(rec_ratings_n_ratings(r), rows);
+    expect_rating(r, 4999, 3, (float)((4999 * 40 + 3) % 5 + 1)); /* first 16 */
+    rec_ratings_free(r);
+
+    /* mixed column counts stay errors, both ways; other layouts keep four */
+    static const struct {
+        const char *name, *text, *msg;
+    } bad[] = {
+        {"3then4.csv", "1,2,3\n1,3,4,1112486027\n",
+         "3then4.csv:2: extra columns: expected 3"},
+        {"4then3.csv", "u,m,r,t\n1,2,3,4\n1,3,4\n",
+         "4then3.csv:3: missing column (timestamp)"},
+        {"2col.csv", "userId,movieId\n1,2\n", "2col.csv:2: missing column (rating)"},
+        {"3col.dat", "1::2::3\n", "3col.dat:1: missing column (timestamp)"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        rec_error e = {0};
+        r = NULL;
+        ck_assert_int_eq(rec_load_movielens(&r, write_tmp(bad[i].name, bad[i].text), &e),
+                         REC_EFORMAT);
+        ck_assert_msg(strstr(e.msg, bad[i].msg), "%s", e.msg);
+    }
+    ck_assert_ptr_null(r);
+}
+END_TEST
+
 /* A file big enough for the parallel parse (several chunks). */
 static char *big_csv(size_t rows, size_t bad_row)
 {
@@ -300,6 +359,8 @@ static const bad_case bad_cases[] = {
     {"bad/movie_negative.csv", REC_EFORMAT, "movie_negative.csv:3:", "movie id '-3' is negative"},
     {"bad/user_past_2_31.csv", REC_EFORMAT, "user_past_2_31.csv:3:", "out of range"},
     {"bad/movie_past_2_63.csv", REC_EFORMAT, "movie_past_2_63.csv:3:", "out of range"},
+    {"bad/3col_extra_column.csv", REC_EFORMAT, "3col_extra_column.csv:3:", "extra columns: expected 3"},
+    {"bad/3col_missing_column.csv", REC_EFORMAT, "3col_missing_column.csv:3:", "missing column (rating)"},
     {"bad/cut_last_line.csv", REC_EFORMAT, "cut_last_line.csv:3:", "missing column"},
     {"bad/empty_field.csv", REC_EFORMAT, "empty_field.csv:3:", "movie id"},
     {"bad/bad_row.dat", REC_EFORMAT, "bad_row.dat:3:", "movie id"},
@@ -341,6 +402,109 @@ START_TEST(test_bad_line_deep_in_big_file)
     rec_ratings *r = NULL;
     ck_assert_int_eq(rec_load_movielens(&r, path, &e), REC_EFORMAT);
     ck_assert_msg(strstr(e.msg, "bigbad.csv:271830: rating 'oops'") != NULL, "%s", e.msg);
+}
+END_TEST
+
+/* ---- a file truncated by another process while it loads ---- */
+
+typedef struct truncator {
+    const char *path; /* resolved */
+    off_t to;
+    long delay_us;    /* < 0: as soon as the loader has the file open */
+    volatile int stop;
+    int done;
+} truncator;
+
+/* Non-zero when this process has `path` open (the loader's descriptor). */
+static int file_is_open(const char *path)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return 0;
+    int found = 0;
+    struct dirent *de;
+    while (!found && (de = readdir(d)) != NULL) {
+        char link[300], target[PATH_MAX];
+        snprintf(link, sizeof link, "/proc/self/fd/%s", de->d_name);
+        ssize_t n = readlink(link, target, sizeof target - 1);
+        if (n > 0) {
+            target[n] = '\0';
+            found = strcmp(target, path) == 0;
+        }
+    }
+    closedir(d);
+    return found;
+}
+
+static void *truncate_soon(void *arg)
+{
+    truncator *t = arg;
+    if (t->delay_us >= 0)
+        usleep((useconds_t)t->delay_us);
+    else
+        while (!t->stop && !file_is_open(t->path))
+            ;
+    if (!t->stop)
+        t->done = truncate(t->path, t->to) == 0;
+    return NULL;
+}
+
+/* With a mapped file this ended the process with SIGBUS; now it is
+   REC_EIO naming the file (or REC_OK when the load was over first, or
+   REC_EFORMAT when the cut came before the loader looked at the size). */
+START_TEST(test_truncated_while_loading)
+{
+    char *text = big_csv(600000, (size_t)-1);
+    size_t len = strlen(text);
+    const char *name = tmp_path("shrinking.csv");
+    char path[PATH_MAX];
+    int n_eio = 0, n_ok = 0;
+    double load_us = 0; /* of an undisturbed load, measured first */
+    for (int attempt = -1; attempt < 10; attempt++) {
+        FILE *f = fopen(name, "wb");
+        ck_assert_uint_eq(fwrite(text, 1, len, f), len);
+        fclose(f);
+        ck_assert_ptr_nonnull(realpath(name, path));
+        if (attempt < 0) {
+            struct timespec t0, t1;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            rec_ratings_free(load_ok(name));
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            load_us = (double)(t1.tv_sec - t0.tv_sec) * 1e6 +
+                      (double)(t1.tv_nsec - t0.tv_nsec) / 1e3;
+            continue;
+        }
+        /* at once, then at 0% .. 40% of the undisturbed load's time */
+        truncator t = {path, (off_t)(len / 3), -1, 0, 0};
+        if (attempt >= 2)
+            t.delay_us = (long)(load_us * (attempt - 2) / 20);
+        pthread_t th;
+        ck_assert_int_eq(pthread_create(&th, NULL, truncate_soon, &t), 0);
+        rec_ratings *r = NULL;
+        rec_error e = {0};
+        rec_status st = rec_load_movielens(&r, name, &e);
+        t.stop = 1;
+        pthread_join(th, NULL);
+        if (st == REC_OK) {
+            n_ok++;
+            ck_assert_uint_le(rec_ratings_n_ratings(r), 600000);
+            rec_ratings_free(r);
+            continue;
+        }
+        ck_assert_ptr_null(r);
+        ck_assert_msg(strstr(e.msg, "shrinking.csv") != NULL, "%s", e.msg);
+        if (st == REC_EIO) {
+            n_eio++;
+            ck_assert_msg(strstr(e.msg, "changed while it was read") != NULL,
+                          "%s", e.msg);
+        } else {
+            ck_assert_msg(st == REC_EFORMAT, "%d %s", st, e.msg);
+        }
+    }
+    free(text);
+    fprintf(stderr, "truncated while loading (%.0f us undisturbed): %d REC_EIO, "
+            "%d REC_OK of 10\n", load_us, n_eio, n_ok);
+    ck_assert_int_gt(n_eio, 0);
 }
 END_TEST
 
@@ -463,6 +627,7 @@ static Suite *movielens_suite(void)
     tcase_add_test(core, test_no_final_newline_duplicates);
     tcase_add_test(core, test_awkward_generated);
     tcase_add_test(core, test_big_parallel);
+    tcase_add_test(core, test_csv_without_timestamps);
     suite_add_tcase(s, core);
     TCase *errors = tcase_create("errors");
     tcase_add_loop_test(errors, test_bad_catalogue, 0,
@@ -470,6 +635,7 @@ static Suite *movielens_suite(void)
     tcase_add_test(errors, test_bad_line_deep_in_big_file);
     tcase_add_test(errors, test_invalid_args);
     tcase_add_test(errors, test_unreadable);
+    tcase_add_test(errors, test_truncated_while_loading);
     tcase_add_test(errors, test_out_of_memory);
     suite_add_tcase(s, errors);
     return s;
