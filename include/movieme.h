@@ -674,6 +674,68 @@ REC_API rec_status rec_evaluate_popularity(rec_eval_result *out,
                                            float relevant_min,
                                            rec_error *err);
 
+/* ---- Columns: bulk access for array languages ----------------------- */
+
+/**
+ * A new dataset from parallel arrays: rating i is (user_ids[i],
+ * movie_ids[i], ratings[i]). Duplicate (user, movie) pairs: the last one
+ * wins. No movie metadata (add it with rec_ratings_set_movie()).
+ * @return REC_OK; REC_EINVAL (NULL array with n > 0; "row I: negative id"
+ *         or "row I: rating is not finite" for the first bad row, and no
+ *         dataset), REC_ENOMEM.
+ * Thread-safe (reads the arrays only). Since 0.2.
+ */
+REC_API rec_status rec_ratings_from_arrays(rec_ratings **out,
+                                           const int32_t *user_ids,
+                                           const int32_t *movie_ids,
+                                           const float *ratings, size_t n,
+                                           rec_error *err);
+
+/**
+ * Every rating of a dataset into parallel caller arrays, ordered by user id
+ * then movie id (the order rec_ratings_user() gives each user). Writes
+ * min(cap, n_ratings) rows and sets *n_out to rec_ratings_n_ratings();
+ * call with cap 0 (arrays may then be NULL) to size.
+ * rec_ratings_from_arrays() of the result gives the same ratings back.
+ * Thread-safe on a const dataset. Since 0.2.
+ */
+REC_API rec_status rec_ratings_to_arrays(int32_t *user_ids, int32_t *movie_ids,
+                                         float *ratings, size_t cap,
+                                         size_t *n_out, const rec_ratings *r,
+                                         rec_error *err);
+
+/**
+ * All user factors of a model as one row-major matrix (n_users x rank
+ * floats), with their biases and ids, rows by ascending user id. Any of
+ * `factors`, `biases`, `user_ids` may be NULL to skip it. Sets *n_out to
+ * rec_model_n_users(); cap 0 only sizes, otherwise cap (rows of room) must
+ * be at least n_users (REC_EINVAL). A model without biases has zero
+ * biases. Thread-safe on a const model. Since 0.2.
+ */
+REC_API rec_status rec_model_user_matrix(float *factors, float *biases,
+                                         int32_t *user_ids, size_t cap,
+                                         size_t *n_out, const rec_model *m,
+                                         rec_error *err);
+
+/** The same for movies (n_movies x rank), rows by ascending movie id.
+    Since 0.2. */
+REC_API rec_status rec_model_movie_matrix(float *factors, float *biases,
+                                          int32_t *movie_ids, size_t cap,
+                                          size_t *n_out, const rec_model *m,
+                                          rec_error *err);
+
+/**
+ * rec_predict() for n (user, movie) pairs: out[i] is the prediction for
+ * (user_ids[i], movie_ids[i]), exactly what rec_predict() returns (unknown
+ * ids fall back to the biases). Runs in parallel (OpenMP) for large n.
+ * @return REC_OK; REC_EINVAL for NULL arguments.
+ * Thread-safe on a const model. Since 0.2.
+ */
+REC_API rec_status rec_predict_many(float *out, const rec_model *m,
+                                    const int32_t *user_ids,
+                                    const int32_t *movie_ids, size_t n,
+                                    rec_error *err);
+
 /* ---- Tuning (docs/tuning.md) ------------------------------------------- */
 
 /** The metric rec_tune_als() optimises (rec_tune_options.metric). */
