@@ -161,10 +161,56 @@ void begin_json(ctx *c);
 void json_eval(json *j, const char *key, const rec_eval_result *ev);
 void text_eval(const rec_eval_result *ev, const char *indent);
 
+/* ---- tuning (cmd_tune.c), for tune and train --tune ---- */
+
+#define TUNE_OPTS                                                            \
+    {"--metric", NULL, "rmse|ndcg",                                          \
+     "tune: metric to optimise (default rmse; ndcg for --implicit)", false}, \
+    {"--k", NULL, "K", "tune: cut-off of nDCG (default 10)", false},         \
+    {"--validation", NULL, "F",                                              \
+     "tune: hold out a random fraction F of ratings (default 0.1)", false},  \
+    {"--folds", NULL, "K", "tune: K-fold cross-validation instead", false},  \
+    {"--tune-leave-out", NULL, "K",                                          \
+     "tune: hold out K ratings per user instead", false},                   \
+    {"--split-seed", NULL, "S", "tune: seed of the validation split "        \
+     "(default 1)", false},                                                 \
+    {"--grid", NULL, "NAME=V1,V2,...",                                       \
+     "tune: values to search, NAME reg, rank, alpha or bias_reg (default "   \
+     "reg=0.3,0.2,0.12,0.08,0.05,0.03,0.02,0.012); repeatable", true},      \
+    {"--no-warm", NULL, NULL, "tune: every point starts cold", false},       \
+    {"--warm-iters", NULL, "N",                                              \
+     "tune: iterations of a warm point (default iters/3, at least 2)",       \
+     false},                                                                \
+    {"--early-stop", NULL, "M",                                              \
+     "tune: abandon a warm point worse than the best by this share after "   \
+     "its first iteration (default 0.02; 0 = never)", false},               \
+    {"--patience", NULL, "N",                                                \
+     "tune: end a reg path after N worse points in a row (default 1; 0 = "   \
+     "never)", false}
+
+/* A finished search: the options it ran with (grid lists cleared), the
+   result and the points (n of them). */
+typedef struct tune_outcome {
+    rec_tune_options opts;
+    rec_tune_result result;
+    rec_tune_point *points;
+    size_t n;
+} tune_outcome;
+
+/* Tune on `data` from `base` with the command's TUNE_OPTS, progress on
+   stderr. Returns EXIT_OK, EXIT_USAGE or EXIT_FAIL (reported); on EXIT_OK
+   free with tune_free. */
+int tune_run(tune_outcome *t, ctx *c, const rec_ratings *data,
+             const rec_als_params *base, rec_error *e);
+/* The table (text) or a "tune" member (--json, inside the open object). */
+void tune_emit(ctx *c, const tune_outcome *t);
+void tune_free(tune_outcome *t);
+
 /* ---- the commands (cmd_NAME.c): options and runner ---- */
 
 extern const cli_opt stats_opts[], train_opts[], eval_opts[],
-    recommend_opts[], similar_opts[];
+    recommend_opts[], similar_opts[], tune_opts[];
+int cmd_tune(ctx *c);
 int cmd_stats(ctx *c);
 int cmd_train(ctx *c);
 int cmd_eval(ctx *c);

@@ -60,6 +60,11 @@ const cli_opt train_opts[] = {
      "implicit: ratings below R are no interaction (default 0)", false},
     {"--weight-by-value", NULL, NULL,
      "implicit: r = the rating (default: r = 1)", false},
+    {"--tune", NULL, NULL,
+     "first tune the parameters on a validation split of the training "
+     "ratings (the tune: options, docs/tuning.md), then train with the best",
+     false},
+    TUNE_OPTS,
 #ifdef MOVIEME_WITH_MPI
     CLI_MPI_OPTS,
 #endif
@@ -158,6 +163,8 @@ static int run_train(ctx *c)
     rec_error e = {0};
     rec_ratings *all = NULL, *train = NULL, *test = NULL;
     rec_model *m = NULL;
+    tune_outcome tuned = {0};
+    bool tuning = cli_get(&c->args, "--tune") != NULL;
     int rc;
     if (load_data(&all, c, data, &e) != REC_OK)
         return fail(c, &e);
@@ -174,6 +181,14 @@ static int run_train(ctx *c)
                  rec_ratings_n_ratings(train), rec_ratings_n_ratings(test));
     }
     const rec_ratings *tr = train ? train : all;
+
+    /* --tune: the search sees the training ratings only, never the test */
+    if (tuning) {
+        rc = tune_run(&tuned, c, tr, &p, &e);
+        if (rc != EXIT_OK)
+            goto out;
+        p = tuned.result.best;
+    }
 
     train_state ts = {.c = c};
     p.progress = on_progress;
@@ -226,6 +241,7 @@ static int run_train(ctx *c)
         json_int(&c->j, "rank", p.rank);
         json_int(&c->j, "iterations", p.iterations);
         json_num(&c->j, "lambda", p.reg);
+        json_num(&c->j, "bias_reg", p.bias_reg);
         json_int(&c->j, "seed", (long long)p.seed);
         json_int(&c->j, "threads", p.n_threads);
 #ifdef MOVIEME_WITH_MPI
@@ -256,7 +272,11 @@ static int run_train(ctx *c)
             json_eval(&c->j, "test", &ev);
             json_eval(&c->j, "popularity", &pop);
         }
+        if (tuning)
+            tune_emit(c, &tuned);
     } else {
+        if (tuning)
+            tune_emit(c, &tuned);
         printf("trained rank %d, %d iterations, lambda %g on %zu ratings "
                "(%zu users, %zu movies) in %.2f s\n",
                p.rank, p.iterations, p.reg, rec_ratings_n_ratings(tr),
@@ -282,6 +302,7 @@ static int run_train(ctx *c)
     }
     rc = done(c);
 out:
+    tune_free(&tuned);
     rec_model_free(m);
     rec_ratings_free(train);
     rec_ratings_free(test);

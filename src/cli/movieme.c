@@ -1,6 +1,6 @@
 /*
- * movieme.c - the `movieme` command: stats, train, eval, recommend, similar:
- * the command table and main(); each command lives in cmd_NAME.c.
+ * movieme.c - the `movieme` command: stats, train, eval, recommend, similar,
+ * tune: the command table and main(); each command lives in cmd_NAME.c.
  *
  * Uses only the public header. Results go to stdout (human text, or one
  * JSON object with --json), progress to stderr (silenced by --quiet).
@@ -36,10 +36,17 @@ static const cli_cmd commands[] = {
     {"similar", "--model MODEL --movie ID [-n N]",
      "The movies closest to a movie by the cosine of their factors.",
      similar_opts},
+    {"tune",
+     "--data PATH [--metric rmse|ndcg] [--folds K | --validation F | "
+     "--tune-leave-out K] [--grid NAME=V1,V2,... ...] [--rank K] [--iters N]",
+     "Search ALS parameters on a validation split of the data (warm starts "
+     "along each regularisation path) and print every point tried and the "
+     "best (docs/tuning.md).",
+     tune_opts},
 };
 
 static int (*const runners[])(ctx *) = {
-    cmd_stats, cmd_train, cmd_eval, cmd_recommend, cmd_similar,
+    cmd_stats, cmd_train, cmd_eval, cmd_recommend, cmd_similar, cmd_tune,
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

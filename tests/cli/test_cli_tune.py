@@ -1,0 +1,123 @@
+#!/usr/bin/python3
+"""End-to-end tests of `movieme tune` and `movieme train --tune`.
+
+Run: test_cli_tune.py --movieme build/movieme --repo /path/to/libmovieme
+"""
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_cli  # noqa: E402  (run, run_json and the data paths)
+from test_cli import run, run_json, small  # noqa: E402
+
+
+def k100():
+    return test_cli.ml100k()
+
+
+class TuneTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="movieme-tune-")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def test_table_and_progress(self):
+        code, out, err = run("tune", "--data", small(), "--rank", 8,
+                             "--threads", 2, "--grid", "reg=0.2,0.1,0.05",
+                             check=0)
+        self.assertIn("points on a random validation split, metric rmse", out)
+        self.assertIn("<- best", out)
+        self.assertRegex(out, r"best: rank 8, reg 0\.(2|1|05), bias_reg 0\.1: "
+                              r"validation RMSE 0\.\d+, nDCG@10 0\.\d+")
+        self.assertRegex(err, r"point 1 \(of up to 3\): rank 8, reg 0\.2 -> RMSE")
+
+    def test_json_matches_grid(self):
+        doc, _ = run_json("tune", "--data", small(), "--rank", 6, "--threads",
+                          2, "--grid", "reg=0.05,0.2", "--grid", "rank=4,6",
+                          "--patience", 0, "-q")
+        t = doc["tune"]
+        self.assertEqual(doc["command"], "tune")
+        pts = t["points"]
+        # reg walked strong to weak, per rank, cold at each path's start
+        self.assertEqual([(p["rank"], p["reg"]) for p in pts],
+                         [(4, 0.2), (4, 0.05), (6, 0.2), (6, 0.05)])
+        self.assertEqual([p["warm"] for p in pts], [False, True, False, True])
+        best = t["best"]
+        i = best["index"]
+        self.assertEqual((best["rank"], best["reg"]), (pts[i]["rank"], pts[i]["reg"]))
+        self.assertEqual(best["rmse"], min(p["rmse"] for p in pts))
+        self.assertGreater(best["ndcg"], 0.0 - 1e-12)
+        for p in pts:
+            self.assertIsNone(p["ndcg"])
+            self.assertGreater(p["seconds"], 0)
+
+    def test_folds_and_ndcg(self):
+        doc, _ = run_json("tune", "--data", k100(), "--rank", 4, "--threads",
+                          1, "--folds", 3, "--metric", "ndcg", "--grid",
+                          "reg=0.3,0.1", "-q")
+        t = doc["tune"]
+        self.assertEqual((t["validation"], t["folds"], t["metric"]),
+                         ("folds", 3, "ndcg"))
+        for p in t["points"]:
+            self.assertEqual(p["metric"], p["ndcg"])
+
+    def test_train_tune_trains_the_best(self):
+        model = os.path.join(self.tmp, "m.bin")
+        doc, err = run_json("train", "--data", small(), "--out", model,
+                            "--rank", 8, "--threads", 2, "--tune",
+                            "--grid", "reg=0.2,0.1", "--test-fraction", 0.1)
+        best = doc["tune"]["best"]
+        self.assertEqual(doc["params"]["lambda"], best["reg"])
+        self.assertEqual(doc["params"]["rank"], best["rank"])
+        self.assertEqual(doc["params"]["iterations"], 10)
+        self.assertIn("tuning on", err)
+        # tuned on the training part only (90%), not on the test ratings
+        self.assertIn("test_rmse", doc)
+        self.assertTrue(os.path.exists(model))
+        code, out, _ = run("train", "--data", small(), "--out", model,
+                           "--rank", 8, "--threads", 2, "--tune", "--grid",
+                           "reg=0.2,0.1", "-q", check=0)
+        self.assertIn("<- best", out)
+        self.assertIn("trained rank 8", out)
+
+    def test_usage_errors(self):
+        cases = [
+            (["--grid", "reg=0.1,x"], "--grid"),
+            (["--grid", "lambda=0.1"], "is not NAME=V1,V2"),
+            (["--grid", "rank=2.5"], "whole number"),
+            (["--grid", "reg="], "no values"),
+            (["--metric", "mae"], "not rmse or ndcg"),
+            (["--folds", 2, "--validation", 0.2], "give one of"),
+            (["--folds", 1], "--folds"),
+            (["--validation", 1], "--validation"),
+        ]
+        for extra, needle in cases:
+            code, out, err = run("tune", "--data", k100(), *extra)
+            self.assertEqual(code, 2, (extra, err))
+            self.assertIn(needle, err, extra)
+            self.assertEqual(out, "")
+
+    def test_library_errors(self):
+        # alpha without --implicit: the library's REC_EINVAL, exit 1
+        code, out, err = run("tune", "--data", k100(), "--grid", "alpha=1,2")
+        self.assertEqual(code, 1)
+        self.assertIn("implicit", err)
+        code, out, err = run("tune", "--data", os.path.join(self.tmp, "none"))
+        self.assertEqual(code, 1)
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--movieme")
+    ap.add_argument("--repo")
+    args, rest = ap.parse_known_args()
+    if args.movieme:
+        test_cli.MOVIEME = args.movieme
+    if args.repo:
+        test_cli.REPO = args.repo
+    unittest.main(argv=[sys.argv[0], *rest])
