@@ -380,7 +380,12 @@ typedef struct rec_model rec_model;
  *
  * @param[out] out  the new model, to free with rec_model_free()
  * @return REC_OK; REC_EINVAL (bad parameter, empty dataset), REC_ENOMEM,
- *         REC_ECANCELED (callback), REC_ELAPACK.
+ *         REC_ECANCELED (callback), REC_ELAPACK: the normal equations of a
+ *         user or movie could not be solved (non-finite values; err says
+ *         how many rows and at which iteration). Training then stops and
+ *         produces no model: no row is ever left with made-up zero factors.
+ *         A rank-deficient system (reg 0, fewer ratings than factors) is
+ *         not a failure: a tiny ridge gives its near minimum-norm solution.
  * Thread-safe: reads `r` only. Since 0.1.
  */
 REC_API rec_status rec_train_als(rec_model **out, const rec_ratings *r,

@@ -283,11 +283,14 @@ rec_status rec__als_fill_model(rec_model *m, const rec_ratings *r,
 void rec__als_init_factors(float *f, size_t n, int k, uint64_t seed,
                            int nonneg);
 /* One half-iteration over n rows with ratings [off[i], off[i+1]) of idx and
-   vals: one OpenMP region of nt threads, scratch_len doubles per thread. */
-void rec__als_half_step(float *x, float *xbias, size_t n, const uint64_t *off,
-                        const int32_t *idx, const float *vals,
-                        const rec_row_ctx *c, int nt, double *scratch,
-                        size_t scratch_len, double *sse, double *pen);
+   vals: one OpenMP region of nt threads, scratch_len doubles per thread.
+   Returns the number of rows that could not be solved (0 normally;
+   rec_train_als turns any into REC_ELAPACK). */
+size_t rec__als_half_step(float *x, float *xbias, size_t n,
+                          const uint64_t *off, const int32_t *idx,
+                          const float *vals, const rec_row_ctx *c, int nt,
+                          double *scratch, size_t scratch_len, double *sse,
+                          double *pen);
 
 /* ---- implicit feedback (als_implicit.c) ---- */
 
