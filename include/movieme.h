@@ -380,7 +380,12 @@ typedef struct rec_model rec_model;
  *
  * @param[out] out  the new model, to free with rec_model_free()
  * @return REC_OK; REC_EINVAL (bad parameter, empty dataset), REC_ENOMEM,
- *         REC_ECANCELED (callback), REC_ELAPACK.
+ *         REC_ECANCELED (callback), REC_ELAPACK: the normal equations of a
+ *         user or movie could not be solved (non-finite values; err says
+ *         how many rows and at which iteration). Training then stops and
+ *         produces no model: no row is ever left with made-up zero factors.
+ *         A rank-deficient system (reg 0, fewer ratings than factors) is
+ *         not a failure: a tiny ridge gives its near minimum-norm solution.
  * Thread-safe: reads `r` only. Since 0.1.
  */
 REC_API rec_status rec_train_als(rec_model **out, const rec_ratings *r,
@@ -515,6 +520,89 @@ REC_API rec_status rec_remove_user(rec_model *m, int32_t user_id,
 REC_API rec_status rec_similar_movies(rec_scored *out, size_t n, size_t *n_out,
                                       const rec_model *m, int32_t movie_id,
                                       rec_error *err);
+
+/* ---- Batch serving ----------------------------------------------------- */
+
+/* Options of top-N (issue 15); until they land every call below takes
+   NULL here (REC_EINVAL otherwise). */
+struct rec_top_n_options;
+
+/**
+ * The ids of the model's users, in the order rec_top_n_each() visits them
+ * with user_ids == NULL. Writes min(cap, rec_model_n_users(m)) ids and sets
+ * *n_out to that number. Thread-safe on a const model. Since 0.2.
+ */
+REC_API rec_status rec_model_user_ids(int32_t *out, size_t cap, size_t *n_out,
+                                      const rec_model *m, rec_error *err);
+
+/**
+ * rec_top_n() for many users at once: row i of `out` (entries
+ * [i*n, i*n + n_out[i])) holds the top n of user_ids[i], exactly what
+ * rec_top_n() gives that user (same movies, scores, ties and order). `out`
+ * holds n_users * n entries, `n_out` n_users counts; both owned by the
+ * caller. Scoring is one matrix product per block of users (OpenBLAS SGEMM,
+ * single-threaded inside; OpenMP across blocks, omp_get_max_threads()
+ * threads), with at most 64 MB of scratch; the chosen movies are scored
+ * again with rec_top_n's own kernel, so results do not depend on BLAS.
+ * `opts` must be NULL for now.
+ * @return REC_OK; REC_ENOTFOUND for an unknown user id (the message names
+ *         it; nothing is written); REC_EINVAL; REC_ENOMEM.
+ * Thread-safe on a const model. Since 0.2.
+ */
+REC_API rec_status rec_top_n_many(rec_scored *out, size_t n, size_t *n_out,
+                                  const rec_model *m, const int32_t *user_ids,
+                                  size_t n_users,
+                                  const struct rec_top_n_options *opts,
+                                  rec_error *err);
+
+/**
+ * One block of rec_top_n_each() results: users[i]'s top list is
+ * top[i*n .. i*n + n_out[i]). The arrays are the library's and valid
+ * during the call only. Return 0 to go on, non-zero to stop.
+ */
+typedef int (*rec_top_n_block_fn)(void *userdata, const int32_t *users,
+                                  size_t n_users, const rec_scored *top,
+                                  const size_t *n_out, size_t n);
+
+/**
+ * rec_top_n_many() block by block, so that recommend-all never holds all
+ * results: the users are ranked in blocks (a few thousand at a time) and
+ * `fn` is called once per block, in the order of `user_ids`, from the
+ * calling thread (it needs no locking). user_ids == NULL ranks every user
+ * of the model (n_users is then ignored), in rec_model_user_ids() order.
+ * @return REC_OK; REC_ECANCELED when `fn` returned non-zero;
+ *         REC_ENOTFOUND (an unknown id, before any callback); REC_EINVAL;
+ *         REC_ENOMEM. Thread-safe on a const model. Since 0.2.
+ */
+REC_API rec_status rec_top_n_each(const rec_model *m, const int32_t *user_ids,
+                                  size_t n_users, size_t n,
+                                  const struct rec_top_n_options *opts,
+                                  rec_top_n_block_fn fn, void *userdata,
+                                  rec_error *err);
+
+/**
+ * rec_predict() for n pairs (user_ids[i], movie_ids[i]) into out[i], with
+ * its fallbacks for unknown ids (so it only fails on bad arguments).
+ * Parallel (OpenMP) for large n. Thread-safe on a const model. Since 0.2.
+ */
+REC_API rec_status rec_predict_many(float *out, const rec_model *m,
+                                    const int32_t *user_ids,
+                                    const int32_t *movie_ids, size_t n,
+                                    rec_error *err);
+
+/**
+ * rec_similar_movies() for many movies: row i of `out` (n entries each)
+ * holds what rec_similar_movies() gives movie_ids[i], n_out[i] its count.
+ * Movies in parallel (OpenMP). `opts` must be NULL for now.
+ * @return REC_OK; REC_ENOTFOUND for an unknown movie id (nothing is
+ *         written); REC_EINVAL. Thread-safe on a const model. Since 0.2.
+ */
+REC_API rec_status rec_similar_movies_many(rec_scored *out, size_t n,
+                                           size_t *n_out, const rec_model *m,
+                                           const int32_t *movie_ids,
+                                           size_t n_movies,
+                                           const struct rec_top_n_options *opts,
+                                           rec_error *err);
 
 /* ---- Model files ------------------------------------------------------- */
 
