@@ -615,6 +615,27 @@ REC_API rec_status rec_model_save(const rec_model *m, const char *path,
 REC_API rec_status rec_model_load(rec_model **out, const char *path,
                                   rec_error *err);
 
+/**
+ * Save a model into a caller buffer, byte for byte what rec_model_save()
+ * writes to a file (so an application can keep models in a database, an
+ * object store or a pickle). Call with out NULL and cap 0 to get the size
+ * in *len_out; then with a buffer of at least that many bytes (else
+ * REC_EINVAL, *len_out still set). The size only changes when the model
+ * does. Thread-safe on a const model. Since 0.2.
+ */
+REC_API rec_status rec_model_save_mem(void *out, size_t cap, size_t *len_out,
+                                      const rec_model *m, rec_error *err);
+
+/**
+ * Load a model from `len` bytes in memory written by rec_model_save_mem()
+ * (or read from a model file). The bytes are copied: `data` may be freed
+ * afterwards. Errors as rec_model_load() (REC_EFORMAT for bytes that are
+ * not a model, truncated, corrupt or from a newer format; messages name
+ * "(memory)"). Thread-safe. Since 0.2.
+ */
+REC_API rec_status rec_model_load_mem(rec_model **out, const void *data,
+                                      size_t len, rec_error *err);
+
 /* ---- Evaluation -------------------------------------------------------- */
 
 /** Accuracy and ranking quality of a model on held-out ratings. */
