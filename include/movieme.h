@@ -581,6 +581,16 @@ REC_API rec_status rec_top_n_each(const rec_model *m, const int32_t *user_ids,
                                   rec_error *err);
 
 /**
+ * rec_predict() for n pairs (user_ids[i], movie_ids[i]) into out[i], with
+ * its fallbacks for unknown ids (so it only fails on bad arguments).
+ * Parallel (OpenMP) for large n. Thread-safe on a const model. Since 0.2.
+ */
+REC_API rec_status rec_predict_many(float *out, const rec_model *m,
+                                    const int32_t *user_ids,
+                                    const int32_t *movie_ids, size_t n,
+                                    rec_error *err);
+
+/**
  * rec_similar_movies() for many movies: row i of `out` (n entries each)
  * holds what rec_similar_movies() gives movie_ids[i], n_out[i] its count.
  * Movies in parallel (OpenMP). `opts` must be NULL for now.

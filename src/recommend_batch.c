@@ -1,8 +1,7 @@
 /*
  * recommend_batch.c - ranking many users at once: top-N for a list of users
- * (or all of them, block by block through a callback) and similar movies
- * for many movies (predictions for many pairs: rec_predict_many, arrays.c).
- * Evaluation ranks through here too.
+ * (or all of them, block by block through a callback), predictions for many
+ * pairs, similar movies for many movies. Evaluation ranks through here too.
  *
  * Scoring: the user vectors of a block of rows times the movie factors, one
  * SGEMM (OpenBLAS, single-threaded; OpenMP runs the blocks), with scratch
@@ -311,6 +310,19 @@ rec_status rec_top_n_each(const rec_model *m, const int32_t *user_ids,
     free(ids);
     free(d);
     return st;
+}
+
+rec_status rec_predict_many(float *out, const rec_model *m,
+                            const int32_t *user_ids, const int32_t *movie_ids,
+                            size_t n, rec_error *err)
+{
+    if (!m || (n && (!out || !user_ids || !movie_ids)))
+        return rec__fail(err, REC_EINVAL, "rec_predict_many: NULL argument");
+    /* Independent pairs: rec_predict cannot fail on a valid model. */
+#pragma omp parallel for schedule(static) if (n > 4096)
+    for (size_t i = 0; i < n; i++)
+        rec_predict(&out[i], m, user_ids[i], movie_ids[i], NULL);
+    return REC_OK;
 }
 
 rec_status rec_similar_movies_many(rec_scored *out, size_t n, size_t *n_out,
