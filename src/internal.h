@@ -336,6 +336,43 @@ void rec__user_view(rec_user_view *v, const rec_model *m, size_t u);
 /* The rating shown beside a result: the predicted rating, clamped. */
 float rec__shown_rating(const rec_model *m, const rec_user_view *u, size_t j);
 
+/* The exact ranking score of dense movie j for a user ranking vector v
+   with constant c (rec__user_rank_vec): the one scoring definition of
+   top-n, single and batch. */
+float rec__score_one(const rec_model *m, const float *v, float c, size_t j);
+
+/* ---- batch ranking (recommend_batch.c) ---- */
+/* One user's row of scores in a batch: approx[j] is within `margin` of
+   rec__score_one(m, v, c, j) for every movie, or NULL when no bound holds
+   (non-finite scores, or a cold-start user: score exactly). */
+typedef struct rec__row_scores {
+    const rec_model *m;
+    size_t u;                  /* dense user */
+    rec_user_view view;        /* factors and rated movies */
+    const float *v;            /* ranking vector (rank_dim) and constant */
+    float c;
+    const float *approx;       /* n_movies, or NULL */
+    double margin;
+} rec__row_scores;
+/* Called for each row, from OpenMP threads (tid < omp_get_max_threads()),
+   rows in no particular order. */
+typedef void (*rec__row_fn)(void *ctx, size_t row, const rec__row_scores *rs,
+                            int tid);
+/* Score dense users[0..n) block by block (SGEMM) and call fn per row. */
+rec_status rec__for_each_row(const rec_model *m, const int32_t *users,
+                             size_t n, rec__row_fn fn, void *ctx,
+                             rec_error *err);
+/* The row's top n over the candidates, exactly as rec_top_n_ex (external
+   movie ids, shown ratings); `cand` holds n_movies ints of scratch.
+   Returns the number written. */
+size_t rec__row_top_n(rec_scored *out, size_t n, const rec__row_scores *rs,
+                      const rec_candidates *cands, int32_t *cand);
+
+/* ---- BLAS (blas.c) ---- */
+/* OpenBLAS runs single-threaded inside the library's OpenMP regions: set
+   once per process, before the first BLAS/LAPACK call. */
+void rec__blas_single_threaded(void);
+
 /* ---- training ----
  * train.c is the front door (rec_train_als: checks, dispatch, the model);
  * als.c (explicit) and als_implicit.c (implicit) are solvers that know
@@ -378,8 +415,8 @@ void rec__init_factors(float *f, size_t n, int k, uint64_t seed, int nonneg);
 
 /* Explicit ALS (als.c) on a filled model: its user and movie factors and
    biases, `p->iterations` iterations, nt threads, from the seeded factors
-   or from the user factors and biases of `warm` (checked by the caller). REC_ECANCELED when
-   on_iter asks (no message set). */
+   or from the user factors and biases of `warm` (checked by the caller).
+   REC_ECANCELED when on_iter asks (no message set). */
 rec_status rec__explicit_fit(rec_model *m, const rec_ratings *r,
                              const rec_als_params *p, const rec_model *warm,
                              int nt,
@@ -387,11 +424,13 @@ rec_status rec__explicit_fit(rec_model *m, const rec_ratings *r,
                              rec_error *err);
 /* One explicit half-iteration over n rows with ratings [off[i], off[i+1])
    of idx and vals: one OpenMP region of nt threads, scratch_len doubles per
-   thread. */
-void rec__als_half_step(float *x, float *xbias, size_t n, const uint64_t *off,
-                        const int32_t *idx, const float *vals,
-                        const rec_row_ctx *c, int nt, double *scratch,
-                        size_t scratch_len, double *sse, double *pen);
+   thread. Returns the number of rows that could not be solved (0
+   normally; training turns any into REC_ELAPACK). */
+size_t rec__als_half_step(float *x, float *xbias, size_t n,
+                          const uint64_t *off, const int32_t *idx,
+                          const float *vals, const rec_row_ctx *c, int nt,
+                          double *scratch, size_t scratch_len, double *sse,
+                          double *pen);
 
 /* ---- implicit feedback (als_implicit.c) ---- */
 

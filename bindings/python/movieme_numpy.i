@@ -1,6 +1,6 @@
 /*
- * movieme_numpy.i - numpy in and out for the Python binding (included by
- * movieme_python.i after the shared interface).
+ * movieme_numpy.i - numpy in and out, and models as bytes, for the Python
+ * binding (included by movieme_python.i after the shared interface).
  *
  * Columns cross as whole arrays through the numpy C API: inputs are
  * converted once (any integer or float dtype, any strides) and checked
@@ -197,6 +197,70 @@
             return NULL;
         }
         return Py_BuildValue("(NNN)", ai, af, ab);
+    }
+}
+
+/* ---- bytes: models to and from memory (pickle) ---- */
+
+%feature("nothread") mm_model::to_bytes;
+%feature("nothread") mm_model::from_bytes;
+
+%extend mm_model {
+    /** The model file's bytes (rec_model_save_mem), as a new bytes. */
+    PyObject *to_bytes() {
+        mm_error err;
+        size_t need = 0, len = 0;
+        rec_status st;
+        PyObject *out = NULL;
+        mm_error_init(&err);
+        Py_BEGIN_ALLOW_THREADS
+        MM_RDLOCK($self);
+        st = mm_check(&err, rec_model_save_mem(NULL, 0, &need, $self->h,
+                                               &err.e));
+        Py_END_ALLOW_THREADS /* the read lock stays held: the size holds */
+        if (st == REC_OK && (size_t)PY_SSIZE_T_MAX < need)
+            st = mm_failf(&err, REC_ENOMEM, "model of %zu bytes", need);
+        if (st == REC_OK &&
+            !(out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)need)))
+            st = mm_failf(&err, REC_ENOMEM, "out of memory");
+        Py_BEGIN_ALLOW_THREADS
+        if (st == REC_OK)
+            st = mm_check(&err, rec_model_save_mem(PyBytes_AS_STRING(out),
+                                                   need, &len, $self->h,
+                                                   &err.e));
+        MM_UNLOCK($self);
+        Py_END_ALLOW_THREADS
+        if (st != REC_OK) {
+            Py_XDECREF(out);
+            PyErr_Clear();
+            mm_py_raise(&err);
+            return NULL;
+        }
+        return out;
+    }
+
+    /** A model from bytes-like data (rec_model_load_mem). */
+    static PyObject *from_bytes(PyObject *data) {
+        mm_error err;
+        Py_buffer view;
+        rec_model *h = NULL;
+        mm_model *w = NULL;
+        rec_status st;
+        mm_error_init(&err);
+        if (PyObject_GetBuffer(data, &view, PyBUF_C_CONTIGUOUS) < 0)
+            return NULL;
+        Py_BEGIN_ALLOW_THREADS
+        st = rec_model_load_mem(&h, view.buf, (size_t)view.len, &err.e);
+        if (mm_check(&err, st) == REC_OK)
+            w = mm_model_wrap(h, &err);
+        Py_END_ALLOW_THREADS
+        PyBuffer_Release(&view);
+        if (!w) {
+            mm_py_raise(&err);
+            return NULL;
+        }
+        return SWIG_NewPointerObj(SWIG_as_voidptr(w), SWIGTYPE_p_mm_model,
+                                  SWIG_POINTER_OWN);
     }
 }
 

@@ -307,6 +307,16 @@ class Ratings(_Handle):
         ``Ratings.from_arrays(*r.to_arrays())`` has the same ratings."""
         return _live(self).to_arrays()
 
+    def __reduce__(self):
+        # Pickled as its columns plus the metadata of every movie that has
+        # some (or no ratings, so that it exists): an exact round trip.
+        users, movies, ratings = self.to_arrays()
+        meta = [(mv.movie_id, mv.title, "|".join(mv.genres))
+                for mv in self.movies()
+                if mv.title or mv.genres or not mv.n_ratings]
+        return (_ratings_from_state,
+                (_RATINGS_STATE_VERSION, users, movies, ratings, meta))
+
     def add(self, rows):
         """Add ratings: an iterable of ``(user_id, movie_id, rating)``.
 
@@ -368,6 +378,21 @@ class Ratings(_Handle):
             return "<movieme.Ratings (closed)>"
         return "<movieme.Ratings: %d users, %d movies, %d ratings>" % (
             self.n_users, self.n_movies, self.n_ratings)
+
+
+_RATINGS_STATE_VERSION = 1
+
+
+def _ratings_from_state(version, users, movies, ratings, meta):
+    """Unpickle a Ratings (see Ratings.__reduce__)."""
+    if version != _RATINGS_STATE_VERSION:
+        raise FormatError("pickled movieme.Ratings of format %r; this movieme "
+                          "(%s) reads format %d: upgrade movieme"
+                          % (version, __version__, _RATINGS_STATE_VERSION))
+    r = Ratings.from_arrays(users, movies, ratings)
+    for movie_id, title, genres in meta:
+        r.set_movie(movie_id, title, genres or None)
+    return r
 
 
 def load_movielens(path):
@@ -460,6 +485,24 @@ class Model(_Handle):
         to a temporary file and renamed: never half-written. FileError if
         the file cannot be written."""
         self._h.save(_path(path))
+
+    def to_bytes(self):
+        """The model as ``bytes``: exactly the bytes :meth:`save` writes to
+        a file (rec_model_save_mem), to keep in a database, a cache or an
+        object store. The GIL is released while they are written."""
+        return _live(self).to_bytes()
+
+    @classmethod
+    def from_bytes(cls, data):
+        """A model from bytes-like `data` (bytes, bytearray, memoryview,
+        mmap) made by :meth:`to_bytes` or read from a model file. The
+        bytes are copied. FormatError as :meth:`load` for bytes that are
+        not a model, truncated, corrupt or from a newer format."""
+        return cls._wrap(_c.Model.from_bytes(data))
+
+    def __reduce__(self):
+        # pickle, copy, multiprocessing, joblib: the model file's bytes
+        return (Model.from_bytes, (self.to_bytes(),))
 
     @property
     def rank(self):

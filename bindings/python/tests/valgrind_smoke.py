@@ -57,6 +57,19 @@ for _ in range(2):
     except TypeError:
         pass
     del arrays, r2
+    # models as bytes and pickles, datasets as pickles
+    import pickle
+    blob = m.to_bytes()
+    movieme.Model.from_bytes(blob)
+    pickle.loads(pickle.dumps(m))
+    pickle.loads(pickle.dumps(r))
+    for bad in (blob[:-3], b"not a model"):
+        try:
+            movieme.Model.from_bytes(bad)
+            raise AssertionError("no error")
+        except movieme.FormatError:
+            pass
+    del blob
     for call in (lambda: m.top_n(999),
                  lambda: r.add([(1, 1, float("nan"))]),
                  lambda: r.add([(1, 2 ** 40, 1.0)]),
