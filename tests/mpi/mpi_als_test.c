@@ -303,6 +303,7 @@ int main(int argc, char **argv)
 
     rec_als_params p;
     rec_als_params_init(&p);
+    p.preference = 0; /* the hybrid model is not distributed yet */
     compare("defaults (rank 32, 10 iterations, biases)", train, test, &p, 0);
     p.rank = 12;
     p.iterations = 6;
@@ -329,6 +330,7 @@ int main(int argc, char **argv)
     /* the path entry point, on a small fixture */
     {
         rec_als_params_init(&p);
+        p.preference = 0;
         p.rank = 8;
         rec_model *dm = NULL, *sm = NULL;
         rec_ratings *fx = NULL;
