@@ -2,7 +2,8 @@
 -- libmovieme found with pkg-config (set PKG_CONFIG_PATH for a staged
 -- prefix) and SWIG >= 4. From a checkout:
 --   cd bindings/lua && luarocks --lua-version 5.4 make movieme-scm-1.rockspec
--- (bindings/test_install.sh does this into a temporary tree).
+-- (bindings/test_install.sh does this into a temporary tree). libmovieme
+-- itself is found by pkg-config in the build command.
 rockspec_format = "3.0"
 package = "movieme"
 version = "scm-1"
@@ -18,13 +19,9 @@ your own ratings, train explicit or implicit ALS, recommend, evaluate, save
 models. Errors are tables with code, message, path and line; models and
 datasets support :close() and <close>.]],
    homepage = "https://github.com/libmovieme/libmovieme",
-   license = "MIT",
 }
 dependencies = {
    "lua >= 5.4",
-}
-external_dependencies = {
-   -- checked by pkg-config in the build command; listed for `luarocks show`
 }
 build = {
    type = "command",
