@@ -112,10 +112,10 @@ static rec_status check_v3(const rec_als_params *p, rec_error *err)
                          "bias_prior must be finite and >= 0");
     if (p->implicit || !p->preference)
         return REC_OK;
-    if (p->preference_rank < 0 || p->preference_rank > REC__MAX_RANK)
+    if (p->preference_rank < 0 || p->preference_rank > REC_MAX_RANK)
         return rec__fail(err, REC_EINVAL,
                          "preference_rank %d out of range 0..%d",
-                         p->preference_rank, REC__MAX_RANK);
+                         p->preference_rank, REC_MAX_RANK);
     if (p->preference_iterations < 0)
         return rec__fail(err, REC_EINVAL,
                          "preference_iterations %d must be >= 0",
@@ -144,9 +144,9 @@ rec_status rec__train_check(const rec_ratings *r, const rec_als_params *p,
                          "rec_als_params: unknown version %u (use "
                          "rec_als_params_init)",
                          (unsigned)p->version);
-    if (p->rank < 1 || p->rank > REC__MAX_RANK)
+    if (p->rank < 1 || p->rank > REC_MAX_RANK)
         return rec__fail(err, REC_EINVAL, "rank %d out of range 1..%d",
-                         p->rank, REC__MAX_RANK);
+                         p->rank, REC_MAX_RANK);
     if (p->iterations < 1)
         return rec__fail(err, REC_EINVAL, "iterations %d must be >= 1",
                          p->iterations);
