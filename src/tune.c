@@ -213,6 +213,14 @@ static int clearly_worse(const tuner *t, double m)
                                            : m > b * (1.0 + e);
 }
 
+/* Worse than `ref` by more than noise (1e-4 relative): a plateau of
+   regs that regularise every factor away scores the same to 1e-6. */
+static int clearly_above(const tuner *t, double m, double ref)
+{
+    return t->o->metric == REC_METRIC_NDCG ? m < ref * (1.0 - 1e-4)
+                                           : m > ref * (1.0 + 1e-4);
+}
+
 /* Release a model no fold slot refers to any more. */
 static void drop(fold *f, rec_model *m)
 {
@@ -571,7 +579,7 @@ static rec_status walk_path(tuner *t, rec_als_params p, const double *regs,
         if (i == 0 || better(t, pt.metric, path_best)) {
             path_best = pt.metric;
             worse_in_a_row = 0;
-        } else if (better(t, path_best, pt.metric) &&
+        } else if (clearly_above(t, pt.metric, path_best) &&
                    o->path_patience > 0 &&
                    ++worse_in_a_row >= o->path_patience) {
             break; /* a flat stretch goes on: only worse points count */
