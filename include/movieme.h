@@ -380,7 +380,12 @@ typedef struct rec_model rec_model;
  *
  * @param[out] out  the new model, to free with rec_model_free()
  * @return REC_OK; REC_EINVAL (bad parameter, empty dataset), REC_ENOMEM,
- *         REC_ECANCELED (callback), REC_ELAPACK.
+ *         REC_ECANCELED (callback), REC_ELAPACK: the normal equations of a
+ *         user or movie could not be solved (non-finite values; err says
+ *         how many rows and at which iteration). Training then stops and
+ *         produces no model: no row is ever left with made-up zero factors.
+ *         A rank-deficient system (reg 0, fewer ratings than factors) is
+ *         not a failure: a tiny ridge gives its near minimum-norm solution.
  * Thread-safe: reads `r` only. Since 0.1.
  */
 REC_API rec_status rec_train_als(rec_model **out, const rec_ratings *r,
@@ -516,6 +521,89 @@ REC_API rec_status rec_similar_movies(rec_scored *out, size_t n, size_t *n_out,
                                       const rec_model *m, int32_t movie_id,
                                       rec_error *err);
 
+/* ---- Batch serving ----------------------------------------------------- */
+
+/* Options of top-N (issue 15); until they land every call below takes
+   NULL here (REC_EINVAL otherwise). */
+struct rec_top_n_options;
+
+/**
+ * The ids of the model's users, in the order rec_top_n_each() visits them
+ * with user_ids == NULL. Writes min(cap, rec_model_n_users(m)) ids and sets
+ * *n_out to that number. Thread-safe on a const model. Since 0.2.
+ */
+REC_API rec_status rec_model_user_ids(int32_t *out, size_t cap, size_t *n_out,
+                                      const rec_model *m, rec_error *err);
+
+/**
+ * rec_top_n() for many users at once: row i of `out` (entries
+ * [i*n, i*n + n_out[i])) holds the top n of user_ids[i], exactly what
+ * rec_top_n() gives that user (same movies, scores, ties and order). `out`
+ * holds n_users * n entries, `n_out` n_users counts; both owned by the
+ * caller. Scoring is one matrix product per block of users (OpenBLAS SGEMM,
+ * single-threaded inside; OpenMP across blocks, omp_get_max_threads()
+ * threads), with at most 64 MB of scratch; the chosen movies are scored
+ * again with rec_top_n's own kernel, so results do not depend on BLAS.
+ * `opts` must be NULL for now.
+ * @return REC_OK; REC_ENOTFOUND for an unknown user id (the message names
+ *         it; nothing is written); REC_EINVAL; REC_ENOMEM.
+ * Thread-safe on a const model. Since 0.2.
+ */
+REC_API rec_status rec_top_n_many(rec_scored *out, size_t n, size_t *n_out,
+                                  const rec_model *m, const int32_t *user_ids,
+                                  size_t n_users,
+                                  const struct rec_top_n_options *opts,
+                                  rec_error *err);
+
+/**
+ * One block of rec_top_n_each() results: users[i]'s top list is
+ * top[i*n .. i*n + n_out[i]). The arrays are the library's and valid
+ * during the call only. Return 0 to go on, non-zero to stop.
+ */
+typedef int (*rec_top_n_block_fn)(void *userdata, const int32_t *users,
+                                  size_t n_users, const rec_scored *top,
+                                  const size_t *n_out, size_t n);
+
+/**
+ * rec_top_n_many() block by block, so that recommend-all never holds all
+ * results: the users are ranked in blocks (a few thousand at a time) and
+ * `fn` is called once per block, in the order of `user_ids`, from the
+ * calling thread (it needs no locking). user_ids == NULL ranks every user
+ * of the model (n_users is then ignored), in rec_model_user_ids() order.
+ * @return REC_OK; REC_ECANCELED when `fn` returned non-zero;
+ *         REC_ENOTFOUND (an unknown id, before any callback); REC_EINVAL;
+ *         REC_ENOMEM. Thread-safe on a const model. Since 0.2.
+ */
+REC_API rec_status rec_top_n_each(const rec_model *m, const int32_t *user_ids,
+                                  size_t n_users, size_t n,
+                                  const struct rec_top_n_options *opts,
+                                  rec_top_n_block_fn fn, void *userdata,
+                                  rec_error *err);
+
+/**
+ * rec_predict() for n pairs (user_ids[i], movie_ids[i]) into out[i], with
+ * its fallbacks for unknown ids (so it only fails on bad arguments).
+ * Parallel (OpenMP) for large n. Thread-safe on a const model. Since 0.2.
+ */
+REC_API rec_status rec_predict_many(float *out, const rec_model *m,
+                                    const int32_t *user_ids,
+                                    const int32_t *movie_ids, size_t n,
+                                    rec_error *err);
+
+/**
+ * rec_similar_movies() for many movies: row i of `out` (n entries each)
+ * holds what rec_similar_movies() gives movie_ids[i], n_out[i] its count.
+ * Movies in parallel (OpenMP). `opts` must be NULL for now.
+ * @return REC_OK; REC_ENOTFOUND for an unknown movie id (nothing is
+ *         written); REC_EINVAL. Thread-safe on a const model. Since 0.2.
+ */
+REC_API rec_status rec_similar_movies_many(rec_scored *out, size_t n,
+                                           size_t *n_out, const rec_model *m,
+                                           const int32_t *movie_ids,
+                                           size_t n_movies,
+                                           const struct rec_top_n_options *opts,
+                                           rec_error *err);
+
 /* ---- Model files ------------------------------------------------------- */
 
 /**
@@ -536,6 +624,27 @@ REC_API rec_status rec_model_save(const rec_model *m, const char *path,
  */
 REC_API rec_status rec_model_load(rec_model **out, const char *path,
                                   rec_error *err);
+
+/**
+ * Save a model into a caller buffer, byte for byte what rec_model_save()
+ * writes to a file (so an application can keep models in a database, an
+ * object store or a pickle). Call with out NULL and cap 0 to get the size
+ * in *len_out; then with a buffer of at least that many bytes (else
+ * REC_EINVAL, *len_out still set). The size only changes when the model
+ * does. Thread-safe on a const model. Since 0.2.
+ */
+REC_API rec_status rec_model_save_mem(void *out, size_t cap, size_t *len_out,
+                                      const rec_model *m, rec_error *err);
+
+/**
+ * Load a model from `len` bytes in memory written by rec_model_save_mem()
+ * (or read from a model file). The bytes are copied: `data` may be freed
+ * afterwards. Errors as rec_model_load() (REC_EFORMAT for bytes that are
+ * not a model, truncated, corrupt or from a newer format; messages name
+ * "(memory)"). Thread-safe. Since 0.2.
+ */
+REC_API rec_status rec_model_load_mem(rec_model **out, const void *data,
+                                      size_t len, rec_error *err);
 
 /* ---- Evaluation -------------------------------------------------------- */
 
@@ -590,6 +699,68 @@ REC_API rec_status rec_evaluate_popularity(rec_eval_result *out,
                                            const rec_ratings *test, int k,
                                            float relevant_min,
                                            rec_error *err);
+
+/* ---- Columns: bulk access for array languages ----------------------- */
+
+/**
+ * A new dataset from parallel arrays: rating i is (user_ids[i],
+ * movie_ids[i], ratings[i]). Duplicate (user, movie) pairs: the last one
+ * wins. No movie metadata (add it with rec_ratings_set_movie()).
+ * @return REC_OK; REC_EINVAL (NULL array with n > 0; "row I: negative id"
+ *         or "row I: rating is not finite" for the first bad row, and no
+ *         dataset), REC_ENOMEM.
+ * Thread-safe (reads the arrays only). Since 0.2.
+ */
+REC_API rec_status rec_ratings_from_arrays(rec_ratings **out,
+                                           const int32_t *user_ids,
+                                           const int32_t *movie_ids,
+                                           const float *ratings, size_t n,
+                                           rec_error *err);
+
+/**
+ * Every rating of a dataset into parallel caller arrays, ordered by user id
+ * then movie id (the order rec_ratings_user() gives each user). Writes
+ * min(cap, n_ratings) rows and sets *n_out to rec_ratings_n_ratings();
+ * call with cap 0 (arrays may then be NULL) to size.
+ * rec_ratings_from_arrays() of the result gives the same ratings back.
+ * Thread-safe on a const dataset. Since 0.2.
+ */
+REC_API rec_status rec_ratings_to_arrays(int32_t *user_ids, int32_t *movie_ids,
+                                         float *ratings, size_t cap,
+                                         size_t *n_out, const rec_ratings *r,
+                                         rec_error *err);
+
+/**
+ * All user factors of a model as one row-major matrix (n_users x rank
+ * floats), with their biases and ids, rows by ascending user id. Any of
+ * `factors`, `biases`, `user_ids` may be NULL to skip it. Sets *n_out to
+ * rec_model_n_users(); cap 0 only sizes, otherwise cap (rows of room) must
+ * be at least n_users (REC_EINVAL). A model without biases has zero
+ * biases. Thread-safe on a const model. Since 0.2.
+ */
+REC_API rec_status rec_model_user_matrix(float *factors, float *biases,
+                                         int32_t *user_ids, size_t cap,
+                                         size_t *n_out, const rec_model *m,
+                                         rec_error *err);
+
+/** The same for movies (n_movies x rank), rows by ascending movie id.
+    Since 0.2. */
+REC_API rec_status rec_model_movie_matrix(float *factors, float *biases,
+                                          int32_t *movie_ids, size_t cap,
+                                          size_t *n_out, const rec_model *m,
+                                          rec_error *err);
+
+/**
+ * rec_predict() for n (user, movie) pairs: out[i] is the prediction for
+ * (user_ids[i], movie_ids[i]), exactly what rec_predict() returns (unknown
+ * ids fall back to the biases). Runs in parallel (OpenMP) for large n.
+ * @return REC_OK; REC_EINVAL for NULL arguments.
+ * Thread-safe on a const model. Since 0.2.
+ */
+REC_API rec_status rec_predict_many(float *out, const rec_model *m,
+                                    const int32_t *user_ids,
+                                    const int32_t *movie_ids, size_t n,
+                                    rec_error *err);
 
 /* ---- Tuning (docs/tuning.md) ------------------------------------------- */
 

@@ -132,23 +132,39 @@ static void init_factors(float *f, size_t n, int k, uint64_t seed, int nonneg)
 }
 
 /* One half-iteration: solve every row of `x` (n rows) from its ratings
-   [off[i], off[i+1]) against the fixed side in `c`. */
-static void half_step(float *x, float *xbias, size_t n, const uint64_t *off,
-                      const int32_t *idx, const float *vals,
-                      const rec_row_ctx *c, int nt, double *scratch,
-                      size_t scratch_len, double *sse, double *pen)
+   [off[i], off[i+1]) against the fixed side in `c`. Returns the number of
+   rows whose system could not be solved (they hold zero factors). */
+static size_t half_step(float *x, float *xbias, size_t n, const uint64_t *off,
+                        const int32_t *idx, const float *vals,
+                        const rec_row_ctx *c, int nt, double *scratch,
+                        size_t scratch_len, double *sse, double *pen)
 {
-#pragma omp parallel num_threads(nt)
+    size_t failed = 0;
+#pragma omp parallel num_threads(nt) reduction(+ : failed)
     {
         double *s = scratch + (size_t)omp_get_thread_num() * scratch_len;
 #pragma omp for schedule(dynamic, 4)
         for (size_t i = 0; i < n; i++) {
             uint64_t a = off[i], b = off[i + 1];
-            rec__solve_row(x + i * (size_t)c->k, xbias ? xbias + i : NULL, c,
-                           idx + a, vals + a, (size_t)(b - a), s,
-                           sse ? sse + i : NULL, pen ? pen + i : NULL);
+            if (rec__solve_row(x + i * (size_t)c->k, xbias ? xbias + i : NULL,
+                               c, idx + a, vals + a, (size_t)(b - a), s,
+                               sse ? sse + i : NULL, pen ? pen + i : NULL) != 0)
+                failed++;
         }
     }
+    return failed;
+}
+
+/* REC_ELAPACK for a half-iteration whose rows could not all be solved:
+   the header promises it, and zero factors would pass in silence. */
+static rec_status solve_failures(size_t failed, const char *side, int it,
+                                 rec_error *err)
+{
+    return rec__fail(err, REC_ELAPACK,
+                     "rec_train_als: the normal equations of %zu %s could "
+                     "not be solved at iteration %d (non-finite values: "
+                     "check the ratings' scale, or use a larger reg)",
+                     failed, side, it);
 }
 
 static double now_seconds(void)
@@ -247,12 +263,22 @@ rec_status rec__train_als_from(rec_model **out, const rec_ratings *r,
     users_ctx.other_bias = m->has_biases ? m->movie_bias : NULL;
 
     for (int it = 1; it <= p->iterations; it++) {
-        half_step(m->movie_factors, m->has_biases ? m->movie_bias : NULL,
-                  r->n_movies, r->movie_off, r->movie_users, r->movie_vals,
-                  &movies_ctx, nt, scratch, scratch_len, NULL, mpen);
-        half_step(m->user_factors, m->has_biases ? m->user_bias : NULL,
-                  r->n_users, r->user_off, r->user_items, r->user_vals,
-                  &users_ctx, nt, scratch, scratch_len, sse, pen);
+        size_t failed = half_step(
+            m->movie_factors, m->has_biases ? m->movie_bias : NULL,
+            r->n_movies, r->movie_off, r->movie_users, r->movie_vals,
+            &movies_ctx, nt, scratch, scratch_len, NULL, mpen);
+        if (failed) {
+            st = solve_failures(failed, "movies", it, err);
+            goto done;
+        }
+        failed = half_step(m->user_factors,
+                           m->has_biases ? m->user_bias : NULL, r->n_users,
+                           r->user_off, r->user_items, r->user_vals,
+                           &users_ctx, nt, scratch, scratch_len, sse, pen);
+        if (failed) {
+            st = solve_failures(failed, "users", it, err);
+            goto done;
+        }
         if (p->progress) {
             double total_sse = 0.0, total_pen = 0.0;
             for (size_t u = 0; u < r->n_users; u++) {
@@ -313,11 +339,12 @@ void rec__als_init_factors(float *f, size_t n, int k, uint64_t seed,
     init_factors(f, n, k, seed, nonneg);
 }
 
-void rec__als_half_step(float *x, float *xbias, size_t n, const uint64_t *off,
-                        const int32_t *idx, const float *vals,
-                        const rec_row_ctx *c, int nt, double *scratch,
-                        size_t scratch_len, double *sse, double *pen)
+size_t rec__als_half_step(float *x, float *xbias, size_t n,
+                          const uint64_t *off, const int32_t *idx,
+                          const float *vals, const rec_row_ctx *c, int nt,
+                          double *scratch, size_t scratch_len, double *sse,
+                          double *pen)
 {
-    half_step(x, xbias, n, off, idx, vals, c, nt, scratch, scratch_len, sse,
-              pen);
+    return half_step(x, xbias, n, off, idx, vals, c, nt, scratch, scratch_len,
+                     sse, pen);
 }

@@ -224,6 +224,43 @@ rec_status rec__rank(rec_scored *out, size_t n, size_t *n_out,
                      const rec_model *m, const float *x, float bias,
                      const int32_t *exclude, size_t n_exclude, rec_error *err);
 
+/* The exact ranking score of dense movie j for a user vector x with bias
+   (unclamped prediction): the one scoring definition of top-n. */
+float rec__score_one(const rec_model *m, const float *x, float bias, size_t j);
+
+/* ---- batch ranking (recommend_batch.c) ---- */
+/* One user's row of scores in a batch: approx[j] is within `margin` of
+   rec__score_one(m, x, bias, j) for every movie, or NULL when no bound
+   holds (non-finite scores: score exactly). */
+typedef struct rec__row_scores {
+    const rec_model *m;
+    size_t u;                  /* dense user */
+    const float *x;
+    float bias;
+    const float *approx;       /* n_movies, or NULL */
+    double margin;
+    const int32_t *exclude;    /* the user's rated movies, ascending */
+    const float *exclude_vals;
+    size_t n_exclude;
+} rec__row_scores;
+/* Called for each row, from OpenMP threads (tid < omp_get_max_threads()),
+   rows in no particular order. */
+typedef void (*rec__row_fn)(void *ctx, size_t row, const rec__row_scores *rs,
+                            int tid);
+/* Score dense users[0..n) block by block (SGEMM) and call fn per row. */
+rec_status rec__for_each_row(const rec_model *m, const int32_t *users,
+                             size_t n, rec__row_fn fn, void *ctx,
+                             rec_error *err);
+/* The row's top n, exactly as rec_top_n (external movie ids); `cand` holds
+   n_movies ints of scratch. Returns the number written. */
+size_t rec__row_top_n(rec_scored *out, size_t n, const rec__row_scores *rs,
+                      int32_t *cand);
+
+/* ---- BLAS (blas.c) ---- */
+/* OpenBLAS runs single-threaded inside the library's OpenMP regions: set
+   once per process, before the first BLAS/LAPACK call. */
+void rec__blas_single_threaded(void);
+
 /* ---- training steps of als.c, shared with src/mpi/als_mpi.c ---- */
 
 /* rec_train_als with an optional warm start (tune.c): `warm`, when not
@@ -246,11 +283,14 @@ rec_status rec__als_fill_model(rec_model *m, const rec_ratings *r,
 void rec__als_init_factors(float *f, size_t n, int k, uint64_t seed,
                            int nonneg);
 /* One half-iteration over n rows with ratings [off[i], off[i+1]) of idx and
-   vals: one OpenMP region of nt threads, scratch_len doubles per thread. */
-void rec__als_half_step(float *x, float *xbias, size_t n, const uint64_t *off,
-                        const int32_t *idx, const float *vals,
-                        const rec_row_ctx *c, int nt, double *scratch,
-                        size_t scratch_len, double *sse, double *pen);
+   vals: one OpenMP region of nt threads, scratch_len doubles per thread.
+   Returns the number of rows that could not be solved (0 normally;
+   rec_train_als turns any into REC_ELAPACK). */
+size_t rec__als_half_step(float *x, float *xbias, size_t n,
+                          const uint64_t *off, const int32_t *idx,
+                          const float *vals, const rec_row_ctx *c, int nt,
+                          double *scratch, size_t scratch_len, double *sse,
+                          double *pen);
 
 /* ---- implicit feedback (als_implicit.c) ---- */
 

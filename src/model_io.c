@@ -137,8 +137,13 @@ static size_t mul_sz(size_t a, size_t b)
 
 /* ---- writing ----------------------------------------------------------- */
 
+/* One writer for files and memory: bytes are staged in buf (converted and
+   checksummed there), then flushed to the file `fd`, or, when fd < 0,
+   appended to the caller's buffer `mem` (mem_cap bytes). */
 typedef struct writer {
     int fd;
+    unsigned char *mem;
+    size_t mem_len, mem_cap;
     bool swap;       /* file order differs from the host's */
     uLong crc;
     size_t len;      /* bytes in buf */
@@ -149,6 +154,15 @@ typedef struct writer {
 static void w_flush(writer *w)
 {
     size_t off = 0;
+    if (w->fd < 0) {
+        if (w->len > w->mem_cap - w->mem_len)
+            w->err = EOVERFLOW; /* total_size() and write_model() disagree */
+        else
+            memcpy(w->mem + w->mem_len, w->buf, w->len);
+        w->mem_len += w->err ? 0 : w->len;
+        w->len = 0;
+        return;
+    }
     while (off < w->len && !w->err) {
         ssize_t k = write(w->fd, w->buf + off, w->len - off);
         if (k < 0) {
@@ -361,17 +375,38 @@ static void sync_parent_dir(const char *path)
     }
 }
 
+/* What both saves do first: check the model, flatten its rated lists. */
+static rec_status save_begin(rated_view *v, const rec_model *m,
+                             const char *call, rec_error *err)
+{
+    if (m->rank <= 0 || (unsigned)m->rank > MAX_RANK)
+        return rec__fail(err, REC_EINVAL, "%s: bad rank %d", call, m->rank);
+    return rated_view_build(v, m, err);
+}
+
+static writer *writer_new(int fd, void *mem, size_t mem_cap, int big_endian)
+{
+    writer *w = malloc(sizeof *w);
+    if (!w)
+        return NULL;
+    w->fd = fd;
+    w->mem = mem;
+    w->mem_len = 0;
+    w->mem_cap = mem_cap;
+    w->swap = (big_endian != 0) == host_is_le();
+    w->crc = crc32_z(0L, Z_NULL, 0);
+    w->len = 0;
+    w->err = 0;
+    return w;
+}
+
 rec_status rec__model_save_order(const rec_model *m, const char *path,
                                  int big_endian, rec_error *err)
 {
     if (!m || !path || !*path)
         return rec__fail(err, REC_EINVAL, "rec_model_save: NULL model or path");
-    if (m->rank <= 0 || (unsigned)m->rank > MAX_RANK)
-        return rec__fail(err, REC_EINVAL, "rec_model_save: bad rank %d",
-                         m->rank);
-
     rated_view v = {0};
-    rec_status st = rated_view_build(&v, m, err);
+    rec_status st = save_begin(&v, m, "rec_model_save", err);
     if (st != REC_OK)
         return st;
 
@@ -383,18 +418,13 @@ rec_status rec__model_save_order(const rec_model *m, const char *path,
         return rec__fail(err, REC_EIO, "%s: cannot create a file: %s",
                          short_name(path), strerror(e));
     }
-    writer *w = malloc(sizeof *w);
+    writer *w = writer_new(fd, NULL, 0, big_endian);
     if (!w) {
         close(fd);
         unlink(tmp);
         free(v.off);
         return rec__fail(err, REC_ENOMEM, "out of memory saving a model");
     }
-    w->fd = fd;
-    w->swap = (big_endian != 0) == host_is_le();
-    w->crc = crc32_z(0L, Z_NULL, 0);
-    w->len = 0;
-    w->err = 0;
     write_model(w, m, &v);
     free(v.off);
 
@@ -418,6 +448,44 @@ rec_status rec__model_save_order(const rec_model *m, const char *path,
 rec_status rec_model_save(const rec_model *m, const char *path, rec_error *err)
 {
     return rec__model_save_order(m, path, 0, err);
+}
+
+rec_status rec_model_save_mem(void *out, size_t cap, size_t *len_out,
+                              const rec_model *m, rec_error *err)
+{
+    if (!m || !len_out || (cap && !out))
+        return rec__fail(err, REC_EINVAL, "rec_model_save_mem: NULL argument");
+    rated_view v = {0};
+    rec_status st = save_begin(&v, m, "rec_model_save_mem", err);
+    if (st != REC_OK)
+        return st;
+    size_t need = total_size(m, &v);
+    *len_out = need;
+    if (!out) {
+        free(v.off);
+        return REC_OK;
+    }
+    if (cap < need) {
+        free(v.off);
+        return rec__fail(err, REC_EINVAL,
+                         "rec_model_save_mem: buffer of %zu bytes, the model "
+                         "needs %zu",
+                         cap, need);
+    }
+    writer *w = writer_new(-1, out, cap, 0);
+    if (!w) {
+        free(v.off);
+        return rec__fail(err, REC_ENOMEM, "out of memory saving a model");
+    }
+    write_model(w, m, &v);
+    free(v.off);
+    int e = w->err;
+    size_t wrote = w->mem_len;
+    free(w);
+    if (e || wrote != need)
+        return rec__fail(err, REC_EIO, "rec_model_save_mem: wrote %zu bytes, "
+                         "expected %zu", wrote, need);
+    return REC_OK;
 }
 
 /* ---- reading ----------------------------------------------------------- */
@@ -895,6 +963,12 @@ rec_status rec__model_load_mem(rec_model **out, const void *data, size_t len,
     if (st == REC_OK)
         st = build_model(out, &r, &sh, err);
     return st;
+}
+
+rec_status rec_model_load_mem(rec_model **out, const void *data, size_t len,
+                              rec_error *err)
+{
+    return rec__model_load_mem(out, data, len, "(memory)", err);
 }
 
 static rec_status io_fail(rec_error *err, const char *path, const char *what,

@@ -8,6 +8,7 @@
  * to the lower movie id (dense indices follow ascending movie ids).
  */
 #include "internal.h"
+#include "topn.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -101,11 +102,11 @@ void rec__score_block(float *out, const rec_model *m, const float *x,
     score_block(out, m, x, j0, j1);
 }
 
-/* Unclamped prediction of dense movie j for a user vector x with bias. */
-static inline float raw_score(const rec_model *m, const float *x, float bias,
-                              size_t j)
+/* Unclamped prediction of dense movie j for a user vector x with bias:
+   the one scoring definition (rec__rank and the batch path agree with it). */
+float rec__score_one(const rec_model *m, const float *x, float bias, size_t j)
 {
-    float d;
+    float d = 0.0f; /* always written: j < j + 1 */
     score_block(&d, m, x, j, j + 1);
     return m->global_mean + bias + m->movie_bias[j] + d;
 }
@@ -130,75 +131,13 @@ rec_status rec_predict(float *out, const rec_model *m, int32_t user_id,
     int32_t j = rec__idmap_get(&m->movie_map, movie_id);
     float s;
     if (u >= 0 && j >= 0)
-        s = raw_score(m, m->user_factors + (size_t)u * m->rank,
+        s = rec__score_one(m, m->user_factors + (size_t)u * m->rank,
                       m->user_bias[u], (size_t)j);
     else
         s = m->global_mean + (u >= 0 ? m->user_bias[u] : 0.0f) +
             (j >= 0 ? m->movie_bias[j] : 0.0f);
     *out = m->implicit ? s : clamp_rating(m, s); /* implicit: preference */
     return REC_OK;
-}
-
-/* ---- top-n selection: a min-heap of the best so far, worst at the root;
- *      movie_id holds the dense index until heap_finish ---- */
-
-static inline int worse(float sa, int32_t ia, float sb, int32_t ib)
-{
-    return sa < sb || (sa == sb && ia > ib);
-}
-
-static void sift_down(rec_scored *h, size_t n, size_t i)
-{
-    rec_scored v = h[i];
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= n)
-            break;
-        if (c + 1 < n && worse(h[c + 1].score, h[c + 1].movie_id, h[c].score,
-                               h[c].movie_id))
-            c++;
-        if (!worse(h[c].score, h[c].movie_id, v.score, v.movie_id))
-            break;
-        h[i] = h[c];
-        i = c;
-    }
-    h[i] = v;
-}
-
-static inline void heap_offer(rec_scored *h, size_t *size, size_t cap,
-                              int32_t idx, float score)
-{
-    if (score != score)
-        score = -INFINITY; /* NaN ranks last */
-    if (*size < cap) {
-        size_t i = (*size)++;
-        while (i > 0) {
-            size_t p = (i - 1) / 2;
-            if (!worse(score, idx, h[p].score, h[p].movie_id))
-                break;
-            h[i] = h[p];
-            i = p;
-        }
-        h[i].movie_id = idx;
-        h[i].score = score;
-    } else if (cap > 0 && worse(h[0].score, h[0].movie_id, score, idx)) {
-        h[0].movie_id = idx;
-        h[0].score = score;
-        sift_down(h, *size, 0);
-    }
-}
-
-/* Sort the heap best first and turn dense indices into movie ids. */
-static void heap_finish(rec_scored *h, size_t size, const int32_t *ids)
-{
-    for (size_t end = size; end > 1; end--) {
-        rec_scored t = h[0];
-        h[0] = h[end - 1];
-        h[end - 1] = t;
-        sift_down(h, end - 1, 0);
-    }
-    for (size_t i = 0; i < size; i++)
-        h[i].movie_id = ids[h[i].movie_id];
 }
 
 /* Cosine similarity over all movies: worth an AVX2 build where the CPU
@@ -227,11 +166,11 @@ rec_status rec__rank(rec_scored *out, size_t n, size_t *n_out,
                 e++;
             if (e < n_exclude && (size_t)exclude[e] == j)
                 continue;
-            heap_offer(out, &size, n, (int32_t)j,
+            rec__heap_offer(out, &size, n, (int32_t)j,
                        base + m->movie_bias[j] + dots[j - j0]);
         }
     }
-    heap_finish(out, size, m->movie_ids);
+    rec__heap_finish(out, size, m->movie_ids);
     *n_out = size;
     return REC_OK;
 }
@@ -563,9 +502,9 @@ rec_status rec_similar_movies(rec_scored *out, size_t n, size_t *n_out,
         float nj = sqrtf(dotf(y, y, k));
         float cos = (n0 > 0.0f && nj > 0.0f) ? dotf(y0, y, k) / (n0 * nj)
                                              : 0.0f;
-        heap_offer(out, &size, n, (int32_t)j, cos);
+        rec__heap_offer(out, &size, n, (int32_t)j, cos);
     }
-    heap_finish(out, size, m->movie_ids);
+    rec__heap_finish(out, size, m->movie_ids);
     *n_out = size;
     return REC_OK;
 }

@@ -350,6 +350,14 @@ retry:
         x[i] = A[(size_t)i * ld + m];
         trace += A[(size_t)i * ld + i];
     }
+    if (!isfinite(sum_t2) || !isfinite(trace)) {
+        /* a non-finite rating or factor: no solve can help (the caller
+           reports it; NNLS would hide it) */
+        memset(x_out, 0, (size_t)k * sizeof *x_out);
+        if (bias_out)
+            *bias_out = 0.0f;
+        return -1;
+    }
     /* ALS-WR regularisation plus a tiny ridge floor, so that reg 0 with
        fewer ratings than factors still gives a finite (near minimum-norm)
        solution instead of a singular system. */

@@ -483,6 +483,48 @@ START_TEST(test_empty_dataset)
 }
 END_TEST
 
+/* A row whose normal equations cannot be solved (here a non-finite value
+   planted behind the dataset's own checks, as a float overflow would leave)
+   used to keep zero factors in silence and give REC_OK; the header
+   promises REC_ELAPACK. */
+static void poison_rating(rec_ratings *r, size_t user, size_t pos, float v)
+{
+    uint64_t t = r->user_off[user] + pos;
+    int32_t j = r->user_items[t];
+    r->user_vals[t] = v;
+    for (uint64_t q = r->movie_off[j]; q < r->movie_off[j + 1]; q++)
+        if ((size_t)r->movie_users[q] == user)
+            r->movie_vals[q] = v;
+}
+
+START_TEST(test_failed_solve_is_elapack)
+{
+    rec_ratings *r = fx_ratings(40, 30, 0.5);
+    rec_als_params p;
+    rec_als_params_init(&p);
+    p.rank = 4;
+    p.iterations = 3;
+    p.n_threads = 2;
+    for (int variant = 0; variant < 3; variant++) {
+        rec_ratings *bad = NULL;
+        rec_error e = {0};
+        ck_assert_ok(rec_ratings_copy(&bad, r, &e), &e);
+        poison_rating(bad, 7, 1, variant == 0 ? NAN : INFINITY);
+        p.biases = variant != 2;
+        p.nonnegative = variant == 2;
+        rec_model *m = (rec_model *)&e; /* must become NULL */
+        rec_status st = rec_train_als(&m, bad, &p, &e);
+        ck_assert_msg(st == REC_ELAPACK, "variant %d: %d %s", variant, st, e.msg);
+        ck_assert_ptr_null(m);
+        ck_assert_int_eq(e.code, REC_ELAPACK);
+        ck_assert_msg(strstr(e.msg, "could not be solved at iteration 1"),
+                      "%s", e.msg);
+        rec_ratings_free(bad);
+    }
+    rec_ratings_free(r);
+}
+END_TEST
+
 static Suite *als_suite(void)
 {
     Suite *s = suite_create("als");
@@ -504,6 +546,7 @@ static Suite *als_suite(void)
     TCase *errors = tcase_create("errors");
     tcase_add_test(errors, test_bad_params);
     tcase_add_test(errors, test_empty_dataset);
+    tcase_add_test(errors, test_failed_solve_is_elapack);
     suite_add_tcase(s, errors);
     return s;
 }

@@ -15,6 +15,10 @@
 
 %{
 #define SWIG_FILE_WITH_INIT
+#define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
+#include <float.h>
+#include <math.h>
+#include <numpy/arrayobject.h>
 #include "movieme_bind.h"
 
 /* Raise the movieme.Error subclass for a C status. The classes live in
@@ -421,6 +425,10 @@ static int mm_py_als_params(rec_als_params *p, mm_py_progress *prog,
     }
     return 0;
 }
+%}
+
+%{
+#include "movieme_numpy.h"
 %}
 
 /* ---- typemaps ------------------------------------------------------------ */
@@ -848,3 +856,4 @@ static int mm_py_tune_options(rec_tune_options *o, mm_py_tune *t,
 }
 
 %include "../movieme.i"
+%include "movieme_numpy.i"

@@ -758,10 +758,10 @@ static rec_status run(dist *d, const rec_ratings *r,
                 d->imp, d->M + m0 * (size_t)k, nm, d->moff, d->midx, d->mval,
                 d->U, d->s.n_users, NULL, NULL);
         else
-            rec__als_half_step(d->M + m0 * (size_t)k,
+            failed |= rec__als_half_step(d->M + m0 * (size_t)k,
                                d->s.biases ? d->bm + m0 : NULL, nm, d->moff,
                                d->midx, d->mval, &movies_ctx, d->nt,
-                               d->scratch, sl, NULL, d->mpen);
+                               d->scratch, sl, NULL, d->mpen) != 0;
         st = exchange(d, d->M, d->bm, d->mcount, d->mdispl, err);
         if (st != REC_OK)
             return st;
@@ -771,22 +771,22 @@ static rec_status run(dist *d, const rec_ratings *r,
                 d->M, d->s.n_movies, prog ? d->pen : NULL,
                 prog ? d->sse : NULL);
         else
-            rec__als_half_step(d->U + u0 * (size_t)k,
+            failed |= rec__als_half_step(d->U + u0 * (size_t)k,
                                d->s.biases ? d->bu + u0 : NULL, nu, d->uoff,
                                d->uidx, d->uval, &users_ctx, d->nt,
-                               d->scratch, sl, d->sse, d->pen);
+                               d->scratch, sl, d->sse, d->pen) != 0;
         st = exchange(d, d->U, d->bu, d->ucount, d->udispl, err);
         if (st != REC_OK)
             return st;
-        if (d->imp) {
+        { /* as rec_train_als: a row that could not be solved is an error */
             int any = 0;
             MPI_NB("MPI_Allreduce", MPI_Iallreduce(&failed, &any, 1, MPI_INT,
                                                    MPI_LOR, d->comm, &req_));
             if (any)
                 return rec__fail(err, REC_ELAPACK,
-                                 "implicit ALS: a row could not be solved at "
+                                 "%s: a row could not be solved at "
                                  "iteration %d (try a larger reg)",
-                                 it);
+                                 d->imp ? "implicit ALS" : "ALS", it);
         }
 
         if (prog) {

@@ -32,6 +32,8 @@ or copy-on-write: ``m2 = model.copy(); m2.add_user(...); model = m2``.
 import os as _os
 from typing import NamedTuple as _NamedTuple, Tuple as _Tuple
 
+import numpy as _np
+
 from . import _movieme as _c
 from ._errors import (CancelledError, Error, FileError, FormatError,
                       InvalidArgumentError, NotFoundError, OutOfMemoryError,
@@ -42,6 +44,7 @@ __all__ = [
     "Error", "InvalidArgumentError", "FormatError", "FileError",
     "NotFoundError", "OutOfMemoryError", "SolverError", "CancelledError",
     "Recommendation", "Movie", "MovieStats", "EvalResult", "Progress",
+    "FactorMatrix",
     "Ratings", "Model", "load_movielens", "load_model", "train_als",
     "evaluate_popularity",
 ]
@@ -114,6 +117,16 @@ class Progress(_NamedTuple):
     seconds: float
 
 
+class FactorMatrix(_NamedTuple):
+    """Every user's (or movie's) factors at once, rows by ascending id:
+    ``ids`` (int32, n), ``factors`` (float32, n x rank), ``biases``
+    (float32, n; zeros for a model without biases). New arrays (copies),
+    independent of the model."""
+    ids: _np.ndarray
+    factors: _np.ndarray
+    biases: _np.ndarray
+
+
 def _movie(t):
     mid, title, genres, year, n, mean = t
     return Movie(mid, title, tuple(genres.split("|")) if genres else (),
@@ -122,6 +135,17 @@ def _movie(t):
 
 def _recs(raw):
     return [Recommendation._make(t) for t in raw]
+
+
+def _optional(module, what, debian):
+    """Import an optional module, or say which package provides it."""
+    import importlib
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        raise ImportError("%s needs %s, which is not installed (Debian: "
+                          "apt-get install %s)" % (what, module.split(".")[0],
+                                                   debian)) from e
 
 
 def _path(path):
@@ -225,6 +249,74 @@ class Ratings(_Handle):
     def __init__(self):
         self._h = _c.Ratings()
 
+    @classmethod
+    def from_arrays(cls, users, movies, ratings):
+        """A new dataset from three equally long array-likes (numpy arrays,
+        lists, pandas Series, ...): rating i is ``(users[i], movies[i],
+        ratings[i])``. Ids may have any integer dtype (or a float dtype
+        with integral values) and must be in [0, 2**31 - 1]; ratings any
+        numeric dtype, finite. Any strides. Duplicate (user, movie) pairs:
+        the last one wins. No Python loop: the arrays are converted and
+        checked in C, with the GIL released while the dataset is built.
+
+        Raises InvalidArgumentError (lengths differ, an array is not 1-D, a
+        negative/too large/non-integral id, a NaN or infinite rating: the
+        message names the array and the element) or TypeError (a dtype
+        that is not numeric, e.g. strings or objects)."""
+        return cls._wrap(_c.Ratings.from_arrays(users, movies, ratings))
+
+    @classmethod
+    def from_pandas(cls, df, user="userId", movie="movieId",
+                    rating="rating"):
+        """A new dataset from a pandas DataFrame with one rating per row;
+        the column names default to MovieLens' ``userId``, ``movieId``,
+        ``rating``. Checked as :meth:`from_arrays` (missing values are not
+        finite ratings, or non-integral ids). Needs pandas (Debian:
+        python3-pandas): ImportError without it."""
+        pd = _optional("pandas", "Ratings.from_pandas", "python3-pandas")
+        if not isinstance(df, pd.DataFrame):
+            raise TypeError("from_pandas() needs a pandas.DataFrame, got %s"
+                            % type(df).__name__)
+        missing = [c for c in (user, movie, rating) if c not in df.columns]
+        if missing:
+            raise KeyError("from_pandas(): no column %s (columns: %s)"
+                           % (", ".join(map(repr, missing)),
+                              ", ".join(map(repr, df.columns))))
+        return cls.from_arrays(df[user].to_numpy(), df[movie].to_numpy(),
+                               df[rating].to_numpy())
+
+    @classmethod
+    def from_scipy(cls, matrix):
+        """A new dataset from a scipy.sparse matrix (COO, CSR, CSC, ...)
+        with users as rows and movies as columns: row and column indices
+        are the ids, every stored entry is a rating (explicit zeros too:
+        call ``matrix.eliminate_zeros()`` first to drop them); duplicate
+        entries of a COO matrix are summed, as scipy does. Needs scipy
+        (Debian: python3-scipy): ImportError without it."""
+        sp = _optional("scipy.sparse", "Ratings.from_scipy", "python3-scipy")
+        if not sp.issparse(matrix):
+            raise TypeError("from_scipy() needs a scipy.sparse matrix, got %s"
+                            % type(matrix).__name__)
+        coo = sp.coo_matrix(matrix, copy=True)
+        coo.sum_duplicates()
+        return cls.from_arrays(coo.row, coo.col, coo.data)
+
+    def to_arrays(self):
+        """``(users, movies, ratings)``: every rating as new int32, int32
+        and float32 arrays (copies), ordered by user id then movie id.
+        ``Ratings.from_arrays(*r.to_arrays())`` has the same ratings."""
+        return _live(self).to_arrays()
+
+    def __reduce__(self):
+        # Pickled as its columns plus the metadata of every movie that has
+        # some (or no ratings, so that it exists): an exact round trip.
+        users, movies, ratings = self.to_arrays()
+        meta = [(mv.movie_id, mv.title, "|".join(mv.genres))
+                for mv in self.movies()
+                if mv.title or mv.genres or not mv.n_ratings]
+        return (_ratings_from_state,
+                (_RATINGS_STATE_VERSION, users, movies, ratings, meta))
+
     def add(self, rows):
         """Add ratings: an iterable of ``(user_id, movie_id, rating)``.
 
@@ -286,6 +378,21 @@ class Ratings(_Handle):
             return "<movieme.Ratings (closed)>"
         return "<movieme.Ratings: %d users, %d movies, %d ratings>" % (
             self.n_users, self.n_movies, self.n_ratings)
+
+
+_RATINGS_STATE_VERSION = 1
+
+
+def _ratings_from_state(version, users, movies, ratings, meta):
+    """Unpickle a Ratings (see Ratings.__reduce__)."""
+    if version != _RATINGS_STATE_VERSION:
+        raise FormatError("pickled movieme.Ratings of format %r; this movieme "
+                          "(%s) reads format %d: upgrade movieme"
+                          % (version, __version__, _RATINGS_STATE_VERSION))
+    r = Ratings.from_arrays(users, movies, ratings)
+    for movie_id, title, genres in meta:
+        r.set_movie(movie_id, title, genres or None)
+    return r
 
 
 def load_movielens(path):
@@ -379,6 +486,24 @@ class Model(_Handle):
         the file cannot be written."""
         self._h.save(_path(path))
 
+    def to_bytes(self):
+        """The model as ``bytes``: exactly the bytes :meth:`save` writes to
+        a file (rec_model_save_mem), to keep in a database, a cache or an
+        object store. The GIL is released while they are written."""
+        return _live(self).to_bytes()
+
+    @classmethod
+    def from_bytes(cls, data):
+        """A model from bytes-like `data` (bytes, bytearray, memoryview,
+        mmap) made by :meth:`to_bytes` or read from a model file. The
+        bytes are copied. FormatError as :meth:`load` for bytes that are
+        not a model, truncated, corrupt or from a newer format."""
+        return cls._wrap(_c.Model.from_bytes(data))
+
+    def __reduce__(self):
+        # pickle, copy, multiprocessing, joblib: the model file's bytes
+        return (Model.from_bytes, (self.to_bytes(),))
+
     @property
     def rank(self):
         """Number of latent factors."""
@@ -402,8 +527,38 @@ class Model(_Handle):
 
     def predict(self, user_id, movie_id):
         """Predicted rating, clamped to the training range. Unknown ids fall
-        back to the biases (unknown user: mean + movie bias)."""
-        return self._h.predict(user_id, movie_id)
+        back to the biases (unknown user: mean + movie bias).
+
+        With two ints, returns a float. With array-likes (numpy arrays,
+        lists, ...), which broadcast against each other as in numpy,
+        returns a new float32 ndarray of their broadcast shape, computed in
+        C (rec_predict_many) with the GIL released: ``model.predict(users,
+        movies)`` for many pairs, or ``model.predict(user, movie_ids)`` for
+        one user. Ids must be integers (or integral floats)."""
+        if _np.ndim(user_id) == 0 and _np.ndim(movie_id) == 0 and \
+                not isinstance(user_id, _np.ndarray) and \
+                not isinstance(movie_id, _np.ndarray):
+            return self._h.predict(user_id, movie_id)
+        try:
+            u, m = _np.broadcast_arrays(_np.asarray(user_id),
+                                        _np.asarray(movie_id))
+        except ValueError as e:
+            raise InvalidArgumentError(
+                "predict(): users and movies do not broadcast: %s" % e) \
+                from None
+        out = _live(self).predict_many(u.ravel(), m.ravel())
+        return out.reshape(u.shape)
+
+    def user_factors_matrix(self):
+        """Every user's factors as a :class:`FactorMatrix` ``(ids, factors,
+        biases)``, rows by ascending user id. New arrays (copies): they
+        stay valid after the model is closed or collected."""
+        return FactorMatrix._make(_live(self).factor_matrix(True))
+
+    def movie_factors_matrix(self):
+        """Every movie's factors as a :class:`FactorMatrix`, rows by
+        ascending movie id (the order of :meth:`movies`). Copies."""
+        return FactorMatrix._make(_live(self).factor_matrix(False))
 
     def top_n(self, user_id, n=10):
         """The `n` best movies for a known user by predicted rating, leaving

@@ -34,6 +34,42 @@ for _ in range(2):
     r.copy().set_movie(1, "T (2000)", ["A", "B"])
     m.save(model_path)
     movieme.load_model(model_path)
+    # numpy in and out, and its error paths
+    arrays = r.to_arrays()
+    r2 = movieme.Ratings.from_arrays(*arrays)
+    m.predict(arrays[0][:50], arrays[1][:50])
+    m.predict(1, [1, 2, 999])
+    m.user_factors_matrix()
+    m.movie_factors_matrix()
+    for call in (lambda: movieme.Ratings.from_arrays([1, 2], [1], [1, 2]),
+                 lambda: movieme.Ratings.from_arrays([1], [1], [float("nan")]),
+                 lambda: movieme.Ratings.from_arrays([-1], [1], [1]),
+                 lambda: movieme.Ratings.from_arrays([1.5], [1], [1]),
+                 lambda: m.predict([1, 2], [1.5, 2])):
+        try:
+            call()
+            raise AssertionError("no error")
+        except movieme.Error:
+            pass
+    try:
+        movieme.Ratings.from_arrays(["a"], [1], [1])
+        raise AssertionError("no error")
+    except TypeError:
+        pass
+    del arrays, r2
+    # models as bytes and pickles, datasets as pickles
+    import pickle
+    blob = m.to_bytes()
+    movieme.Model.from_bytes(blob)
+    pickle.loads(pickle.dumps(m))
+    pickle.loads(pickle.dumps(r))
+    for bad in (blob[:-3], b"not a model"):
+        try:
+            movieme.Model.from_bytes(bad)
+            raise AssertionError("no error")
+        except movieme.FormatError:
+            pass
+    del blob
     for call in (lambda: m.top_n(999),
                  lambda: r.add([(1, 1, float("nan"))]),
                  lambda: r.add([(1, 2 ** 40, 1.0)]),
