@@ -750,17 +750,6 @@ REC_API rec_status rec_model_movie_matrix(float *factors, float *biases,
                                           size_t *n_out, const rec_model *m,
                                           rec_error *err);
 
-/**
- * rec_predict() for n (user, movie) pairs: out[i] is the prediction for
- * (user_ids[i], movie_ids[i]), exactly what rec_predict() returns (unknown
- * ids fall back to the biases). Runs in parallel (OpenMP) for large n.
- * @return REC_OK; REC_EINVAL for NULL arguments.
- * Thread-safe on a const model. Since 0.2.
- */
-REC_API rec_status rec_predict_many(float *out, const rec_model *m,
-                                    const int32_t *user_ids,
-                                    const int32_t *movie_ids, size_t n,
-                                    rec_error *err);
 
 /* ---- Tuning (docs/tuning.md) ------------------------------------------- */
 

@@ -1,8 +1,9 @@
 /*
  * arrays.c - bulk access in columns: a dataset from and to parallel arrays
  * (user ids, movie ids, ratings), a model's factor matrices with their ids
- * and biases, and predictions for many (user, movie) pairs. What bindings
- * to array languages (numpy) need so that no row crosses one at a time.
+ * and biases. What bindings to array languages (numpy) need so that no
+ * row crosses one at a time (many predictions: rec_predict_many in
+ * recommend_batch.c).
  */
 #include "internal.h"
 
@@ -133,21 +134,5 @@ rec_status rec_model_movie_matrix(float *factors, float *biases,
     /* movie_ids are ascending in dense order already */
     copy_rows(factors, biases, movie_ids, m->movie_factors, m->movie_bias,
               m->movie_ids, NULL, m->n_movies, m->rank);
-    return REC_OK;
-}
-
-/* ---- many predictions ------------------------------------------------------ */
-
-rec_status rec_predict_many(float *out, const rec_model *m,
-                            const int32_t *user_ids, const int32_t *movie_ids,
-                            size_t n, rec_error *err)
-{
-    if (!m || (n && (!out || !user_ids || !movie_ids)))
-        return rec__fail(err, REC_EINVAL, "rec_predict_many: NULL argument");
-    /* rec_predict cannot fail on valid arguments: one definition of a
-       prediction, run in parallel over the pairs. */
-#pragma omp parallel for schedule(static) if (n >= 65536)
-    for (size_t i = 0; i < n; i++)
-        rec_predict(&out[i], m, user_ids[i], movie_ids[i], NULL);
     return REC_OK;
 }
