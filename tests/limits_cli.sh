@@ -10,7 +10,7 @@ BIN=$1 DATA=$2
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 fails=0 n_oom=0 n_ok=0 n_gomp=0 n_load=0
-for kb in 4000 6000 8000 10000 12000 14000 16000 18000 20000 24000 28000 32000 48000 52000 54000 56000 64000 128000 512000; do
+for kb in 4000 6000 8000 10000 12000 14000 16000 18000 20000 24000 28000 32000 $(seq 48000 1000 63000) 64000 128000 512000; do
   ( ulimit -v "$kb"; exec timeout 120 "$BIN" train --data "$DATA" --iters 2 --rank 16 --threads 2 --out "$OUT/m.bin" ) \
     >"$OUT/stdout" 2>"$OUT/stderr"
   rc=$?
