@@ -12,6 +12,13 @@ const cli_opt recommend_opts[] = {
     {"--rate", "-r", "MOVIE=RATING",
      "a rating of a new user (repeat, or list several after one --rate)",
      true},
+    {"--all", NULL, NULL,
+     "every user of the model (or of --users): the batch path, to --out",
+     false},
+    {"--users", NULL, "FILE", "with --all: the user ids, one per line", false},
+    {"--out", "-o", "FILE",
+     "with --all: where to write (CSV user_id,rank,movie_id,score; with "
+     "--json one JSON object per user and line; - for stdout)", false},
     OPT_N("movies"), OPT_JSON, OPT_QUIET, OPT_END,
 };
 
@@ -43,6 +50,16 @@ int cmd_recommend(ctx *c)
     const char *model = need(c, "--model", "MODEL");
     if (!model)
         return EXIT_USAGE;
+    if (cli_get(&c->args, "--all")) {
+        long n_all;
+        if (!opt_long(&n_all, c, "-n", 10, 1, 1000000))
+            return EXIT_USAGE;
+        return recommend_all(c, model, n_all);
+    }
+    if (cli_get(&c->args, "--users") || cli_get(&c->args, "--out")) {
+        cli_usage_error(c->cmd, "--users and --out go with --all");
+        return EXIT_USAGE;
+    }
     const char *user_s = cli_get(&c->args, "--user");
     int n_rate = cli_count(&c->args, "--rate");
     if (!user_s == !n_rate) {

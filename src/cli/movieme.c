@@ -29,9 +29,12 @@ static const cli_cmd commands[] = {
      "RMSE, MAE, precision@k, recall@k, nDCG@k, MAP@k and AUC of a saved "
      "model on test ratings; with --train, the popularity baseline too.",
      eval_opts},
-    {"recommend", "--model MODEL (--user ID | --rate MOVIE=RATING ...) [-n N]",
+    {"recommend",
+     "--model MODEL (--user ID | --rate MOVIE=RATING ... | --all [--users "
+     "FILE] --out FILE) [-n N]",
      "The best movies for a known user, or for a new user from their ratings "
-     "(folded in on the spot, the model file is not changed).",
+     "(folded in on the spot, the model file is not changed); with --all, "
+     "for every user at once.",
      recommend_opts},
     {"similar", "--model MODEL --movie ID [-n N]",
      "The movies closest to a movie by the cosine of their factors.",

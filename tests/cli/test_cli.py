@@ -262,6 +262,64 @@ class Recommend(unittest.TestCase):
         self.assertIn("Top 10", out)
 
 
+class RecommendAll(unittest.TestCase):
+    """recommend --all: every user through the batch call, same lists as
+    recommend --user."""
+
+    def test_csv_all_users_equal_single_user(self):
+        out = os.path.join(Fixture.tmp, "all.csv")
+        _, _, err = run("recommend", "-m", Fixture.small_model, "--all", "-n",
+                        5, "--out", out, check=0)
+        self.assertIn("ranked 610/610 users", err)
+        with open(out, newline="") as f:
+            rows = list(csv.reader(f))
+        self.assertEqual(rows[0], ["user_id", "rank", "movie_id", "score"])
+        by_user = {}
+        for u, r, mv, sc in rows[1:]:
+            by_user.setdefault(int(u), []).append((int(r), int(mv), float(sc)))
+        self.assertEqual(len(by_user), 610)
+        for user in (1, 77, 610):
+            doc, _ = run_json("recommend", "-m", Fixture.small_model,
+                              "--user", user, "-n", 5)
+            want = [(x["rank"], x["movie_id"]) for x in doc["recommendations"]]
+            got = [(r, mv) for r, mv, _ in by_user[user]]
+            self.assertEqual(got, want)
+            for (_, _, sc), x in zip(by_user[user], doc["recommendations"]):
+                self.assertAlmostEqual(sc, x["score"], places=4)
+
+    def test_json_lines_for_listed_users(self):
+        users = os.path.join(Fixture.tmp, "users.txt")
+        with open(users, "w") as f:
+            f.write("# some users\n3\n\n  42 \n3\n")
+        out = os.path.join(Fixture.tmp, "some.jsonl")
+        run("recommend", "-m", Fixture.small_model, "--all", "--users", users,
+            "-n", 3, "--out", out, "--json", "--quiet", check=0)
+        with open(out) as f:
+            docs = [json.loads(line) for line in f]
+        self.assertEqual([d["user"] for d in docs], [3, 42, 3])
+        self.assertEqual([len(d["recommendations"]) for d in docs], [3, 3, 3])
+        self.assertEqual(docs[0], docs[2])
+
+    def test_bad_users_file_and_usage(self):
+        users = os.path.join(Fixture.tmp, "bad_users.txt")
+        with open(users, "w") as f:
+            f.write("1\nabc\n")
+        out = os.path.join(Fixture.tmp, "x.csv")
+        _, _, err = run("recommend", "-m", Fixture.small_model, "--all",
+                        "--users", users, "--out", out, check=1)
+        self.assertIn("bad_users.txt:2: 'abc' is not a user id", err)
+        with open(users, "w") as f:
+            f.write("1\n99999999\n")
+        _, _, err = run("recommend", "-m", Fixture.small_model, "--all",
+                        "--users", users, "--out", out, check=1)
+        self.assertIn("unknown user id 99999999", err)
+        run("recommend", "-m", Fixture.small_model, "--all", check=2)
+        run("recommend", "-m", Fixture.small_model, "--all", "--user", 1,
+            "--out", out, check=2)
+        run("recommend", "-m", Fixture.small_model, "--user", 1, "--out", out,
+            check=2)
+
+
 class Similar(unittest.TestCase):
     def test_json(self):
         d, _ = run_json("similar", "--model", Fixture.small_model, "--movie", 1,
