@@ -61,6 +61,36 @@ static const char *mm_error_message(const mm_error *err)
     return err->e.msg[0] ? err->e.msg : rec_strerror(err->e.code);
 }
 
+/* The C name of a status, e.g. "REC_EFORMAT" (what bindings show as an
+   error's code). */
+static const char *mm_status_name(int code)
+{
+    static const char *const names[] = {
+        "REC_OK",       "REC_EINVAL",    "REC_ENOMEM",  "REC_EIO",
+        "REC_EFORMAT",  "REC_ENOTFOUND", "REC_ELAPACK", "REC_ECANCELED"};
+    return code <= 0 && -code < (int)(sizeof names / sizeof names[0])
+               ? names[-code]
+               : "REC_EUNKNOWN";
+}
+
+/* The "file:line:" a data error's message starts with: the length of the
+   path and the line, or 0 when the message has none. */
+static size_t mm_error_location(const char *msg, long *line)
+{
+    const char *p;
+    for (p = strchr(msg, ':'); p; p = strchr(p + 1, ':')) {
+        const char *d = p + 1;
+        long v = 0;
+        while (*d >= '0' && *d <= '9' && v < 100000000L)
+            v = v * 10 + (*d++ - '0');
+        if (d > p + 1 && *d == ':' && p > msg) {
+            *line = v;
+            return (size_t)(p - msg);
+        }
+    }
+    return 0;
+}
+
 /* A C call failed without filling err (should not happen): make it say so. */
 static int mm_check(mm_error *err, rec_status st)
 {
@@ -106,6 +136,16 @@ static mm_ratings *mm_ratings_wrap(rec_ratings *h, mm_error *err)
     return w;
 }
 
+/* Free a dataset's C handle now (close); the wrapper stays until collected,
+   with h NULL: later calls fail as "closed" (see the bindings' checks). */
+static void mm_ratings_release(mm_ratings *w)
+{
+    MM_WRLOCK(w);
+    rec_ratings_free(w->h);
+    w->h = NULL;
+    MM_UNLOCK(w);
+}
+
 static void mm_ratings_destroy(mm_ratings *w)
 {
     if (!w)
@@ -129,6 +169,14 @@ static mm_model *mm_model_wrap(rec_model *h, mm_error *err)
     }
     w->h = h;
     return w;
+}
+
+static void mm_model_release(mm_model *w)
+{
+    MM_WRLOCK(w);
+    rec_model_free(w->h);
+    w->h = NULL;
+    MM_UNLOCK(w);
 }
 
 static void mm_model_destroy(mm_model *w)

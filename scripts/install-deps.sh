@@ -18,7 +18,9 @@ PACKAGES=(
   # tests
   check valgrind clang libclang-rt-14-dev libfuzzer-14-dev libomp-14-dev python3-pytest
   # bindings
-  swig python3-dev lua5.4 liblua5.4-dev lua-busted
+  swig python3-dev lua5.4 liblua5.4-dev lua-busted luarocks
+  # Python binding: numpy (required), pandas and scipy (optional, tested), pip install into a venv
+  python3-numpy python3-pandas python3-scipy python3-setuptools python3-venv python3-pip
   # demo site
   python3-flask python3-flask-login python3-flaskext.wtf python3-flask-sqlalchemy
   python3-psycopg2 postgresql gunicorn

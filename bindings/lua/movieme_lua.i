@@ -3,14 +3,88 @@
  *
  * Idioms: results are tables (arrays are 1-based; ids inside them are the
  * MovieLens ids, unrelated to array positions), failures raise error() with
- * the C library's message (catch with pcall), handles are freed by the
- * garbage collector, #ratings is the number of ratings and tostring() gives
- * a summary. Options go in a table: movieme.train_als(ds, {rank = 10}).
+ * an error table (metatable movieme.Error: code "REC_EFORMAT", status -4,
+ * message, and path/line for data errors; tostring() gives the message;
+ * catch with pcall and branch on e.code), handles are freed by the garbage
+ * collector or at once by :close() / a `local x <close>` variable, #ratings
+ * is the number of ratings and tostring() gives a summary. Options go in a
+ * table: movieme.train_als(ds, {rank = 10}).
  */
 %module movieme
 
 %{
 #include "movieme_bind.h"
+
+#define MM_LUA_ERROR "movieme.Error"
+
+static int mm_lua_error_tostring(lua_State *L)
+{
+    if (lua_type(L, 1) == LUA_TTABLE)
+        lua_getfield(L, 1, "message");
+    else
+        lua_pushnil(L);
+    if (lua_type(L, -1) != LUA_TSTRING) {
+        lua_pop(L, 1);
+        lua_pushliteral(L, "movieme error");
+    }
+    return 1;
+}
+
+/* Push an error table {code=, status=, message=, path=, line=} with the
+   movieme.Error metatable. Data errors (REC_EFORMAT) get path and line from
+   their "file:line: what" message; file errors the path of the call. */
+static void mm_lua_push_error(lua_State *L, int code, const char *msg,
+                              const char *path)
+{
+    long line = 0;
+    size_t plen = code == REC_EFORMAT ? mm_error_location(msg, &line) : 0;
+    lua_createtable(L, 0, 5);
+    lua_pushstring(L, mm_status_name(code));
+    lua_setfield(L, -2, "code");
+    lua_pushinteger(L, code);
+    lua_setfield(L, -2, "status");
+    lua_pushstring(L, msg);
+    lua_setfield(L, -2, "message");
+    if (plen) {
+        lua_pushlstring(L, msg, plen);
+        lua_setfield(L, -2, "path");
+        lua_pushinteger(L, line);
+        lua_setfield(L, -2, "line");
+    } else if (path) {
+        lua_pushstring(L, path);
+        lua_setfield(L, -2, "path");
+    }
+    luaL_setmetatable(L, MM_LUA_ERROR);
+}
+
+/* The message a helper pushed, as an invalid-argument error table. */
+static void mm_lua_arg_error(lua_State *L)
+{
+    const char *msg = lua_tostring(L, -1);
+    mm_lua_push_error(L, REC_EINVAL, msg ? msg : "invalid argument", NULL);
+    lua_remove(L, -2);
+}
+
+/* A closed handle (h NULL) used by any call but close/closed/tostring:
+   pushes an error and returns 1. */
+static int mm_lua_closed(lua_State *L, const void *h, const char *what,
+                         const char *symname)
+{
+    static const char *const exempt[] = {"_close", "_closed", "___close",
+                                         "___tostring"};
+    size_t i, n = strlen(symname);
+    char msg[64];
+    if (h)
+        return 0;
+    for (i = 0; i < sizeof exempt / sizeof exempt[0]; i++) {
+        size_t k = strlen(exempt[i]);
+        if (n >= k && !strcmp(symname + n - k, exempt[i]))
+            return 0;
+    }
+    snprintf(msg, sizeof msg, "%s is closed", what);
+    mm_lua_push_error(L, REC_EINVAL, msg, NULL);
+    return 1;
+}
 
 /* A Lua number that is an integer id in int32 range at stack index idx;
    else pushes an error message and returns -1. */
@@ -372,10 +446,23 @@ static int mm_lua_als_params_(lua_State *L, int idx, rec_als_params *p,
 }
 %typemap(argout) mm_error *err {
     if ($1->e.code != REC_OK) {
-        lua_pushstring(L, mm_error_message($1));
+        mm_lua_push_error(L, $1->e.code, mm_error_message($1), $1->path);
         SWIG_fail;
     }
 }
+
+/* Closed handles: a clear error before the call, never a NULL handle. */
+%typemap(check) mm_ratings *, struct mm_ratings * {
+    if ($1 && mm_lua_closed(L, $1->h, "Ratings", "$symname"))
+        SWIG_fail;
+}
+%typemap(check) mm_model *, struct mm_model * {
+    if ($1 && mm_lua_closed(L, $1->h, "Model", "$symname"))
+        SWIG_fail;
+}
+
+/* An ignored argument: __close gets the pending error, of any type. */
+%typemap(in, checkfn="") int LUA_IGNORED "$1 = 0;";
 
 /* ds:split() returns two datasets, owned by Lua. */
 %typemap(in, numinputs=0) mm_ratings **train_out (mm_ratings *tmp = NULL),
@@ -388,18 +475,24 @@ static int mm_lua_als_params_(lua_State *L, int idx, rec_als_params *p,
 }
 
 %typemap(in, checkfn="lua_istable") (const rec_rating *rows, size_t n) {
-    if (mm_lua_rows(L, $input, &$1, &$2) < 0)
+    if (mm_lua_rows(L, $input, &$1, &$2) < 0) {
+        mm_lua_arg_error(L);
         SWIG_fail;
+    }
 }
 
 %typemap(in, checkfn="lua_istable") (const rec_movie_rating *ratings, size_t n_ratings) {
-    if (mm_lua_pairs(L, $input, &$1, &$2) < 0)
+    if (mm_lua_pairs(L, $input, &$1, &$2) < 0) {
+        mm_lua_arg_error(L);
         SWIG_fail;
+    }
 }
 
 %typemap(in) const char *GENRES {
-    if (mm_lua_genres(L, $input, (const char **)&$1) < 0)
+    if (mm_lua_genres(L, $input, (const char **)&$1) < 0) {
+        mm_lua_arg_error(L);
         SWIG_fail;
+    }
 }
 
 /* arginit also runs when the options are left out: the locals live here */
@@ -408,8 +501,10 @@ static int mm_lua_als_params_(lua_State *L, int idx, rec_als_params *p,
     prog.fn_ref = prog.err_ref = LUA_NOREF;
 }
 %typemap(in) rec_als_params *opts {
-    if (mm_lua_als_params(L, $input, &temp$argnum, &prog$argnum) < 0)
+    if (mm_lua_als_params(L, $input, &temp$argnum, &prog$argnum) < 0) {
+        mm_lua_arg_error(L);
         SWIG_fail;
+    }
     $1 = &temp$argnum;
 }
 /* Lua wrappers skip freearg on errors: release the references here, right
@@ -699,6 +794,14 @@ static void mm_lua_tune_point(lua_State *L, const rec_tune_point *q)
 %newobject mm_model::__tostring;
 
 %extend mm_ratings {
+    /** Free the dataset now (the collector would later); calls after it
+        raise "Ratings is closed". Idempotent. */
+    void close() { mm_ratings_release($self); }
+    /** true after close() */
+    bool closed() { return $self->h == NULL; }
+    /** `local ds <close> = ...`: close when the variable goes out of scope */
+    void __close(int LUA_IGNORED = 0) { mm_ratings_release($self); }
+
     /** #ratings: the number of ratings. */
     size_t __len(void *unused = NULL) { /* Lua passes the object twice */
         size_t n;
@@ -710,7 +813,9 @@ static void mm_lua_tune_point(lua_State *L, const rec_tune_point *q)
     /** tostring(ratings) */
     char *__tostring() {
         char *s = (char *)malloc(96);
-        if (s) {
+        if (s && !$self->h) {
+            snprintf(s, 96, "movieme.Ratings (closed)");
+        } else if (s) {
             MM_RDLOCK($self);
             snprintf(s, 96, "movieme.Ratings: %zu users, %zu movies, %zu ratings",
                      rec_ratings_n_users($self->h),
@@ -723,10 +828,17 @@ static void mm_lua_tune_point(lua_State *L, const rec_tune_point *q)
 }
 
 %extend mm_model {
+    /** Free the model now; calls after it raise "Model is closed". */
+    void close() { mm_model_release($self); }
+    bool closed() { return $self->h == NULL; }
+    void __close(int LUA_IGNORED = 0) { mm_model_release($self); }
+
     /** tostring(model) */
     char *__tostring() {
         char *s = (char *)malloc(96);
-        if (s) {
+        if (s && !$self->h) {
+            snprintf(s, 96, "movieme.Model (closed)");
+        } else if (s) {
             MM_RDLOCK($self);
             snprintf(s, 96, "movieme.Model: rank %d, %zu users, %zu movies",
                      rec_model_rank($self->h), rec_model_n_users($self->h),
@@ -738,7 +850,14 @@ static void mm_lua_tune_point(lua_State *L, const rec_tune_point *q)
 }
 
 %init %{
-    /* movieme._VERSION = "movieme 0.1.0" (the module table is on top) */
+    /* movieme.Error: the metatable of error tables (the module table is on
+       top) */
+    if (luaL_newmetatable(L, MM_LUA_ERROR)) {
+        lua_pushcfunction(L, mm_lua_error_tostring);
+        lua_setfield(L, -2, "__tostring");
+    }
+    lua_setfield(L, -2, "Error");
+    /* movieme._VERSION = "movieme 0.1.0" */
     lua_pushfstring(L, "movieme %s", rec_version_string());
     lua_setfield(L, -2, "_VERSION");
 %}

@@ -857,3 +857,13 @@ static int mm_py_tune_options(rec_tune_options *o, mm_py_tune *t,
 
 %include "../movieme.i"
 %include "movieme_numpy.i"
+
+/* The version of the headers the binding was compiled with (the package's
+   __version__), beside rec_version_string(), the library linked at run
+   time. */
+%rename(header_version) mm_header_version;
+%rename(header_version_number) mm_header_version_number;
+%inline %{
+static const char *mm_header_version(void) { return REC_VERSION_STRING; }
+static unsigned mm_header_version_number(void) { return REC_VERSION_NUMBER; }
+%}

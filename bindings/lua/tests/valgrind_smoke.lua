@@ -37,6 +37,19 @@ for _ = 1, 2 do
   }) do
     assert(not pcall(call), "expected an error")
   end
+  -- error tables, close and <close>
+  local ok, e = pcall(m.top_n, m, 999)
+  assert(not ok and e.code == "REC_ENOTFOUND" and tostring(e) == e.message)
+  c:close(); c:close()
+  assert(not pcall(c.top_n, c, 1))
+  do
+    local d <close> = ds:copy()
+    local mm <close> = movieme.train_als(d, {rank = 2, iterations = 1, n_threads = 1})
+    mm:predict(1, 1)
+  end
+  pcall(function() local d <close> = ds:copy(); error("x") end)
+  ds:close()
+  assert(not pcall(movieme.train_als, ds))
 end
 os.remove(path)
 collectgarbage()

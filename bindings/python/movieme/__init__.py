@@ -60,7 +60,10 @@ def version_number():
     return _c.version_number()
 
 
-__version__ = version()
+# The binding's version: that of the libmovieme headers it was built with
+# (pip install builds against the library pkg-config finds). version() is
+# the library actually linked; `python3 -m movieme` shows both.
+__version__ = _c.header_version()
 
 
 # ---- records ----------------------------------------------------------------
