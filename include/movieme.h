@@ -99,6 +99,28 @@ typedef struct rec_error {
 /** Static text for a status code ("invalid argument", ...). Never NULL. */
 REC_API const char *rec_strerror(rec_status code);
 
+/* ---- Limits ------------------------------------------------------------ */
+
+/*
+ * One set of limits, applied at every door, so that what the library
+ * accepts it can also train, save and load again (since 0.2):
+ *  - ratings: every rating given to rec_ratings_add(), fold-in
+ *    (rec_recommend_for_ratings(), rec_add_user()) or found in a model file
+ *    is finite with |rating| <= REC_MAX_RATING; the calls refuse others with
+ *    REC_EINVAL (the loader of MovieLens files accepts 0 to 10 only).
+ *    Counts, cents or milliseconds up to a million fit; scale larger values
+ *    first (e.g. log1p).
+ *  - rank: 1 to REC_MAX_RANK, for training (REC_EINVAL) and for every
+ *    model file (REC_EFORMAT), so one fold-in on any model costs at most a
+ *    rank x rank solve (8 MB of scratch).
+ *  - factors and biases: a solved factor or bias beyond REC_MAX_FACTOR
+ *    counts as a failed solve (REC_ELAPACK), and a model file holding one
+ *    is refused, so rank-long float products cannot overflow.
+ */
+#define REC_MAX_RATING 1e6
+#define REC_MAX_RANK 1024
+#define REC_MAX_FACTOR 1e15
+
 /* ---- Plain records ----------------------------------------------------- */
 
 /** One rating: a user gave a movie a rating (MovieLens ids). */
@@ -206,7 +228,8 @@ REC_API void rec_ratings_free(rec_ratings *r);
 /**
  * Add ratings to a dataset. New users and movies are created as needed.
  * A (user, movie) pair already present, or repeated in `rows`, takes the
- * last value given. Ratings must be finite; ids must be >= 0.
+ * last value given. Ratings must be finite with |rating| <= REC_MAX_RATING
+ * (REC_EINVAL naming the row and the value otherwise); ids must be >= 0.
  * Cost: O(total ratings) per call, so add in batches.
  * On error the dataset is unchanged.
  * Needs exclusive access to `r`. Since 0.1.
@@ -333,7 +356,8 @@ typedef int (*rec_progress_fn)(void *userdata, const rec_progress *progress);
  */
 typedef struct rec_als_params {
     uint32_t version;      /**< REC_ALS_PARAMS_VERSION */
-    int rank;              /**< latent factors (default 32) */
+    int rank;              /**< latent factors, 1 to REC_MAX_RANK (default
+                                32) */
     int iterations;        /**< maxIter (default 10) */
     double reg;            /**< regParam, scaled by each row's count (ALS-WR;
                                 default 0.12) */
@@ -463,7 +487,8 @@ REC_API rec_status rec_top_n(rec_scored *out, size_t n, size_t *n_out,
  * Recommendations for someone who is not in the model, from their ratings:
  * solves their factors with the movie factors fixed (fold-in) and ranks as
  * rec_top_n(). Movies unknown to the model are ignored; duplicates: last
- * wins. Does not change the model: thread-safe on a const model, the way
+ * wins. Ratings must be finite with |rating| <= REC_MAX_RATING (REC_EINVAL).
+ * Does not change the model: thread-safe on a const model, the way
  * a web server serves a new member instantly. Since 0.1.
  */
 REC_API rec_status rec_recommend_for_ratings(rec_scored *out, size_t n,
@@ -482,8 +507,10 @@ REC_API rec_status rec_recommend_for_ratings(rec_scored *out, size_t n,
  *  - an unknown id >= 0: a new user with that id.
  *  - a known id: the ratings are merged into the user's (re-rating a movie
  *    replaces the old rating) and the factors solved again.
- * Ratings of movies unknown to the model are ignored; the rest must be
- * finite. *user_id_out receives the user's id.
+ * Ratings of movies unknown to the model are ignored; every rating must be
+ * finite with |rating| <= REC_MAX_RATING (REC_EINVAL, the model unchanged).
+ * REC_ELAPACK if the user's factors cannot be solved within the limits
+ * (see "Limits"). *user_id_out receives the user's id.
  * Needs exclusive access to `m` (no concurrent call of any kind on it);
  * for concurrent serving use rec_model_copy() and swap, or
  * rec_recommend_for_ratings(). Since 0.1.
@@ -619,7 +646,11 @@ REC_API rec_status rec_model_save(const rec_model *m, const char *path,
 
 /**
  * Load a model saved by rec_model_save(). REC_EFORMAT for a file that is not
- * a model, is truncated, fails its checksum or comes from a newer format;
+ * a model, is truncated, fails its checksum or comes from a newer format,
+ * or holds values beyond the limits (see "Limits": a rank above
+ * REC_MAX_RANK, a factor beyond REC_MAX_FACTOR, a rating beyond
+ * REC_MAX_RATING), so serving a loaded model costs no more than serving a
+ * trained one;
  * REC_EIO / REC_ENOTFOUND for files that cannot be read. Since 0.1.
  */
 REC_API rec_status rec_model_load(rec_model **out, const char *path,

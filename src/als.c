@@ -24,8 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define REC_MAX_RANK 1024
-
 void rec_als_params_init(rec_als_params *p)
 {
     if (!p)

@@ -190,15 +190,30 @@ static int row_cholesky(float *x_out, const imp_ctx *c, const int32_t *idx,
         memset(x_out, 0, (size_t)k * sizeof *x_out);
         return 0;
     }
-    /* lambda plus a tiny ridge floor (lambda 0 with few interactions) */
-    double eps = 1e-9 * (trace / k) + 1e-12;
-    for (int i = 0; i < k; i++) {
-        const double *Ai = A + (size_t)i * ld;
-        memcpy(C + (size_t)i * k + i, Ai + i, (size_t)(k - i) * sizeof *C);
-        C[(size_t)i * k + i] += c->lambda + eps;
-        b[i] = Ai[k];
+    /* lambda plus a tiny ridge floor (lambda 0 with few interactions).
+       Rounding (the tiles sum in float) can leave a rank-deficient or
+       badly scaled system (confidences of 1e7: counts by value) slightly
+       indefinite: then stronger floors relative to the whole system's
+       trace, as solve.c does for explicit rows (A is kept, only its copy
+       C is factorised). */
+    double full_trace = 0.0;
+    for (int i = 0; i < k; i++)
+        full_trace += A[(size_t)i * ld + i];
+    int bad = 1;
+    for (int attempt = 0; bad && attempt < 4; attempt++) {
+        double eps = attempt == 0 ? 1e-9 * (trace / k) + 1e-12
+                                  : pow(1e3, attempt - 3) * (full_trace / k);
+        for (int i = 0; i < k; i++) {
+            const double *Ai = A + (size_t)i * ld;
+            memcpy(C + (size_t)i * k + i, Ai + i, (size_t)(k - i) * sizeof *C);
+            C[(size_t)i * k + i] += c->lambda + eps;
+            b[i] = Ai[k];
+        }
+        bad = rec__cholesky_solve(C, b, k) != 0;
     }
-    if (rec__cholesky_solve(C, b, k) != 0) {
+    for (int i = 0; i < k && !bad; i++)
+        bad = !rec__factor_ok((float)b[i]); /* beyond REC_MAX_FACTOR */
+    if (bad) {
         memset(x_out, 0, (size_t)k * sizeof *x_out);
         return -1;
     }
@@ -274,7 +289,7 @@ static int row_cg(float *x, const imp_ctx *c, const int32_t *idx,
         rs = rs2;
     }
     for (int i = 0; i < k; i++)
-        if (!isfinite(x[i])) {
+        if (!rec__factor_ok(x[i])) { /* NaN, or beyond REC_MAX_FACTOR */
             memset(x, 0, (size_t)k * sizeof *x);
             return -1;
         }

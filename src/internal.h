@@ -15,6 +15,18 @@
 #include <stdarg.h>
 #include <stdbool.h>
 
+/* ---- limits (movieme.h: REC_MAX_RATING, REC_MAX_RANK, REC_MAX_FACTOR) ----
+   Every door uses these predicates, so that what one part accepts the
+   others (training, the model reader) accept too. NaN fails both. */
+static inline bool rec__rating_ok(float r)
+{
+    return r >= (float)-REC_MAX_RATING && r <= (float)REC_MAX_RATING;
+}
+static inline bool rec__factor_ok(float x)
+{
+    return x >= (float)-REC_MAX_FACTOR && x <= (float)REC_MAX_FACTOR;
+}
+
 /* ---- errors (error.c) ---- */
 
 /* Set err (if not NULL) to code + printf-style message; returns code. */
@@ -193,11 +205,12 @@ int rec__cholesky_solve(double *A, double *b, int k);
 
 /* Fold-in: the factors (k floats) and bias of a user with the given ratings
    (dense movie indices), movie factors fixed. `scratch` holds at least
-   rec__foldin_scratch(k) doubles. */
+   rec__foldin_scratch(k) doubles. Returns 0, or -1 when the system could
+   not be solved (zero factors written), as rec__solve_row. */
 size_t rec__foldin_scratch(int k);
-void rec__foldin(float *x_out, float *bias_out, const rec_model *m,
-                 const int32_t *items, const float *vals, size_t n,
-                 double *scratch);
+int rec__foldin(float *x_out, float *bias_out, const rec_model *m,
+                const int32_t *items, const float *vals, size_t n,
+                double *scratch);
 /* One row of an ALS half-iteration (a user, or a movie): the fixed side. */
 typedef struct rec_row_ctx {
     int k, biases, nonnegative;

@@ -64,23 +64,28 @@
 #define IMPL_SIZE 24u
 #define IMPL_IMPLICIT 1u
 #define IMPL_BY_VALUE 2u
-#define IMPL_MAX_RANK 1024u /* rec_train_als's limit: Y^T Y is rank^2 */
 #define BOM 0x01020304u
 #define HEADER_SIZE 32u
 #define SECTION_HEAD 16u
 #define TRAILER_SIZE 4u
-#define MAX_RANK 65536u
 #define FLAG_BIASES 1u
 #define FLAG_NONNEG 2u
 #define SHAP_SIZE 72u
-/* Values a file may hold, beyond "finite": factors and biases small enough
-   that rank-long products and sums cannot overflow a float (65536 * 1e15^2
-   < FLT_MAX), ratings and means on a human scale. A file with a factor of
-   1e34 or a global mean of 6e19 passed the checks and made rec_add_user
-   solve NaN factors (found by fuzz/fuzz_model_load). Trained values are
-   many orders below both bounds. */
-#define MAX_ABS_VALUE 1e15f
-#define MAX_ABS_RATING 1e6f
+/* Values a file may hold are the library's limits (movieme.h), the same
+   as at every other door: rank <= REC_MAX_RANK (what training allows, so a
+   request on a loaded model costs no more than on a trained one; a 19 KB
+   rank-1536 file used to load and cost 0.24 s per fold-in), factors and
+   biases within REC_MAX_FACTOR (rank-long float products cannot overflow:
+   1024 * 1e15^2 < FLT_MAX; a factor of 1e34 made rec_add_user solve NaN
+   factors, found by fuzz/fuzz_model_load), ratings, means and the rating
+   range within REC_MAX_RATING (a global mean of 6e19 did the same). */
+static bool values_ok(const float *x, size_t n, bool (*ok)(float))
+{
+    for (size_t i = 0; i < n; i++)
+        if (!ok(x[i]))
+            return false;
+    return true;
+}
 
 enum {
     S_SHAP, S_MIDS, S_UIDS, S_MFAC, S_UFAC, S_MBIA, S_UBIA, S_MCNT, S_MMEA,
@@ -379,7 +384,7 @@ static void sync_parent_dir(const char *path)
 static rec_status save_begin(rated_view *v, const rec_model *m,
                              const char *call, rec_error *err)
 {
-    if (m->rank <= 0 || (unsigned)m->rank > MAX_RANK)
+    if (m->rank <= 0 || m->rank > REC_MAX_RANK)
         return rec__fail(err, REC_EINVAL, "%s: bad rank %d", call, m->rank);
     return rated_view_build(v, m, err);
 }
@@ -719,8 +724,9 @@ static rec_status read_shape(shape *sh, const reader *r, rec_error *err)
     r_get(r, o + 56, &sh->reg, 8);
     r_get(r, o + 64, &sh->bias_reg, 8);
 
-    if (sh->rank == 0 || sh->rank > MAX_RANK)
-        return bad(r, err, "section SHAP: bad rank %u", (unsigned)sh->rank);
+    if (sh->rank == 0 || sh->rank > REC_MAX_RANK)
+        return bad(r, err, "section SHAP: bad rank %u (1 to %d, REC_MAX_RANK)",
+                   (unsigned)sh->rank, REC_MAX_RANK);
     if (sh->flags & ~(FLAG_BIASES | FLAG_NONNEG) || reserved != 0)
         return bad(r, err, "section SHAP: unknown flags 0x%x",
                    (unsigned)sh->flags);
@@ -732,9 +738,8 @@ static rec_status read_shape(shape *sh, const reader *r, rec_error *err)
                    "%llu ratings, %llu text bytes)",
                    (unsigned long long)nu, (unsigned long long)nm,
                    (unsigned long long)nnz, (unsigned long long)pool);
-    if (!(fabsf(sh->global_mean) <= MAX_ABS_RATING) ||
-        !(fabsf(sh->rating_min) <= MAX_ABS_RATING) ||
-        !(fabsf(sh->rating_max) <= MAX_ABS_RATING) ||
+    if (!rec__rating_ok(sh->global_mean) || !rec__rating_ok(sh->rating_min) ||
+        !rec__rating_ok(sh->rating_max) ||
         sh->rating_min > sh->rating_max ||
         !isfinite(sh->reg) || !isfinite(sh->bias_reg) || sh->reg < 0 ||
         sh->bias_reg < 0)
@@ -773,13 +778,6 @@ static rec_status read_shape(shape *sh, const reader *r, rec_error *err)
     return REC_OK;
 }
 
-static bool all_finite(const float *x, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(x[i]) || fabsf(x[i]) > MAX_ABS_VALUE)
-            return false;
-    return true;
-}
 
 /* Content checks that the shape cannot express. Reads from the file. */
 static rec_status check_content(const reader *r, const shape *sh,
@@ -875,10 +873,10 @@ static rec_status build_model(rec_model **out, const reader *r,
             !(fl & IMPL_IMPLICIT) || !(m->alpha > 0.0) ||
             !isfinite(m->alpha) || !isfinite(m->implicit_min_rating) ||
             r_u32(r, io + 4) != 0 || r_u32(r, io + 20) != 0 ||
-            m->has_biases || m->nonnegative || sh->rank > IMPL_MAX_RANK) {
+            m->has_biases || m->nonnegative) {
             rec_model_free(m);
-            return bad(r, err, "section IMPL: bad flags, alpha, min_rating "
-                               "or rank");
+            return bad(r, err, "section IMPL: bad flags, alpha or "
+                               "min_rating");
         }
     }
 
@@ -895,10 +893,12 @@ static rec_status build_model(rec_model **out, const reader *r,
     r_copy(r, S_RVAL, m->rated_vals, sh->nnz, 4);
     m->n_trained_users = nu;
 
-    if (!all_finite(m->movie_factors, nm * k) ||
-        !all_finite(m->user_factors, nu * k) ||
-        !all_finite(m->movie_bias, nm) || !all_finite(m->user_bias, nu) ||
-        !all_finite(m->movie_mean, nm) || !all_finite(m->rated_vals, sh->nnz)) {
+    if (!values_ok(m->movie_factors, nm * k, rec__factor_ok) ||
+        !values_ok(m->user_factors, nu * k, rec__factor_ok) ||
+        !values_ok(m->movie_bias, nm, rec__factor_ok) ||
+        !values_ok(m->user_bias, nu, rec__factor_ok) ||
+        !values_ok(m->movie_mean, nm, rec__rating_ok) ||
+        !values_ok(m->rated_vals, sh->nnz, rec__rating_ok)) {
         rec_model_free(m);
         return bad(r, err, "a factor, bias, mean or rating is not finite "
                            "or out of range");

@@ -315,12 +315,15 @@ static rec_status validate_coo(const int32_t *users, const int32_t *movies,
     int nt = threads_for(n);
 #pragma omp parallel for num_threads(nt) reduction(min : bad) schedule(static)
     for (size_t i = 0; i < n; i++)
-        if (users[i] < 0 || movies[i] < 0 || !isfinite(vals[i]))
+        if (users[i] < 0 || movies[i] < 0 || !rec__rating_ok(vals[i]))
             if (i < bad)
                 bad = i;
     if (bad != SIZE_MAX) {
-        if (!isfinite(vals[bad]))
-            return rec__fail(err, REC_EINVAL, "row %zu: rating is not finite", bad);
+        if (!rec__rating_ok(vals[bad]))
+            return rec__fail(err, REC_EINVAL,
+                             "row %zu: rating %g is not finite or beyond "
+                             "+-%g (REC_MAX_RATING)",
+                             bad, (double)vals[bad], REC_MAX_RATING);
         return rec__fail(err, REC_EINVAL, "row %zu: negative id (user %d, movie %d)",
                          bad, (int)users[bad], (int)movies[bad]);
     }
@@ -522,8 +525,12 @@ rec_status rec_ratings_add(rec_ratings *r, const rec_rating *rows, size_t n,
     for (size_t i = 0; i < n; i++) {
         if (rows[i].user_id < 0 || rows[i].movie_id < 0)
             return rec__fail(err, REC_EINVAL, "rows[%zu]: negative id", i);
-        if (!isfinite(rows[i].rating))
-            return rec__fail(err, REC_EINVAL, "rows[%zu]: rating is not finite", i);
+        if (!rec__rating_ok(rows[i].rating))
+            return rec__fail(err, REC_EINVAL,
+                             "rows[%zu]: rating %g (user %ld, movie %ld) is "
+                             "not finite or beyond +-%g (REC_MAX_RATING)",
+                             i, (double)rows[i].rating, (long)rows[i].user_id,
+                             (long)rows[i].movie_id, REC_MAX_RATING);
     }
     if (n == 0)
         return REC_OK;

@@ -209,7 +209,8 @@ static int cmp_keyed(const void *a, const void *b)
     return x->pos < y->pos ? -1 : (x->pos > y->pos);
 }
 
-/* Keep ratings of known movies, check they are finite, sort by dense index
+/* Keep ratings of known movies, check they are within the limits (even for
+   movies the model does not know), sort by dense index
    and keep the last of duplicates. The arrays are malloc'd (n >= 1). */
 static rec_status prepare(int32_t **items, float **vals, size_t *n_out,
                           const rec_model *m, const rec_movie_rating *r,
@@ -221,10 +222,12 @@ static rec_status prepare(int32_t **items, float **vals, size_t *n_out,
     if (!r && n > 0)
         return rec__fail(err, REC_EINVAL, "ratings: NULL with n > 0");
     for (size_t i = 0; i < n; i++)
-        if (!isfinite(r[i].rating))
+        if (!rec__rating_ok(r[i].rating))
             return rec__fail(err, REC_EINVAL,
-                             "rating %zu (movie %ld) is not finite", i,
-                             (long)r[i].movie_id);
+                             "rating %zu (movie %ld): %g is not finite or "
+                             "beyond +-%g (REC_MAX_RATING)",
+                             i, (long)r[i].movie_id, (double)r[i].rating,
+                             REC_MAX_RATING);
     keyed *tmp = malloc((n ? n : 1) * sizeof *tmp);
     *items = malloc((n ? n : 1) * sizeof **items);
     *vals = malloc((n ? n : 1) * sizeof **vals);
@@ -273,8 +276,12 @@ static rec_status foldin(float *x, float *bias, const rec_model *m,
     double *scratch = malloc(rec__foldin_scratch(m->rank) * sizeof *scratch);
     if (!scratch)
         return rec__fail(err, REC_ENOMEM, "fold-in: out of memory");
-    rec__foldin(x, bias, m, items, vals, n, scratch);
+    int failed = rec__foldin(x, bias, m, items, vals, n, scratch);
     free(scratch);
+    if (failed)
+        return rec__fail(err, REC_ELAPACK,
+                         "fold-in: the user's normal equations could not be "
+                         "solved (factors beyond REC_MAX_FACTOR)");
     return REC_OK;
 }
 

@@ -424,6 +424,16 @@ retry:
         *sse_out = sse;
     if (penalty_out)
         *penalty_out = pen;
+    for (int i = 0; i < m && status == 0; i++)
+        if (!rec__factor_ok((float)x[i])) /* beyond REC_MAX_FACTOR */
+            status = -1;
+    if (status != 0) {
+        memset(x, 0, (size_t)m * sizeof *x);
+        if (sse_out)
+            *sse_out = 0.0;
+        if (penalty_out)
+            *penalty_out = 0.0;
+    }
     for (int f = 0; f < k; f++)
         x_out[f] = (float)x[f];
     if (bias_out)
@@ -443,14 +453,16 @@ void rec__row_ctx_model(rec_row_ctx *c, const rec_model *m)
     c->other_bias = m->has_biases ? m->movie_bias : NULL;
 }
 
-void rec__foldin(float *x_out, float *bias_out, const rec_model *m,
-                 const int32_t *items, const float *vals, size_t n,
-                 double *scratch)
+int rec__foldin(float *x_out, float *bias_out, const rec_model *m,
+                const int32_t *items, const float *vals, size_t n,
+                double *scratch)
 {
     rec_row_ctx c;
     rec__row_ctx_model(&c, m);
     float bias = 0.0f;
-    rec__solve_row(x_out, &bias, &c, items, vals, n, scratch, NULL, NULL);
+    int st = rec__solve_row(x_out, &bias, &c, items, vals, n, scratch, NULL,
+                            NULL);
     if (bias_out)
         *bias_out = bias;
+    return st;
 }

@@ -62,7 +62,13 @@ START_TEST(test_from_arrays_errors)
     u[2] = 3;
     v[1] = NAN;
     ck_assert_int_eq(rec_ratings_from_arrays(&r, u, m, v, 3, &e), REC_EINVAL);
-    ck_assert_str_eq(e.msg, "row 1: rating is not finite");
+    ck_assert_str_eq(e.msg, "row 1: rating nan is not finite or beyond "
+                            "+-1e+06 (REC_MAX_RATING)");
+    v[1] = 2e6f; /* the same limits as every other door */
+    ck_assert_int_eq(rec_ratings_from_arrays(&r, u, m, v, 3, &e), REC_EINVAL);
+    ck_assert_str_eq(e.msg, "row 1: rating 2e+06 is not finite or beyond "
+                            "+-1e+06 (REC_MAX_RATING)");
+    v[1] = NAN;
     ck_assert_int_eq(rec_ratings_from_arrays(&r, NULL, m, v, 3, &e),
                      REC_EINVAL);
     ck_assert_int_eq(rec_ratings_from_arrays(NULL, u, m, v, 3, &e),

@@ -749,6 +749,80 @@ START_TEST(hostile_files)
 }
 END_TEST
 
+/* The tiny model's file rewritten with another rank: SHAP says `rank`,
+   MFAC and UFAC are resized (zero factors), everything else is kept and
+   the checksum is right; what a hostile writer could make in 19 KB. */
+static unsigned char *with_rank(const unsigned char *b, size_t len,
+                                uint32_t rank, size_t *out_len)
+{
+    size_t shap = section_at(b, len, "SHAP", NULL);
+    uint64_t nu = le64(b + shap + 8), nm = le64(b + shap + 16);
+    uint32_t n = le32(b + 24);
+    size_t cap = len + 8 * (size_t)rank * (size_t)(nu + nm) + 64, w = 32;
+    unsigned char *o = calloc(1, cap);
+    ck_assert_ptr_nonnull(o);
+    memcpy(o, b, 32);
+    size_t off = 32;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t bl = le64(b + off + 8), nbl = bl;
+        const unsigned char *tag = b + off;
+        if (memcmp(tag, "MFAC", 4) == 0)
+            nbl = 4 * nm * rank;
+        else if (memcmp(tag, "UFAC", 4) == 0)
+            nbl = 4 * nu * rank;
+        memcpy(o + w, b + off, 8);
+        put_le64(o + w + 8, nbl);
+        if (nbl == bl)
+            memcpy(o + w + 16, b + off + 16, (size_t)bl);
+        if (memcmp(tag, "SHAP", 4) == 0)
+            put_le32(o + w + 16, rank);
+        w += 16 + (size_t)((nbl + 7) & ~(uint64_t)7);
+        off += 16 + (size_t)((bl + 7) & ~(uint64_t)7);
+    }
+    w += 4; /* trailer */
+    put_le64(o + 16, w);
+    fix_crc(o, w);
+    *out_len = w;
+    return o;
+}
+
+/* A model file's rank is bounded by training's (REC_MAX_RANK): a 19 KB
+   rank-1536 file used to load, and every fold-in on it allocated rank^2
+   scratch and solved a rank^3 system (0.24 s per request). */
+START_TEST(rank_above_training_limit)
+{
+    size_t len, blen;
+    unsigned char *orig = tiny_bytes(&len);
+    static const uint32_t too_big[] = {REC_MAX_RANK + 1, 1536, 65536};
+    for (size_t i = 0; i < sizeof too_big / sizeof too_big[0]; i++) {
+        unsigned char *b = with_rank(orig, len, too_big[i], &blen);
+        expect_format(b, blen, "bad rank");
+        const char *path = tmp_path("rank.bin");
+        spit(path, b, blen);
+        rec_error err = {0};
+        rec_model *m = NULL;
+        ck_assert_int_eq(rec_model_load(&m, path, &err), REC_EFORMAT);
+        ck_assert_msg(strstr(err.msg, "REC_MAX_RANK") && strstr(err.msg, "rank.bin"),
+                      "%s", err.msg);
+        free(b);
+    }
+    /* the limit itself is a model like any other */
+    unsigned char *b = with_rank(orig, len, REC_MAX_RANK, &blen);
+    rec_error err = {0};
+    rec_model *m = NULL;
+    ck_assert_ok(rec__model_load_mem(&m, b, blen, "max.bin", &err), &err);
+    ck_assert_int_eq(rec_model_rank(m), REC_MAX_RANK);
+    const rec_movie_rating mine[] = {{10, 4.0f}, {20, 2.0f}}; /* known */
+    rec_scored top[3];
+    size_t n_top;
+    ck_assert_ok(rec_recommend_for_ratings(top, 3, &n_top, m, mine, 2, &err), &err);
+    ck_assert_uint_eq(n_top, 3);
+    rec_model_free(m);
+    free(b);
+    free(orig);
+}
+END_TEST
+
 /* Memory running out while loading is a clean REC_ENOMEM naming the file
    (issue 6: "a clean error, not a crash, when memory runs out"). The
    address-space limit only binds this forked test. */
@@ -820,6 +894,7 @@ static Suite *model_io_suite(void)
     tcase_add_test(errors, bad_byte_order_mark);
     tcase_add_test(errors, trailing_bytes);
     tcase_add_test(errors, hostile_files);
+    tcase_add_test(errors, rank_above_training_limit);
     tcase_add_test(errors, out_of_memory_is_clean);
     suite_add_tcase(s, errors);
     return s;
