@@ -27,7 +27,7 @@ PC_DIR=$(dirname "$pc")
 cd "$TMP"
 if [ -n "$PYDIR" ]; then
   pkg=$PREFIX/$PYDIR/movieme
-  for f in __init__.py __init__.pyi __main__.py _errors.py _movieme.py py.typed; do
+  for f in __init__.py __init__.pyi __main__.py _errors.py estimator.py _movieme.py py.typed; do
     [ -f "$pkg/$f" ] || { say "missing $pkg/$f"; exit 1; }
   done
   so=$(ls "$pkg"/_movieme_c*.so)

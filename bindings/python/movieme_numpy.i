@@ -15,6 +15,7 @@
 %feature("nothread") mm_ratings::to_arrays;
 %feature("nothread") mm_model::predict_many;
 %feature("nothread") mm_model::factor_matrix;
+%feature("nothread") mm_model::top_n_many;
 
 %extend mm_ratings {
     /** A new dataset from three array-likes (rec_ratings_from_arrays). */
@@ -148,6 +149,75 @@
             return NULL;
         }
         return mm_np_own(out, 1, &nu, NPY_FLOAT32);
+    }
+
+    /** Top n of many users (rec_top_n_many): (movie_ids, scores), new
+        int32 and float32 arrays of shape (users, n); a row with fewer than
+        n candidates is padded with id -1 and score NaN. */
+    PyObject *top_n_many(PyObject *users, long long n) {
+        mm_error err;
+        npy_intp nu = 0, i, j, dims[2];
+        int32_t *u, *ids = NULL;
+        float *scores = NULL;
+        rec_scored *out = NULL;
+        size_t *n_out = NULL, cells;
+        rec_status st = REC_OK;
+        mm_error_init(&err);
+        if (mm_check_n(n, &err) != REC_OK) {
+            mm_py_raise(&err);
+            return NULL;
+        }
+        if (!(u = mm_np_ids(users, "user_ids", INT32_MIN, &nu)))
+            return NULL;
+        if (n > 0 && (unsigned long long)nu > SIZE_MAX / (size_t)n / 8) {
+            free(u);
+            return PyErr_NoMemory();
+        }
+        cells = (size_t)nu * (size_t)n;
+        Py_BEGIN_ALLOW_THREADS
+        out = (rec_scored *)mm_np_malloc(cells, sizeof *out);
+        n_out = (size_t *)mm_np_malloc((size_t)nu, sizeof *n_out);
+        ids = (int32_t *)mm_np_malloc(cells, sizeof *ids);
+        scores = (float *)mm_np_malloc(cells, sizeof *scores);
+        if (!out || !n_out || !ids || !scores) {
+            st = mm_failf(&err, REC_ENOMEM, "out of memory");
+        } else {
+            MM_RDLOCK($self);
+            st = mm_check(&err, rec_top_n_many(out, (size_t)n, n_out,
+                                               $self->h, u, (size_t)nu, NULL,
+                                               &err.e));
+            MM_UNLOCK($self);
+        }
+        if (st == REC_OK)
+            for (i = 0; i < nu; i++)
+                for (j = 0; j < (npy_intp)n; j++) {
+                    size_t c = (size_t)i * (size_t)n + (size_t)j;
+                    int have = (size_t)j < n_out[i];
+                    ids[c] = have ? out[c].movie_id : -1;
+                    scores[c] = have ? out[c].score : NAN;
+                }
+        Py_END_ALLOW_THREADS
+        free(u);
+        free(out);
+        free(n_out);
+        if (st != REC_OK) {
+            free(ids);
+            free(scores);
+            mm_py_raise(&err);
+            return NULL;
+        }
+        dims[0] = nu;
+        dims[1] = (npy_intp)n;
+        {
+            PyObject *ai = mm_np_own(ids, 2, dims, NPY_INT32);
+            PyObject *as = mm_np_own(scores, 2, dims, NPY_FLOAT32);
+            if (!ai || !as) {
+                Py_XDECREF(ai);
+                Py_XDECREF(as);
+                return NULL;
+            }
+            return Py_BuildValue("(NN)", ai, as);
+        }
     }
 
     /** (ids, factors, biases) of every user (users true) or movie, rows by

@@ -552,6 +552,15 @@ class Model(_Handle):
         out = _live(self).predict_many(u.ravel(), m.ravel())
         return out.reshape(u.shape)
 
+    def top_n_many(self, user_ids, n=10):
+        """:meth:`top_n` for many users at once (rec_top_n_many: one matrix
+        product per block of users, the GIL released): ``(movie_ids,
+        scores)``, new int32 and float32 ndarrays of shape ``(len(user_ids),
+        n)``, row i being exactly ``top_n(user_ids[i], n)``. A row with
+        fewer than `n` candidates is padded with movie id -1 and score NaN.
+        NotFoundError for an unknown user (nothing is returned)."""
+        return _live(self).top_n_many(user_ids, n)
+
     def user_factors_matrix(self):
         """Every user's factors as a :class:`FactorMatrix` ``(ids, factors,
         biases)``, rows by ascending user id. New arrays (copies): they

@@ -247,3 +247,30 @@ def test_predict_bad_input(ml_model):
         ml_model.predict([1.5], [1])
     with pytest.raises(movieme.InvalidArgumentError, match="out of range"):
         ml_model.predict([2**40], [1])
+
+
+def test_top_n_many(ml_model):
+    users = np.array([1, 5, 600, 1])
+    ids, scores = ml_model.top_n_many(users, 7)
+    assert ids.shape == scores.shape == (4, 7)
+    assert ids.dtype == np.int32 and scores.dtype == np.float32
+    for i, u in enumerate(users):
+        recs = ml_model.top_n(int(u), 7)
+        assert ids[i].tolist() == [r.movie_id for r in recs]
+        np.testing.assert_array_equal(scores[i], np.float32([r.score
+                                                             for r in recs]))
+    with pytest.raises(movieme.NotFoundError, match="999999"):
+        ml_model.top_n_many([1, 999999], 3)
+    with pytest.raises(movieme.InvalidArgumentError):
+        ml_model.top_n_many([1], -1)
+    e_ids, e_scores = ml_model.top_n_many([], 5)
+    assert e_ids.shape == (0, 5)
+
+
+def test_top_n_many_pads_short_rows():
+    r = movieme.Ratings.from_arrays([1, 1, 2], [10, 11, 10], [5, 3, 4])
+    m = movieme.train_als(r, rank=2, iterations=2, n_threads=1)
+    ids, scores = m.top_n_many([1, 2], 3)
+    assert ids[0].tolist() == [-1, -1, -1] and np.isnan(scores[0]).all()
+    assert ids[1].tolist() == [11, -1, -1]
+    assert np.isfinite(scores[1, 0]) and np.isnan(scores[1, 1:]).all()

@@ -40,6 +40,12 @@ for _ in range(2):
     m.predict(arrays[0][:50], arrays[1][:50])
     m.predict(1, [1, 2, 999])
     m.user_factors_matrix()
+    m.top_n_many([1, 2, 3], 4)
+    try:
+        m.top_n_many([1, 99999], 4)
+        raise AssertionError("no error")
+    except movieme.NotFoundError:
+        pass
     m.movie_factors_matrix()
     for call in (lambda: movieme.Ratings.from_arrays([1, 2], [1], [1, 2]),
                  lambda: movieme.Ratings.from_arrays([1], [1], [float("nan")]),
