@@ -92,12 +92,11 @@ static rec_status check_options(const rec_tune_options *o,
                          "rec_tune_options: unknown version %u (use "
                          "rec_tune_options_init)",
                          (unsigned)o->version);
-    rec_status st = rec__als_check_params(r, &o->base, err);
+    rec_status st = rec__train_check(r, &o->base, err);
     if (st != REC_OK)
         return st;
+    /* (rec__train_check covers the implicit parameters too) */
     int implicit = o->base.version >= 2 && o->base.implicit;
-    if (implicit && (st = rec__implicit_check(&o->base, err)) != REC_OK)
-        return st;
     if (o->metric != REC_METRIC_RMSE && o->metric != REC_METRIC_NDCG)
         return rec__fail(err, REC_EINVAL, "rec_tune_als: unknown metric %d",
                          o->metric);
@@ -145,7 +144,7 @@ static rec_status check_options(const rec_tune_options *o,
     for (size_t i = 0; i < o->n_ranks; i++) {
         rec_als_params p = o->base;
         p.rank = o->ranks[i];
-        if (rec__als_check_params(r, &p, NULL) != REC_OK)
+        if (rec__train_check(r, &p, NULL) != REC_OK)
             return rec__fail(err, REC_EINVAL,
                              "rec_tune_als: ranks[%zu] = %d out of range", i,
                              o->ranks[i]);
