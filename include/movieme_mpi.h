@@ -41,11 +41,15 @@ typedef struct rec_mpi_options {
     int root;               /**< rank holding the data, writing checkpoints
                                  and receiving the model (default 0) */
     const char *checkpoint; /**< checkpoint file, NULL for none (default) */
-    int checkpoint_every;   /**< write it every N iterations and after the
-                                 last one (default 5) */
+    int checkpoint_every;   /**< write it every N iterations (counted over
+                                 both phases of a hybrid model) and after
+                                 the last one of each phase (default 5) */
     int resume;             /**< non-zero: when `checkpoint` exists, start
                                  from it (it must come from the same data and
-                                 parameters; `iterations` may be larger) */
+                                 parameters; `iterations` may be larger while
+                                 it is of the rating phase, and
+                                 `preference_iterations` while of the
+                                 preference phase or of implicit mode) */
     double timeout;         /**< seconds any one exchange may wait for the
                                  other ranks before this rank fails with
                                  REC_EIO ("no answer"), 0 = wait forever
@@ -58,7 +62,10 @@ REC_API void rec_mpi_options_init(rec_mpi_options *o);
 
 /**
  * Train an ALS model across the ranks of `comm` from a dataset held by the
- * root rank.
+ * root rank: the model rec_train_als() gives for the same dataset and
+ * parameters, bit for bit, whatever the number of ranks - the hybrid
+ * default, explicit-only and implicit models, with or without BM25
+ * weighting (since 0.2: the hybrid model and BM25 weighting).
  *
  * @param[out] out  on the root: the model, to free with rec_model_free();
  *                  on the other ranks: NULL
@@ -67,7 +74,9 @@ REC_API void rec_mpi_options_init(rec_mpi_options *o);
  *                  elsewhere
  * @param params    as rec_train_als(); the root's values are used, except
  *                  n_threads (each rank's own) and the progress callback
- *                  (called on the root only; cancelling stops every rank)
+ *                  (called on the root only, as by rec_train_als: rating
+                  then preference iterations, one count; cancelling stops
+                  every rank and no model is made)
  * @param opts      NULL for the defaults; see rec_mpi_options
  * @return the same status on every rank: REC_OK; REC_EINVAL (bad parameter,
  *         no dataset on the root, incompatible checkpoint), REC_ENOMEM,

@@ -417,6 +417,13 @@ typedef struct rec_implicit_cfg {
     float min_rating;
     uint64_t seed;
 } rec_implicit_cfg;
+/* The configuration rec_train_als gives the implicit part of a model `m`
+   filled from `p` (implicit mode, or the preference model of a hybrid):
+   rank, iterations, solver, lambda, alpha, seed, and the min_rating and
+   by_value that apply to its interaction values (those of BM25 weights
+   are 0 and 1: the weights are final). */
+void rec__train_implicit_cfg(rec_implicit_cfg *g, const rec_als_params *p,
+                             const rec_model *m);
 
 /* Initial factors of rows [0, n): row i depends only on (seed, i)
    (solve.c). */

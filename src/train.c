@@ -235,17 +235,34 @@ rec_status rec__train_fill_model(rec_model *m, const rec_ratings *r,
     return REC_OK;
 }
 
+void rec__train_implicit_cfg(rec_implicit_cfg *g, const rec_als_params *p,
+                             const rec_model *m)
+{
+    bool implicit = p->version >= 2 && p->implicit;
+    int pref_iters = p->preference_iterations > 0 ? p->preference_iterations
+                                                  : p->iterations;
+    *g = (rec_implicit_cfg){
+        .k = implicit ? p->rank : m->pref_rank,
+        .iterations = implicit ? p->iterations : pref_iters,
+        .solver = p->solver, .cg_steps = p->cg_steps,
+        .lambda = implicit ? p->reg : p->preference_reg,
+        .alpha = implicit ? p->alpha : p->preference_alpha,
+        .seed = implicit ? p->seed : p->seed ^ 0x2545F4914F6CDD1DULL};
+    /* weights are final: every positive one counts, as it is */
+    bool weighted = m->weighting.kind != REC_WEIGHT_NONE;
+    g->min_rating = weighted ? 0.0f : m->weighting.min_rating;
+    g->by_value = weighted ? 1 : m->weighting.by_value;
+}
+
 /* The implicit part's interaction values: the ratings themselves without
    weighting (the solver applies min_rating and by_value), else BM25
-   weights (then min_rating 0 and by_value 1). Owned arrays in *own_*. */
+   weights. Owned arrays in *own_*. */
 static rec_status interaction_values(const float **uvals, const float **mvals,
                                      float **own_u, float **own_m,
-                                     rec_implicit_cfg *g, rec_model *m,
-                                     const rec_ratings *r, rec_error *err)
+                                     rec_model *m, const rec_ratings *r,
+                                     rec_error *err)
 {
     *own_u = *own_m = NULL;
-    g->min_rating = m->weighting.min_rating;
-    g->by_value = m->weighting.by_value;
     if (m->weighting.kind == REC_WEIGHT_NONE) {
         *uvals = r->user_vals;
         *mvals = r->movie_vals;
@@ -257,8 +274,6 @@ static rec_status interaction_values(const float **uvals, const float **mvals,
         return st;
     *uvals = *own_u;
     *mvals = *own_m;
-    g->min_rating = 0.0f;
-    g->by_value = 1;
     return REC_OK;
 }
 
@@ -337,16 +352,11 @@ rec_status rec__train_als_from(rec_model **out, const rec_ratings *r,
     if (st == REC_OK && !implicit)
         st = rec__explicit_fit(m, r, p, warm, nt, on_iter, &pc, err);
     if (st == REC_OK && (implicit || hybrid)) {
-        rec_implicit_cfg g = {
-            .k = implicit ? p->rank : m->pref_rank,
-            .iterations = implicit ? p->iterations : pref_iters,
-            .solver = p->solver, .cg_steps = p->cg_steps,
-            .lambda = implicit ? p->reg : p->preference_reg,
-            .alpha = implicit ? p->alpha : p->preference_alpha,
-            .seed = implicit ? p->seed : p->seed ^ 0x2545F4914F6CDD1DULL};
+        rec_implicit_cfg g;
+        rec__train_implicit_cfg(&g, p, m);
         const float *uv, *mv;
         float *own_u, *own_m;
-        st = interaction_values(&uv, &mv, &own_u, &own_m, &g, m, r, err);
+        st = interaction_values(&uv, &mv, &own_u, &own_m, m, r, err);
         if (st == REC_OK)
             st = implicit ? rec__implicit_fit(m->user_factors,
                                               m->movie_factors, &m->yty, r,

@@ -13,8 +13,8 @@
  * of k floats, so counts are rows and fit an int up to 2^31 rows), so every
  * rank sees the whole side for the next half.
  *
- * Exactness: the initial user factors (rec__als_init_factors, keyed by
- * (seed, row)), the global mean (rec__als_fill_model on the root) and every
+ * Exactness: the initial user factors (rec__init_factors, keyed by
+ * (seed, row)), the global mean (rec__train_fill_model on the root) and every
  * row's solve are those of rec_train_als; a row's result depends only on the
  * other side's factors, so the model is bit-identical to the single-machine
  * one whatever the number of ranks (on ranks with the same CPU features:
@@ -26,8 +26,19 @@
  * from its full copy of the fixed side (no communication, the same bits);
  * no biases are exchanged, and a failed row fails every rank.
  *
- * Checkpoints (root only): the factors and biases of both sides after a
- * full iteration, so resuming gives exactly the uninterrupted result.
+ * The hybrid model (the default) trains in two phases on the same shards:
+ * the explicit phase (rating factors and biases), then the implicit loop
+ * again on the preference factors (rank pk). Its interaction values, like
+ * those of implicit mode with BM25 weighting, are the weights of
+ * rec__weigh_dataset, computed once on the root (which also keeps what the
+ * model needs of them: n_users, avg_len, the per-movie counts) and shipped
+ * with the shards in both orders, beside the ratings. Progress counts the
+ * iterations of both phases as rec_train_als does.
+ *
+ * Checkpoints (root only): the phase, the iteration within it and the
+ * factors and biases of both sides (and the preference factors of a hybrid
+ * model) after a full iteration, so resuming gives exactly the
+ * uninterrupted result.
  * Native byte order (a checkpoint stays on its cluster), CRC-32 checked,
  * written to a temporary file, fsync'ed and renamed.
  *
@@ -58,7 +69,9 @@
 #define TAG_SHARD 7101
 #define SEND_CHUNK ((size_t)1 << 30)
 #define CKPT_MAGIC "MVMCKPT"
-#define CKPT_VERSION 2u
+#define CKPT_VERSION 3u
+#define PHASE_EXPLICIT 0
+#define PHASE_IMPLICIT 1 /* implicit mode, or the preference phase */
 
 void rec_mpi_options_init(rec_mpi_options *o)
 {
@@ -79,10 +92,16 @@ typedef struct setup {
     int32_t k, iterations, biases, nonneg, has_progress, ckpt_every;
     int32_t resume;
     int32_t implicit, solver, cg_steps, by_value; /* implicit mode */
+    int32_t hybrid;          /* explicit phase, then the preference phase */
+    int32_t wkind;           /* weighting of the implicit phase */
+    int32_t weighted;        /* its values are weights, shipped with shards */
     uint64_t n_users, n_movies, nnz, seed;
     uint64_t max_row;        /* longest row or column (CG scratch) */
-    double reg, bias_reg, alpha, bias_prior;
+    double reg, bias_reg, alpha, bias_prior, bm25_k1, bm25_b;
     float mu, min_rating;
+    /* the implicit phase (implicit mode or the preference model), as
+       rec__train_implicit_cfg makes it */
+    rec_implicit_cfg ph;
     char msg[REC_ERROR_MSG_SIZE];
 } setup;
 
@@ -91,16 +110,20 @@ typedef struct dist {
     MPI_Comm comm;
     int rank, size, root;
     MPI_Datatype row;        /* k floats */
+    MPI_Datatype prow;       /* pk floats (the implicit phase) */
     setup s;
     uint64_t *ubound, *mbound; /* size + 1 row boundaries */
     uint64_t *unnz, *mnnz;   /* ratings of each rank's rows */
     int *ucount, *udispl, *mcount, *mdispl;
     /* all factors (the root: the model's arrays) */
     float *U, *bu, *M, *bm;
+    float *PU, *PM;          /* preference factors (hybrid) */
+    float *root_uw, *root_mw; /* root: the weights of every rating */
     /* own shard: rows [ubound[rank], ubound[rank+1]), offsets rebased */
     uint64_t *uoff, *moff;
     int32_t *uidx, *midx;
     float *uval, *mval;
+    float *uw, *mw;          /* weights of the own shard (when weighted) */
     bool own_shard;          /* shard arrays are ours to free */
     double *scratch, *sse, *pen, *mpen;
     int nt;
@@ -224,6 +247,13 @@ typedef struct ckpt_head {
     uint32_t implicit, solver, cg_steps, by_value;
     double alpha;
     float min_rating;
+    /* version 3: the phase, and the implicit phase's parameters */
+    uint32_t phase;
+    uint32_t done_before;    /* iterations of the phases before this one */
+    uint32_t hybrid, pk, p_by_value, wkind, weighted;
+    uint64_t p_seed;
+    double p_lambda, p_alpha, bm25_k1, bm25_b, bias_prior;
+    float p_min_rating;
     uint32_t pad;
 } ckpt_head;
 
@@ -245,7 +275,7 @@ static uint32_t data_crc(const rec_ratings *r)
 }
 
 static void ckpt_fill_head(ckpt_head *h, const setup *s, uint32_t dcrc,
-                           int iteration)
+                           int phase, int iteration)
 {
     memset(h, 0, sizeof *h);
     memcpy(h->magic, CKPT_MAGIC, sizeof CKPT_MAGIC);
@@ -267,10 +297,45 @@ static void ckpt_fill_head(ckpt_head *h, const setup *s, uint32_t dcrc,
     h->by_value = (uint32_t)s->by_value;
     h->alpha = s->alpha;
     h->min_rating = s->min_rating;
+    h->phase = (uint32_t)phase;
+    /* a preference phase continues exactly this many rating iterations */
+    h->done_before = phase == PHASE_IMPLICIT && s->hybrid
+                         ? (uint32_t)s->iterations
+                         : 0;
+    h->hybrid = (uint32_t)s->hybrid;
+    h->pk = (uint32_t)s->ph.k;
+    h->p_by_value = (uint32_t)s->ph.by_value;
+    h->wkind = (uint32_t)s->wkind;
+    h->weighted = (uint32_t)s->weighted;
+    h->p_seed = s->ph.seed;
+    h->p_lambda = s->ph.lambda;
+    h->p_alpha = s->ph.alpha;
+    h->bm25_k1 = s->bm25_k1;
+    h->bm25_b = s->bm25_b;
+    h->bias_prior = s->bias_prior;
+    h->p_min_rating = s->ph.min_rating;
+}
+
+/* The arrays a checkpoint holds after its header: the factors and biases
+   of both sides, then the preference factors of a hybrid model. */
+static int ckpt_parts(const dist *d, void **parts, size_t *lens)
+{
+    size_t k = (size_t)d->s.k, pk = (size_t)d->s.ph.k;
+    size_t nu = d->s.n_users, nm = d->s.n_movies;
+    int n = 0;
+    parts[n] = d->U, lens[n++] = nu * k * sizeof(float);
+    parts[n] = d->bu, lens[n++] = nu * sizeof(float);
+    parts[n] = d->M, lens[n++] = nm * k * sizeof(float);
+    parts[n] = d->bm, lens[n++] = nm * sizeof(float);
+    if (d->s.hybrid) {
+        parts[n] = d->PU, lens[n++] = nu * pk * sizeof(float);
+        parts[n] = d->PM, lens[n++] = nm * pk * sizeof(float);
+    }
+    return n;
 }
 
 static rec_status ckpt_write(const dist *d, const char *path, uint32_t dcrc,
-                             int iteration, rec_error *err)
+                             int phase, int iteration, rec_error *err)
 {
     size_t plen = strlen(path);
     char *tmp = malloc(plen + 32);
@@ -285,16 +350,13 @@ static rec_status ckpt_write(const dist *d, const char *path, uint32_t dcrc,
         return st;
     }
     ckpt_head h;
-    ckpt_fill_head(&h, &d->s, dcrc, iteration);
-    size_t k = (size_t)d->s.k;
-    const void *parts[5] = {&h, d->U, d->bu, d->M, d->bm};
-    size_t lens[5] = {sizeof h, d->s.n_users * k * sizeof(float),
-                      d->s.n_users * sizeof(float),
-                      d->s.n_movies * k * sizeof(float),
-                      d->s.n_movies * sizeof(float)};
+    ckpt_fill_head(&h, &d->s, dcrc, phase, iteration);
+    void *parts[7] = {&h};
+    size_t lens[7] = {sizeof h};
+    int n = 1 + ckpt_parts(d, parts + 1, lens + 1);
     uint32_t crc = (uint32_t)crc32_z(0L, Z_NULL, 0);
     bool ok = true;
-    for (int i = 0; i < 5 && ok; i++) {
+    for (int i = 0; i < n && ok; i++) {
         crc = crc_buf(crc, parts[i], lens[i]);
         ok = fwrite(parts[i], 1, lens[i], f) == lens[i];
     }
@@ -316,9 +378,19 @@ static rec_status ckpt_write(const dist *d, const char *path, uint32_t dcrc,
     return st;
 }
 
-/* Read a checkpoint into the factors; *iteration_out = iterations done. */
+/* Iterations of a phase this training runs (0: it has no such phase). */
+static int phase_iterations(const setup *s, int phase)
+{
+    if (phase == PHASE_EXPLICIT)
+        return s->implicit ? 0 : s->iterations;
+    return s->implicit || s->hybrid ? s->ph.iterations : 0;
+}
+
+/* Read a checkpoint into the factors; *phase_out and *iteration_out: the
+   phase it was written in and the iterations of that phase done. */
 static rec_status ckpt_read(dist *d, const char *path, uint32_t dcrc,
-                            int *iteration_out, rec_error *err)
+                            int *phase_out, int *iteration_out,
+                            rec_error *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -335,7 +407,16 @@ static rec_status ckpt_read(dist *d, const char *path, uint32_t dcrc,
                        "(or another version)", path);
         goto out;
     }
-    ckpt_fill_head(&want, &d->s, dcrc, (int)h.iteration);
+    ckpt_fill_head(&want, &d->s, dcrc, (int)h.phase, (int)h.iteration);
+    if (h.phase == PHASE_IMPLICIT && d->s.hybrid &&
+        h.done_before != want.done_before) {
+        st = rec__fail(err, REC_EINVAL,
+                       "%s: checkpoint in the preference phase after %u "
+                       "rating iterations, but %d asked for; remove it or "
+                       "train with the same ones",
+                       path, (unsigned)h.done_before, d->s.iterations);
+        goto out;
+    }
     if (memcmp(&h, &want, sizeof h) != 0) {
         st = rec__fail(err, REC_EINVAL,
                        "%s: checkpoint of other data or parameters (rank %u, "
@@ -346,20 +427,21 @@ static rec_status ckpt_read(dist *d, const char *path, uint32_t dcrc,
                        (unsigned long long)h.nnz, (unsigned long long)h.seed);
         goto out;
     }
-    if (h.iteration < 1 || h.iteration > (uint32_t)d->s.iterations) {
-        st = rec__fail(err, REC_EINVAL, "%s: checkpoint after iteration %u, "
-                       "but only %d iterations asked for", path,
-                       (unsigned)h.iteration, d->s.iterations);
+    int have = h.phase <= PHASE_IMPLICIT
+                   ? phase_iterations(&d->s, (int)h.phase)
+                   : 0;
+    if (h.iteration < 1 || h.iteration > (uint32_t)have) {
+        st = rec__fail(err, REC_EINVAL, "%s: checkpoint after %s iteration "
+                       "%u, but only %d iterations asked for", path,
+                       h.phase == PHASE_EXPLICIT ? "rating" : "preference",
+                       (unsigned)h.iteration, have);
         goto out;
     }
     crc = crc_buf(crc, &h, sizeof h);
-    size_t k = (size_t)d->s.k;
-    void *parts[4] = {d->U, d->bu, d->M, d->bm};
-    size_t lens[4] = {d->s.n_users * k * sizeof(float),
-                      d->s.n_users * sizeof(float),
-                      d->s.n_movies * k * sizeof(float),
-                      d->s.n_movies * sizeof(float)};
-    for (int i = 0; i < 4; i++) {
+    void *parts[6];
+    size_t lens[6];
+    int n = ckpt_parts(d, parts, lens);
+    for (int i = 0; i < n; i++) {
         if (fread(parts[i], 1, lens[i], f) != lens[i]) {
             st = rec__fail(err, REC_EFORMAT, "%s: truncated checkpoint",
                            path);
@@ -373,6 +455,7 @@ static rec_status ckpt_read(dist *d, const char *path, uint32_t dcrc,
                        path);
         goto out;
     }
+    *phase_out = (int)h.phase;
     *iteration_out = (int)h.iteration;
 out:
     fclose(f);
@@ -385,6 +468,8 @@ static void dist_free(dist *d)
 {
     if (d->row != MPI_DATATYPE_NULL)
         MPI_Type_free(&d->row);
+    if (d->prow != MPI_DATATYPE_NULL)
+        MPI_Type_free(&d->prow);
     free(d->ubound);
     free(d->ucount);
     free(d->udispl);
@@ -395,7 +480,11 @@ static void dist_free(dist *d)
         free(d->bu);
         free(d->M);
         free(d->bm);
+        free(d->PU);
+        free(d->PM);
     }
+    free(d->root_uw);
+    free(d->root_mw);
     if (d->own_shard) {
         free(d->uoff);
         free(d->moff);
@@ -403,6 +492,8 @@ static void dist_free(dist *d)
         free(d->midx);
         free(d->uval);
         free(d->mval);
+        free(d->uw);
+        free(d->mw);
     }
     free(d->scratch);
     free(d->sse);
@@ -425,13 +516,6 @@ static rec_status root_setup(setup *s, const rec_ratings *r,
     rec_status st = rec__train_check(r, p, err);
     if (st != REC_OK)
         return st;
-    if (rec__train_hybrid(p) ||
-        (p->version >= 3 && p->implicit &&
-         p->implicit_weighting != REC_WEIGHT_NONE))
-        return rec__fail(err, REC_EINVAL,
-                         "distributed training: the hybrid model and BM25 "
-                         "weighting are not supported yet (set preference "
-                         "= 0, or implicit_weighting = REC_WEIGHT_NONE)");
     if (o->checkpoint && o->checkpoint_every < 1)
         return rec__fail(err, REC_EINVAL, "checkpoint_every %d must be >= 1",
                          o->checkpoint_every);
@@ -461,6 +545,13 @@ static rec_status root_setup(setup *s, const rec_ratings *r,
         s->by_value = p->implicit_weight_by_value != 0;
         s->alpha = p->alpha;
         s->min_rating = p->implicit_min_rating;
+    }
+    s->hybrid = rec__train_hybrid(p);
+    if (p->version >= 3) {
+        s->bm25_k1 = p->bm25_k1;
+        s->bm25_b = p->bm25_b;
+    }
+    if (s->implicit || s->hybrid) {
         for (size_t u = 0; u < r->n_users; u++)
             if (r->user_off[u + 1] - r->user_off[u] > s->max_row)
                 s->max_row = r->user_off[u + 1] - r->user_off[u];
@@ -475,6 +566,7 @@ static rec_status root_setup(setup *s, const rec_ratings *r,
 static rec_status dist_alloc(dist *d, rec_error *err)
 {
     size_t P = (size_t)d->size, k = (size_t)d->s.k;
+    size_t pk = d->s.hybrid ? (size_t)d->s.ph.k : 0;
     /* one block: ubound (P+1), mbound (P+1), unnz (P), mnnz (P) */
     d->ubound = calloc(4 * P + 2, sizeof *d->ubound);
     if (d->ubound) {
@@ -488,13 +580,18 @@ static rec_status dist_alloc(dist *d, rec_error *err)
     d->mdispl = calloc(P, sizeof(int));
     if (d->rank != d->root) {
         size_t nu = d->s.n_users, nm = d->s.n_movies;
-        if (k > SIZE_MAX / sizeof(float) / (nu + nm + 1))
+        if (k + pk > SIZE_MAX / sizeof(float) / (nu + nm + 1))
             return rec__fail(err, REC_ENOMEM, "factors: out of memory");
         d->U = calloc(nu * k, sizeof(float));
         d->bu = calloc(nu, sizeof(float));
         d->M = calloc(nm * k, sizeof(float));
         d->bm = calloc(nm, sizeof(float));
-        if (!d->U || !d->bu || !d->M || !d->bm)
+        if (pk) {
+            d->PU = calloc(nu * pk, sizeof(float));
+            d->PM = calloc(nm * pk, sizeof(float));
+        }
+        if (!d->U || !d->bu || !d->M || !d->bm ||
+            (pk && (!d->PU || !d->PM)))
             return rec__fail(err, REC_ENOMEM, "factors: out of memory");
     }
     if (!d->ubound || !d->ucount || !d->udispl || !d->mcount ||
@@ -513,10 +610,19 @@ static void counts_from_bounds(int *count, int *displ, const uint64_t *b,
     }
 }
 
-/* Root: send rank q its rows [b[q], b[q+1]) of one side. */
+/* Whether the shards carry the ratings: the explicit phase solves on them,
+   and so does an unweighted implicit phase. */
+static bool ships_ratings(const setup *s)
+{
+    return !(s->implicit && s->weighted);
+}
+
+/* Root: send rank q its rows [b[q], b[q+1]) of one side: offsets and
+   indices, then the ratings and the weights (each when not NULL). */
 static rec_status send_shard(dist *d, const uint64_t *off,
                              const int32_t *idx, const float *vals,
-                             const uint64_t *b, int q, rec_error *err)
+                             const float *w, const uint64_t *b, int q,
+                             rec_error *err)
 {
     uint64_t lo = b[q], hi = b[q + 1];
     uint64_t a = off[lo], z = off[hi];
@@ -525,25 +631,33 @@ static rec_status send_shard(dist *d, const uint64_t *off,
     if (st == REC_OK)
         st = move_bytes(d, (void *)(idx + a), (z - a) * sizeof *idx, q, true,
                         err);
-    if (st == REC_OK)
+    if (st == REC_OK && vals)
         st = move_bytes(d, (void *)(vals + a), (z - a) * sizeof *vals, q,
                         true, err);
+    if (st == REC_OK && w)
+        st = move_bytes(d, (void *)(w + a), (z - a) * sizeof *w, q, true,
+                        err);
     return st;
 }
 
-/* Worker: memory for its rows of one side. */
+/* Worker: memory for its rows of one side (ratings and weights when
+   asked for). */
 static bool alloc_shard(uint64_t **off, int32_t **idx, float **vals,
-                        uint64_t rows, uint64_t n)
+                        float **w, uint64_t rows, uint64_t n, bool with_vals,
+                        bool with_w)
 {
+    size_t len = n ? n : 1;
     *off = malloc((rows + 1) * sizeof **off);
-    *idx = malloc((n ? n : 1) * sizeof **idx);
-    *vals = malloc((n ? n : 1) * sizeof **vals);
-    return *off && *idx && *vals;
+    *idx = malloc(len * sizeof **idx);
+    *vals = with_vals ? malloc(len * sizeof **vals) : NULL;
+    *w = with_w ? malloc(len * sizeof **w) : NULL;
+    return *off && *idx && (*vals || !with_vals) && (*w || !with_w);
 }
 
-/* Worker: receive its rows of one side (offsets rebased to 0). */
+/* Worker: receive its rows of one side (offsets rebased to 0); vals and w
+   NULL when not shipped. */
 static rec_status recv_shard(dist *d, uint64_t *off, int32_t *idx,
-                             float *vals, uint64_t rows, uint64_t n,
+                             float *vals, float *w, uint64_t rows, uint64_t n,
                              rec_error *err)
 {
     rec_status st = move_bytes(d, off, (rows + 1) * sizeof *off, d->root,
@@ -558,30 +672,35 @@ static rec_status recv_shard(dist *d, uint64_t *off, int32_t *idx,
     for (uint64_t i = 0; i <= rows; i++)
         off[i] -= base;
     st = move_bytes(d, idx, n * sizeof *idx, d->root, false, err);
-    if (st == REC_OK)
+    if (st == REC_OK && vals)
         st = move_bytes(d, vals, n * sizeof *vals, d->root, false, err);
+    if (st == REC_OK && w)
+        st = move_bytes(d, w, n * sizeof *w, d->root, false, err);
     return st;
 }
 
-/* Exchange one side's updated rows: factors and biases. */
-static rec_status exchange(dist *d, float *x, float *xb, const int *count,
-                           const int *displ, rec_error *err)
+/* Exchange one side's updated rows: factors (rows of `row`) and biases
+   (xb, NULL: none). */
+static rec_status exchange(dist *d, float *x, float *xb, MPI_Datatype row,
+                           const int *count, const int *displ,
+                           rec_error *err)
 {
     MPI_NB("MPI_Allgatherv",
            MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, x, count,
-                           displ, d->row, d->comm, &req_));
-    if (d->s.biases)
+                           displ, row, d->comm, &req_));
+    if (xb)
         MPI_NB("MPI_Allgatherv",
                MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, xb, count,
                                displ, MPI_FLOAT, d->comm, &req_));
     return REC_OK;
 }
 
-/* Distribute the shards, the starting factors (from a checkpoint or the
-   seed) and allocate the scratch. Returns the first iteration to run. */
+/* Distribute the shards and the factors of a checkpoint, and allocate the
+   scratch. first[phase] = the first iteration of each phase to run (1: from
+   the seed; past the phase's end: nothing left to do in it). */
 static rec_status dist_prepare(dist *d, const rec_ratings *r,
                                const rec_mpi_options *o, int n_threads,
-                               uint32_t dcrc, int *first_it, rec_error *err)
+                               uint32_t dcrc, int *first, rec_error *err)
 {
     int P = d->size, me = d->rank;
     rec_status st = dist_alloc(d, err);
@@ -606,10 +725,13 @@ static rec_status dist_prepare(dist *d, const rec_ratings *r,
     /* memory first, agreed on, then the transfer: nobody is left sending
        to a rank that gave up */
     uint64_t nu = (uint64_t)d->ucount[me], nm = (uint64_t)d->mcount[me];
+    bool rv = ships_ratings(&d->s), wv = d->s.weighted != 0;
     if (me != d->root) {
         d->own_shard = true;
-        if (!alloc_shard(&d->uoff, &d->uidx, &d->uval, nu, d->unnz[me]) ||
-            !alloc_shard(&d->moff, &d->midx, &d->mval, nm, d->mnnz[me]))
+        if (!alloc_shard(&d->uoff, &d->uidx, &d->uval, &d->uw, nu,
+                         d->unnz[me], rv, wv) ||
+            !alloc_shard(&d->moff, &d->midx, &d->mval, &d->mw, nm,
+                         d->mnnz[me], rv, wv))
             st = rec__fail(err, REC_ENOMEM, "shard: out of memory (%llu + "
                            "%llu ratings)", (unsigned long long)d->unnz[me],
                            (unsigned long long)d->mnnz[me]);
@@ -624,16 +746,9 @@ static rec_status dist_prepare(dist *d, const rec_ratings *r,
     d->mpen = malloc((size_t)(nm + 1) * sizeof(double));
     if (st == REC_OK && (!d->scratch || !d->sse || !d->pen || !d->mpen))
         st = rec__fail(err, REC_ENOMEM, "scratch: out of memory");
-    if (st == REC_OK && d->s.implicit) {
-        rec_implicit_cfg g = {.k = d->s.k, .solver = d->s.solver,
-                              .cg_steps = d->s.cg_steps,
-                              .by_value = d->s.by_value, .lambda = d->s.reg,
-                              .alpha = d->s.alpha,
-                              .min_rating = d->s.min_rating,
-                              .seed = d->s.seed};
-        st = rec__implicit_half_new(&d->imp, &g, (size_t)d->s.max_row, d->nt,
-                                    err);
-    }
+    if (st == REC_OK && (d->s.implicit || d->s.hybrid))
+        st = rec__implicit_half_new(&d->imp, &d->s.ph, (size_t)d->s.max_row,
+                                    d->nt, err);
     st = agree(d, st, err);
     if (st != REC_OK)
         return st;
@@ -643,11 +758,13 @@ static rec_status dist_prepare(dist *d, const rec_ratings *r,
         for (int q = 0; q < P; q++) {
             if (q == d->root)
                 continue;
-            st = send_shard(d, r->user_off, r->user_items, r->user_vals,
-                            d->ubound, q, err);
+            st = send_shard(d, r->user_off, r->user_items,
+                            rv ? r->user_vals : NULL, d->root_uw, d->ubound,
+                            q, err);
             if (st == REC_OK)
                 st = send_shard(d, r->movie_off, r->movie_users,
-                                r->movie_vals, d->mbound, q, err);
+                                rv ? r->movie_vals : NULL, d->root_mw,
+                                d->mbound, q, err);
             if (st != REC_OK)
                 return st;
         }
@@ -656,31 +773,36 @@ static rec_status dist_prepare(dist *d, const rec_ratings *r,
         d->uoff = r->user_off + d->ubound[me];
         d->uidx = r->user_items;
         d->uval = r->user_vals;
+        d->uw = d->root_uw;
         d->moff = r->movie_off + d->mbound[me];
         d->midx = r->movie_users;
         d->mval = r->movie_vals;
+        d->mw = d->root_mw;
     } else {
-        st = recv_shard(d, d->uoff, d->uidx, d->uval, nu, d->unnz[me], err);
+        st = recv_shard(d, d->uoff, d->uidx, d->uval, d->uw, nu, d->unnz[me],
+                        err);
         if (st == REC_OK)
-            st = recv_shard(d, d->moff, d->midx, d->mval, nm, d->mnnz[me],
-                            err);
+            st = recv_shard(d, d->moff, d->midx, d->mval, d->mw, nm,
+                            d->mnnz[me], err);
         if (st != REC_OK)
             return st;
     }
 
-    /* starting point: a checkpoint, or the seed (the same on every rank) */
-    int32_t start[2] = {REC_OK, 1};
+    /* starting point: a checkpoint (status, phase, iteration), or the seed
+       (the same on every rank) */
+    int32_t start[3] = {REC_OK, -1, 0};
     if (d->rank == d->root && d->s.resume) {
         FILE *f = fopen(o->checkpoint, "rb");
         if (f) {
             fclose(f);
-            int done = 0;
-            start[0] = ckpt_read(d, o->checkpoint, dcrc, &done, err);
-            start[1] = done + 1;
+            int phase = -1, done = 0;
+            start[0] = ckpt_read(d, o->checkpoint, dcrc, &phase, &done, err);
+            start[1] = phase;
+            start[2] = done;
         }
     }
     MPI_NB("MPI_Bcast",
-           MPI_Ibcast(start, 2, MPI_INT32_T, d->root, d->comm, &req_));
+           MPI_Ibcast(start, 3, MPI_INT32_T, d->root, d->comm, &req_));
     if (start[0] != REC_OK) {
         if (d->rank != d->root)
             return rec__fail(err, start[0], "rank %d could not read the "
@@ -688,7 +810,7 @@ static rec_status dist_prepare(dist *d, const rec_ratings *r,
                              rec_strerror(start[0]));
         return start[0];
     }
-    if (start[1] > 1) {
+    if (start[1] >= 0) {
         MPI_NB("MPI_Bcast", MPI_Ibcast(d->U, (int)d->s.n_users, d->row,
                                        d->root, d->comm, &req_));
         MPI_NB("MPI_Bcast", MPI_Ibcast(d->bu, (int)d->s.n_users, MPI_FLOAT,
@@ -697,88 +819,138 @@ static rec_status dist_prepare(dist *d, const rec_ratings *r,
                                        d->root, d->comm, &req_));
         MPI_NB("MPI_Bcast", MPI_Ibcast(d->bm, (int)d->s.n_movies, MPI_FLOAT,
                                        d->root, d->comm, &req_));
-    } else if (d->s.implicit) {
-        rec__implicit_init_factors(d->U, d->s.n_users, d->M, d->s.n_movies,
-                                   d->s.k, d->s.seed);
-    } else {
-        rec__init_factors(d->U, d->s.n_users, d->s.k, d->s.seed,
-                          d->s.nonneg);
     }
-    *first_it = start[1];
+    if (start[1] >= 0 && d->s.hybrid) {
+        MPI_NB("MPI_Bcast", MPI_Ibcast(d->PU, (int)d->s.n_users, d->prow,
+                                       d->root, d->comm, &req_));
+        MPI_NB("MPI_Bcast", MPI_Ibcast(d->PM, (int)d->s.n_movies, d->prow,
+                                       d->root, d->comm, &req_));
+    }
+    /* a checkpoint of the implicit phase: the explicit one is complete */
+    first[PHASE_EXPLICIT] = start[1] == PHASE_EXPLICIT   ? start[2] + 1
+                            : start[1] == PHASE_IMPLICIT ? d->s.iterations + 1
+                                                         : 1;
+    first[PHASE_IMPLICIT] = start[1] == PHASE_IMPLICIT ? start[2] + 1 : 1;
     return REC_OK;
 }
 
 /* ---- training ------------------------------------------------------------ */
 
-/* The progress report of implicit training, as rec__train_implicit makes
+/* One phase of training on the shards: explicit (the rating model), or
+   implicit (implicit mode, or the preference model of a hybrid). */
+typedef struct phase {
+    int id, k, iterations, first;
+    int base, total;          /* iterations before this phase, in all */
+    MPI_Datatype row;         /* k floats */
+    float *X, *Y, *xb, *yb;   /* users, movies, their biases (NULL: none) */
+    const float *uval, *mval; /* own shard's values: ratings or weights */
+    const float *all_uval;    /* root: every user's values (progress) */
+} phase;
+
+/* The progress report of implicit training, as rec__implicit_fit makes
    it: sum = {squared error, weighted loss} over all users. */
 static void implicit_progress(rec_progress *pr, const dist *d,
-                              const rec_ratings *r, const double *sum)
+                              const phase *ph, const double *sum)
 {
-    size_t k = (size_t)d->s.k, nobs = 0;
+    size_t k = (size_t)ph->k, nobs = 0;
     double nx = 0.0, ny = 0.0;
     for (size_t i = 0; i < d->s.n_users * k; i++)
-        nx += (double)d->U[i] * d->U[i];
+        nx += (double)ph->X[i] * ph->X[i];
     for (size_t i = 0; i < d->s.n_movies * k; i++)
-        ny += (double)d->M[i] * d->M[i];
-    for (size_t t = 0; t < r->nnz; t++)
-        nobs += rec__implicit_weight(r->user_vals[t], d->s.min_rating,
-                                     d->s.by_value) > 0.0;
+        ny += (double)ph->Y[i] * ph->Y[i];
+    for (size_t t = 0; t < d->s.nnz; t++)
+        nobs += rec__implicit_weight(ph->all_uval[t], d->s.ph.min_rating,
+                                     d->s.ph.by_value) > 0.0;
     pr->train_rmse = nobs ? sqrt(sum[0] / (double)nobs) : 0.0;
-    pr->loss = sum[1] + d->s.reg * (nx + ny);
+    pr->loss = sum[1] + d->s.ph.lambda * (nx + ny);
 }
 
-static rec_status run(dist *d, const rec_ratings *r,
-                      const rec_als_params *p, const rec_mpi_options *o,
-                      rec_model *m, int n_threads, rec_error *err)
+/* Root: report iteration `it` of the phase; every rank learns whether the
+   caller cancels. */
+static rec_status report(dist *d, const phase *ph, int it,
+                         const rec_als_params *p, double t0, rec_error *err)
 {
-    double t0 = omp_get_wtime();
-    uint32_t dcrc = (d->rank == d->root && o->checkpoint) ? data_crc(r) : 0;
-    int first = 1;
-    rec_status st = dist_prepare(d, r, o, n_threads, dcrc, &first, err);
-    if (st != REC_OK)
-        return st;
-    (void)m;
-    int k = d->s.k;
+    bool imp = ph->id == PHASE_IMPLICIT;
+    size_t nu = (size_t)d->ucount[d->rank], nm = (size_t)d->mcount[d->rank];
+    /* explicit: squared error, penalties; implicit: squared error,
+       weighted loss (the norms are the root's) */
+    double part[2] = {0, 0}, sum[2] = {0, 0};
+    for (size_t i = 0; i < nu; i++) {
+        part[0] += d->sse[i];
+        part[1] += d->pen[i];
+    }
+    for (size_t j = 0; j < nm && !imp; j++)
+        part[1] += d->mpen[j];
+    MPI_NB("MPI_Reduce", MPI_Ireduce(part, sum, 2, MPI_DOUBLE, MPI_SUM,
+                                     d->root, d->comm, &req_));
+    int32_t cancel = 0;
+    if (d->rank == d->root) {
+        rec_progress pr = {.iteration = ph->base + it,
+                           .iterations = ph->total,
+                           .seconds = omp_get_wtime() - t0};
+        if (imp)
+            implicit_progress(&pr, d, ph, sum);
+        else {
+            pr.train_rmse = sqrt(sum[0] / (double)d->s.nnz);
+            pr.loss = sum[0] + sum[1];
+        }
+        cancel = p->progress(p->progress_userdata, &pr) != 0;
+    }
+    MPI_NB("MPI_Bcast",
+           MPI_Ibcast(&cancel, 1, MPI_INT32_T, d->root, d->comm, &req_));
+    if (cancel)
+        return rec__fail(err, REC_ECANCELED, "training cancelled at "
+                         "iteration %d of %d", ph->base + it, ph->total);
+    return REC_OK;
+}
+
+static rec_status run_phase(dist *d, const phase *ph,
+                            const rec_als_params *p,
+                            const rec_mpi_options *o, uint32_t dcrc,
+                            double t0, rec_error *err)
+{
+    bool imp = ph->id == PHASE_IMPLICIT;
+    int k = ph->k;
     rec_row_ctx movies_ctx = {
         .k = k, .biases = d->s.biases, .nonnegative = d->s.nonneg,
         .reg = d->s.reg, .bias_reg = d->s.bias_reg,
         .bias_prior = d->s.bias_prior, .mu = d->s.mu,
-        .other = d->U, .other_bias = d->s.biases ? d->bu : NULL};
+        .other = ph->X, .other_bias = ph->xb};
     rec_row_ctx users_ctx = movies_ctx;
-    users_ctx.other = d->M;
-    users_ctx.other_bias = d->s.biases ? d->bm : NULL;
+    users_ctx.other = ph->Y;
+    users_ctx.other_bias = ph->yb;
     size_t sl = rec__row_scratch(k);
     int me = d->rank;
     size_t u0 = (size_t)d->ubound[me], m0 = (size_t)d->mbound[me];
     size_t nu = (size_t)d->ucount[me], nm = (size_t)d->mcount[me];
-
     bool prog = d->s.has_progress != 0;
-    for (int it = first; it <= d->s.iterations; it++) {
+    rec_status st;
+
+    for (int it = ph->first; it <= ph->iterations; it++) {
         int failed = 0;
-        if (d->imp)
+        if (imp)
             failed |= rec__implicit_half_run(
-                d->imp, d->M + m0 * (size_t)k, nm, d->moff, d->midx, d->mval,
-                d->U, d->s.n_users, NULL, NULL);
+                d->imp, ph->Y + m0 * (size_t)k, nm, d->moff, d->midx,
+                ph->mval, ph->X, d->s.n_users, NULL, NULL);
         else
-            failed |= rec__als_half_step(d->M + m0 * (size_t)k,
-                               d->s.biases ? d->bm + m0 : NULL, nm, d->moff,
-                               d->midx, d->mval, &movies_ctx, d->nt,
+            failed |= rec__als_half_step(ph->Y + m0 * (size_t)k,
+                               ph->yb ? ph->yb + m0 : NULL, nm, d->moff,
+                               d->midx, ph->mval, &movies_ctx, d->nt,
                                d->scratch, sl, NULL, d->mpen) != 0;
-        st = exchange(d, d->M, d->bm, d->mcount, d->mdispl, err);
+        st = exchange(d, ph->Y, ph->yb, ph->row, d->mcount, d->mdispl, err);
         if (st != REC_OK)
             return st;
-        if (d->imp)
+        if (imp)
             failed |= rec__implicit_half_run(
-                d->imp, d->U + u0 * (size_t)k, nu, d->uoff, d->uidx, d->uval,
-                d->M, d->s.n_movies, prog ? d->pen : NULL,
+                d->imp, ph->X + u0 * (size_t)k, nu, d->uoff, d->uidx,
+                ph->uval, ph->Y, d->s.n_movies, prog ? d->pen : NULL,
                 prog ? d->sse : NULL);
         else
-            failed |= rec__als_half_step(d->U + u0 * (size_t)k,
-                               d->s.biases ? d->bu + u0 : NULL, nu, d->uoff,
-                               d->uidx, d->uval, &users_ctx, d->nt,
+            failed |= rec__als_half_step(ph->X + u0 * (size_t)k,
+                               ph->xb ? ph->xb + u0 : NULL, nu, d->uoff,
+                               d->uidx, ph->uval, &users_ctx, d->nt,
                                d->scratch, sl, d->sse, d->pen) != 0;
-        st = exchange(d, d->U, d->bu, d->ucount, d->udispl, err);
+        st = exchange(d, ph->X, ph->xb, ph->row, d->ucount, d->udispl, err);
         if (st != REC_OK)
             return st;
         { /* as rec_train_als: a row that could not be solved is an error */
@@ -789,45 +961,15 @@ static rec_status run(dist *d, const rec_ratings *r,
                 return rec__fail(err, REC_ELAPACK,
                                  "%s: a row could not be solved at "
                                  "iteration %d (try a larger reg)",
-                                 d->imp ? "implicit ALS" : "ALS", it);
+                                 imp ? "implicit ALS" : "ALS", it);
         }
-
-        if (prog) {
-            /* explicit: squared error, penalties; implicit: squared
-               error, weighted loss (the norms are the root's) */
-            double part[2] = {0, 0}, sum[2] = {0, 0};
-            for (size_t i = 0; i < nu; i++) {
-                part[0] += d->sse[i];
-                part[1] += d->pen[i];
-            }
-            for (size_t j = 0; j < nm && !d->imp; j++)
-                part[1] += d->mpen[j];
-            MPI_NB("MPI_Reduce", MPI_Ireduce(part, sum, 2, MPI_DOUBLE,
-                                             MPI_SUM, d->root, d->comm, &req_));
-            int32_t cancel = 0;
-            if (me == d->root) {
-                rec_progress pr = {.iteration = it,
-                                   .iterations = d->s.iterations,
-                                   .seconds = omp_get_wtime() - t0};
-                if (d->imp)
-                    implicit_progress(&pr, d, r, sum);
-                else {
-                    pr.train_rmse = sqrt(sum[0] / (double)d->s.nnz);
-                    pr.loss = sum[0] + sum[1];
-                }
-                cancel = p->progress(p->progress_userdata, &pr) != 0;
-            }
-            MPI_NB("MPI_Bcast", MPI_Ibcast(&cancel, 1, MPI_INT32_T, d->root,
-                                           d->comm, &req_));
-            if (cancel)
-                return rec__fail(err, REC_ECANCELED, "training cancelled at "
-                                 "iteration %d of %d", it, d->s.iterations);
-        }
-        if (d->s.ckpt_every &&
-            (it % d->s.ckpt_every == 0 || it == d->s.iterations)) {
+        if (prog && (st = report(d, ph, it, p, t0, err)) != REC_OK)
+            return st;
+        if (d->s.ckpt_every && ((ph->base + it) % d->s.ckpt_every == 0 ||
+                                it == ph->iterations)) {
             int32_t cst = REC_OK;
             if (me == d->root)
-                cst = ckpt_write(d, o->checkpoint, dcrc, it, err);
+                cst = ckpt_write(d, o->checkpoint, dcrc, ph->id, it, err);
             MPI_NB("MPI_Bcast", MPI_Ibcast(&cst, 1, MPI_INT32_T, d->root,
                                            d->comm, &req_));
             if (cst != REC_OK)
@@ -839,6 +981,68 @@ static rec_status run(dist *d, const rec_ratings *r,
         }
     }
     return REC_OK;
+}
+
+/* The explicit phase (unless implicit mode), then the implicit one
+   (implicit mode, or the preference model of a hybrid), as rec_train_als. */
+static rec_status run(dist *d, const rec_ratings *r,
+                      const rec_als_params *p, const rec_mpi_options *o,
+                      int n_threads, rec_error *err)
+{
+    double t0 = omp_get_wtime();
+    uint32_t dcrc = (d->rank == d->root && o->checkpoint) ? data_crc(r) : 0;
+    int first[2] = {1, 1};
+    rec_status st = dist_prepare(d, r, o, n_threads, dcrc, first, err);
+    if (st != REC_OK)
+        return st;
+    int ne = phase_iterations(&d->s, PHASE_EXPLICIT);
+    int ni = phase_iterations(&d->s, PHASE_IMPLICIT);
+    if (ne) {
+        phase e = {.id = PHASE_EXPLICIT, .k = d->s.k, .iterations = ne,
+                   .first = first[PHASE_EXPLICIT], .base = 0,
+                   .total = ne + ni, .row = d->row, .X = d->U, .Y = d->M,
+                   .xb = d->s.biases ? d->bu : NULL,
+                   .yb = d->s.biases ? d->bm : NULL, .uval = d->uval,
+                   .mval = d->mval};
+        if (e.first == 1)
+            rec__init_factors(d->U, d->s.n_users, d->s.k, d->s.seed,
+                              d->s.nonneg);
+        if ((st = run_phase(d, &e, p, o, dcrc, t0, err)) != REC_OK)
+            return st;
+    }
+    if (ni) {
+        bool w = d->s.weighted != 0;
+        phase g = {.id = PHASE_IMPLICIT, .k = d->s.ph.k, .iterations = ni,
+                   .first = first[PHASE_IMPLICIT], .base = ne,
+                   .total = ne + ni, .row = d->prow,
+                   .X = d->s.hybrid ? d->PU : d->U,
+                   .Y = d->s.hybrid ? d->PM : d->M,
+                   .uval = w ? d->uw : d->uval, .mval = w ? d->mw : d->mval,
+                   .all_uval = w ? d->root_uw : r ? r->user_vals : NULL};
+        if (g.first == 1)
+            rec__implicit_init_factors(g.X, d->s.n_users, g.Y, d->s.n_movies,
+                                       g.k, d->s.ph.seed);
+        if ((st = run_phase(d, &g, p, o, dcrc, t0, err)) != REC_OK)
+            return st;
+    }
+    return REC_OK;
+}
+
+/* Root: the implicit phase's configuration from the filled model and, with
+   a weighting, the weights of every rating in both orders (rec__weigh_
+   dataset also leaves what the model keeps of them: n_users, avg_len and
+   the per-movie interaction counts), as rec_train_als. */
+static rec_status root_implicit_phase(dist *d, rec_model *m,
+                                      const rec_als_params *p,
+                                      const rec_ratings *r, rec_error *err)
+{
+    rec__train_implicit_cfg(&d->s.ph, p, m);
+    d->s.wkind = m->weighting.kind;
+    d->s.weighted = m->weighting.kind != REC_WEIGHT_NONE;
+    if (!d->s.weighted)
+        return REC_OK;
+    return rec__weigh_dataset(&d->root_uw, &d->root_mw, &m->interactions,
+                              &m->weighting, r, err);
 }
 
 static rec_status train(rec_model **out, MPI_Comm comm, const rec_ratings *r,
@@ -861,7 +1065,9 @@ static rec_status train(rec_model **out, MPI_Comm comm, const rec_ratings *r,
         return rec__fail(err, REC_EINVAL, "rec_mpi_options: unknown version "
                          "%u (use rec_mpi_options_init)", (unsigned)o->version);
 
-    dist d0 = {.comm = MPI_COMM_NULL, .row = MPI_DATATYPE_NULL}, *d = &d0;
+    dist d0 = {.comm = MPI_COMM_NULL, .row = MPI_DATATYPE_NULL,
+               .prow = MPI_DATATYPE_NULL},
+         *d = &d0;
     int rc = MPI_Comm_dup(comm, &d->comm);
     if (rc != MPI_SUCCESS) {
         d->comm = MPI_COMM_NULL;
@@ -899,6 +1105,9 @@ static rec_status train(rec_model **out, MPI_Comm comm, const rec_ratings *r,
                     d->s.status = rec__train_fill_model(m, r, params, &e);
                 if (d->s.status == REC_OK)
                     d->s.mu = m->global_mean;
+                if (d->s.status == REC_OK &&
+                    (d->s.implicit || d->s.hybrid))
+                    d->s.status = root_implicit_phase(d, m, params, r, &e);
             }
             memcpy(d->s.msg, e.msg, sizeof d->s.msg);
             if (d->s.status != REC_OK && err)
@@ -925,16 +1134,23 @@ static rec_status train(rec_model **out, MPI_Comm comm, const rec_ratings *r,
         d->bu = m->user_bias;
         d->M = m->movie_factors;
         d->bm = m->movie_bias;
+        d->PU = m->pref_user;
+        d->PM = m->pref_movie;
     }
     rc = MPI_Type_contiguous(d->s.k, MPI_FLOAT, &d->row);
     if (rc == MPI_SUCCESS)
         rc = MPI_Type_commit(&d->row);
+    if (rc == MPI_SUCCESS && (d->s.implicit || d->s.hybrid)) {
+        rc = MPI_Type_contiguous(d->s.ph.k, MPI_FLOAT, &d->prow);
+        if (rc == MPI_SUCCESS)
+            rc = MPI_Type_commit(&d->prow);
+    }
     if (rc != MPI_SUCCESS) {
         st = mpi_fail(err, d, "MPI_Type_commit", rc);
         goto done;
     }
     int nt = params ? params->n_threads : 0;
-    st = run(d, r, params, o, m, nt, err);
+    st = run(d, r, params, o, nt, err);
     /* what serving derives from the factors (Y^T Y, ranking vectors) */
     if (st == REC_OK && m)
         st = rec__model_finish(m, err);

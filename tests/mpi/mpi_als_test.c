@@ -5,12 +5,14 @@
  *
  *   mpi_als_test DATA_DIR SMALL_FIXTURE_DIR TMP_DIR
  *
- * Cases: the model equals rec_train_als (factors, biases, mean, test RMSE)
- * with biases on and off, nonnegative, with the root on the last rank;
- * the path entry point; checkpoint + resume (bit-identical to an
- * uninterrupted run); errors returned on every rank alike (bad parameter,
- * missing data, foreign or corrupt checkpoint, cancel) - a hang here is a
- * failure CTest's timeout catches.
+ * Cases: the model equals rec_train_als (the saved model file byte for
+ * byte; factors, biases, mean, test RMSE) for the hybrid default, explicit-
+ * only, with biases on and off, nonnegative, implicit (with and without
+ * BM25), with the root on the last rank; the path entry point; checkpoint +
+ * resume (bit-identical to an uninterrupted run, in either phase of a
+ * hybrid); progress counts both phases; errors returned on every rank alike
+ * (bad parameter, missing data, foreign or corrupt checkpoint, cancel in
+ * either phase) - a hang here is a failure CTest's timeout catches.
  */
 #include "movieme.h"
 #include "movieme_mpi.h"
@@ -85,6 +87,41 @@ static double model_diff(const rec_model *a, const rec_model *b,
     return worst;
 }
 
+/* Whether two models save to the same bytes (the whole model: both parts
+   of a hybrid, weighting, counts). */
+static int same_file(const rec_model *a, const rec_model *b, const char *name)
+{
+    char pa[600], pb[600];
+    snprintf(pa, sizeof pa, "%s/mpi_als_test.np%d.a.bin", tmpdir, size);
+    snprintf(pb, sizeof pb, "%s/mpi_als_test.np%d.b.bin", tmpdir, size);
+    rec_error e = {0};
+    if (rec_model_save(a, pa, &e) != REC_OK ||
+        rec_model_save(b, pb, &e) != REC_OK) {
+        CHECK(0, "%s: save: %s", name, e.msg);
+        return 0;
+    }
+    FILE *fa = fopen(pa, "rb"), *fb = fopen(pb, "rb");
+    int same = fa && fb, ca, cb;
+    long n = 0;
+    while (same) {
+        ca = fgetc(fa);
+        cb = fgetc(fb);
+        same = ca == cb;
+        if (ca == EOF || cb == EOF)
+            break;
+        n++;
+    }
+    if (fa)
+        fclose(fa);
+    if (fb)
+        fclose(fb);
+    remove(pa);
+    remove(pb);
+    if (!same)
+        fprintf(stderr, "%s: model files differ at byte %ld\n", name, n);
+    return same;
+}
+
 static double test_rmse(const rec_model *m, const rec_ratings *test)
 {
     rec_eval_result ev;
@@ -120,6 +157,10 @@ static void compare(const char *name, const rec_ratings *train,
                "%.6f vs %.6f\n",
                name, size, root, d, r1, r2);
         CHECK(d <= 1e-5, "%s: factors differ by %g", name, d);
+        CHECK(rec_model_hybrid(dm) == rec_model_hybrid(sm),
+              "%s: hybrid %d vs %d", name, rec_model_hybrid(dm),
+              rec_model_hybrid(sm));
+        CHECK(same_file(dm, sm, name), "%s: model files differ", name);
         CHECK(fabs(r1 - r2) <= 1e-4, "%s: test RMSE %.6f vs %.6f", name, r1,
               r2);
     }
@@ -131,6 +172,21 @@ static int cancel_at_2(void *ud, const rec_progress *pr)
 {
     (void)ud;
     return pr->iteration >= 2;
+}
+
+/* Progress seen on the root: cancels at iteration `at` (0: never). */
+typedef struct seen {
+    int at, calls, last, total, in_order;
+} seen;
+
+static int watch(void *ud, const rec_progress *pr)
+{
+    seen *s = ud;
+    s->calls++;
+    s->in_order &= pr->iteration == s->last + 1 || s->calls == 1;
+    s->last = pr->iteration;
+    s->total = pr->iterations;
+    return s->at && pr->iteration >= s->at;
 }
 
 /* A call that must fail with `want` on every rank. */
@@ -154,7 +210,7 @@ static void checkpoints(const rec_ratings *train, int implicit)
     MPI_Barrier(MPI_COMM_WORLD);
     rec_als_params p;
     rec_als_params_init(&p);
-    p.preference = 0; /* the hybrid model is not distributed yet */
+    p.preference = 0; /* the hybrid one: hybrid_checkpoints */
     p.rank = 8;
     p.iterations = 4;
     p.implicit = implicit;
@@ -235,6 +291,81 @@ static void checkpoints(const rec_ratings *train, int implicit)
         remove(ck);
 }
 
+/* Hybrid: a run cancelled in either phase, resumed from its checkpoint,
+   gives the model of an uninterrupted run (the same file); progress counts
+   rating then preference iterations; a checkpoint of the preference phase
+   is refused when the rating iterations change. */
+static void hybrid_checkpoints(const rec_ratings *train)
+{
+    char ck[512];
+    snprintf(ck, sizeof ck, "%s/mpi_als_test.np%d.hybrid.ckpt", tmpdir, size);
+    rec_als_params p;
+    rec_als_params_init(&p);
+    p.rank = 8;
+    p.preference_rank = 12;
+    p.iterations = 4;
+    p.preference_iterations = 3;
+    rec_mpi_options o;
+    rec_mpi_options_init(&o);
+    o.checkpoint = ck;
+    o.checkpoint_every = 1;
+    o.resume = 1;
+    rec_error e = {0};
+    const rec_ratings *mine = rank == 0 ? train : NULL;
+    rec_model *ref = NULL;
+    if (rank == 0)
+        CHECK(rec_train_als(&ref, train, &p, &e) == REC_OK, "ref: %s", e.msg);
+    /* cancel at 3 (rating phase) and at 6 (preference iteration 2) */
+    int cancel_at[2] = {3, 6};
+    for (int c = 0; c < 2; c++) {
+        if (rank == 0)
+            remove(ck);
+        MPI_Barrier(MPI_COMM_WORLD);
+        seen sn = {.at = cancel_at[c], .in_order = 1};
+        p.progress = watch;
+        p.progress_userdata = &sn;
+        rec_model *m = NULL;
+        rec_status st = rec_train_als_mpi_ratings(&m, MPI_COMM_WORLD, mine,
+                                                  &p, &o, &e);
+        CHECK(st == REC_ECANCELED && m == NULL,
+              "hybrid cancel at %d: status %d (%s), model %p", cancel_at[c],
+              st, e.msg, (void *)m);
+        rec_model_free(m);
+        /* resume to the end, watching the progress */
+        seen all = {.in_order = 1};
+        p.progress_userdata = &all;
+        m = NULL;
+        st = rec_train_als_mpi_ratings(&m, MPI_COMM_WORLD, mine, &p, &o, &e);
+        CHECK(st == REC_OK, "hybrid resume after %d: %s", cancel_at[c],
+              e.msg);
+        if (rank == 0) {
+            CHECK(all.total == 7 && all.last == 7 && all.in_order &&
+                      all.calls == 7 - (cancel_at[c] - 1),
+                  "hybrid resume after %d: progress %d calls, last %d of %d",
+                  cancel_at[c], all.calls, all.last, all.total);
+            int same = m && ref && same_file(m, ref, "hybrid resume");
+            printf("hybrid: cancelled at iteration %d of 7, resumed from the "
+                   "checkpoint (np %d): %s\n", cancel_at[c], size,
+                   same ? "the same model file" : "DIFFERENT");
+            CHECK(same, "hybrid resume after %d: model differs",
+                  cancel_at[c]);
+        }
+        rec_model_free(m);
+    }
+    /* the checkpoint is after preference iteration 3 of 4 rating ones */
+    p.progress = NULL;
+    p.iterations = 5;
+    rec_model *m = NULL;
+    rec_status st = rec_train_als_mpi_ratings(&m, MPI_COMM_WORLD, mine, &p,
+                                              &o, &e);
+    expect_all("preference checkpoint, other rating iterations", st,
+               REC_EINVAL, &e, m);
+    rec_model_free(m);
+    rec_model_free(ref);
+    if (rank == 0)
+        remove(ck);
+}
+
 static void errors(const rec_ratings *train, const char *data)
 {
     rec_als_params p;
@@ -276,6 +407,14 @@ static void errors(const rec_ratings *train, const char *data)
     p.progress = cancel_at_2; /* called on the root only */
     st = rec_train_als_mpi_ratings(&m, MPI_COMM_WORLD, mine, &p, NULL, &e);
     expect_all("cancel", st, REC_ECANCELED, &e, m);
+    /* the hybrid default: in its preference phase (iteration 2 of 2 + 2) */
+    rec_als_params_init(&p);
+    p.rank = 4;
+    p.iterations = 1;
+    p.preference_iterations = 2;
+    p.progress = cancel_at_2;
+    st = rec_train_als_mpi_ratings(&m, MPI_COMM_WORLD, mine, &p, NULL, &e);
+    expect_all("cancel in the preference phase", st, REC_ECANCELED, &e, m);
 }
 
 int main(int argc, char **argv)
@@ -303,17 +442,29 @@ int main(int argc, char **argv)
 
     rec_als_params p;
     rec_als_params_init(&p);
-    p.preference = 0; /* the hybrid model is not distributed yet */
-    compare("defaults (rank 32, 10 iterations, biases)", train, test, &p, 0);
+    compare("defaults (hybrid, rank 32, 10 + 10 iterations, BM25)", train,
+            test, &p, 0);
+    p.preference = 0;
+    compare("explicit-only (rank 32, 10 iterations, biases)", train, test,
+            &p, 0);
+    p.preference = 1;
     p.rank = 12;
     p.iterations = 6;
     p.biases = 0;
-    compare("no biases", train, test, &p, 0);
-    p.biases = 1;
+    p.preference_rank = 20;
+    p.preference_iterations = 3;
+    p.preference_weighting = REC_WEIGHT_NONE;
+    p.solver = REC_SOLVER_CHOLESKY;
+    compare("hybrid: no biases, preference rank 20, 3 iterations, "
+            "unweighted, Cholesky", train, test, &p, size - 1);
+    rec_als_params_init(&p);
+    p.rank = 12;
+    p.iterations = 6;
+    p.preference = 0;
     p.nonnegative = 1;
     p.n_threads = 1;
-    compare("nonnegative, 1 thread, root = last rank", train, test, &p,
-            size - 1);
+    compare("explicit-only, nonnegative, 1 thread, root = last rank", train,
+            test, &p, size - 1);
     /* implicit feedback: CG (default) and Cholesky */
     rec_als_params_init(&p);
     p.implicit = 1;
@@ -326,11 +477,18 @@ int main(int argc, char **argv)
     p.reg = 0.5;
     compare("implicit, Cholesky, min rating 3, weighted", train, test, &p,
             size - 1);
+    p.implicit_weighting = REC_WEIGHT_BM25;
+    compare("implicit, Cholesky, min rating 3, BM25", train, test, &p, 0);
+    rec_als_params_init(&p);
+    p.implicit = 1;
+    p.rank = 16;
+    p.iterations = 5;
+    p.implicit_weighting = REC_WEIGHT_BM25;
+    compare("implicit, CG, BM25", train, test, &p, size - 1);
 
     /* the path entry point, on a small fixture */
     {
         rec_als_params_init(&p);
-        p.preference = 0;
         p.rank = 8;
         rec_model *dm = NULL, *sm = NULL;
         rec_ratings *fx = NULL;
@@ -341,6 +499,8 @@ int main(int argc, char **argv)
             double d = dm ? model_diff(dm, sm, fx) : INFINITY;
             printf("rec_train_als_mpi(%s): difference %g\n", argv[2], d);
             CHECK(d <= 1e-5, "path entry point: difference %g", d);
+            CHECK(dm && same_file(dm, sm, "path entry point"),
+                  "path entry point: model files differ");
         }
         CHECK(rank == 0 || dm == NULL, "a model on a non-root rank");
         rec_model_free(dm);
@@ -350,6 +510,7 @@ int main(int argc, char **argv)
 
     checkpoints(train, 0);
     checkpoints(train, 1);
+    hybrid_checkpoints(train);
     errors(train, argv[1]);
 
     int total = 0;

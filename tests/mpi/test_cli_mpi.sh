@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # `movieme train --mpi` end to end (CTest mpi_cli; scripts/test-mpi.sh):
 #   1. -np 2 and -np 3 give the same model file, byte for byte, and the same
-#      test RMSE as single-machine training (and -np 3 in implicit mode);
+#      test RMSE as single-machine training: the hybrid default (also with
+#      no options at all), explicit-only, implicit, implicit with BM25;
 #   2. errors: a missing dataset fails every rank cleanly (exit 1, message,
 #      no hang); --checkpoint without --mpi is a usage error;
 #   3. a rank killed with SIGKILL in the middle of training makes the job
 #      fail with mpirun's message and leaves no model; training resumed from
 #      the last checkpoint (on another number of ranks) gives the model of an
-#      uninterrupted run, byte for byte;
+#      uninterrupted run, byte for byte (killed in the preference phase of
+#      the hybrid model);
 #   4. a rank stopped with SIGSTOP (hung, not dead: MPI notices nothing)
 #      fails the job within --mpi-timeout with a clear message, no model.
 #   test_cli_mpi.sh MOVIEME DATA WORKDIR     (REC_MPIRUN: mpirun and flags)
@@ -28,8 +30,7 @@ rank_pid() {
 json() { /usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))$2)" "$1"; }
 
 echo "== 1. same model as single-machine training"
-# (--explicit-only: the hybrid model is not distributed yet)
-common=(--data "$data" --test-fraction 0.1 --rank 16 --iters 8 --json --quiet --explicit-only)
+common=(--data "$data" --test-fraction 0.1 --rank 16 --iters 8 --json --quiet)
 "$movieme" train "${common[@]}" --out single.bin > single.json
 for np in 2 3; do
   timeout 120 $mpirun -np $np "$movieme" train --mpi "${common[@]}" --out np$np.bin > np$np.json
@@ -43,11 +44,23 @@ sys.exit(abs(a - b) > 1e-4)
 EOF
 done
 
-"$movieme" train "${common[@]}" --implicit --out single-implicit.bin > /dev/null
-timeout 120 $mpirun -np 3 "$movieme" train --mpi "${common[@]}" --implicit \
-  --out np3-implicit.bin > /dev/null
-cmp single-implicit.bin np3-implicit.bin || fail "implicit: model file differs"
-echo "implicit: -np 3 model file == single-machine"
+# every default: the command a user types first
+"$movieme" train --data "$data" --out default.bin --quiet > /dev/null
+timeout 120 $mpirun -np 2 "$movieme" train --mpi --data "$data" --out np2-default.bin --quiet > /dev/null
+cmp default.bin np2-default.bin || fail "defaults: model file differs"
+echo "defaults: -np 2 model file == single-machine"
+
+check_mode() { # NAME NP OPTIONS...: -np NP model file == single-machine
+  local name=$1 np=$2; shift 2
+  "$movieme" train "${common[@]}" "$@" --out "single-$name.bin" > /dev/null
+  timeout 120 $mpirun -np $np "$movieme" train --mpi "${common[@]}" "$@" \
+    --out "np$np-$name.bin" > /dev/null
+  cmp "single-$name.bin" "np$np-$name.bin" || fail "$name: model file differs"
+  echo "$name: -np $np model file == single-machine"
+}
+check_mode explicit-only 3 --explicit-only
+check_mode implicit 3 --implicit
+check_mode implicit-bm25 2 --implicit --weighting bm25
 
 echo "== 2. errors"
 set +e
@@ -66,13 +79,16 @@ set -e
 
 echo "== 3. a killed rank, then resume from the checkpoint"
 iters=30
-long=(--data "$data" --rank 16 --iters $iters --json --quiet --explicit-only)
+long=(--data "$data" --rank 16 --iters $iters --json --quiet)
 rm -f ck killed.bin
 $mpirun -np 3 "$movieme" train --mpi "${long[@]}" --out killed.bin \
   --checkpoint ck --checkpoint-every 2 > killed.json 2> killed.txt &
 job=$!
-for _ in $(seq 600); do [ -e ck ] && break; sleep 0.05; done
-[ -e ck ] || { kill $job; fail "no checkpoint appeared"; }
+# wait for a checkpoint of the preference phase (the header's phase field,
+# a native uint32 at byte 108, is 1), so the resume crosses no phase border
+ck_phase() { od -An -tu4 -j108 -N4 ck 2> /dev/null | tr -d ' '; }
+for _ in $(seq 1200); do [ "$(ck_phase)" = 1 ] && break; sleep 0.05; done
+[ "$(ck_phase)" = 1 ] || { kill $job; fail "no checkpoint of the preference phase appeared"; }
 victim=$(rank_pid $job 1)
 [ -n "$victim" ] || { kill $job; fail "rank 1 not found"; }
 kill -9 "$victim"
