@@ -402,6 +402,13 @@ static int32_t *mm_top_opts_list(mm_top_opts *t, int is_allow, size_t n,
     return *slot;
 }
 
+/* min(n, the model's movies): the room a ranked call needs (n >= 0). */
+static size_t mm_model_cap(const rec_model *m, long long n)
+{
+    size_t cap = rec_model_n_movies(m);
+    return (unsigned long long)n < cap ? (size_t)n : cap;
+}
+
 /* ---- explanations ------------------------------------------------------ */
 
 typedef struct mm_reason {
@@ -436,9 +443,7 @@ static mm_explanation mm_explain_run(mm_model *w, int32_t user_id,
     if (mm_check_n(n, err) != REC_OK)
         return out;
     MM_RDLOCK(w);
-    cap = rec_model_n_movies(w->h);
-    if ((unsigned long long)n < cap)
-        cap = (size_t)n;
+    cap = mm_model_cap(w->h, n);
     r = (rec_reason *)malloc((cap ? cap : 1) * sizeof *r);
     out.v = (mm_reason *)calloc(cap ? cap : 1, sizeof *out.v);
     if (!r || !out.v)
@@ -494,9 +499,7 @@ static mm_recs mm_model_ranked(mm_model *w, mm_rank_kind kind, int32_t id,
     if (mm_check_n(n, err) != REC_OK)
         return out;
     MM_RDLOCK(w);
-    cap = rec_model_n_movies(w->h);
-    if ((unsigned long long)n < cap)
-        cap = (size_t)n;
+    cap = mm_model_cap(w->h, n);
     s = (rec_scored *)malloc((cap ? cap : 1) * sizeof *s);
     if (!s)
         st = mm_failf(err, REC_ENOMEM, "out of memory");
