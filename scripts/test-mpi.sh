@@ -4,7 +4,8 @@
 # the CTest label "mpi": mpirun -np 1, 2 and 3 against single-machine
 # training, checkpoint/resume, errors on every rank, a killed rank, and a
 # program built with mpicc against the installed header and library.
-# Loopback only; fine on 2 cores (ranks are oversubscribed). About a minute.
+# Loopback only; fine on 2 cores (ranks are oversubscribed). About 80 CPU-
+# seconds (4 minutes of wall time on 2 shared, loaded cores).
 #   scripts/test-mpi.sh [BUILD_DIR]      (default: build-mpi)
 set -euo pipefail
 cd "$(dirname "$0")/.."
