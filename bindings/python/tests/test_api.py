@@ -385,7 +385,9 @@ def test_records_are_named_tuples():
     assert rec == (1, 4.5, "A") and rec.score == 4.5
     assert movieme.Progress._fields == ("iteration", "iterations",
                                         "train_rmse", "loss", "seconds")
-    assert movieme.EvalResult._fields[-2:] == ("n_users_ranked", "auc")
+    assert movieme.EvalResult._fields[-4:] == ("n_users_ranked", "auc",
+                                               "coverage",
+                                               "median_train_count")
     assert movieme.MovieStats._fields == ("movie_id", "count", "average")
     assert movieme.Movie._fields == ("movie_id", "title", "genres", "year",
                                      "n_ratings", "mean_rating")
