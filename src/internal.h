@@ -265,6 +265,14 @@ void rec__model_user_rated(const rec_model *m, size_t u, const int32_t **items,
 /* Solve the k x k SPD system A x = b in place with Cholesky (single thread,
    no BLAS threads). A is overwritten; b becomes x. Returns 0 or -1. */
 int rec__cholesky_solve(double *A, double *b, int k);
+/* Systems of this many unknowns or more are solved by LAPACK's dposv, the
+   smaller ones by the library's kernel: the crossover measured by
+   bench/bench_solve (docs/als.md). */
+#define REC_LAPACK_MIN_DIM 112
+/* The same solve of the m x m system in rows of ld (upper triangle used)
+   by one path: LAPACK (lapack != 0) or the library's kernel (benchmarks
+   and tests). Returns 0 or -1. */
+int rec__cholesky_solve_with(double *A, int ld, double *b, int m, int lapack);
 
 /* Fold-in: the factors (k floats) and bias of a user with the given ratings
    (dense movie indices), movie factors fixed. `scratch` holds at least
@@ -378,6 +386,10 @@ size_t rec__row_top_n(rec_scored *out, size_t n, const rec__row_scores *rs,
                       const rec_candidates *cands, int32_t *cand);
 
 /* ---- BLAS (blas.c) ---- */
+/* Whether OpenBLAS can be called on this thread: it maps a 128 MB work
+   buffer at a thread's first call and retries forever when the mapping
+   fails (a hang under a small RLIMIT_AS). Probes until it succeeds once. */
+int rec__blas_buffer_ok(void);
 /* OpenBLAS runs single-threaded inside the library's OpenMP regions: set
    once per process, before the first BLAS/LAPACK call. */
 void rec__blas_single_threaded(void);

@@ -2,9 +2,11 @@
  * solve.c - dense kernels of ALS: the normal equations of one row, their
  * Cholesky solve, the nonnegative (NNLS) solve, and fold-in.
  *
- * Everything here is single-threaded, BLAS-free and allocation-free: it runs
- * inside the OpenMP loops of als.c with per-thread scratch, so no OpenBLAS
- * thread pool can ever multiply with the OpenMP team.
+ * Everything here is single-threaded and allocation-free: it runs inside
+ * the OpenMP loops of als.c with per-thread scratch. Cholesky solves of
+ * REC_LAPACK_MIN_DIM unknowns or more call LAPACK (dposv, OpenBLAS held to
+ * one thread by blas.c, so no thread pool multiplies with the OpenMP team);
+ * smaller ones, where LAPACK's call overhead loses, use the kernel below.
  *
  * One row (a user, or a movie) solves for w = [x, bias]:
  *   min  sum_t (r_t - mu - c_t - y_t.x - bias)^2
@@ -19,6 +21,7 @@
  */
 #include "internal.h"
 
+#include <lapacke.h>
 #include <math.h>
 #include <string.h>
 
@@ -162,7 +165,7 @@ static inline void row_sub4(double *restrict y, const double *restrict x0,
 __attribute__((target_clones("arch=x86-64-v3", "default"),
                optimize("fp-contract=fast")))
 #endif
-static int chol_solve_ld(double *A, int ld, double *b, int m)
+static int chol_solve_own(double *A, int ld, double *b, int m)
 {
     int jend = (m + 3) & ~3;
     if (jend > ld)
@@ -227,6 +230,34 @@ static int chol_solve_ld(double *A, int ld, double *b, int m)
         if (!isfinite(b[i]))
             return -1;
     return 0;
+}
+
+/* LAPACK's Cholesky solve of the same system: A's upper triangle in rows
+   of ld is the lower triangle of a column-major matrix, so no copy. One
+   BLAS thread (blas.c): the same bytes whatever the OpenMP thread count. */
+static int chol_solve_lapack(double *A, int ld, double *b, int m)
+{
+    rec__blas_single_threaded();
+    if (LAPACKE_dposv_work(LAPACK_COL_MAJOR, 'L', m, 1, A, ld, b, m) != 0)
+        return -1;
+    for (int i = 0; i < m; i++)
+        if (!isfinite(b[i]))
+            return -1;
+    return 0;
+}
+
+int rec__cholesky_solve_with(double *A, int ld, double *b, int m, int lapack)
+{
+    return lapack ? chol_solve_lapack(A, ld, b, m) : chol_solve_own(A, ld, b, m);
+}
+
+/* LAPACK from REC_LAPACK_MIN_DIM unknowns up (bench/bench_solve, the
+   crossover in docs/als.md), when OpenBLAS can map its work buffer. */
+static int chol_solve_ld(double *A, int ld, double *b, int m)
+{
+    if (m >= REC_LAPACK_MIN_DIM && rec__blas_buffer_ok())
+        return chol_solve_lapack(A, ld, b, m);
+    return chol_solve_own(A, ld, b, m);
 }
 
 int rec__cholesky_solve(double *A, double *b, int k)
