@@ -455,13 +455,27 @@ size_t rec__als_half_step(float *x, float *xbias, size_t n,
 
 /* ---- implicit feedback (als_implicit.c) ---- */
 
-/* A += Z^T Z on the upper 8x8 tiles (solve.c's kernel): Z is n <= 128 rows
-   of ld floats (ld a multiple of 8, columns >= kk zero), A ld x ld. */
+/* ---- inner kernels, dispatched once by CPU (cpu.c -> kernels.c) ---- */
+typedef enum rec_cpu_level {
+    REC_CPU_PORTABLE = 0,
+    REC_CPU_AVX2 = 1,   /* AVX2 + FMA */
+    REC_CPU_AVX512 = 2  /* AVX-512F: bit-identical to AVX2 */
+} rec_cpu_level;
+/* The level in use: the CPU's best, or MOVIEME_CPU's if lower. */
+rec_cpu_level rec__cpu_level(void);
+const char *rec__cpu_name(rec_cpu_level l);
+/* A += Z^T Z on the upper 8x8 tiles: Z is n <= 128 rows of ld floats (ld
+   a multiple of 8, columns >= kk zero), A ld x ld. */
 void rec__gram_add(double *A, const float *Z, size_t n, int ld, int kk);
-/* x . y_j for movies [j0, j1) of a k-column matrix Y (recommend.c's kernel,
-   as top-n scores). */
+/* x . y_j for movies [j0, j1) of a k-column matrix Y (top-n scores and
+   predictions). */
 void rec__score_rows(float *out, const float *Y, int k, const float *x,
                      size_t j0, size_t j1);
+/* The same kernels at a given level (capped by the CPU): tests, benches. */
+void rec__score_rows_at(rec_cpu_level l, float *out, const float *Y, int k,
+                        const float *x, size_t j0, size_t j1);
+void rec__gram_add_at(rec_cpu_level l, double *A, const float *Z, size_t n,
+                      int ld, int kk);
 
 /* Implicit ALS of X (users) and Y (movies) from the interaction values
    user_vals/movie_vals (as r->user_vals/movie_vals: ratings, or weights
