@@ -18,6 +18,7 @@ from sqlalchemy.pool import QueuePool
 from sqlalchemy import exc as sa_exc
 
 from .config import load_config
+from .limits import IdConverter, ids_in_range
 from .models import User, add_missing_columns, db
 
 csrf = CSRFProtect()
@@ -134,6 +135,9 @@ def create_app(overrides=None, profile=None):
     if overrides and overrides.get("INSTANCE_PATH"):
         instance = overrides["INSTANCE_PATH"]
     app = Flask(__name__, instance_path=os.path.abspath(instance) if instance else None)
+    # ids in URLs are bounded (limits.py), before any route is added
+    app.url_map.converters["int"] = IdConverter
+    app.url_value_preprocessor(ids_in_range)
     load_config(app, profile, overrides)
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("SECRET_KEY"):

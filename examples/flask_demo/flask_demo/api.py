@@ -7,7 +7,6 @@ A cross-site HTML form cannot produce such a request, and cross-origin
 fetch() with JSON needs a CORS preflight that this app never answers. The
 session cookie is SameSite=Lax on top of that.
 """
-import math
 import os
 
 from flask import Blueprint, abort, current_app, jsonify, request
@@ -16,6 +15,7 @@ from sqlalchemy import text
 
 from . import service
 from .auth import authenticate, end_session, start_session
+from .limits import half_star
 from .models import RetrainJob, db
 from .security import (clear_failures, login_blocked, record_failure,
                        same_origin_json)
@@ -51,7 +51,10 @@ def recs_json(recs):
 
 
 def _body():
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested too deep: silent= covers ValueError only
+        abort(400, "the body must be a JSON object")
     if not isinstance(data, dict):
         abort(400, "the body must be a JSON object")
     return data
@@ -152,9 +155,7 @@ def ratings():
 def put_rating(movie_id):
     data = _body()
     rating = data.get("rating")
-    if isinstance(rating, bool) or not isinstance(rating, (int, float)) \
-            or not math.isfinite(rating) or not 0.5 <= rating <= 5.0 \
-            or rating * 2 != round(rating * 2):
+    if not half_star(rating):
         abort(400, "rating must be a number from 0.5 to 5 in half stars")
     if not engine().known_movie(movie_id):
         abort(404)

@@ -1,12 +1,14 @@
-"""Flask-WTF forms (each carries a CSRF token)."""
-import math
+"""Flask-WTF forms (each carries a CSRF token). Numeric fields follow
+limits.py: a rating or id at any extreme is a form error, never a 500."""
 import re
 
 from flask_wtf import FlaskForm
 from wtforms import (FloatField, HiddenField, IntegerField, PasswordField,
                      StringField)
-from wtforms.validators import (DataRequired, EqualTo, Length, NumberRange,
-                                Regexp, ValidationError)
+from wtforms.validators import (DataRequired, EqualTo, Length, Regexp,
+                                ValidationError)
+
+from .limits import half_star, valid_id
 
 USERNAME_RE = r"^[A-Za-z0-9_.-]+$"
 EMAIL_RE = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$")
@@ -40,22 +42,30 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
+def _movie_id(form, field):
+    # not wtforms' NumberRange: it calls math.isnan(), which raises
+    # OverflowError for a 400-digit int
+    if not valid_id(field.data):
+        raise ValidationError("Unknown movie.")
+
+
+def _movie_id_field():
+    return IntegerField("Movie", validators=[DataRequired(), _movie_id])
+
+
 class RateForm(FlaskForm):
-    movie_id = IntegerField("Movie", validators=[DataRequired()])
-    rating = FloatField("Rating", validators=[
-        DataRequired("Choose a rating."),
-        NumberRange(0.5, 5.0, "Ratings go from 0.5 to 5 stars.")])
+    movie_id = _movie_id_field()
+    rating = FloatField("Rating", validators=[DataRequired("Choose a rating.")])
     next = HiddenField()
 
     def validate_rating(self, field):
-        if field.data is None or not math.isfinite(field.data):
-            raise ValidationError("Ratings go from 0.5 to 5 stars.")
-        if round(field.data * 2) != field.data * 2:
-            raise ValidationError("Ratings go by half stars.")
+        # one check, range first: 1e308 * 2 is inf and round(inf) raises
+        if not half_star(field.data):
+            raise ValidationError("Ratings go from 0.5 to 5 stars, by half stars.")
 
 
 class DeleteRatingForm(FlaskForm):
-    movie_id = IntegerField("Movie", validators=[DataRequired()])
+    movie_id = _movie_id_field()
     next = HiddenField()
 
 
