@@ -527,3 +527,56 @@ mm_model *mm_train_als(mm_ratings *r, rec_als_params *opts = NULL,
         return out;
     }
 }
+
+/* ---- tuning (rec_tune_als; issue 11) -------------------------------------
+   The options come from a per-language typemap of `rec_tune_options
+   *tune_opts` (which owns the grid lists); the outcome goes back through a
+   typemap of mm_tuned (the points and the result), which frees `points`. */
+
+%rename(tune_als) mm_tune_als;
+
+%{
+typedef struct mm_tuned {
+    rec_tune_result result;
+    rec_tune_point *points; /* min(n_points, cap) of them, malloc'd */
+    size_t n;
+    int ok;                 /* 0 after an error: no result */
+} mm_tuned;
+
+/** Tune ALS parameters on a validation split (rec_tune_als). */
+static mm_tuned mm_tune_als(mm_ratings *r, rec_tune_options *tune_opts,
+                            mm_error *err)
+{
+    mm_tuned t;
+    const mm_ratings *prev;
+    rec_status st;
+    size_t cap = 4096;
+    memset(&t, 0, sizeof t);
+    if (!r) {
+        mm_failf(err, REC_EINVAL, "no dataset given");
+        return t;
+    }
+    t.points = calloc(cap, sizeof *t.points);
+    if (!t.points) {
+        mm_failf(err, REC_ENOMEM, "out of memory");
+        return t;
+    }
+    MM_RDLOCK(r);
+    prev = mm_training_on;
+    mm_training_on = r;
+    st = rec_tune_als(&t.result, t.points, cap, r->h, tune_opts, &err->e);
+    mm_training_on = prev;
+    MM_UNLOCK(r);
+    if (mm_check(err, st) != REC_OK) {
+        free(t.points);
+        t.points = NULL;
+        return t;
+    }
+    t.n = t.result.n_points < cap ? t.result.n_points : cap;
+    t.ok = 1;
+    return t;
+}
+%}
+
+mm_tuned mm_tune_als(mm_ratings *r, rec_tune_options *tune_opts = NULL,
+                     mm_error *err);

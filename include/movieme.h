@@ -38,11 +38,11 @@ extern "C" {
 /* ---- Version ----------------------------------------------------------- */
 
 #define REC_VERSION_MAJOR 0
-#define REC_VERSION_MINOR 1
+#define REC_VERSION_MINOR 2
 #define REC_VERSION_PATCH 0
 #define REC_VERSION_NUMBER \
     (REC_VERSION_MAJOR * 10000 + REC_VERSION_MINOR * 100 + REC_VERSION_PATCH)
-#define REC_VERSION_STRING "0.1.0"
+#define REC_VERSION_STRING "0.2.0"
 
 #if defined(_WIN32) && defined(MOVIEME_DLL_EXPORT)
 #define REC_API __declspec(dllexport)
@@ -136,10 +136,21 @@ typedef struct rec_movie_rating {
     float rating;
 } rec_movie_rating;
 
-/** A movie and a score (a predicted rating, a similarity, an average). */
+/**
+ * A movie, the score it was ranked by, and a rating to show beside it.
+ *  - top-N and fold-in results: `score` is the ranking score (see
+ *    rec_top_n()), `rating` the user's predicted rating, clamped to the
+ *    training rating range (what a site shows as "4.3 predicted").
+ *  - rec_similar_movies(): `score` is the cosine similarity, `rating` the
+ *    movie's baseline (global mean + movie bias, clamped).
+ *  - rec_best_movies(): `score` is the Bayesian average, `rating` the plain
+ *    mean rating.
+ * Since 0.1; `rating` since 0.2.
+ */
 typedef struct rec_scored {
     int32_t movie_id;
     float score;
+    float rating;
 } rec_scored;
 
 /** Per-movie rating count and average, from rec_ratings_count_avg(). */
@@ -343,7 +354,16 @@ typedef struct rec_progress {
  */
 typedef int (*rec_progress_fn)(void *userdata, const rec_progress *progress);
 
-#define REC_ALS_PARAMS_VERSION 2
+#define REC_ALS_PARAMS_VERSION 3
+
+/** Interaction weighting (rec_als_params.preference_weighting and
+    implicit_weighting). */
+#define REC_WEIGHT_NONE 0 /**< every interaction weighs r (see `implicit`) */
+#define REC_WEIGHT_BM25 1 /**< Okapi BM25: r * idf(movie) * (k1 + 1) /
+                               (k1 * (1 - b + b * len(user) / avg_len) + r),
+                               idf = log(users) - log1p(count(movie)):
+                               discounts popular movies and heavy raters
+                               (as the implicit library's bm25_weight) */
 
 /** Solvers of implicit ALS (rec_als_params.solver). */
 #define REC_SOLVER_CG 0       /**< conjugate gradient, warm-started (default) */
@@ -387,6 +407,49 @@ typedef struct rec_als_params {
                                     (default 0: every rating counts) */
     int implicit_weight_by_value; /**< 0 (default): r = 1 for every rating
                                        that counts; non-zero: r = the rating */
+    /* ---- version 3: one model that ranks well and predicts stars ---- */
+    int preference;        /**< explicit mode (implicit == 0) only. Non-zero
+                                (default): besides the rating model, learn
+                                a preference model from the same ratings
+                                treated as interactions (what people chose
+                                to rate, each weighing its rating: implicit
+                                ALS with `preference_weighting`,
+                                `preference_alpha`, `preference_reg`), and
+                                rank top-N by preference plus `blend` times
+                                the predicted rating (docs/ranking.md).
+                                0: an explicit-only model that ranks by
+                                predicted rating, as in 0.1. */
+    int preference_rank;   /**< factors of the preference model, 0 (default)
+                                = `rank` */
+    double preference_reg; /**< its lambda (plain, default 10) */
+    double preference_alpha; /**< its confidence slope (default 2) */
+    int preference_iterations; /**< its ALS iterations, 0 (default) =
+                                    `iterations` */
+    int preference_weighting; /**< REC_WEIGHT_BM25 (default) or
+                                   REC_WEIGHT_NONE: the interaction weights
+                                   of the preference model */
+    int implicit_weighting; /**< the same for implicit mode: REC_WEIGHT_NONE
+                                 (default, the 0.1 behaviour) or
+                                 REC_WEIGHT_BM25 */
+    double bm25_k1;        /**< BM25 saturation (default 100) */
+    double bm25_b;         /**< BM25 length normalisation, 0..1 (default
+                                0.8) */
+    double blend;          /**< weight in the ranking score of the
+                                personal part of the predicted rating
+                                (x_u . y_j + b_u: how much more than the
+                                movie's baseline this user should like it;
+                                default 0.4), >= 0 */
+    double blend_shrink;   /**< the predicted rating's part in the ranking
+                                counts n / (n + blend_shrink) for a movie
+                                with n training ratings (default 20), so
+                                that factors learnt from a few ratings do
+                                not fill the lists; >= 0 */
+    double bias_prior;     /**< explicit biases: a constant added to their
+                                ALS-WR penalty, bias_reg * count +
+                                bias_prior, so that movies and users with
+                                few ratings are shrunk toward the mean
+                                (Koren's baseline predictors; default 5; 0
+                                is the 0.1 behaviour) */
 } rec_als_params;
 
 /** Fill `p` with the defaults (including `version`). Since 0.1. */
@@ -471,17 +534,72 @@ REC_API rec_status rec_predict(float *out, const rec_model *m, int32_t user_id,
                                int32_t movie_id, rec_error *err);
 
 /**
- * The `n` best movies for a known user by predicted rating, leaving out the
- * movies the user rated. Order: score descending, then movie id ascending.
- * The score is the predicted rating before clamping to the rating range, so
- * the order keeps its resolution above the top rating.
- * Writes min(n, candidates) results and sets *n_out to that number.
+ * Which movies may be recommended (candidate control), for rec_top_n_ex(),
+ * rec_recommend_for_ratings_ex(), rec_similar_movies_ex() and
+ * rec_explain(). Fill with rec_top_n_options_init() and change what you
+ * need; fields are only ever added at the end. A movie is a candidate when
+ * all of these hold:
+ *  - it has at least `min_count` training ratings, and at least one unless
+ *    it is in `allow` (a movie nobody rated is never recommended unless
+ *    asked for by name);
+ *  - `allow` is NULL, or it is in `allow`;
+ *  - it is not in `deny`;
+ *  - `genre` is NULL or "", or it has that genre (exact, case-insensitive
+ *    match of one '|'-separated genre);
+ *  - the user did not rate it, unless `include_rated` (for similar movies:
+ *    it is not the movie itself).
+ * Ids unknown to the model in `allow` or `deny` are ignored. The arrays
+ * are read during the call only. Since 0.2.
+ */
+typedef struct rec_top_n_options {
+    uint32_t version;       /**< REC_TOP_N_OPTIONS_VERSION */
+    uint32_t min_count;     /**< training ratings a candidate needs (0) */
+    int include_rated;      /**< non-zero: rated movies are candidates (0) */
+    const int32_t *allow;   /**< NULL (default) or the only candidates */
+    size_t n_allow;
+    const int32_t *deny;    /**< NULL (default) or movies never returned */
+    size_t n_deny;
+    const char *genre;      /**< NULL (default) or one genre */
+} rec_top_n_options;
+
+#define REC_TOP_N_OPTIONS_VERSION 1
+
+/** Fill `o` with the defaults (including `version`). Since 0.2. */
+REC_API void rec_top_n_options_init(rec_top_n_options *o);
+
+/**
+ * The `n` best movies for a known user, leaving out the movies the user
+ * rated. Order: score descending, then movie id ascending. Each result has
+ * the ranking score and the user's predicted rating (rec_scored.rating,
+ * clamped to the training rating range).
+ *
+ * The ranking score depends on the model (docs/ranking.md):
+ *  - hybrid (the default of rec_als_params_init): the preference score
+ *    x_u . y_j of the preference model plus `blend` times the predicted
+ *    rating minus the global mean;
+ *  - explicit-only (`preference` 0): the predicted rating before clamping,
+ *    so the order keeps its resolution above the top rating;
+ *  - implicit-only: the preference score (rating: the movie's mean).
+ * A user without ratings the model can use (cold start) gets the movies
+ * by Bayesian average rating, (10 * mean of all ratings + sum of the
+ * movie's ratings) / (10 + count): a non-personal "best" list, never id
+ * order. Writes min(n, candidates) results and sets *n_out to that number.
  * REC_ENOTFOUND for an unknown user. Thread-safe on a const model.
  * Since 0.1.
  */
 REC_API rec_status rec_top_n(rec_scored *out, size_t n, size_t *n_out,
                              const rec_model *m, int32_t user_id,
                              rec_error *err);
+
+/**
+ * rec_top_n() with candidate control (`opts` NULL: the defaults, the same
+ * as rec_top_n()). REC_EINVAL for an unknown options version or NULL
+ * arrays with non-zero counts. Since 0.2.
+ */
+REC_API rec_status rec_top_n_ex(rec_scored *out, size_t n, size_t *n_out,
+                                const rec_model *m, int32_t user_id,
+                                const rec_top_n_options *opts,
+                                rec_error *err);
 
 /**
  * Recommendations for someone who is not in the model, from their ratings:
@@ -495,6 +613,14 @@ REC_API rec_status rec_recommend_for_ratings(rec_scored *out, size_t n,
                                              size_t *n_out, const rec_model *m,
                                              const rec_movie_rating *ratings,
                                              size_t n_ratings, rec_error *err);
+
+/** rec_recommend_for_ratings() with candidate control (NULL: defaults). An
+    empty (or all-unknown) list of ratings gets the cold-start ranking.
+    Since 0.2. */
+REC_API rec_status rec_recommend_for_ratings_ex(
+    rec_scored *out, size_t n, size_t *n_out, const rec_model *m,
+    const rec_movie_rating *ratings, size_t n_ratings,
+    const rec_top_n_options *opts, rec_error *err);
 
 /** Pass as `user_id` to rec_add_user() to get a fresh id. */
 #define REC_NEW_USER (-1)
@@ -548,11 +674,60 @@ REC_API rec_status rec_similar_movies(rec_scored *out, size_t n, size_t *n_out,
                                       const rec_model *m, int32_t movie_id,
                                       rec_error *err);
 
-/* ---- Batch serving ----------------------------------------------------- */
+/** rec_similar_movies() with candidate control (NULL: defaults;
+    `include_rated` has no meaning here). Since 0.2. */
+REC_API rec_status rec_similar_movies_ex(rec_scored *out, size_t n,
+                                         size_t *n_out, const rec_model *m,
+                                         int32_t movie_id,
+                                         const rec_top_n_options *opts,
+                                         rec_error *err);
 
-/* Options of top-N (issue 15); until they land every call below takes
-   NULL here (REC_EINVAL otherwise). */
-struct rec_top_n_options;
+/* ---- Explanations ------------------------------------------------------ */
+
+/** One of the user's rated movies and what it contributed to a score. */
+typedef struct rec_reason {
+    int32_t movie_id;  /**< a movie the user rated */
+    float weight;      /**< its additive contribution to the score */
+    float share;       /**< weight / sum of |weight| over the user's movies */
+} rec_reason;
+
+/**
+ * Why `movie_id` is recommended to a known user: the ranking score
+ * decomposed over the movies the user rated (Hu, Koren and Volinsky 2008,
+ * section 5, for the preference part; the same linear form of the
+ * rating model's normal equations for the predicted rating). With the
+ * movie factors fixed, the user's factors are a linear function of their
+ * ratings, so
+ *     score = sum of reasons' weight + *base_out
+ * where *base_out is what does not come from any one rating (the global
+ * mean and movie bias in the blend). The decomposition is exact for the
+ * user's factors solved from their ratings (fold-in); for a trained user
+ * whose preference factors came from conjugate-gradient steps, *score_out
+ * (the decomposed score) can differ from rec_top_n()'s score in the last
+ * digits. Writes the min(cap, rated) largest reasons by weight
+ * (descending), sets *n_out to that number and, when not NULL, *score_out
+ * and *base_out. REC_ENOTFOUND for an unknown user or movie.
+ * Thread-safe on a const model. Since 0.2.
+ */
+REC_API rec_status rec_explain(rec_reason *out, size_t cap, size_t *n_out,
+                               float *score_out, float *base_out,
+                               const rec_model *m, int32_t user_id,
+                               int32_t movie_id, rec_error *err);
+
+/** rec_explain() for someone not in the model, from their ratings (as
+    rec_recommend_for_ratings()). Since 0.2. */
+REC_API rec_status rec_explain_for_ratings(rec_reason *out, size_t cap,
+                                           size_t *n_out, float *score_out,
+                                           float *base_out,
+                                           const rec_model *m,
+                                           const rec_movie_rating *ratings,
+                                           size_t n_ratings, int32_t movie_id,
+                                           rec_error *err);
+
+/** Non-zero for a hybrid model (rating and preference models). Since 0.2. */
+REC_API int rec_model_hybrid(const rec_model *m);
+
+/* ---- Batch serving ----------------------------------------------------- */
 
 /**
  * The ids of the model's users, in the order rec_top_n_each() visits them
@@ -571,7 +746,7 @@ REC_API rec_status rec_model_user_ids(int32_t *out, size_t cap, size_t *n_out,
  * single-threaded inside; OpenMP across blocks, omp_get_max_threads()
  * threads), with at most 64 MB of scratch; the chosen movies are scored
  * again with rec_top_n's own kernel, so results do not depend on BLAS.
- * `opts` must be NULL for now.
+ * `opts` as rec_top_n_ex() (NULL: the defaults).
  * @return REC_OK; REC_ENOTFOUND for an unknown user id (the message names
  *         it; nothing is written); REC_EINVAL; REC_ENOMEM.
  * Thread-safe on a const model. Since 0.2.
@@ -620,7 +795,7 @@ REC_API rec_status rec_predict_many(float *out, const rec_model *m,
 /**
  * rec_similar_movies() for many movies: row i of `out` (n entries each)
  * holds what rec_similar_movies() gives movie_ids[i], n_out[i] its count.
- * Movies in parallel (OpenMP). `opts` must be NULL for now.
+ * Movies in parallel (OpenMP). `opts` as rec_similar_movies_ex().
  * @return REC_OK; REC_ENOTFOUND for an unknown movie id (nothing is
  *         written); REC_EINVAL. Thread-safe on a const model. Since 0.2.
  */

@@ -369,33 +369,17 @@ static void half_step(half_args *h, imp_ctx *c)
     h->failed = failed;
 }
 
-rec_status rec__train_implicit(rec_model **out, const rec_ratings *r,
-                               const rec_als_params *p, rec_error *err)
+rec_status rec__implicit_fit(float *X, float *Y, double **yty_out,
+                             const rec_ratings *r, const float *user_vals,
+                             const float *movie_vals,
+                             const rec_implicit_cfg *g, int nt,
+                             rec_iter_fn on_iter, void *iter_ctx,
+                             rec_error *err)
 {
-    *out = NULL;
-    {
-        rec_status vst = rec__implicit_check(p, err);
-        if (vst != REC_OK)
-            return vst;
-    }
-    double t0 = omp_get_wtime();
-    int k = p->rank;
-    int nt = p->n_threads > 0 ? p->n_threads : omp_get_max_threads();
-    if (nt < 1)
-        nt = 1;
-    rec_model *m = NULL;
-    rec_status st = rec__model_alloc(&m, k, r->n_users, r->n_movies, r->nnz,
-                                     err);
-    if (st != REC_OK)
-        return st;
-    st = rec__als_fill_model(m, r, p, err);
-    if (st != REC_OK) {
-        rec_model_free(m);
-        return st;
-    }
-    rec__implicit_mark_model(m, p);
-
+    *yty_out = NULL;
+    int k = g->k;
     int ld = pad_ld(k);
+    rec_status st = REC_OK;
     size_t scratch_len = row_scratch(k);
     size_t max_row = 0;
     for (size_t u = 0; u < r->n_users; u++)
@@ -404,7 +388,7 @@ rec_status rec__train_implicit(rec_model **out, const rec_ratings *r,
     for (size_t j = 0; j < r->n_movies; j++)
         if (r->movie_off[j + 1] - r->movie_off[j] > max_row)
             max_row = (size_t)(r->movie_off[j + 1] - r->movie_off[j]);
-    if (p->solver == REC_SOLVER_CG && cg_scratch(k, max_row) > scratch_len)
+    if (g->solver == REC_SOLVER_CG && cg_scratch(k, max_row) > scratch_len)
         scratch_len = cg_scratch(k, max_row);
     double *scratch = malloc((size_t)nt * scratch_len * sizeof(double));
     /* partial Gram matrices: as many as the larger side has blocks */
@@ -415,39 +399,37 @@ rec_status rec__train_implicit(rec_model **out, const rec_ratings *r,
     double *yty = malloc((size_t)k * k * sizeof(double));
     float *ytyf = malloc((size_t)k * k * sizeof(float));
     size_t nmax = r->n_users > r->n_movies ? r->n_users : r->n_movies;
-    double *loss = p->progress ? malloc(nmax * sizeof(double)) : NULL;
-    double *sse = p->progress ? malloc(nmax * sizeof(double)) : NULL;
-    if (!scratch || !part || !yty || !ytyf ||
-        (p->progress && (!loss || !sse))) {
+    double *loss = on_iter ? malloc(nmax * sizeof(double)) : NULL;
+    double *sse = on_iter ? malloc(nmax * sizeof(double)) : NULL;
+    if (!scratch || !part || !yty || !ytyf || (on_iter && (!loss || !sse))) {
         st = rec__fail(err, REC_ENOMEM, "rec_train_als: out of memory");
         goto done;
     }
-    rec__implicit_init_factors(m->user_factors, r->n_users, m->movie_factors,
-                               r->n_movies, k, p->seed);
+    rec__implicit_init_factors(X, r->n_users, Y, r->n_movies, k, g->seed);
 
-    imp_ctx c = {.k = k, .ld = ld, .solver = p->solver,
-                 .cg_steps = p->cg_steps, .lambda = p->reg,
-                 .alpha = p->alpha, .min_rating = p->implicit_min_rating,
-                 .by_value = m->implicit_weight_by_value};
-    half_args hm = {.x = m->movie_factors, .n = r->n_movies,
-                    .off = r->movie_off, .idx = r->movie_users,
-                    .vals = r->movie_vals, .n_other = r->n_users,
-                    .part = part, .yty = yty, .ytyf = ytyf,
-                    .scratch = scratch, .scratch_len = scratch_len, .nt = nt};
+    imp_ctx c = {.k = k, .ld = ld, .solver = g->solver,
+                 .cg_steps = g->cg_steps, .lambda = g->lambda,
+                 .alpha = g->alpha, .min_rating = g->min_rating,
+                 .by_value = g->by_value};
+    half_args hm = {.x = Y, .n = r->n_movies, .off = r->movie_off,
+                    .idx = r->movie_users, .vals = movie_vals,
+                    .n_other = r->n_users, .part = part, .yty = yty,
+                    .ytyf = ytyf, .scratch = scratch,
+                    .scratch_len = scratch_len, .nt = nt};
     half_args hu = hm;
-    hu.x = m->user_factors;
+    hu.x = X;
     hu.n = r->n_users;
     hu.off = r->user_off;
     hu.idx = r->user_items;
-    hu.vals = r->user_vals;
+    hu.vals = user_vals;
     hu.n_other = r->n_movies;
     hu.loss = loss;
     hu.sse = sse;
 
-    for (int it = 1; it <= p->iterations; it++) {
-        c.other = m->user_factors;
+    for (int it = 1; it <= g->iterations; it++) {
+        c.other = X;
         half_step(&hm, &c);
-        c.other = m->movie_factors;
+        c.other = Y;
         half_step(&hu, &c);
         if (hm.failed || hu.failed) {
             st = rec__fail(err, REC_ELAPACK,
@@ -456,40 +438,33 @@ rec_status rec__train_implicit(rec_model **out, const rec_ratings *r,
                            it);
             goto done;
         }
-        if (p->progress) {
+        if (on_iter) {
             double tl = 0.0, te = 0.0, nx = 0.0, ny = 0.0;
             size_t nobs = 0;
             for (size_t u = 0; u < r->n_users; u++) {
                 tl += loss[u];
                 te += sse[u];
-                const float *x = m->user_factors + u * (size_t)k;
+                const float *x = X + u * (size_t)k;
                 for (int f = 0; f < k; f++)
                     nx += (double)x[f] * x[f];
             }
             for (size_t j = 0; j < r->n_movies; j++) {
-                const float *y = m->movie_factors + j * (size_t)k;
+                const float *y = Y + j * (size_t)k;
                 for (int f = 0; f < k; f++)
                     ny += (double)y[f] * y[f];
             }
             for (size_t t = 0; t < r->nnz; t++)
-                nobs += rec__implicit_weight(r->user_vals[t],
-                                             c.min_rating, c.by_value) > 0.0;
-            rec_progress pr = {
-                .iteration = it,
-                .iterations = p->iterations,
-                .train_rmse = nobs ? sqrt(te / (double)nobs) : 0.0,
-                .loss = tl + p->reg * (nx + ny),
-                .seconds = omp_get_wtime() - t0};
-            if (p->progress(p->progress_userdata, &pr) != 0) {
-                st = rec__fail(err, REC_ECANCELED,
-                               "training cancelled at iteration %d of %d", it,
-                               p->iterations);
+                nobs += rec__implicit_weight(user_vals[t], c.min_rating,
+                                             c.by_value) > 0.0;
+            double rmse = nobs ? sqrt(te / (double)nobs) : 0.0;
+            if (on_iter(iter_ctx, rmse, tl + g->lambda * (nx + ny)) != 0) {
+                st = REC_ECANCELED;
                 goto done;
             }
         }
     }
     /* the last half-step's Y^T Y is the movie side's: keep it for fold-in */
-    m->yty = yty;
+    *yty_out = yty;
     yty = NULL;
 
 done:
@@ -499,19 +474,16 @@ done:
     free(ytyf);
     free(loss);
     free(sse);
-    if (st != REC_OK) {
-        rec_model_free(m);
-        return st;
-    }
-    *out = m;
-    return REC_OK;
+    return st;
 }
 
-rec_status rec__implicit_gram(rec_model *m, rec_error *err)
+rec_status rec__gram_of(double **out, const float *Y, size_t n, int k,
+                        rec_error *err)
 {
-    int k = m->rank, ld = pad_ld(k);
+    int ld = pad_ld(k);
+    *out = NULL;
     double *yty = malloc((size_t)k * k * sizeof *yty);
-    double *part = malloc(gram_nblocks(m->n_movies) * ld * ld * sizeof *part);
+    double *part = malloc(gram_nblocks(n) * ld * ld * sizeof *part);
     int nt = omp_get_max_threads();
     float *Z = malloc((size_t)(nt > 0 ? nt : 1) * CHUNK * ld * sizeof *Z);
     if (!yty || !part || !Z) {
@@ -521,30 +493,28 @@ rec_status rec__implicit_gram(rec_model *m, rec_error *err)
         return rec__fail(err, REC_ENOMEM, "implicit model: out of memory");
     }
 #pragma omp parallel num_threads(nt > 0 ? nt : 1)
-    gram_in_region(yty, NULL, part,  m->movie_factors, m->n_movies, k,
+    gram_in_region(yty, NULL, part, Y, n, k,
                    Z + (size_t)omp_get_thread_num() * CHUNK * ld);
     free(part);
     free(Z);
-    free(m->yty);
-    m->yty = yty;
+    *out = yty;
     return REC_OK;
 }
 
-rec_status rec__implicit_foldin(float *x, const rec_model *m,
-                                const int32_t *items, const float *vals,
-                                size_t n, rec_error *err)
+rec_status rec__implicit_solve(float *x, int k, const float *Y,
+                               const double *yty, double lambda, double alpha,
+                               const int32_t *items, const float *w, size_t n,
+                               rec_error *err)
 {
-    if (!m->yty)
+    if (!yty)
         return rec__fail(err, REC_EINVAL, "implicit model without Y^T Y");
-    double *scratch = malloc(row_scratch(m->rank) * sizeof *scratch);
+    double *scratch = malloc(row_scratch(k) * sizeof *scratch);
     if (!scratch)
         return rec__fail(err, REC_ENOMEM, "fold-in: out of memory");
-    imp_ctx c = {.k = m->rank, .ld = pad_ld(m->rank),
-                 .solver = REC_SOLVER_CHOLESKY, .lambda = m->reg,
-                 .alpha = m->alpha, .min_rating = m->implicit_min_rating,
-                 .by_value = m->implicit_weight_by_value,
-                 .other = m->movie_factors, .yty = m->yty};
-    int st = row_cholesky(x, &c, items, vals, n, scratch);
+    imp_ctx c = {.k = k, .ld = pad_ld(k), .solver = REC_SOLVER_CHOLESKY,
+                 .lambda = lambda, .alpha = alpha, .min_rating = 0.0f,
+                 .by_value = 1, .other = Y, .yty = yty};
+    int st = row_cholesky(x, &c, items, w, n, scratch);
     free(scratch);
     if (st != 0)
         return rec__fail(err, REC_ELAPACK, "fold-in: singular system");
@@ -560,45 +530,11 @@ int rec_model_implicit(const rec_model *m)
    The validation, model set-up, initialisation and half-iteration above,
    so that a distributed run reproduces rec__train_implicit. */
 
-rec_status rec__implicit_check(const rec_als_params *p, rec_error *err)
-{
-    if (p->nonnegative)
-        return rec__fail(err, REC_EINVAL,
-                         "implicit ALS: nonnegative factors not supported");
-    if (!(p->alpha > 0.0) || !isfinite(p->alpha))
-        return rec__fail(err, REC_EINVAL,
-                         "implicit ALS: alpha must be finite and > 0");
-    if (p->solver != REC_SOLVER_CG && p->solver != REC_SOLVER_CHOLESKY)
-        return rec__fail(err, REC_EINVAL, "implicit ALS: unknown solver %d",
-                         p->solver);
-    if (p->solver == REC_SOLVER_CG && (p->cg_steps < 1 || p->cg_steps > 1000))
-        return rec__fail(err, REC_EINVAL,
-                         "implicit ALS: cg_steps %d out of range 1..1000",
-                         p->cg_steps);
-    if (!isfinite(p->implicit_min_rating))
-        return rec__fail(err, REC_EINVAL,
-                         "implicit ALS: implicit_min_rating must be finite");
-    return REC_OK;
-}
-
-void rec__implicit_mark_model(rec_model *m, const rec_als_params *p)
-{
-    m->has_biases = 0;
-    m->global_mean = 0.0f;
-    m->nonnegative = 0;
-    m->bias_reg = 0.0;
-    m->implicit = 1;
-    m->alpha = p->alpha;
-    m->implicit_min_rating = p->implicit_min_rating;
-    m->implicit_weight_by_value = p->implicit_weight_by_value != 0;
-}
-
 void rec__implicit_init_factors(float *users, size_t n_users, float *movies,
                                 size_t n_movies, int k, uint64_t seed)
 {
-    rec__als_init_factors(users, n_users, k, seed, 0);
-    rec__als_init_factors(movies, n_movies, k, seed ^ 0x5851F42D4C957F2DULL,
-                          0);
+    rec__init_factors(users, n_users, k, seed, 0);
+    rec__init_factors(movies, n_movies, k, seed ^ 0x5851F42D4C957F2DULL, 0);
 }
 
 struct rec_implicit_half {
@@ -618,16 +554,16 @@ void rec__implicit_half_free(rec_implicit_half *s)
 }
 
 rec_status rec__implicit_half_new(rec_implicit_half **out,
-                                  const rec_als_params *p, size_t max_row,
+                                  const rec_implicit_cfg *g, size_t max_row,
                                   int nt, rec_error *err)
 {
     *out = NULL;
     rec_implicit_half *s = calloc(1, sizeof *s);
     if (!s)
         return rec__fail(err, REC_ENOMEM, "implicit ALS: out of memory");
-    int k = p->rank, ld = pad_ld(k);
+    int k = g->k, ld = pad_ld(k);
     size_t scratch_len = row_scratch(k);
-    if (p->solver == REC_SOLVER_CG && cg_scratch(k, max_row) > scratch_len)
+    if (g->solver == REC_SOLVER_CG && cg_scratch(k, max_row) > scratch_len)
         scratch_len = cg_scratch(k, max_row);
     s->h.scratch = malloc((size_t)nt * scratch_len * sizeof(double));
     s->h.part = malloc((size_t)GRAM_BLOCKS * ld * ld * sizeof(double));
@@ -639,10 +575,10 @@ rec_status rec__implicit_half_new(rec_implicit_half **out,
         rec__implicit_half_free(s);
         return rec__fail(err, REC_ENOMEM, "implicit ALS: out of memory");
     }
-    s->c = (imp_ctx){.k = k, .ld = ld, .solver = p->solver,
-                     .cg_steps = p->cg_steps, .lambda = p->reg,
-                     .alpha = p->alpha, .min_rating = p->implicit_min_rating,
-                     .by_value = p->implicit_weight_by_value != 0};
+    s->c = (imp_ctx){.k = k, .ld = ld, .solver = g->solver,
+                     .cg_steps = g->cg_steps, .lambda = g->lambda,
+                     .alpha = g->alpha, .min_rating = g->min_rating,
+                     .by_value = g->by_value != 0};
     *out = s;
     return REC_OK;
 }

@@ -53,12 +53,12 @@ static void rank_user(user_metrics *um, const rec_model *m,
     if (n_rel == 0)
         return;
     qsort(rel, n_rel, sizeof *rel, cmp_i32);
-    const int32_t *items;
-    const float *vals;
-    size_t cnt, got = 0;
-    rec__model_user_rated(m, (size_t)u, &items, &vals, &cnt);
-    if (rec__rank(top, (size_t)k, &got, m, m->user_factors + (size_t)u * m->rank,
-                  m->user_bias[u], items, cnt, NULL) != REC_OK)
+    size_t got = 0;
+    rec_user_view view;
+    rec__user_view(&view, m, (size_t)u);
+    rec_candidates cand;
+    if (rec__candidates_init(&cand, m, NULL, NULL) != REC_OK ||
+        rec__rank(top, (size_t)k, &got, m, &view, &cand, NULL) != REC_OK)
         return;
     double hits = 0.0, dcg = 0.0, idcg = 0.0, ap = 0.0;
     for (size_t i = 0; i < got; i++) {
@@ -75,8 +75,7 @@ static void rank_user(user_metrics *um, const rec_model *m,
     um->recall = hits / (double)n_rel;
     um->ndcg = dcg / idcg;
     um->ap = ap / (double)ideal;
-    um->auc = rec__user_auc(m, m->user_factors + (size_t)u * m->rank,
-                            m->user_bias[u], items, cnt, rel, n_rel);
+    um->auc = rec__user_auc(m, &view, &cand, rel, n_rel);
     um->ranked = 1;
 }
 

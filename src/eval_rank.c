@@ -33,49 +33,56 @@ static size_t bound(const float *sorted, size_t n, float v, int ge)
     return lo;
 }
 
-static float score_of(const rec_model *m, float base, size_t j, float dot)
+static float nan_last(float s)
 {
-    float s = base + m->movie_bias[j] + dot;
     return s == s ? s : -INFINITY; /* NaN ranks last, as in top-n */
 }
 
-double rec__user_auc(const rec_model *m, const float *x, float bias,
-                     const int32_t *exclude, size_t n_exclude,
-                     const int32_t *rel, size_t n_rel)
+double rec__user_auc(const rec_model *m, const rec_user_view *u,
+                     const rec_candidates *cand, const int32_t *rel,
+                     size_t n_rel)
 {
-    float stack[256], dots[256];
+    float stack[256], dots[256], vstack[256];
     float *pos = n_rel <= 256 ? stack : malloc(n_rel * sizeof *pos);
-    if (!pos || n_rel == 0) {
+    float *v = m->rank_dim <= 256 ? vstack
+                                  : malloc((size_t)m->rank_dim * sizeof *v);
+    if (!pos || !v || n_rel == 0) {
         if (pos != stack)
             free(pos);
+        if (v != vstack)
+            free(v);
         return 0.5;
     }
-    float base = m->global_mean + bias;
+    float c;
+    rec__user_rank_vec(v, &c, m, u->x, u->bias, u->p);
     size_t np = 0;
     for (size_t i = 0; i < n_rel; i++) {
         int32_t j = rec__idmap_get(&m->movie_map, rel[i]);
         if (j < 0)
             continue;
         float d;
-        rec__score_block(&d, m, x, (size_t)j, (size_t)j + 1);
-        pos[np++] = score_of(m, base, (size_t)j, d);
+        rec__score_rows(&d, m->rank_movie, m->rank_dim, v, (size_t)j,
+                        (size_t)j + 1);
+        pos[np++] = nan_last(d + c);
     }
     qsort(pos, np, sizeof *pos, cmp_float);
     double right = 0.0;
     size_t n_neg = 0, e = 0, q = 0;
     for (size_t j0 = 0; j0 < m->n_movies; j0 += 256) {
         size_t j1 = m->n_movies - j0 < 256 ? m->n_movies : j0 + 256;
-        rec__score_block(dots, m, x, j0, j1);
+        rec__score_rows(dots, m->rank_movie, m->rank_dim, v, j0, j1);
         for (size_t j = j0; j < j1; j++) {
-            while (e < n_exclude && (size_t)exclude[e] < j)
+            while (e < u->n_rated && (size_t)u->rated[e] < j)
                 e++;
-            if (e < n_exclude && (size_t)exclude[e] == j)
+            if (e < u->n_rated && (size_t)u->rated[e] == j)
                 continue;
             while (q < n_rel && rel[q] < m->movie_ids[j])
                 q++;
             if (q < n_rel && rel[q] == m->movie_ids[j])
                 continue; /* a positive */
-            float s = score_of(m, base, j, dots[j - j0]);
+            if (!rec__candidate(cand, j))
+                continue;
+            float s = nan_last(dots[j - j0] + c);
             size_t gt = bound(pos, np, s, 0), ge = bound(pos, np, s, 1);
             right += (double)(np - gt) + 0.5 * (double)(gt - ge);
             n_neg++;
@@ -83,6 +90,8 @@ double rec__user_auc(const rec_model *m, const float *x, float bias,
     }
     if (pos != stack)
         free(pos);
+    if (v != vstack)
+        free(v);
     return n_neg && np ? right / ((double)np * (double)n_neg) : 1.0;
 }
 
@@ -199,7 +208,8 @@ rec_status rec_evaluate_popularity(rec_eval_result *out,
         return st;
     rec_als_params p;
     rec_als_params_init(&p);
-    st = rec__als_fill_model(m, train, &p, err);
+    p.preference = 0; /* no preference part: the counts are the ranking */
+    st = rec__train_fill_model(m, train, &p, err);
     if (st != REC_OK) {
         rec_model_free(m);
         return st;
@@ -211,8 +221,11 @@ rec_status rec_evaluate_popularity(rec_eval_result *out,
         m->user_factors[u] = 1.0f;
     for (size_t j = 0; j < m->n_movies; j++)
         m->movie_factors[j] = (float)m->movie_count[j];
+    m->bias_prior = 0.0;
     rec_eval_result res;
-    st = rec_evaluate(&res, m, test, k, relevant_min, err);
+    st = rec__model_finish(m, err);
+    if (st == REC_OK)
+        st = rec_evaluate(&res, m, test, k, relevant_min, err);
     if (st == REC_OK) { /* predictions: the movie's training mean */
         double se = 0.0, ae = 0.0;
         for (size_t t = 0; t < test->nnz; t++) {

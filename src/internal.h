@@ -85,6 +85,9 @@ bool rec__utf8_valid(const void *s, size_t n);
 int32_t rec__parse_year(const char *title, size_t len);
 /* Insert an empty movie (no title, year 0) at index `idx` (<= n). */
 rec_status rec__meta_insert(rec_movie_meta *mm, size_t idx);
+/* Exact, ASCII-case-insensitive match of one '|'-separated genre of
+   `genres` with want[0..wlen). */
+int rec__has_genre(const char *genres, const char *want, size_t wlen);
 /* Title / genres of movie `idx` (never NULL, "" when unknown). */
 const char *rec__meta_title(const rec_movie_meta *mm, size_t idx);
 const char *rec__meta_genres(const rec_movie_meta *mm, size_t idx);
@@ -126,6 +129,36 @@ rec_status rec__ratings_build_owned(rec_ratings **out, int32_t *users,
                                     const int32_t *meta_ids,
                                     const rec_movie_meta *meta,
                                     rec_error *err);
+
+/* ---- interaction weights of implicit ALS (weighting.c) ---- */
+
+typedef struct rec_weighting {
+    int kind;            /* REC_WEIGHT_NONE or REC_WEIGHT_BM25 */
+    float min_rating;    /* ratings below are no interaction */
+    int by_value;        /* base weight: the rating (else 1) */
+    double k1, b;        /* BM25 */
+    double n_users;      /* training users (idf) */
+    double avg_len;      /* their mean sum of base weights */
+} rec_weighting;
+
+/* The weighting `p` asks for (of implicit mode, or of the preference
+   model) for ratings >= min_rating (n_users and
+   avg_len are set by rec__weigh_dataset). */
+void rec__weighting_from_params(rec_weighting *w, const rec_als_params *p,
+                                float min_rating, int by_value);
+/* No weighting: base weights only (implicit models of format 2). */
+void rec__weighting_none(rec_weighting *w, float min_rating, int by_value);
+/* Weights of every rating of `r`, in user order (user_w, as user_vals) and
+   in movie order (movie_w), 0 for ratings that are no interaction, and
+   each movie's number of interactions (malloc'd; counts_out has n_movies
+   entries). Sets w->n_users and w->avg_len. */
+rec_status rec__weigh_dataset(float **user_w, float **movie_w,
+                              uint32_t **counts_out, rec_weighting *w,
+                              const rec_ratings *r, rec_error *err);
+/* Weights of one user's ratings (dense movie indices) as in training. */
+void rec__weigh_user(float *out, const rec_weighting *w,
+                     const uint32_t *counts, const int32_t *items,
+                     const float *vals, size_t n);
 
 /* Fold `fold` of `folds` (0 <= fold < folds, folds >= 2): every rating
    is drawn into exactly one fold as rec_ratings_split draws, so the folds
@@ -181,6 +214,27 @@ struct rec_model {
     float implicit_min_rating;
     double *yty;              /* rank x rank Gram matrix of the movie
                                  factors (implicit only, else NULL) */
+    double bias_prior;        /* constant prior of the bias penalty */
+    /* preference model of a hybrid model (pref_rank 0: none): implicit
+       ALS on the training ratings, which top-N ranks by */
+    int pref_rank;
+    float *pref_user;         /* users_cap * pref_rank */
+    float *pref_movie;        /* n_movies * pref_rank */
+    double *pref_yty;         /* pref_rank^2 Gram matrix of pref_movie */
+    double pref_reg, pref_alpha;
+    float blend;              /* weight of the predicted rating */
+    double blend_shrink;      /* its support prior (rec__model_finish) */
+    /* interaction weights (hybrid and implicit models) */
+    rec_weighting weighting;
+    uint32_t *interactions;   /* per movie, in training (BM25 idf); NULL
+                                 without BM25 */
+    /* ranking, derived from the above (rec__model_finish): the ranking
+       score of user u and movie j is
+         rank_movie[j] . rec__user_rank_vec(u) + its constant */
+    int rank_dim;
+    float *rank_movie;        /* n_movies * rank_dim */
+    float cold_prior;         /* prior weight of the cold-start average */
+    float data_mean;          /* mean training rating (cold start) */
 };
 
 typedef struct rec_user_ratings {
@@ -193,6 +247,15 @@ typedef struct rec_user_ratings {
 /* A freshly allocated empty model of the given shape (factors zeroed). */
 rec_status rec__model_alloc(rec_model **out, int rank, size_t n_users,
                             size_t n_movies, size_t nnz, rec_error *err);
+/* Allocate the preference part (zeroed) of rank kp. */
+rec_status rec__model_alloc_pref(rec_model *m, int kp, rec_error *err);
+/* Derive what serving needs from the factors (ranking vectors, cold-start
+   mean): after training, loading and copying. */
+rec_status rec__model_finish(rec_model *m, rec_error *err);
+/* Length of a user ranking vector: m->rank_dim. Writes user u's vector
+   (from its factors) and its constant term. */
+void rec__user_rank_vec(float *v, float *c, const rec_model *m,
+                        const float *x, float bias, const float *p);
 /* The rated movies of dense user u (ascending dense indices). */
 void rec__model_user_rated(const rec_model *m, size_t u, const int32_t **items,
                            const float **vals, size_t *n);
@@ -215,6 +278,7 @@ int rec__foldin(float *x_out, float *bias_out, const rec_model *m,
 typedef struct rec_row_ctx {
     int k, biases, nonnegative;
     double reg, bias_reg;     /* ALS-WR: scaled by the row's count */
+    double bias_prior;        /* added to the bias penalty, unscaled */
     float mu;                 /* global mean (0 without biases) */
     const float *other;       /* fixed factors, stride k */
     const float *other_bias;  /* fixed biases, NULL without biases */
@@ -231,30 +295,73 @@ int rec__solve_row(float *x_out, float *bias_out, const rec_row_ctx *c,
 /* The user-side context of a model (movie factors fixed). */
 void rec__row_ctx_model(rec_row_ctx *c, const rec_model *m);
 
-/* Top-n over all movies for a user vector, skipping `exclude` (ascending
-   dense indices). Writes rec_scored with external movie ids. */
-rec_status rec__rank(rec_scored *out, size_t n, size_t *n_out,
-                     const rec_model *m, const float *x, float bias,
-                     const int32_t *exclude, size_t n_exclude, rec_error *err);
+/* ---- candidates (candidates.c) ---- */
 
-/* The exact ranking score of dense movie j for a user vector x with bias
-   (unclamped prediction): the one scoring definition of top-n. */
-float rec__score_one(const rec_model *m, const float *x, float bias, size_t j);
+/* rec_top_n_options resolved for one model. */
+typedef struct rec_candidates {
+    uint8_t *mask;           /* n_movies, or NULL: counts alone decide */
+    const uint32_t *count;   /* training counts of the model's movies */
+    uint32_t min_count;      /* >= 1 */
+    bool include_rated;
+} rec_candidates;
+
+rec_status rec__candidates_init(rec_candidates *c, const rec_model *m,
+                                const rec_top_n_options *o, rec_error *err);
+void rec__candidates_free(rec_candidates *c);
+/* Whether dense movie j passes the options (the user's rated movies are
+   left out separately, unless c->include_rated). */
+static inline bool rec__candidate(const rec_candidates *c, size_t j)
+{
+    return c->mask ? c->mask[j] != 0 : c->count[j] >= c->min_count;
+}
+
+/* ---- ranking (recommend.c) ---- */
+
+/* A user as the ranking sees them: rating-model factors and bias, and
+   preference factors (NULL without a preference part); `n_rated` 0 means
+   cold start. */
+typedef struct rec_user_view {
+    const float *x;
+    float bias;
+    const float *p;
+    const int32_t *rated;    /* ascending dense indices */
+    size_t n_rated;
+} rec_user_view;
+
+/* Top-n over the candidates for one user. Writes rec_scored with external
+   movie ids, ranking scores and shown ratings. */
+rec_status rec__rank(rec_scored *out, size_t n, size_t *n_out,
+                     const rec_model *m, const rec_user_view *u,
+                     const rec_candidates *cand, rec_error *err);
+/* Ratings given at the API as sorted dense arrays (malloc'd): movies
+   unknown to the model dropped, duplicates resolved (the last wins),
+   ratings checked finite. */
+rec_status rec__prepare_ratings(int32_t **items, float **vals,
+                                size_t *n_out, const rec_model *m,
+                                const rec_movie_rating *r, size_t n,
+                                rec_error *err);
+/* The view of dense user u of the model. */
+void rec__user_view(rec_user_view *v, const rec_model *m, size_t u);
+/* The rating shown beside a result: the predicted rating, clamped. */
+float rec__shown_rating(const rec_model *m, const rec_user_view *u, size_t j);
+
+/* The exact ranking score of dense movie j for a user ranking vector v
+   with constant c (rec__user_rank_vec): the one scoring definition of
+   top-n, single and batch. */
+float rec__score_one(const rec_model *m, const float *v, float c, size_t j);
 
 /* ---- batch ranking (recommend_batch.c) ---- */
 /* One user's row of scores in a batch: approx[j] is within `margin` of
-   rec__score_one(m, x, bias, j) for every movie, or NULL when no bound
-   holds (non-finite scores: score exactly). */
+   rec__score_one(m, v, c, j) for every movie, or NULL when no bound holds
+   (non-finite scores, or a cold-start user: score exactly). */
 typedef struct rec__row_scores {
     const rec_model *m;
     size_t u;                  /* dense user */
-    const float *x;
-    float bias;
+    rec_user_view view;        /* factors and rated movies */
+    const float *v;            /* ranking vector (rank_dim) and constant */
+    float c;
     const float *approx;       /* n_movies, or NULL */
     double margin;
-    const int32_t *exclude;    /* the user's rated movies, ascending */
-    const float *exclude_vals;
-    size_t n_exclude;
 } rec__row_scores;
 /* Called for each row, from OpenMP threads (tid < omp_get_max_threads()),
    rows in no particular order. */
@@ -264,17 +371,25 @@ typedef void (*rec__row_fn)(void *ctx, size_t row, const rec__row_scores *rs,
 rec_status rec__for_each_row(const rec_model *m, const int32_t *users,
                              size_t n, rec__row_fn fn, void *ctx,
                              rec_error *err);
-/* The row's top n, exactly as rec_top_n (external movie ids); `cand` holds
-   n_movies ints of scratch. Returns the number written. */
+/* The row's top n over the candidates, exactly as rec_top_n_ex (external
+   movie ids, shown ratings); `cand` holds n_movies ints of scratch.
+   Returns the number written. */
 size_t rec__row_top_n(rec_scored *out, size_t n, const rec__row_scores *rs,
-                      int32_t *cand);
+                      const rec_candidates *cands, int32_t *cand);
 
 /* ---- BLAS (blas.c) ---- */
 /* OpenBLAS runs single-threaded inside the library's OpenMP regions: set
    once per process, before the first BLAS/LAPACK call. */
 void rec__blas_single_threaded(void);
 
-/* ---- training steps of als.c, shared with src/mpi/als_mpi.c ---- */
+/* ---- training ----
+ * train.c is the front door (rec_train_als: checks, dispatch, the model);
+ * als.c (explicit) and als_implicit.c (implicit) are solvers that know
+ * nothing of each other or of the front door; solve.c holds the kernels
+ * both use. The MPI trainer uses the same pieces. */
+
+/* Called by a solver after each iteration; non-zero cancels. */
+typedef int (*rec_iter_fn)(void *ctx, double train_rmse, double loss);
 
 /* rec_train_als with an optional warm start (tune.c): `warm`, when not
    NULL, is an explicit model trained on the same dataset `r` at the same
@@ -286,19 +401,40 @@ rec_status rec__train_als_from(rec_model **out, const rec_ratings *r,
                                rec_error *err);
 
 /* Validate parameters and dataset as rec_train_als does. */
-rec_status rec__als_check_params(const rec_ratings *r,
-                                 const rec_als_params *p, rec_error *err);
+rec_status rec__train_check(const rec_ratings *r, const rec_als_params *p,
+                            rec_error *err);
+/* True when `p` asks for a hybrid model (explicit + preference). */
+bool rec__train_hybrid(const rec_als_params *p);
 /* Copy ids, rated lists, metadata, counts and means into a fresh model and
-   set its global mean, rating range and parameters (as rec_train_als). */
-rec_status rec__als_fill_model(rec_model *m, const rec_ratings *r,
-                               const rec_als_params *p, rec_error *err);
-/* Initial factors of rows [0, n): row i depends only on (seed, i). */
-void rec__als_init_factors(float *f, size_t n, int k, uint64_t seed,
-                           int nonneg);
-/* One half-iteration over n rows with ratings [off[i], off[i+1]) of idx and
-   vals: one OpenMP region of nt threads, scratch_len doubles per thread.
-   Returns the number of rows that could not be solved (0 normally;
-   rec_train_als turns any into REC_ELAPACK). */
+   set its global mean, rating range and parameters (as rec_train_als);
+   allocates the preference part of a hybrid model. */
+rec_status rec__train_fill_model(rec_model *m, const rec_ratings *r,
+                                 const rec_als_params *p, rec_error *err);
+/* The implicit-ALS configuration of a model's implicit part. */
+typedef struct rec_implicit_cfg {
+    int k, iterations, solver, cg_steps, by_value;
+    double lambda, alpha;
+    float min_rating;
+    uint64_t seed;
+} rec_implicit_cfg;
+
+/* Initial factors of rows [0, n): row i depends only on (seed, i)
+   (solve.c). */
+void rec__init_factors(float *f, size_t n, int k, uint64_t seed, int nonneg);
+
+/* Explicit ALS (als.c) on a filled model: its user and movie factors and
+   biases, `p->iterations` iterations, nt threads, from the seeded factors
+   or from the user factors and biases of `warm` (checked by the caller).
+   REC_ECANCELED when on_iter asks (no message set). */
+rec_status rec__explicit_fit(rec_model *m, const rec_ratings *r,
+                             const rec_als_params *p, const rec_model *warm,
+                             int nt,
+                             rec_iter_fn on_iter, void *iter_ctx,
+                             rec_error *err);
+/* One explicit half-iteration over n rows with ratings [off[i], off[i+1])
+   of idx and vals: one OpenMP region of nt threads, scratch_len doubles per
+   thread. Returns the number of rows that could not be solved (0
+   normally; training turns any into REC_ELAPACK). */
 size_t rec__als_half_step(float *x, float *xbias, size_t n,
                           const uint64_t *off, const int32_t *idx,
                           const float *vals, const rec_row_ctx *c, int nt,
@@ -310,17 +446,21 @@ size_t rec__als_half_step(float *x, float *xbias, size_t n,
 /* A += Z^T Z on the upper 8x8 tiles (solve.c's kernel): Z is n <= 128 rows
    of ld floats (ld a multiple of 8, columns >= kk zero), A ld x ld. */
 void rec__gram_add(double *A, const float *Z, size_t n, int ld, int kk);
-/* x . y_j for movies [j0, j1) (recommend.c's kernel, as top-n scores). */
-void rec__score_block(float *out, const rec_model *m, const float *x,
-                      size_t j0, size_t j1);
+/* x . y_j for movies [j0, j1) of a k-column matrix Y (recommend.c's kernel,
+   as top-n scores). */
+void rec__score_rows(float *out, const float *Y, int k, const float *x,
+                     size_t j0, size_t j1);
 
-/* rec_train_als for params->implicit (params already checked by als.c). */
-rec_status rec__train_implicit(rec_model **out, const rec_ratings *r,
-                               const rec_als_params *p, rec_error *err);
-/* Pieces of rec__train_implicit shared with src/mpi/als_mpi.c. */
-rec_status rec__implicit_check(const rec_als_params *p, rec_error *err);
-/* Mark a filled model as implicit (no biases, mean 0, the parameters). */
-void rec__implicit_mark_model(rec_model *m, const rec_als_params *p);
+/* Implicit ALS of X (users) and Y (movies) from the interaction values
+   user_vals/movie_vals (as r->user_vals/movie_vals: ratings, or weights
+   with min_rating 0 and by_value 1). On success *yty_out is Y^T Y
+   (malloc'd, for fold-in). REC_ECANCELED when on_iter asks (no message). */
+rec_status rec__implicit_fit(float *X, float *Y, double **yty_out,
+                             const rec_ratings *r, const float *user_vals,
+                             const float *movie_vals,
+                             const rec_implicit_cfg *g, int nt,
+                             rec_iter_fn on_iter, void *iter_ctx,
+                             rec_error *err);
 /* Initial user and movie factors of implicit training. */
 void rec__implicit_init_factors(float *users, size_t n_users, float *movies,
                                 size_t n_movies, int k, uint64_t seed);
@@ -330,27 +470,28 @@ void rec__implicit_init_factors(float *users, size_t n_users, float *movies,
    could not be solved. */
 typedef struct rec_implicit_half rec_implicit_half;
 rec_status rec__implicit_half_new(rec_implicit_half **out,
-                                  const rec_als_params *p, size_t max_row,
+                                  const rec_implicit_cfg *g, size_t max_row,
                                   int nt, rec_error *err);
 int rec__implicit_half_run(rec_implicit_half *s, float *x, size_t n,
                            const uint64_t *off, const int32_t *idx,
                            const float *vals, const float *other,
                            size_t n_other, double *loss, double *sse);
 void rec__implicit_half_free(rec_implicit_half *s);
-/* Set m->yty from m->movie_factors (implicit models: after training and
-   after loading a file). */
-rec_status rec__implicit_gram(rec_model *m, rec_error *err);
-/* Implicit fold-in: x (rank floats) from a user's ratings (ascending dense
-   indices), exact solve with the confidence weights. */
-rec_status rec__implicit_foldin(float *x, const rec_model *m,
-                                const int32_t *items, const float *vals,
-                                size_t n, rec_error *err);
+/* Y^T Y (k x k, full, malloc'd) of n rows of k floats. */
+rec_status rec__gram_of(double **out, const float *Y, size_t n, int k,
+                        rec_error *err);
+/* Exact implicit solve of one user: x (k floats) from interaction weights
+   w (> 0 counts) of ascending dense movie indices, Y and its Y^T Y fixed. */
+rec_status rec__implicit_solve(float *x, int k, const float *Y,
+                               const double *yty, double lambda, double alpha,
+                               const int32_t *items, const float *w, size_t n,
+                               rec_error *err);
 /* AUC of one user (eval_rank.c): the share of (relevant, other) pairs in
-   the right order, ties half; `rel` are ascending external movie ids,
-   `exclude` ascending dense indices (the training ratings). */
-double rec__user_auc(const rec_model *m, const float *x, float bias,
-                     const int32_t *exclude, size_t n_exclude,
-                     const int32_t *rel, size_t n_rel);
+   the right order by ranking score, ties half; `rel` are ascending
+   external movie ids, "other" every candidate the user did not rate. */
+double rec__user_auc(const rec_model *m, const rec_user_view *u,
+                     const rec_candidates *cand, const int32_t *rel,
+                     size_t n_rel);
 /* The interaction weight r of a rating (0: not an interaction). */
 static inline double rec__implicit_weight(float rating, float min_rating,
                                           int by_value)

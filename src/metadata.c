@@ -215,3 +215,32 @@ bool rec__utf8_valid(const void *s, size_t n)
     }
     return true;
 }
+
+/* Exact, ASCII-case-insensitive match of one '|'-separated genre. */
+int rec__has_genre(const char *genres, const char *want, size_t wlen)
+{
+    const char *p = genres;
+    while (*p) {
+        const char *e = strchr(p, '|');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == wlen) {
+            size_t i = 0;
+            while (i < len) {
+                unsigned char a = (unsigned char)p[i], b = (unsigned char)want[i];
+                if (a >= 'A' && a <= 'Z')
+                    a = (unsigned char)(a - 'A' + 'a');
+                if (b >= 'A' && b <= 'Z')
+                    b = (unsigned char)(b - 'A' + 'a');
+                if (a != b)
+                    break;
+                i++;
+            }
+            if (i == len)
+                return 1;
+        }
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return 0;
+}

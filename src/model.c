@@ -99,7 +99,122 @@ void rec_model_free(rec_model *m)
     free(m->movie_count);
     free(m->movie_mean);
     free(m->yty);
+    free(m->pref_user);
+    free(m->pref_movie);
+    free(m->pref_yty);
+    free(m->interactions);
+    free(m->rank_movie);
     free(m);
+}
+
+rec_status rec__model_alloc_pref(rec_model *m, int kp, rec_error *err)
+{
+    size_t k = (size_t)kp;
+    if (kp <= 0 || (m->users_cap && k > SIZE_MAX / sizeof(float) / m->users_cap) ||
+        (m->n_movies && k > SIZE_MAX / sizeof(float) / m->n_movies))
+        return rec__fail(err, REC_ENOMEM, "model: out of memory");
+    free(m->pref_user);
+    free(m->pref_movie);
+    m->pref_user = xcalloc(m->users_cap * k, sizeof(float));
+    m->pref_movie = xcalloc(m->n_movies * k, sizeof(float));
+    if (!m->pref_user || !m->pref_movie)
+        return rec__fail(err, REC_ENOMEM, "model: out of memory");
+    m->pref_rank = kp;
+    return REC_OK;
+}
+
+/* ---- ranking vectors ----
+ * One dot product ranks a movie for a user, whatever the model:
+ *   explicit:  [y_j, mu + b_j]   . [x_u, 1]     + b_u   (predicted rating)
+ *   implicit:  [y_j]             . [x_u]                (preference)
+ *   hybrid:    [q_j, w s_j y_j]  . [p_u, x_u]   + w b_u
+ * (q, p: preference factors; w: the blend weight; s_j = n_j / (n_j +
+ * blend_shrink) for a movie with n_j training ratings). The hybrid score
+ * is the preference plus w times the personal part of the predicted
+ * rating, x_u . y_j + b_u (how much more than the movie's baseline this
+ * user should like it), damped for movies whose factors rest on a few
+ * ratings: undamped, those led the lists ("Saw V", 3 ratings, for a fan of
+ * Star Wars). The baseline mu + b_j itself is left out: the preference
+ * model already knows what is popular (docs/ranking.md). Serving one user
+ * and scoring a block of users (a matrix product) share this definition. */
+
+static int rank_dim(const rec_model *m)
+{
+    if (m->implicit)
+        return m->rank;
+    return m->pref_rank + m->rank + (m->pref_rank ? 0 : 1);
+}
+
+void rec__user_rank_vec(float *v, float *c, const rec_model *m,
+                        const float *x, float bias, const float *p)
+{
+    int k = m->rank;
+    if (m->implicit) {
+        memcpy(v, x, (size_t)k * sizeof *v);
+        *c = 0.0f;
+        return;
+    }
+    int kp = m->pref_rank;
+    if (kp)
+        memcpy(v, p, (size_t)kp * sizeof *v);
+    memcpy(v + kp, x, (size_t)k * sizeof *v);
+    if (!kp)
+        v[k] = 1.0f;
+    *c = kp ? m->blend * bias : bias;
+}
+
+/* The prior weight of the cold-start ranking (a Bayesian average). */
+#define COLD_PRIOR 10.0f
+
+rec_status rec__model_finish(rec_model *m, rec_error *err)
+{
+    if (m->implicit && !m->yty) {
+        rec_status st = rec__gram_of(&m->yty, m->movie_factors, m->n_movies,
+                                     m->rank, err);
+        if (st != REC_OK)
+            return st;
+    }
+    if (m->pref_rank && !m->pref_yty) {
+        rec_status st = rec__gram_of(&m->pref_yty, m->pref_movie,
+                                     m->n_movies, m->pref_rank, err);
+        if (st != REC_OK)
+            return st;
+    }
+    int d = rank_dim(m), k = m->rank, kp = m->pref_rank;
+    float *rv = malloc((m->n_movies ? m->n_movies : 1) * (size_t)d *
+                       sizeof *rv);
+    if (!rv)
+        return rec__fail(err, REC_ENOMEM, "model: out of memory");
+    float w = kp ? m->blend : 1.0f;
+    for (size_t j = 0; j < m->n_movies; j++) {
+        float *r = rv + j * (size_t)d;
+        const float *y = m->movie_factors + j * (size_t)k;
+        if (m->implicit) {
+            memcpy(r, y, (size_t)k * sizeof *r);
+            continue;
+        }
+        if (kp)
+            memcpy(r, m->pref_movie + j * (size_t)kp, (size_t)kp * sizeof *r);
+        /* hybrid: trust the rating model's taste for a movie in proportion
+           to its support, n / (n + blend_shrink) */
+        double n = m->movie_count[j];
+        float sj = kp ? (float)(w * n / (n + m->blend_shrink)) : w;
+        for (int f = 0; f < k; f++)
+            r[kp + f] = sj * y[f];
+        if (!kp)
+            r[k] = m->global_mean + m->movie_bias[j];
+    }
+    free(m->rank_movie);
+    m->rank_movie = rv;
+    m->rank_dim = d;
+    double sum = 0.0, cnt = 0.0;
+    for (size_t j = 0; j < m->n_movies; j++) {
+        sum += (double)m->movie_mean[j] * m->movie_count[j];
+        cnt += m->movie_count[j];
+    }
+    m->data_mean = cnt > 0 ? (float)(sum / cnt) : 0.0f;
+    m->cold_prior = COLD_PRIOR;
+    return REC_OK;
 }
 
 static rec_status copy_overrides(rec_model *d, const rec_model *m)
@@ -150,6 +265,18 @@ rec_status rec_model_copy(rec_model **out, const rec_model *m, rec_error *err)
     d->movie_mean = xmalloc_copy(m->movie_mean, nm * sizeof(float));
     d->overrides = NULL;
     d->yty = m->yty ? xmalloc_copy(m->yty, k * k * sizeof(double)) : NULL;
+    size_t kp = (size_t)m->pref_rank;
+    d->pref_user = kp ? xmalloc_copy(m->pref_user, uc * kp * sizeof(float))
+                      : NULL;
+    d->pref_movie = kp ? xmalloc_copy(m->pref_movie, nm * kp * sizeof(float))
+                       : NULL;
+    d->pref_yty = kp ? xmalloc_copy(m->pref_yty, kp * kp * sizeof(double))
+                     : NULL;
+    d->interactions = m->interactions
+                          ? xmalloc_copy(m->interactions, nm * sizeof(uint32_t))
+                          : NULL;
+    d->rank_movie = xmalloc_copy(m->rank_movie,
+                                 nm * (size_t)m->rank_dim * sizeof(float));
     rec__idmap_init(&d->user_map);
     rec__idmap_init(&d->movie_map);
     rec__meta_init(&d->meta);
@@ -157,7 +284,10 @@ rec_status rec_model_copy(rec_model **out, const rec_model *m, rec_error *err)
     if (d->user_factors && d->movie_factors && d->user_bias &&
         d->movie_bias && d->user_ids && d->movie_ids && d->rated_off &&
         d->rated_items && d->rated_vals && d->movie_count && d->movie_mean &&
-        (d->yty || !m->yty) && rec__idmap_copy(&d->user_map, &m->user_map) == REC_OK &&
+        (d->yty || !m->yty) &&
+        (!kp || (d->pref_user && d->pref_movie && d->pref_yty)) &&
+        (d->interactions || !m->interactions) && d->rank_movie &&
+        rec__idmap_copy(&d->user_map, &m->user_map) == REC_OK &&
         rec__idmap_copy(&d->movie_map, &m->movie_map) == REC_OK &&
         rec__meta_copy(&d->meta, &m->meta) == REC_OK)
         st = copy_overrides(d, m);
@@ -350,6 +480,11 @@ rec_status rec_remove_user(rec_model *m, int32_t user_id, rec_error *err)
     if (u != last) {
         memcpy(m->user_factors + u * k, m->user_factors + last * k,
                k * sizeof *m->user_factors);
+        if (m->pref_rank) {
+            size_t kp = (size_t)m->pref_rank;
+            memcpy(m->pref_user + u * kp, m->pref_user + last * kp,
+                   kp * sizeof *m->pref_user);
+        }
         m->user_bias[u] = m->user_bias[last];
         m->user_ids[u] = m->user_ids[last];
         m->overrides[u] = moved;
@@ -364,4 +499,9 @@ rec_status rec_remove_user(rec_model *m, int32_t user_id, rec_error *err)
     if (m->max_user_id_known && user_id == m->max_user_id)
         m->max_user_id_known = false;
     return REC_OK;
+}
+
+int rec_model_hybrid(const rec_model *m)
+{
+    return m && m->pref_rank > 0;
 }

@@ -61,6 +61,8 @@
 #define MAGIC "MOVIEME\0"
 #define FORMAT_VERSION 1u
 #define FORMAT_VERSION_IMPLICIT 2u /* version 1 + section IMPL */
+#define FORMAT_VERSION_RANKING 3u  /* + RANK, and PMFA/PUFA/ICNT */
+#define RANK_SIZE 88u
 #define IMPL_SIZE 24u
 #define IMPL_IMPLICIT 1u
 #define IMPL_BY_VALUE 2u
@@ -138,6 +140,17 @@ static size_t pad8(size_t n) { return (n + 7u) & ~(size_t)7u; }
 static size_t mul_sz(size_t a, size_t b)
 {
     return (b != 0 && a > SIZE_MAX / b) ? SIZE_MAX : a * b;
+}
+
+enum { X_RANK, X_PMFA, X_PUFA, X_ICNT, X_COUNT };
+static const char extra_tags[X_COUNT][5] = {"RANK", "PMFA", "PUFA", "ICNT"};
+
+static int extra_index(const unsigned char *tag)
+{
+    for (int x = 0; x < X_COUNT; x++)
+        if (memcmp(tag, extra_tags[x], 4) == 0)
+            return x;
+    return -1;
 }
 
 /* ---- writing ----------------------------------------------------------- */
@@ -250,6 +263,21 @@ static rec_status rated_view_build(rated_view *v, const rec_model *m,
     return REC_OK;
 }
 
+/* Version 3 holds what 0.2 models add; other models keep the older
+   versions byte for byte, so older readers still read them. */
+static bool needs_ranking(const rec_model *m)
+{
+    return m->pref_rank > 0 || m->bias_prior != 0.0 ||
+           m->weighting.kind != REC_WEIGHT_NONE;
+}
+
+static size_t n_extra(const rec_model *m)
+{
+    if (!needs_ranking(m))
+        return 0;
+    return 1 + (m->pref_rank ? 2 : 0) + (m->interactions ? 1 : 0);
+}
+
 static size_t total_size(const rec_model *m, const rated_view *v)
 {
     size_t nm = m->n_movies, nu = m->n_users, k = (size_t)m->rank;
@@ -266,7 +294,53 @@ static size_t total_size(const rec_model *m, const rated_view *v)
         t += SECTION_HEAD + pad8(body[s]);
     if (m->implicit)
         t += SECTION_HEAD + IMPL_SIZE;
+    if (needs_ranking(m)) {
+        size_t kp = (size_t)m->pref_rank;
+        t += SECTION_HEAD + RANK_SIZE;
+        if (kp)
+            t += 2 * SECTION_HEAD + pad8(4 * nm * kp) + pad8(4 * nu * kp);
+        if (m->interactions)
+            t += SECTION_HEAD + pad8(4 * nm);
+    }
     return t;
+}
+
+static void w_extra(writer *w, int x, const void *p, size_t n, size_t es)
+{
+    w_array(w, extra_tags[x], 4, 1);
+    w_u32(w, 0);
+    w_u64(w, n * es);
+    w_array(w, p, n, es);
+    w_zeros(w, pad8(n * es) - n * es);
+}
+
+static void write_ranking(writer *w, const rec_model *m)
+{
+    size_t kp = (size_t)m->pref_rank;
+    const rec_weighting *g = &m->weighting;
+    w_array(w, extra_tags[X_RANK], 4, 1);
+    w_u32(w, 0);
+    w_u64(w, RANK_SIZE);
+    w_f64(w, m->bias_prior);
+    w_f32(w, m->blend);
+    w_u32(w, (uint32_t)kp);
+    w_f64(w, m->pref_reg);
+    w_f64(w, m->pref_alpha);
+    w_u32(w, (uint32_t)g->kind);
+    w_u32(w, g->by_value ? 1u : 0u);
+    w_f32(w, g->min_rating);
+    w_u32(w, 0);
+    w_f64(w, g->k1);
+    w_f64(w, g->b);
+    w_f64(w, g->n_users);
+    w_f64(w, g->avg_len);
+    w_f64(w, m->blend_shrink);
+    if (kp) {
+        w_extra(w, X_PMFA, m->pref_movie, m->n_movies * kp, 4);
+        w_extra(w, X_PUFA, m->pref_user, m->n_users * kp, 4);
+    }
+    if (m->interactions)
+        w_extra(w, X_ICNT, m->interactions, m->n_movies, 4);
 }
 
 static void write_model(writer *w, const rec_model *m, const rated_view *v)
@@ -274,10 +348,12 @@ static void write_model(writer *w, const rec_model *m, const rated_view *v)
     size_t nm = m->n_movies, nu = m->n_users, k = (size_t)m->rank;
 
     w_array(w, MAGIC, 8, 1);
-    w_u32(w, m->implicit ? FORMAT_VERSION_IMPLICIT : FORMAT_VERSION);
+    w_u32(w, needs_ranking(m) ? FORMAT_VERSION_RANKING
+             : m->implicit    ? FORMAT_VERSION_IMPLICIT
+                              : FORMAT_VERSION);
     w_u32(w, BOM);
     w_u64(w, total_size(m, v));
-    w_u32(w, S_COUNT + (m->implicit ? 1u : 0u));
+    w_u32(w, (uint32_t)(S_COUNT + (m->implicit ? 1u : 0u) + n_extra(m)));
     w_u32(w, 0);
 
     w_section_head(w, S_SHAP, SHAP_SIZE);
@@ -336,6 +412,8 @@ static void write_model(writer *w, const rec_model *m, const rated_view *v)
         w_f32(w, m->implicit_min_rating);
         w_u32(w, 0);
     }
+    if (needs_ranking(m))
+        write_ranking(w, m);
 
     uint32_t crc = (uint32_t)w->crc;
     w_u32(w, crc);
@@ -505,7 +583,11 @@ typedef struct reader {
     uint32_t version;
     const unsigned char *impl; /* section IMPL (version 2), or NULL */
     size_t impl_len;
+    /* version 3: ranking parameters, preference factors, interactions */
+    const unsigned char *extra[4];
+    size_t extra_len[4];
 } reader;
+
 
 /* One number of es bytes at `off`, in host order. */
 static void r_get(const reader *r, size_t off, void *dst, size_t es)
@@ -535,6 +617,16 @@ static void r_copy(const reader *r, int s, void *dst, size_t n, size_t es)
     if (n == 0)
         return;
     memcpy(dst, r->body[s], n * es);
+    if (r->swap && es > 1)
+        swap_bytes(dst, n, es);
+}
+
+static void r_get_array(const reader *r, const unsigned char *src, void *dst,
+                        size_t n, size_t es)
+{
+    if (n == 0)
+        return;
+    memcpy(dst, src, n * es);
     if (r->swap && es > 1)
         swap_bytes(dst, n, es);
 }
@@ -624,14 +716,15 @@ static rec_status read_frame(reader *r, rec_error *err)
     }
     uint32_t version = r_u32(r, 8);
     r->version = version;
-    if (version != FORMAT_VERSION && version != FORMAT_VERSION_IMPLICIT)
+    if (version != FORMAT_VERSION && version != FORMAT_VERSION_IMPLICIT &&
+        version != FORMAT_VERSION_RANKING)
         return bad(r, err,
-                   version > FORMAT_VERSION_IMPLICIT
+                   version > FORMAT_VERSION_RANKING
                        ? "unsupported format version %u (newer than this "
                          "library's %u: upgrade libmovieme)"
                        : "unsupported format version %u (this library reads "
                          "%u)",
-                   (unsigned)version, FORMAT_VERSION_IMPLICIT);
+                   (unsigned)version, FORMAT_VERSION_RANKING);
 
     uint64_t want = r_u64(r, 16);
     uint32_t n_sections = r_u32(r, 24);
@@ -676,7 +769,17 @@ static rec_status read_frame(reader *r, rec_error *err)
                            sections[s].tag);
             r->body[s] = r->p + off + SECTION_HEAD;
             r->body_len[s] = (size_t)blen;
-        } else if (r->version == FORMAT_VERSION_IMPLICIT &&
+        } else if (r->version >= FORMAT_VERSION_RANKING &&
+                   extra_index(r->p + off) >= 0) {
+            int x = extra_index(r->p + off);
+            if (r->extra[x])
+                return bad(r, err, "section %s appears twice", extra_tags[x]);
+            if (r_u32(r, off + 4) != 0)
+                return bad(r, err, "section %s: reserved field is not zero",
+                           extra_tags[x]);
+            r->extra[x] = r->p + off + SECTION_HEAD;
+            r->extra_len[x] = (size_t)blen;
+        } else if (r->version >= FORMAT_VERSION_IMPLICIT &&
                    memcmp(r->p + off, "IMPL", 4) == 0) {
             if (r->impl)
                 return bad(r, err, "section IMPL appears twice");
@@ -697,6 +800,8 @@ static rec_status read_frame(reader *r, rec_error *err)
                        sections[s].what);
     if (r->version == FORMAT_VERSION_IMPLICIT && !r->impl)
         return bad(r, err, "section IMPL (implicit feedback) is missing");
+    if (r->version >= FORMAT_VERSION_RANKING && !r->extra[X_RANK])
+        return bad(r, err, "section RANK (ranking parameters) is missing");
     return REC_OK;
 }
 
@@ -839,6 +944,76 @@ static rec_status check_content(const reader *r, const shape *sh,
     return REC_OK;
 }
 
+/* Section RANK (and the preference factors and interaction counts it
+   announces) into the model. */
+static rec_status read_ranking(rec_model *m, const reader *r,
+                               const shape *sh, rec_error *err)
+{
+    if (r->extra_len[X_RANK] != RANK_SIZE)
+        return bad(r, err, "section RANK has %zu bytes, expected %u",
+                   r->extra_len[X_RANK], RANK_SIZE);
+    size_t o = (size_t)(r->extra[X_RANK] - r->p);
+    uint32_t kp = r_u32(r, o + 12), kind = r_u32(r, o + 32),
+             by_value = r_u32(r, o + 36), reserved = r_u32(r, o + 44);
+    float blend, min_rating;
+    r_get(r, o, &m->bias_prior, 8);
+    r_get(r, o + 8, &blend, 4);
+    r_get(r, o + 16, &m->pref_reg, 8);
+    r_get(r, o + 24, &m->pref_alpha, 8);
+    r_get(r, o + 40, &min_rating, 4);
+    rec_weighting *w = &m->weighting;
+    w->kind = (int)kind;
+    w->by_value = by_value != 0;
+    w->min_rating = min_rating;
+    r_get(r, o + 48, &w->k1, 8);
+    r_get(r, o + 56, &w->b, 8);
+    r_get(r, o + 64, &w->n_users, 8);
+    r_get(r, o + 72, &w->avg_len, 8);
+    r_get(r, o + 80, &m->blend_shrink, 8);
+    m->blend = blend;
+    if (kp > REC_MAX_RANK || (kp && m->implicit) || kind > REC_WEIGHT_BM25 ||
+        by_value > 1 || reserved != 0 ||
+        !(m->bias_prior >= 0.0 && m->bias_prior <= 1e15) ||
+        !(blend >= 0.0f && blend <= 1e6f) ||
+        !(m->pref_reg >= 0.0 && m->pref_reg <= 1e15) ||
+        !(m->pref_alpha >= 0.0 && m->pref_alpha <= 1e15) ||
+        !rec__rating_ok(min_rating) ||
+        !(w->k1 >= 0.0 && w->k1 <= 1e15) || !(w->b >= 0.0 && w->b <= 1.0) ||
+        !(w->n_users >= 0.0 && w->n_users <= 1e15) ||
+        !(w->avg_len >= 0.0 && w->avg_len <= 1e15) ||
+        !(m->blend_shrink >= 0.0 && m->blend_shrink <= 1e15))
+        return bad(r, err, "section RANK: bad preference rank, weighting or "
+                           "parameter");
+    size_t nm = sh->n_movies, nu = sh->n_users;
+    if (kp) {
+        if (!r->extra[X_PMFA] || !r->extra[X_PUFA] ||
+            r->extra_len[X_PMFA] != mul_sz(4, mul_sz(nm, kp)) ||
+            r->extra_len[X_PUFA] != mul_sz(4, mul_sz(nu, kp)))
+            return bad(r, err, "sections PMFA/PUFA (preference factors) are "
+                               "missing or do not match the shape");
+        if (rec__model_alloc_pref(m, (int)kp, err) != REC_OK)
+            return rec__fail(err, REC_ENOMEM, "%s: out of memory loading the "
+                             "model", short_name(r->name));
+        r_get_array(r, r->extra[X_PMFA], m->pref_movie, nm * kp, 4);
+        r_get_array(r, r->extra[X_PUFA], m->pref_user, nu * kp, 4);
+        if (!values_ok(m->pref_movie, nm * kp, rec__factor_ok) ||
+            !values_ok(m->pref_user, nu * kp, rec__factor_ok))
+            return bad(r, err, "a preference factor is not finite or out of "
+                               "range");
+    }
+    if (kind == REC_WEIGHT_BM25) {
+        if (!r->extra[X_ICNT] || r->extra_len[X_ICNT] != mul_sz(4, nm))
+            return bad(r, err, "section ICNT (interaction counts) is missing "
+                               "or does not match the shape");
+        m->interactions = malloc((nm ? nm : 1) * sizeof *m->interactions);
+        if (!m->interactions)
+            return rec__fail(err, REC_ENOMEM, "%s: out of memory loading the "
+                             "model", short_name(r->name));
+        r_get_array(r, r->extra[X_ICNT], m->interactions, nm, 4);
+    }
+    return REC_OK;
+}
+
 /* Build the model from a checked file image. */
 static rec_status build_model(rec_model **out, const reader *r,
                               const shape *sh, rec_error *err)
@@ -878,6 +1053,14 @@ static rec_status build_model(rec_model **out, const reader *r,
             return bad(r, err, "section IMPL: bad flags, alpha or "
                                "min_rating");
         }
+    }
+
+    if (m->implicit)
+        rec__weighting_none(&m->weighting, m->implicit_min_rating,
+                            m->implicit_weight_by_value);
+    if (r->extra[X_RANK] && (st = read_ranking(m, r, sh, err)) != REC_OK) {
+        rec_model_free(m);
+        return st;
     }
 
     r_copy(r, S_MIDS, m->movie_ids, nm, 4);
@@ -939,7 +1122,7 @@ static rec_status build_model(rec_model **out, const reader *r,
         return rec__fail(err, st, "%s: out of memory loading the model",
                          short_name(r->name));
     }
-    if (m->implicit && (st = rec__implicit_gram(m, err)) != REC_OK) {
+    if ((st = rec__model_finish(m, err)) != REC_OK) {
         rec_model_free(m);
         return st;
     }

@@ -721,34 +721,6 @@ rec_status rec_ratings_count_avg(rec_movie_stats *out, size_t cap,
     return REC_OK;
 }
 
-/* Exact, ASCII-case-insensitive match of one '|'-separated genre. */
-static int has_genre(const char *genres, const char *want, size_t wlen)
-{
-    const char *p = genres;
-    while (*p) {
-        const char *e = strchr(p, '|');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (len == wlen) {
-            size_t i = 0;
-            while (i < len) {
-                unsigned char a = (unsigned char)p[i], b = (unsigned char)want[i];
-                if (a >= 'A' && a <= 'Z')
-                    a = (unsigned char)(a - 'A' + 'a');
-                if (b >= 'A' && b <= 'Z')
-                    b = (unsigned char)(b - 'A' + 'a');
-                if (a != b)
-                    break;
-                i++;
-            }
-            if (i == len)
-                return 1;
-        }
-        if (!e)
-            break;
-        p = e + 1;
-    }
-    return 0;
-}
 
 typedef struct best_entry {
     double score;
@@ -787,7 +759,7 @@ rec_status rec_best_movies(rec_scored *out, size_t n, size_t *n_out,
         uint64_t cnt = r->movie_off[d + 1] - r->movie_off[d];
         if (cnt < min_count || (cnt == 0 && prior_weight == 0))
             continue;
-        if (wlen && !has_genre(rec__meta_genres(&r->meta, d), genre, wlen))
+        if (wlen && !rec__has_genre(rec__meta_genres(&r->meta, d), genre, wlen))
             continue;
         all[k].score = (prior_weight * gmean + movie_sum(r, d)) /
                        (prior_weight + (double)cnt);
@@ -800,6 +772,11 @@ rec_status rec_best_movies(rec_scored *out, size_t n, size_t *n_out,
     for (size_t i = 0; i < w; i++) {
         out[i].movie_id = all[i].id;
         out[i].score = (float)all[i].score;
+        out[i].rating =
+            all[i].count ? (float)(movie_sum(r, (size_t)rec__idmap_get(
+                                                 &r->movie_map, all[i].id)) /
+                                   all[i].count)
+                         : 0.0f;
     }
     free(all);
     *n_out = w;

@@ -83,32 +83,40 @@ score_block_avx2(float *out, const float *Y, int k, const float *x,
 }
 #endif
 
-static void score_block(float *out, const rec_model *m, const float *x,
-                        size_t j0, size_t j1)
+void rec__score_rows(float *out, const float *Y, int k, const float *x,
+                     size_t j0, size_t j1)
 {
 #ifdef REC_HAVE_AVX2_SCORING
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        score_block_avx2(out, m->movie_factors, m->rank, x, j0, j1);
+        score_block_avx2(out, Y, k, x, j0, j1);
         return;
     }
 #endif
     for (size_t j = j0; j < j1; j++)
-        out[j - j0] = dotf(x, m->movie_factors + j * (size_t)m->rank, m->rank);
+        out[j - j0] = dotf(x, Y + j * (size_t)k, k);
 }
 
-void rec__score_block(float *out, const rec_model *m, const float *x,
-                      size_t j0, size_t j1)
+static void score_block(float *out, const rec_model *m, const float *x,
+                        size_t j0, size_t j1)
 {
-    score_block(out, m, x, j0, j1);
+    rec__score_rows(out, m->movie_factors, m->rank, x, j0, j1);
 }
 
-/* Unclamped prediction of dense movie j for a user vector x with bias:
-   the one scoring definition (rec__rank and the batch path agree with it). */
-float rec__score_one(const rec_model *m, const float *x, float bias, size_t j)
+/* Unclamped predicted rating of dense movie j for a user vector x with
+   bias (rec_predict, and the rating shown beside a result). */
+static float raw_score(const rec_model *m, const float *x, float bias,
+                      size_t j)
 {
     float d = 0.0f; /* always written: j < j + 1 */
     score_block(&d, m, x, j, j + 1);
     return m->global_mean + bias + m->movie_bias[j] + d;
+}
+
+float rec__score_one(const rec_model *m, const float *v, float c, size_t j)
+{
+    float d = 0.0f;
+    rec__score_rows(&d, m->rank_movie, m->rank_dim, v, j, j + 1);
+    return d + c;
 }
 
 static float clamp_rating(const rec_model *m, float s)
@@ -131,7 +139,7 @@ rec_status rec_predict(float *out, const rec_model *m, int32_t user_id,
     int32_t j = rec__idmap_get(&m->movie_map, movie_id);
     float s;
     if (u >= 0 && j >= 0)
-        s = rec__score_one(m, m->user_factors + (size_t)u * m->rank,
+        s = raw_score(m, m->user_factors + (size_t)u * m->rank,
                       m->user_bias[u], (size_t)j);
     else
         s = m->global_mean + (u >= 0 ? m->user_bias[u] : 0.0f) +
@@ -149,34 +157,101 @@ rec_status rec_predict(float *out, const rec_model *m, int32_t user_id,
 #define REC_SCORING_CLONES
 #endif
 
-rec_status rec__rank(rec_scored *out, size_t n, size_t *n_out,
-                     const rec_model *m, const float *x, float bias,
-                     const int32_t *exclude, size_t n_exclude, rec_error *err)
+/* ---- ranking ---- */
+
+float rec__shown_rating(const rec_model *m, const rec_user_view *u, size_t j)
 {
-    if (!n_out || !m || !x || (!out && n > 0) || (!exclude && n_exclude))
+    if (m->implicit) /* no rating model: the movie's mean */
+        return clamp_rating(m, m->movie_count[j] ? m->movie_mean[j]
+                                                 : m->data_mean);
+    return clamp_rating(m, raw_score(m, u->x, u->bias, j));
+}
+
+void rec__user_view(rec_user_view *v, const rec_model *m, size_t u)
+{
+    v->x = m->user_factors + u * (size_t)m->rank;
+    v->bias = m->user_bias[u];
+    v->p = m->pref_rank ? m->pref_user + u * (size_t)m->pref_rank : NULL;
+    const float *vals;
+    rec__model_user_rated(m, u, &v->rated, &vals, &v->n_rated);
+}
+
+static bool all_zero(const float *x, int k)
+{
+    for (int f = 0; f < k; f++)
+        if (x[f] != 0.0f)
+            return false;
+    return true;
+}
+
+/* No ratings the model can use: nothing personal to rank by. */
+static bool cold(const rec_model *m, const rec_user_view *u)
+{
+    if (u->n_rated == 0)
+        return true;
+    return m->implicit && all_zero(u->x, m->rank); /* no interaction */
+}
+
+/* The cold-start score of dense movie j: its Bayesian average rating. */
+static float cold_score(const rec_model *m, size_t j)
+{
+    double c = m->movie_count[j];
+    return (float)((m->cold_prior * (double)m->data_mean +
+                    c * (double)m->movie_mean[j]) /
+                   (m->cold_prior + c));
+}
+
+#define RANK_BLOCK 256
+
+rec_status rec__rank(rec_scored *out, size_t n, size_t *n_out,
+                     const rec_model *m, const rec_user_view *u,
+                     const rec_candidates *cand, rec_error *err)
+{
+    if (!n_out || !m || !u || (!out && n > 0) || (!u->rated && u->n_rated))
         return rec__fail(err, REC_EINVAL, "top-n: NULL argument");
+    bool is_cold = cold(m, u);
+    float vbuf[256], *v = vbuf, c = 0.0f;
+    if (!is_cold) {
+        if (m->rank_dim > 256 &&
+            !(v = malloc((size_t)m->rank_dim * sizeof *v)))
+            return rec__fail(err, REC_ENOMEM, "top-n: out of memory");
+        rec__user_rank_vec(v, &c, m, u->x, u->bias, u->p);
+    }
     size_t size = 0, e = 0;
-    float dots[256];
-    float base = m->global_mean + bias;
-    for (size_t j0 = 0; j0 < m->n_movies; j0 += 256) {
-        size_t j1 = m->n_movies - j0 < 256 ? m->n_movies : j0 + 256;
-        score_block(dots, m, x, j0, j1);
+    float dots[RANK_BLOCK];
+    for (size_t j0 = 0; j0 < m->n_movies; j0 += RANK_BLOCK) {
+        size_t j1 = m->n_movies - j0 < RANK_BLOCK ? m->n_movies
+                                                  : j0 + RANK_BLOCK;
+        if (!is_cold)
+            rec__score_rows(dots, m->rank_movie, m->rank_dim, v, j0, j1);
         for (size_t j = j0; j < j1; j++) {
-            while (e < n_exclude && (size_t)exclude[e] < j)
-                e++;
-            if (e < n_exclude && (size_t)exclude[e] == j)
+            if (!rec__candidate(cand, j))
                 continue;
+            if (!cand->include_rated) {
+                while (e < u->n_rated && (size_t)u->rated[e] < j)
+                    e++;
+                if (e < u->n_rated && (size_t)u->rated[e] == j)
+                    continue;
+            }
             rec__heap_offer(out, &size, n, (int32_t)j,
-                       base + m->movie_bias[j] + dots[j - j0]);
+                            is_cold ? cold_score(m, j) : dots[j - j0] + c);
         }
     }
-    rec__heap_finish(out, size, m->movie_ids);
+    if (v != vbuf)
+        free(v);
+    rec__heap_finish(out, size, NULL);
+    for (size_t i = 0; i < size; i++) { /* dense index -> id and rating */
+        size_t j = (size_t)out[i].movie_id;
+        out[i].rating = rec__shown_rating(m, u, j);
+        out[i].movie_id = m->movie_ids[j];
+    }
     *n_out = size;
     return REC_OK;
 }
 
-rec_status rec_top_n(rec_scored *out, size_t n, size_t *n_out,
-                     const rec_model *m, int32_t user_id, rec_error *err)
+rec_status rec_top_n_ex(rec_scored *out, size_t n, size_t *n_out,
+                        const rec_model *m, int32_t user_id,
+                        const rec_top_n_options *opts, rec_error *err)
 {
     if (!n_out || !m || (!out && n > 0))
         return rec__fail(err, REC_EINVAL, "rec_top_n: NULL argument");
@@ -184,12 +259,21 @@ rec_status rec_top_n(rec_scored *out, size_t n, size_t *n_out,
     if (u < 0)
         return rec__fail(err, REC_ENOTFOUND, "unknown user id %ld",
                          (long)user_id);
-    const int32_t *items;
-    const float *vals;
-    size_t cnt;
-    rec__model_user_rated(m, (size_t)u, &items, &vals, &cnt);
-    return rec__rank(out, n, n_out, m, m->user_factors + (size_t)u * m->rank,
-                     m->user_bias[u], items, cnt, err);
+    rec_candidates cand;
+    rec_status st = rec__candidates_init(&cand, m, opts, err);
+    if (st != REC_OK)
+        return st;
+    rec_user_view v;
+    rec__user_view(&v, m, (size_t)u);
+    st = rec__rank(out, n, n_out, m, &v, &cand, err);
+    rec__candidates_free(&cand);
+    return st;
+}
+
+rec_status rec_top_n(rec_scored *out, size_t n, size_t *n_out,
+                     const rec_model *m, int32_t user_id, rec_error *err)
+{
+    return rec_top_n_ex(out, n, n_out, m, user_id, NULL, err);
 }
 
 /* ---- ratings given at the API -> sorted dense (index, value) arrays ---- */
@@ -212,9 +296,10 @@ static int cmp_keyed(const void *a, const void *b)
 /* Keep ratings of known movies, check they are within the limits (even for
    movies the model does not know), sort by dense index
    and keep the last of duplicates. The arrays are malloc'd (n >= 1). */
-static rec_status prepare(int32_t **items, float **vals, size_t *n_out,
-                          const rec_model *m, const rec_movie_rating *r,
-                          size_t n, rec_error *err)
+rec_status rec__prepare_ratings(int32_t **items, float **vals,
+                                size_t *n_out, const rec_model *m,
+                                const rec_movie_rating *r, size_t n,
+                                rec_error *err)
 {
     *items = NULL;
     *vals = NULL;
@@ -264,14 +349,34 @@ static rec_status prepare(int32_t **items, float **vals, size_t *n_out,
     return REC_OK;
 }
 
-/* Fold in (items, vals) and write the factors to x (rank floats). */
-static rec_status foldin(float *x, float *bias, const rec_model *m,
+/* The implicit solve of a user's preference vector (k floats) against the
+   movie factors Y of a model's implicit part. */
+static rec_status implicit_foldin(float *x, const rec_model *m, int k,
+                                  const float *Y, const double *yty,
+                                  double lambda, double alpha,
+                                  const int32_t *items, const float *vals,
+                                  size_t n, rec_error *err)
+{
+    float *w = malloc((n ? n : 1) * sizeof *w);
+    if (!w)
+        return rec__fail(err, REC_ENOMEM, "fold-in: out of memory");
+    rec__weigh_user(w, &m->weighting, m->interactions, items, vals, n);
+    rec_status st = rec__implicit_solve(x, k, Y, yty, lambda, alpha, items,
+                                        w, n, err);
+    free(w);
+    return st;
+}
+
+/* Fold in (items, vals): the rating-model factors x (rank floats) and
+   bias, and the preference factors p (pref_rank floats, hybrid only). */
+static rec_status foldin(float *x, float *bias, float *p, const rec_model *m,
                          const int32_t *items, const float *vals, size_t n,
                          rec_error *err)
 {
     if (m->implicit) { /* confidence-weighted, no bias */
         *bias = 0.0f;
-        return rec__implicit_foldin(x, m, items, vals, n, err);
+        return implicit_foldin(x, m, m->rank, m->movie_factors, m->yty,
+                               m->reg, m->alpha, items, vals, n, err);
     }
     double *scratch = malloc(rec__foldin_scratch(m->rank) * sizeof *scratch);
     if (!scratch)
@@ -282,7 +387,73 @@ static rec_status foldin(float *x, float *bias, const rec_model *m,
         return rec__fail(err, REC_ELAPACK,
                          "fold-in: the user's normal equations could not be "
                          "solved (factors beyond REC_MAX_FACTOR)");
-    return REC_OK;
+    if (!m->pref_rank)
+        return REC_OK;
+    return implicit_foldin(p, m, m->pref_rank, m->pref_movie, m->pref_yty,
+                           m->pref_reg, m->pref_alpha, items, vals, n, err);
+}
+
+/* A user's factors, solved from their ratings (one allocation). */
+typedef struct folded {
+    float *x, *p;
+    float bias;
+    int32_t *items;
+    float *vals;
+    size_t n;
+} folded;
+
+static void folded_free(folded *f)
+{
+    free(f->x);
+    free(f->items);
+    free(f->vals);
+}
+
+static rec_status fold(folded *f, const rec_model *m,
+                       const rec_movie_rating *ratings, size_t n_ratings,
+                       rec_error *err)
+{
+    memset(f, 0, sizeof *f);
+    rec_status st = rec__prepare_ratings(&f->items, &f->vals, &f->n, m,
+                                         ratings, n_ratings, err);
+    if (st != REC_OK)
+        return st;
+    f->x = calloc((size_t)m->rank + (size_t)m->pref_rank, sizeof *f->x);
+    if (!f->x) {
+        folded_free(f);
+        return rec__fail(err, REC_ENOMEM, "fold-in: out of memory");
+    }
+    f->p = m->pref_rank ? f->x + m->rank : NULL;
+    st = foldin(f->x, &f->bias, f->p, m, f->items, f->vals, f->n, err);
+    if (st != REC_OK)
+        folded_free(f);
+    return st;
+}
+
+rec_status rec_recommend_for_ratings_ex(rec_scored *out, size_t n,
+                                        size_t *n_out, const rec_model *m,
+                                        const rec_movie_rating *ratings,
+                                        size_t n_ratings,
+                                        const rec_top_n_options *opts,
+                                        rec_error *err)
+{
+    if (!n_out || !m || (!out && n > 0))
+        return rec__fail(err, REC_EINVAL,
+                         "rec_recommend_for_ratings: NULL argument");
+    rec_candidates cand;
+    rec_status st = rec__candidates_init(&cand, m, opts, err);
+    if (st != REC_OK)
+        return st;
+    folded f;
+    st = fold(&f, m, ratings, n_ratings, err);
+    if (st == REC_OK) {
+        rec_user_view v = {.x = f.x, .bias = f.bias, .p = f.p,
+                           .rated = f.items, .n_rated = f.n};
+        st = rec__rank(out, n, n_out, m, &v, &cand, err);
+        folded_free(&f);
+    }
+    rec__candidates_free(&cand);
+    return st;
 }
 
 rec_status rec_recommend_for_ratings(rec_scored *out, size_t n, size_t *n_out,
@@ -290,27 +461,8 @@ rec_status rec_recommend_for_ratings(rec_scored *out, size_t n, size_t *n_out,
                                      const rec_movie_rating *ratings,
                                      size_t n_ratings, rec_error *err)
 {
-    if (!n_out || !m || (!out && n > 0))
-        return rec__fail(err, REC_EINVAL,
-                         "rec_recommend_for_ratings: NULL argument");
-    int32_t *items;
-    float *vals;
-    size_t cnt;
-    rec_status st = prepare(&items, &vals, &cnt, m, ratings, n_ratings, err);
-    if (st != REC_OK)
-        return st;
-    float *x = malloc((size_t)m->rank * sizeof *x);
-    float bias = 0.0f;
-    if (!x)
-        st = rec__fail(err, REC_ENOMEM, "fold-in: out of memory");
-    if (st == REC_OK)
-        st = foldin(x, &bias, m, items, vals, cnt, err);
-    if (st == REC_OK)
-        st = rec__rank(out, n, n_out, m, x, bias, items, cnt, err);
-    free(x);
-    free(items);
-    free(vals);
-    return st;
+    return rec_recommend_for_ratings_ex(out, n, n_out, m, ratings, n_ratings,
+                                        NULL, err);
 }
 
 /* ---- rec_add_user ---- */
@@ -335,6 +487,13 @@ static rec_status grow_users(rec_model *m, size_t need)
     if (!ids)
         return REC_ENOMEM;
     m->user_ids = ids;
+    if (m->pref_rank) {
+        float *pf = realloc(m->pref_user,
+                            cap * (size_t)m->pref_rank * sizeof *pf);
+        if (!pf)
+            return REC_ENOMEM;
+        m->pref_user = pf;
+    }
     if (m->overrides) {
         rec_user_ratings *ov = realloc(m->overrides, cap * sizeof *ov);
         if (!ov)
@@ -414,7 +573,7 @@ rec_status rec_add_user(int32_t *user_id_out, rec_model *m, int32_t user_id,
     int32_t *ni, *items = NULL;
     float *nv, *vals = NULL;
     size_t nn, cnt = 0;
-    st = prepare(&ni, &nv, &nn, m, ratings, n, err);
+    st = rec__prepare_ratings(&ni, &nv, &nn, m, ratings, n, err);
     if (st != REC_OK)
         return st;
     if (u >= 0) {
@@ -430,7 +589,7 @@ rec_status rec_add_user(int32_t *user_id_out, rec_model *m, int32_t user_id,
         vals = nv;
         cnt = nn;
     }
-    float *x = malloc((size_t)m->rank * sizeof *x);
+    float *x = calloc((size_t)m->rank + (size_t)m->pref_rank, sizeof *x);
     float bias = 0.0f;
     if (st == REC_OK && !x)
         st = REC_ENOMEM;
@@ -438,7 +597,8 @@ rec_status rec_add_user(int32_t *user_id_out, rec_model *m, int32_t user_id,
         st = rec__fail(err, st, "rec_add_user: out of memory");
         goto fail;
     }
-    if ((st = foldin(x, &bias, m, items, vals, cnt, err)) != REC_OK)
+    if ((st = foldin(x, &bias, x + m->rank, m, items, vals, cnt, err)) !=
+        REC_OK)
         goto fail;
 
     /* Growing capacity is harmless on a later failure. */
@@ -464,6 +624,9 @@ rec_status rec_add_user(int32_t *user_id_out, rec_model *m, int32_t user_id,
     o->used = true;
     memcpy(m->user_factors + du * (size_t)m->rank, x,
            (size_t)m->rank * sizeof *x);
+    if (m->pref_rank)
+        memcpy(m->pref_user + du * (size_t)m->pref_rank, x + m->rank,
+               (size_t)m->pref_rank * sizeof *x);
     m->user_bias[du] = bias;
     if (u < 0) {
         m->user_ids[du] = id;
@@ -487,10 +650,13 @@ fail:
 
 /* ---- similar movies ---- */
 
+/* Cosine of movie factors: the preference model's where there is one
+   (movies the same people chose), else the rating model's. */
 REC_SCORING_CLONES
-rec_status rec_similar_movies(rec_scored *out, size_t n, size_t *n_out,
-                              const rec_model *m, int32_t movie_id,
-                              rec_error *err)
+rec_status rec_similar_movies_ex(rec_scored *out, size_t n, size_t *n_out,
+                                 const rec_model *m, int32_t movie_id,
+                                 const rec_top_n_options *opts,
+                                 rec_error *err)
 {
     if (!n_out || !m || (!out && n > 0))
         return rec__fail(err, REC_EINVAL, "rec_similar_movies: NULL argument");
@@ -498,20 +664,43 @@ rec_status rec_similar_movies(rec_scored *out, size_t n, size_t *n_out,
     if (j0 < 0)
         return rec__fail(err, REC_ENOTFOUND, "unknown movie id %ld",
                          (long)movie_id);
-    int k = m->rank;
-    const float *y0 = m->movie_factors + (size_t)j0 * k;
+    rec_candidates cand;
+    rec_status st = rec__candidates_init(&cand, m, opts, err);
+    if (st != REC_OK)
+        return st;
+    int k = m->pref_rank ? m->pref_rank : m->rank;
+    const float *Y = m->pref_rank ? m->pref_movie : m->movie_factors;
+    const float *y0 = Y + (size_t)j0 * k;
     float n0 = sqrtf(dotf(y0, y0, k));
     size_t size = 0;
     for (size_t j = 0; j < m->n_movies; j++) {
-        if (j == (size_t)j0)
+        if (j == (size_t)j0 || !rec__candidate(&cand, j))
             continue;
-        const float *y = m->movie_factors + j * (size_t)k;
+        const float *y = Y + j * (size_t)k;
         float nj = sqrtf(dotf(y, y, k));
         float cos = (n0 > 0.0f && nj > 0.0f) ? dotf(y0, y, k) / (n0 * nj)
                                              : 0.0f;
         rec__heap_offer(out, &size, n, (int32_t)j, cos);
     }
-    rec__heap_finish(out, size, m->movie_ids);
+    rec__candidates_free(&cand);
+    rec__heap_finish(out, size, NULL);
+    rec_user_view none = {0};
+    float zero[1] = {0};
+    none.x = zero; /* unused: the baseline needs no user */
+    for (size_t i = 0; i < size; i++) {
+        size_t j = (size_t)out[i].movie_id;
+        out[i].rating = m->implicit ? rec__shown_rating(m, &none, j)
+                                    : clamp_rating(m, m->global_mean +
+                                                          m->movie_bias[j]);
+        out[i].movie_id = m->movie_ids[j];
+    }
     *n_out = size;
     return REC_OK;
+}
+
+rec_status rec_similar_movies(rec_scored *out, size_t n, size_t *n_out,
+                              const rec_model *m, int32_t movie_id,
+                              rec_error *err)
+{
+    return rec_similar_movies_ex(out, n, n_out, m, movie_id, NULL, err);
 }

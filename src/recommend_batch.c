@@ -3,9 +3,11 @@
  * (or all of them, block by block through a callback), predictions for many
  * pairs, similar movies for many movies. Evaluation ranks through here too.
  *
- * Scoring: the user vectors of a block of rows times the movie factors, one
- * SGEMM (OpenBLAS, single-threaded; OpenMP runs the blocks), with scratch
- * bounded by REC_BATCH_SCRATCH bytes over all threads. SGEMM sums in another
+ * Scoring: the ranking vectors of a block of users (rec__user_rank_vec)
+ * times the movies' ranking vectors, one SGEMM (OpenBLAS, single-threaded;
+ * OpenMP runs the blocks), with scratch bounded by REC_BATCH_SCRATCH bytes
+ * over all threads. Cold-start users (no usable ratings) have no vector:
+ * they are ranked as rec_top_n ranks them. SGEMM sums in another
  * order than the library's dot product (recommend.c), so its scores are
  * only approximate: each row's top n is selected on them, every movie whose
  * approximate score is within twice a rounding bound of the n-th is scored
@@ -40,22 +42,32 @@ static size_t block_rows(const rec_model *m, int nt)
     return rows ? rows : 1;
 }
 
-/* Largest factor norm and |movie bias| of the model: the rounding bound. */
-static void movie_extent(const rec_model *m, double *ymax, double *bmax)
+/* Largest norm of a movie's ranking vector: the rounding bound. */
+static double movie_extent(const rec_model *m)
 {
-    double y = 0.0, b = 0.0;
+    double y = 0.0;
+    int d = m->rank_dim;
     for (size_t j = 0; j < m->n_movies; j++) {
-        const float *v = m->movie_factors + j * (size_t)m->rank;
+        const float *v = m->rank_movie + j * (size_t)d;
         double s = 0.0;
-        for (int f = 0; f < m->rank; f++)
+        for (int f = 0; f < d; f++)
             s += (double)v[f] * v[f];
         if (s > y)
             y = s;
-        if (fabs(m->movie_bias[j]) > b)
-            b = fabs(m->movie_bias[j]);
     }
-    *ymax = sqrt(y);
-    *bmax = b;
+    return sqrt(y);
+}
+
+static bool user_cold(const rec_model *m, const rec_user_view *v)
+{
+    if (v->n_rated == 0)
+        return true;
+    if (!m->implicit)
+        return false;
+    for (int f = 0; f < m->rank; f++)
+        if (v->x[f] != 0.0f)
+            return false;
+    return true;
 }
 
 rec_status rec__for_each_row(const rec_model *m, const int32_t *users,
@@ -66,91 +78,100 @@ rec_status rec__for_each_row(const rec_model *m, const int32_t *users,
         return REC_OK;
     rec__blas_single_threaded();
     int nt = omp_get_max_threads();
-    size_t rows = block_rows(m, nt), k = (size_t)m->rank;
+    size_t rows = block_rows(m, nt), k = (size_t)m->rank_dim;
     size_t n_blocks = (n + rows - 1) / rows;
     if ((size_t)nt > n_blocks)
         nt = (int)n_blocks;
-    double ymax, bmax;
-    movie_extent(m, &ymax, &bmax);
+    double ymax = movie_extent(m);
     int failed = 0;
 #pragma omp parallel num_threads(nt) reduction(| : failed)
     {
         float *S = malloc(rows * (m->n_movies ? m->n_movies : 1) * sizeof *S);
         float *X = malloc(rows * k * sizeof *X);
-        if (!S || !X)
+        float *C = malloc(rows * sizeof *C);
+        if (!S || !X || !C)
             failed = 1;
         int tid = omp_get_thread_num();
 #pragma omp for schedule(dynamic, 1)
         for (size_t b = 0; b < n_blocks; b++) {
-            if (!S || !X)
+            if (!S || !X || !C)
                 continue;
             size_t r0 = b * rows, nr = n - r0 < rows ? n - r0 : rows;
-            for (size_t r = 0; r < nr; r++)
-                memcpy(X + r * k, m->user_factors + (size_t)users[r0 + r] * k,
-                       k * sizeof *X);
+            for (size_t r = 0; r < nr; r++) {
+                rec_user_view v;
+                rec__user_view(&v, m, (size_t)users[r0 + r]);
+                rec__user_rank_vec(X + r * k, &C[r], m, v.x, v.bias, v.p);
+            }
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nr,
                         (int)m->n_movies, (int)k, 1.0f, X, (int)k,
-                        m->movie_factors, (int)k, 0.0f, S,
-                        (int)m->n_movies);
+                        m->rank_movie, (int)k, 0.0f, S, (int)m->n_movies);
             for (size_t r = 0; r < nr; r++) {
                 size_t u = (size_t)users[r0 + r];
                 float *row = S + r * m->n_movies;
-                rec__row_scores rs = {.m = m, .u = u,
-                                      .x = m->user_factors + u * k,
-                                      .bias = m->user_bias[u]};
-                rec__model_user_rated(m, u, &rs.exclude, &rs.exclude_vals,
-                                      &rs.n_exclude);
-                /* The same float additions as rec__score_one. */
-                float base = m->global_mean + rs.bias;
+                rec__row_scores rs = {.m = m, .u = u, .v = X + r * k,
+                                      .c = C[r]};
+                rec__user_view(&rs.view, m, u);
+                /* The same float addition as rec__score_one. */
                 int finite = 1;
                 for (size_t j = 0; j < m->n_movies; j++) {
-                    row[j] = base + m->movie_bias[j] + row[j];
+                    row[j] = row[j] + rs.c;
                     finite &= isfinite(row[j]) != 0;
                 }
-                double xn = 0.0;
+                double vn = 0.0;
                 for (size_t f = 0; f < k; f++)
-                    xn += (double)rs.x[f] * rs.x[f];
-                /* |dot_sgemm - dot_exact| <= 2 gamma_k |x||y| (any order
-                   of summation), plus one rounding of each addition;
+                    vn += (double)rs.v[f] * rs.v[f];
+                /* |dot_sgemm - dot_exact| <= 2 gamma_k |v||y| (any order
+                   of summation), plus one rounding of the addition;
                    FLT_EPSILON is 2u, so this is about twice the bound. */
                 rs.margin = 2.0 * ((double)k + 4.0) * FLT_EPSILON *
-                            (sqrt(xn) * ymax + fabs((double)base) + bmax);
-                rs.approx = finite && isfinite(rs.margin) ? row : NULL;
+                            (sqrt(vn) * ymax + fabs((double)rs.c));
+                rs.approx = finite && isfinite(rs.margin) &&
+                                    !user_cold(m, &rs.view)
+                                ? row
+                                : NULL;
                 fn(ctx, r0 + r, &rs, tid);
             }
         }
         free(S);
         free(X);
+        free(C);
     }
     if (failed)
         return rec__fail(err, REC_ENOMEM, "batch ranking: out of memory");
     return REC_OK;
 }
 
+/* Whether dense movie j may be in the row's list: a candidate, and not
+   rated by the user unless rated movies are asked for (e walks `rated`). */
+static inline bool eligible(const rec_candidates *cands,
+                            const rec_user_view *v, size_t *e, size_t j)
+{
+    if (!rec__candidate(cands, j))
+        return false;
+    if (cands->include_rated)
+        return true;
+    while (*e < v->n_rated && (size_t)v->rated[*e] < j)
+        (*e)++;
+    return !(*e < v->n_rated && (size_t)v->rated[*e] == j);
+}
+
 size_t rec__row_top_n(rec_scored *out, size_t n, const rec__row_scores *rs,
-                      int32_t *cand)
+                      const rec_candidates *cands, int32_t *cand)
 {
     const rec_model *m = rs->m;
     size_t got = 0;
     if (n == 0)
         return 0;
-    if (!rs->approx) { /* no bound on the rounding: score exactly */
-        rec__rank(out, n, &got, m, rs->x, rs->bias, rs->exclude,
-                  rs->n_exclude, NULL);
+    if (!rs->approx) { /* cold start, or no bound on the rounding */
+        rec__rank(out, n, &got, m, &rs->view, cands, NULL);
         return got;
     }
-    const int32_t *ex = rs->exclude;
     size_t size = 0, e = 0;
-    for (size_t j = 0; j < m->n_movies; j++) {
-        while (e < rs->n_exclude && (size_t)ex[e] < j)
-            e++;
-        if (e < rs->n_exclude && (size_t)ex[e] == j)
-            continue;
-        rec__heap_offer(out, &size, n, (int32_t)j, rs->approx[j]);
-    }
+    for (size_t j = 0; j < m->n_movies; j++)
+        if (eligible(cands, &rs->view, &e, j))
+            rec__heap_offer(out, &size, n, (int32_t)j, rs->approx[j]);
     if (size < n) { /* every candidate is in: rank them exactly */
-        rec__rank(out, n, &got, m, rs->x, rs->bias, rs->exclude,
-                  rs->n_exclude, NULL);
+        rec__rank(out, n, &got, m, &rs->view, cands, NULL);
         return got;
     }
     /* Any movie of the exact top n scores within 2 margins of the n-th
@@ -158,33 +179,23 @@ size_t rec__row_top_n(rec_scored *out, size_t n, const rec__row_scores *rs,
     double thr = (double)out[0].score - 2.0 * rs->margin;
     size_t nc = 0;
     e = 0;
-    for (size_t j = 0; j < m->n_movies; j++) {
-        while (e < rs->n_exclude && (size_t)ex[e] < j)
-            e++;
-        if (e < rs->n_exclude && (size_t)ex[e] == j)
-            continue;
-        if ((double)rs->approx[j] >= thr)
+    for (size_t j = 0; j < m->n_movies; j++)
+        if (eligible(cands, &rs->view, &e, j) && (double)rs->approx[j] >= thr)
             cand[nc++] = (int32_t)j;
-    }
     size = 0;
     for (size_t c = 0; c < nc; c++)
         rec__heap_offer(out, &size, n, cand[c],
-                        rec__score_one(m, rs->x, rs->bias, (size_t)cand[c]));
-    rec__heap_finish(out, size, m->movie_ids);
+                        rec__score_one(m, rs->v, rs->c, (size_t)cand[c]));
+    rec__heap_finish(out, size, NULL);
+    for (size_t i = 0; i < size; i++) { /* as rec__rank finishes */
+        size_t j = (size_t)out[i].movie_id;
+        out[i].rating = rec__shown_rating(m, &rs->view, j);
+        out[i].movie_id = m->movie_ids[j];
+    }
     return size;
 }
 
 /* ---- the public calls ---- */
-
-static rec_status check_opts(const struct rec_top_n_options *opts,
-                             const char *fn, rec_error *err)
-{
-    if (opts)
-        return rec__fail(err, REC_EINVAL,
-                         "%s: top-N options are not supported yet (pass "
-                         "NULL)", fn);
-    return REC_OK;
-}
 
 /* External user ids -> dense indices; REC_ENOTFOUND names the first
    unknown one. */
@@ -223,6 +234,7 @@ typedef struct many_ctx {
     rec_scored *out;
     size_t n;
     size_t *n_out;
+    const rec_candidates *cands;
     int32_t *cand; /* n_movies per thread */
     size_t n_movies;
 } many_ctx;
@@ -231,17 +243,18 @@ static void many_row(void *ctx, size_t row, const rec__row_scores *rs,
                      int tid)
 {
     many_ctx *c = ctx;
-    c->n_out[row] = rec__row_top_n(c->out + row * c->n, c->n, rs,
+    c->n_out[row] = rec__row_top_n(c->out + row * c->n, c->n, rs, c->cands,
                                    c->cand + (size_t)tid * c->n_movies);
 }
 
 /* Top n of dense users[0..nu) into out/n_out. */
 static rec_status top_n_dense(rec_scored *out, size_t n, size_t *n_out,
                               const rec_model *m, const int32_t *users,
-                              size_t nu, rec_error *err)
+                              size_t nu, const rec_candidates *cands,
+                              rec_error *err)
 {
     size_t nt = (size_t)omp_get_max_threads();
-    many_ctx c = {.out = out, .n = n, .n_out = n_out,
+    many_ctx c = {.out = out, .n = n, .n_out = n_out, .cands = cands,
                   .n_movies = m->n_movies ? m->n_movies : 1};
     c.cand = malloc(nt * c.n_movies * sizeof *c.cand);
     if (!c.cand)
@@ -260,13 +273,16 @@ rec_status rec_top_n_many(rec_scored *out, size_t n, size_t *n_out,
     if (!m || (!n_out && n_users) || (!out && n && n_users) ||
         (!user_ids && n_users))
         return rec__fail(err, REC_EINVAL, "rec_top_n_many: NULL argument");
-    rec_status st = check_opts(opts, "rec_top_n_many", err);
+    rec_candidates cands;
+    rec_status st = rec__candidates_init(&cands, m, opts, err);
+    if (st != REC_OK)
+        return st;
     int32_t *d = NULL;
+    st = dense_users(&d, m, user_ids, n_users, "rec_top_n_many", err);
     if (st == REC_OK)
-        st = dense_users(&d, m, user_ids, n_users, "rec_top_n_many", err);
-    if (st == REC_OK)
-        st = top_n_dense(out, n, n_out, m, d, n_users, err);
+        st = top_n_dense(out, n, n_out, m, d, n_users, &cands, err);
     free(d);
+    rec__candidates_free(&cands);
     return st;
 }
 
@@ -278,15 +294,18 @@ rec_status rec_top_n_each(const rec_model *m, const int32_t *user_ids,
 {
     if (!m || !fn)
         return rec__fail(err, REC_EINVAL, "rec_top_n_each: NULL argument");
-    rec_status st = check_opts(opts, "rec_top_n_each", err);
-    if (st != REC_OK)
-        return st;
     if (!user_ids)
         n_users = m->n_users;
+    rec_candidates cands;
+    rec_status st = rec__candidates_init(&cands, m, opts, err);
+    if (st != REC_OK)
+        return st;
     int32_t *d = NULL;
     if ((st = dense_users(&d, m, user_ids, n_users, "rec_top_n_each", err)) !=
-        REC_OK)
+        REC_OK) {
+        rec__candidates_free(&cands);
         return st;
+    }
     size_t chunk = REC_BATCH_CHUNK;
     rec_scored *top = malloc(chunk * (n ? n : 1) * sizeof *top);
     size_t *got = malloc(chunk * sizeof *got);
@@ -295,7 +314,7 @@ rec_status rec_top_n_each(const rec_model *m, const int32_t *user_ids,
         st = rec__fail(err, REC_ENOMEM, "rec_top_n_each: out of memory");
     for (size_t i0 = 0; st == REC_OK && i0 < n_users; i0 += chunk) {
         size_t nb = n_users - i0 < chunk ? n_users - i0 : chunk;
-        st = top_n_dense(top, n, got, m, d + i0, nb, err);
+        st = top_n_dense(top, n, got, m, d + i0, nb, &cands, err);
         if (st != REC_OK)
             break;
         for (size_t i = 0; i < nb; i++)
@@ -309,6 +328,7 @@ rec_status rec_top_n_each(const rec_model *m, const int32_t *user_ids,
     free(got);
     free(ids);
     free(d);
+    rec__candidates_free(&cands);
     return st;
 }
 
@@ -334,9 +354,11 @@ rec_status rec_similar_movies_many(rec_scored *out, size_t n, size_t *n_out,
     if (!m || (n_movies && (!n_out || !movie_ids || (!out && n))))
         return rec__fail(err, REC_EINVAL,
                          "rec_similar_movies_many: NULL argument");
-    rec_status st = check_opts(opts, "rec_similar_movies_many", err);
+    rec_candidates probe; /* options checked once, before any work */
+    rec_status st = rec__candidates_init(&probe, m, opts, err);
     if (st != REC_OK)
         return st;
+    rec__candidates_free(&probe);
     for (size_t i = 0; i < n_movies; i++)
         if (rec__idmap_get(&m->movie_map, movie_ids[i]) < 0)
             return rec__fail(err, REC_ENOTFOUND,
@@ -346,6 +368,7 @@ rec_status rec_similar_movies_many(rec_scored *out, size_t n, size_t *n_out,
        parallel. */
 #pragma omp parallel for schedule(dynamic, 4)
     for (size_t i = 0; i < n_movies; i++)
-        rec_similar_movies(out + i * n, n, &n_out[i], m, movie_ids[i], NULL);
+        rec_similar_movies_ex(out + i * n, n, &n_out[i], m, movie_ids[i],
+                              opts, NULL);
     return REC_OK;
 }

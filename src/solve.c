@@ -8,7 +8,8 @@
  *
  * One row (a user, or a movie) solves for w = [x, bias]:
  *   min  sum_t (r_t - mu - c_t - y_t.x - bias)^2
- *        + reg * n * |x|^2 + bias_reg * n * bias^2          (ALS-WR)
+ *        + reg * n * |x|^2 + (bias_reg * n + bias_prior) * bias^2
+ *   (ALS-WR, plus a constant prior that shrinks rare rows' biases)
  * where y_t, c_t are the fixed factors and bias of the other side. With
  * z_t = [y_t, 1, r_t - mu - c_t] the extended Gram matrix Z^T Z holds, in
  * one pass over the ratings, the normal matrix (top-left), the right-hand
@@ -364,7 +365,8 @@ retry:
     double eps = ridge_scale * (trace / m) + 1e-12;
     double dn = (double)n;
     for (int i = 0; i < m; i++) {
-        diag[i] = (i < k ? c->reg * dn : c->bias_reg * dn) + eps;
+        diag[i] = (i < k ? c->reg * dn : c->bias_reg * dn + c->bias_prior) +
+                  eps;
         A[(size_t)i * ld + i] += diag[i];
     }
     double *rhs = (double *)Z; /* the Z chunk is free now */
@@ -448,6 +450,7 @@ void rec__row_ctx_model(rec_row_ctx *c, const rec_model *m)
     c->nonnegative = m->nonnegative;
     c->reg = m->reg;
     c->bias_reg = m->bias_reg;
+    c->bias_prior = m->bias_prior;
     c->mu = m->has_biases ? m->global_mean : 0.0f;
     c->other = m->movie_factors;
     c->other_bias = m->has_biases ? m->movie_bias : NULL;
@@ -465,4 +468,26 @@ int rec__foldin(float *x_out, float *bias_out, const rec_model *m,
     if (bias_out)
         *bias_out = bias;
     return st;
+}
+
+/* ---- initial factors ---- */
+
+/* Uniform in [0, 1) from 53 random bits. */
+static double unit(uint64_t *s)
+{
+    return (double)(rec__splitmix64(s) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+void rec__init_factors(float *f, size_t n, int k, uint64_t seed, int nonneg)
+{
+    double scale = 1.0 / sqrt((double)k);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t s = seed ^ (0xD1B54A32D192ED03ULL * (uint64_t)(i + 1));
+        rec__splitmix64(&s);
+        for (int j = 0; j < k; j++) {
+            double v = unit(&s);
+            f[i * (size_t)k + j] =
+                (float)(scale * (nonneg ? v : 2.0 * v - 1.0));
+        }
+    }
 }

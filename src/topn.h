@@ -61,8 +61,10 @@ static inline void rec__heap_offer(rec_scored *h, size_t *size, size_t cap,
     }
 }
 
-/* Sort the heap best first and turn dense indices into movie ids. */
-static inline void rec__heap_finish(rec_scored *h, size_t size, const int32_t *ids)
+/* Sort the heap best first and turn dense indices into movie ids (ids
+   NULL: keep the dense indices). */
+static inline void rec__heap_finish(rec_scored *h, size_t size,
+                                    const int32_t *ids)
 {
     for (size_t end = size; end > 1; end--) {
         rec_scored t = h[0];
@@ -70,8 +72,9 @@ static inline void rec__heap_finish(rec_scored *h, size_t size, const int32_t *i
         h[end - 1] = t;
         rec__sift_down(h, end - 1, 0);
     }
-    for (size_t i = 0; i < size; i++)
-        h[i].movie_id = ids[h[i].movie_id];
+    if (ids)
+        for (size_t i = 0; i < size; i++)
+            h[i].movie_id = ids[h[i].movie_id];
 }
 
 #endif

@@ -92,12 +92,11 @@ static rec_status check_options(const rec_tune_options *o,
                          "rec_tune_options: unknown version %u (use "
                          "rec_tune_options_init)",
                          (unsigned)o->version);
-    rec_status st = rec__als_check_params(r, &o->base, err);
+    rec_status st = rec__train_check(r, &o->base, err);
     if (st != REC_OK)
         return st;
+    /* (rec__train_check covers the implicit parameters too) */
     int implicit = o->base.version >= 2 && o->base.implicit;
-    if (implicit && (st = rec__implicit_check(&o->base, err)) != REC_OK)
-        return st;
     if (o->metric != REC_METRIC_RMSE && o->metric != REC_METRIC_NDCG)
         return rec__fail(err, REC_EINVAL, "rec_tune_als: unknown metric %d",
                          o->metric);
@@ -145,7 +144,7 @@ static rec_status check_options(const rec_tune_options *o,
     for (size_t i = 0; i < o->n_ranks; i++) {
         rec_als_params p = o->base;
         p.rank = o->ranks[i];
-        if (rec__als_check_params(r, &p, NULL) != REC_OK)
+        if (rec__train_check(r, &p, NULL) != REC_OK)
             return rec__fail(err, REC_EINVAL,
                              "rec_tune_als: ranks[%zu] = %d out of range", i,
                              o->ranks[i]);
@@ -211,6 +210,14 @@ static int clearly_worse(const tuner *t, double m)
     double b = t->best.metric, e = t->o->early_stop;
     return t->o->metric == REC_METRIC_NDCG ? m < b * (1.0 - e)
                                            : m > b * (1.0 + e);
+}
+
+/* Worse than `ref` by more than noise (1e-4 relative): a plateau of
+   regs that regularise every factor away scores the same to 1e-6. */
+static int clearly_above(const tuner *t, double m, double ref)
+{
+    return t->o->metric == REC_METRIC_NDCG ? m < ref * (1.0 - 1e-4)
+                                           : m > ref * (1.0 + 1e-4);
 }
 
 /* Release a model no fold slot refers to any more. */
@@ -374,6 +381,49 @@ static void free_models(tuner *t, rec_model **models)
     }
 }
 
+/* Zero factors are a fixed point of ALS: a dimension a strong reg drove to
+   zero would stay zero all along the path. Before a warm start, user-factor
+   columns whose RMS fell below a thousandth of the seeded start's are
+   seeded again (rec__als_init_factors' values), so weaker regs can grow
+   them back. */
+static rec_status reseed_collapsed(rec_model *m, uint64_t seed, int nonneg,
+                                   rec_error *err)
+{
+    int k = m->rank;
+    size_t n = m->n_users;
+    double init_rms = 1.0 / sqrt(3.0 * (double)k);
+    double *ss = calloc((size_t)k, sizeof *ss);
+    float *fresh = NULL;
+    if (!ss)
+        return rec__fail(err, REC_ENOMEM, "rec_tune_als: out of memory");
+    for (size_t u = 0; u < n; u++)
+        for (int f = 0; f < k; f++) {
+            double v = m->user_factors[u * (size_t)k + f];
+            ss[f] += v * v;
+        }
+    int any = 0;
+    for (int f = 0; f < k; f++) {
+        ss[f] = sqrt(ss[f] / (double)(n ? n : 1)) < 1e-3 * init_rms;
+        any |= ss[f] != 0.0;
+    }
+    if (any) {
+        fresh = malloc(n * (size_t)k * sizeof *fresh);
+        if (!fresh) {
+            free(ss);
+            return rec__fail(err, REC_ENOMEM, "rec_tune_als: out of memory");
+        }
+        rec__als_init_factors(fresh, n, k, seed, nonneg);
+        for (size_t u = 0; u < n; u++)
+            for (int f = 0; f < k; f++)
+                if (ss[f] != 0.0)
+                    m->user_factors[u * (size_t)k + f] =
+                        fresh[u * (size_t)k + f];
+    }
+    free(fresh);
+    free(ss);
+    return REC_OK;
+}
+
 /* Train and score one point; on success its models become the folds'
    `prev` (and `best` when it wins). */
 static rec_status run_point(rec_tune_point *pt, tuner *t,
@@ -403,8 +453,16 @@ static rec_status run_point(rec_tune_point *pt, tuner *t,
             total = 2;
         if (total > p->iterations && o->warm_iterations == 0)
             total = p->iterations;
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) {
             from[i] = t->folds[i].prev;
+            rec_status rs = reseed_collapsed(from[i], p->seed,
+                                             p->nonnegative != 0, err);
+            if (rs != REC_OK) {
+                free(cur);
+                free(from);
+                return rs;
+            }
+        }
     }
     /* only warm points are staged: one iteration from a neighbour's
        factors is near its end, a cold start after a few is not */
@@ -520,9 +578,10 @@ static rec_status walk_path(tuner *t, rec_als_params p, const double *regs,
         if (i == 0 || better(t, pt.metric, path_best)) {
             path_best = pt.metric;
             worse_in_a_row = 0;
-        } else if (o->path_patience > 0 &&
+        } else if (clearly_above(t, pt.metric, path_best) &&
+                   o->path_patience > 0 &&
                    ++worse_in_a_row >= o->path_patience) {
-            break;
+            break; /* a flat stretch goes on: only worse points count */
         }
     }
     return REC_OK;

@@ -91,7 +91,16 @@ static inline rec_model *fx_model(const int32_t *uids, size_t nu,
     m->has_biases = 1;
     m->reg = 0.1;
     m->bias_reg = 0.1;
+    for (size_t j = 0; j < nm; j++)
+        m->movie_count[j] = 1; /* candidates need a training rating */
     return m;
+}
+
+/* After setting a hand-made model's factors: derive what serving needs. */
+static inline void fx_ready(rec_model *m)
+{
+    rec_error e;
+    ck_assert_ok(rec__model_finish(m, &e), &e);
 }
 
 /* Set the factors of dense movie j of a rank-2 model. */

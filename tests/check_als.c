@@ -134,7 +134,7 @@ START_TEST(test_deterministic)
 END_TEST
 
 typedef struct progress_log {
-    int calls, cancel_at;
+    int calls, cancel_at, total;
     int iteration[64];
     double rmse[64], loss[64], seconds[64];
 } progress_log;
@@ -149,7 +149,7 @@ static int on_progress(void *ud, const rec_progress *p)
         log->seconds[log->calls] = p->seconds;
     }
     log->calls++;
-    ck_assert_int_eq(p->iterations, 8);
+    ck_assert_int_eq(p->iterations, log->total);
     return log->cancel_at && p->iteration == log->cancel_at;
 }
 
@@ -160,7 +160,8 @@ START_TEST(test_progress)
     rec_als_params_init(&p);
     p.rank = 5;
     p.iterations = 8;
-    progress_log log = {0};
+    p.preference = 0; /* explicit ALS alone: its objective never rises */
+    progress_log log = {.total = 8};
     p.progress = on_progress;
     p.progress_userdata = &log;
     rec_model *m = NULL;
@@ -220,16 +221,22 @@ START_TEST(test_cancel)
     rec_als_params_init(&p);
     p.rank = 3;
     p.iterations = 8;
-    progress_log log = {.cancel_at = 2};
-    p.progress = on_progress;
-    p.progress_userdata = &log;
-    rec_model *m = (rec_model *)&log; /* must be reset to NULL */
-    rec_error e = {0};
-    ck_assert_int_eq(rec_train_als(&m, r, &p, &e), REC_ECANCELED);
-    ck_assert_int_eq(e.code, REC_ECANCELED);
-    ck_assert_ptr_null(m);
-    ck_assert_int_eq(log.calls, 2);
-    ck_assert(strlen(e.msg) > 0);
+    /* the default (hybrid) model reports its rating-model iterations,
+       then its preference-model ones: cancel in either phase */
+    for (int at = 2; at <= 12; at += 10) {
+        progress_log log = {.cancel_at = at, .total = 16};
+        p.progress = on_progress;
+        p.progress_userdata = &log;
+        rec_model *m = (rec_model *)&log; /* must be reset to NULL */
+        rec_error e = {0};
+        ck_assert_int_eq(rec_train_als(&m, r, &p, &e), REC_ECANCELED);
+        ck_assert_int_eq(e.code, REC_ECANCELED);
+        ck_assert_ptr_null(m);
+        ck_assert_int_eq(log.calls, at);
+        for (int i = 0; i < at; i++)
+            ck_assert_int_eq(log.iteration[i], i + 1);
+        ck_assert(strlen(e.msg) > 0);
+    }
     rec_ratings_free(r);
 }
 END_TEST
@@ -253,6 +260,7 @@ START_TEST(test_empty_rows_and_reg0)
             p.rank = 12;
             p.reg = 0.0;
             p.bias_reg = 0.0;
+            p.bias_prior = 0.0;
             p.biases = biases;
             p.nonnegative = nonneg;
             rec_model *m = NULL;

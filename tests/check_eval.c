@@ -19,6 +19,7 @@ static rec_model *eval_model(void)
     m->rated_vals[0] = 4.0f;
     m->rated_off[1] = 1;
     m->rated_off[2] = 1;
+    fx_ready(m);
     return m;
 }
 

@@ -52,8 +52,14 @@ START_TEST(test_params_v2_defaults)
     rec_als_params p;
     memset(&p, 0xab, sizeof p);
     rec_als_params_init(&p);
-    ck_assert_uint_eq(p.version, 2);
+    ck_assert_uint_eq(p.version, 3);
     ck_assert_int_eq(p.implicit, 0);
+    /* version 3: the hybrid model, with its preference part */
+    ck_assert_int_eq(p.preference, 1);
+    ck_assert_int_eq(p.preference_rank, 0);
+    ck_assert_int_eq(p.preference_weighting, REC_WEIGHT_BM25);
+    ck_assert_int_eq(p.implicit_weighting, REC_WEIGHT_NONE);
+    ck_assert(p.blend > 0.0 && p.bias_prior > 0.0 && p.preference_reg > 0.0);
     ck_assert_double_eq_tol(p.alpha, 1.0, 1e-12);
     ck_assert_int_eq(p.solver, REC_SOLVER_CG);
     ck_assert_int_eq(p.cg_steps, 3);
@@ -506,13 +512,14 @@ START_TEST(test_popularity_and_auc)
     ck_assert_ok(rec_ratings_add(te, test, 3, &e), &e);
     rec_eval_result ev;
     ck_assert_ok(rec_evaluate_popularity(&ev, tr, te, 2, 4.0f, &e), &e);
-    /* user 1's ranking: 2 (3), 3 (2), 4 (1), 5 (0); relevant {3} */
+    /* user 1's ranking: 2 (3), 3 (2), 4 (1); movie 5 has no training
+       rating, so it is no candidate; relevant {3} */
     ck_assert_uint_eq(ev.n_users_ranked, 1); /* user 9 unknown */
     ck_assert_double_eq_tol(ev.precision_at_k, 0.5, 1e-12);
     ck_assert_double_eq_tol(ev.recall_at_k, 1.0, 1e-12);
     ck_assert_double_eq_tol(ev.ndcg_at_k, 1.0 / log2(3.0), 1e-12);
-    /* movie 3 against the others {2, 4, 5}: above 4 and 5, below 2 */
-    ck_assert_double_eq_tol(ev.auc, 2.0 / 3.0, 1e-12);
+    /* movie 3 against the other candidates {2, 4}: above 4, below 2 */
+    ck_assert_double_eq_tol(ev.auc, 0.5, 1e-12);
     /* predictions are movie means: 3 -> 1.5 (true 5), 4 -> 5 (1), 2 -> 4 */
     ck_assert_double_eq_tol(ev.rmse,
                             sqrt((3.5 * 3.5 + 4.0 * 4.0 + 1.0) / 3.0), 1e-6);
@@ -580,8 +587,12 @@ START_TEST(test_bad_params)
     p.implicit_min_rating = INFINITY;
     ck_assert_int_eq(rec_train_als(&m, r, &p, &e), REC_EINVAL);
     p = imp_params(4, REC_SOLVER_CG, 1);
-    p.version = 3;
+    p.version = REC_ALS_PARAMS_VERSION + 1;
     ck_assert_int_eq(rec_train_als(&m, r, &p, &e), REC_EINVAL);
+    p = imp_params(4, REC_SOLVER_CG, 1);
+    p.implicit_weighting = 7;
+    ck_assert_int_eq(rec_train_als(&m, r, &p, &e), REC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(e.msg, "weighting"));
     p = imp_params(4, REC_SOLVER_CG, 1);
     p.rank = 0; /* the shared checks run first */
     ck_assert_int_eq(rec_train_als(&m, r, &p, &e), REC_EINVAL);

@@ -26,7 +26,9 @@
 /* ---- fixtures ---------------------------------------------------------- */
 
 /* A tiny trained model: 6 users, 5 movies with titles, rank 3. */
-static rec_model *tiny_model(void)
+/* The tiny model: explicit-only with the 0.1 biases (format version 1)
+   or, with `hybrid`, the default model (format version 3). */
+static rec_model *tiny_model_kind(int hybrid)
 {
     static const rec_rating rows[] = {
         {1, 10, 5}, {1, 20, 3}, {1, 30, 4},   {2, 10, 4}, {2, 40, 2},
@@ -54,10 +56,19 @@ static rec_model *tiny_model(void)
     p.rank = 3;
     p.iterations = 4;
     p.n_threads = 1;
+    if (!hybrid) {
+        p.preference = 0;
+        p.bias_prior = 0.0;
+    }
     rec_model *m = NULL;
     ck_assert_ok(rec_train_als(&m, r, &p, &err), &err);
     rec_ratings_free(r);
     return m;
+}
+
+static rec_model *tiny_model(void)
+{
+    return tiny_model_kind(0);
 }
 
 /* Read a whole file into memory. */
@@ -85,14 +96,19 @@ static void spit(const char *path, const void *b, size_t len)
 }
 
 /* The tiny model saved; returns its bytes. */
-static unsigned char *tiny_bytes(size_t *len)
+static unsigned char *tiny_kind_bytes(size_t *len, int hybrid)
 {
     rec_error err = {0};
-    rec_model *m = tiny_model();
-    const char *path = tmp_path("tiny.bin");
+    rec_model *m = tiny_model_kind(hybrid);
+    const char *path = tmp_path(hybrid ? "tiny3.bin" : "tiny.bin");
     ck_assert_ok(rec_model_save(m, path, &err), &err);
     rec_model_free(m);
     return slurp(path, len);
+}
+
+static unsigned char *tiny_bytes(size_t *len)
+{
+    return tiny_kind_bytes(len, 0);
 }
 
 static uint32_t le32(const unsigned char *p)
@@ -268,6 +284,23 @@ static void assert_same(const rec_model *a, const rec_model *b)
     ck_assert(a->reg == b->reg && a->bias_reg == b->bias_reg);
     ck_assert(a->rating_min == b->rating_min &&
               a->rating_max == b->rating_max);
+    /* the ranking part (format version 3) */
+    ck_assert(a->bias_prior == b->bias_prior && a->blend == b->blend &&
+              a->blend_shrink == b->blend_shrink);
+    ck_assert_int_eq(a->pref_rank, b->pref_rank);
+    ck_assert(a->pref_reg == b->pref_reg && a->pref_alpha == b->pref_alpha);
+    ck_assert_mem_eq(&a->weighting, &b->weighting, sizeof a->weighting);
+    size_t kp = (size_t)a->pref_rank;
+    if (kp) {
+        ck_assert_mem_eq(a->pref_movie, b->pref_movie,
+                         a->n_movies * kp * sizeof(float));
+        ck_assert_mem_eq(a->pref_user, b->pref_user,
+                         a->n_users * kp * sizeof(float));
+    }
+    ck_assert_int_eq(!a->interactions, !b->interactions);
+    if (a->interactions)
+        ck_assert_mem_eq(a->interactions, b->interactions,
+                         a->n_movies * sizeof(uint32_t));
     tally t = {0, 0};
     same_movies(&t, a, b);
     same_users(&t, a, b);
@@ -428,6 +461,52 @@ START_TEST(header_layout)
 }
 END_TEST
 
+/* What each kind of model writes: 0.1-style models keep format version 1
+   byte for byte (older readers read them), the hybrid default writes
+   version 3 with its ranking sections, and each loads back the same. */
+START_TEST(format_versions)
+{
+    size_t l1, l3, bl;
+    unsigned char *b1 = tiny_kind_bytes(&l1, 0);
+    unsigned char *b3 = tiny_kind_bytes(&l3, 1);
+    ck_assert_uint_eq(le32(b1 + 8), 1);
+    ck_assert_uint_eq(le32(b3 + 8), 3);
+    ck_assert_uint_eq(le32(b3 + 24), 16 + 4); /* RANK PMFA PUFA ICNT */
+    ck_assert_uint_eq(le32(b3 + section_at(b3, l3, "RANK", &bl) + 12), 3);
+    ck_assert_uint_eq(bl, 88);
+    section_at(b3, l3, "PMFA", &bl);
+    ck_assert_uint_eq(bl, 4 * 6 * 3); /* 6 movies, preference rank 3 */
+    section_at(b3, l3, "PUFA", &bl);
+    ck_assert_uint_eq(bl, 4 * 6 * 3); /* 6 users */
+    section_at(b3, l3, "ICNT", &bl);
+    ck_assert_uint_eq(bl, 4 * 6);
+    rec_model *m = tiny_model_kind(1), *back = save_load(m, "v3.bin");
+    assert_same(m, back);
+    ck_assert(rec_model_hybrid(back));
+    rec_model *old = tiny_model_kind(0);
+    ck_assert(!rec_model_hybrid(old));
+    rec_model_free(old);
+    rec_scored x[8], y[8];
+    size_t nx, ny;
+    ck_assert_ok(rec_top_n(x, 8, &nx, m, 3, NULL), (rec_error *)NULL);
+    ck_assert_ok(rec_top_n(y, 8, &ny, back, 3, NULL), (rec_error *)NULL);
+    ck_assert_uint_eq(nx, ny);
+    ck_assert_mem_eq(x, y, nx * sizeof *x);
+    /* a fold-in uses the saved weighting: same results after loading */
+    const rec_movie_rating mine[] = {{10, 5.0f}, {40, 2.0f}};
+    ck_assert_ok(rec_recommend_for_ratings(x, 8, &nx, m, mine, 2, NULL),
+                 (rec_error *)NULL);
+    ck_assert_ok(rec_recommend_for_ratings(y, 8, &ny, back, mine, 2, NULL),
+                 (rec_error *)NULL);
+    ck_assert_uint_eq(nx, ny);
+    ck_assert_mem_eq(x, y, nx * sizeof *x);
+    rec_model_free(back);
+    rec_model_free(m);
+    free(b1);
+    free(b3);
+}
+END_TEST
+
 START_TEST(save_replaces_atomically)
 {
     rec_error err = {0};
@@ -556,7 +635,7 @@ END_TEST
 START_TEST(truncated_every_byte)
 {
     size_t len;
-    unsigned char *b = tiny_bytes(&len);
+    unsigned char *b = tiny_kind_bytes(&len, _i); /* format 1, then 3 */
     for (size_t cut = 0; cut < len; cut++) {
         unsigned char *p = malloc(cut ? cut : 1); /* exact size: ASan */
         memcpy(p, b, cut);
@@ -626,9 +705,12 @@ START_TEST(future_version)
     put_le32(b + 8, 2); /* version 2 needs section IMPL */
     fix_crc(b, len);
     expect_format(b, len, "section IMPL");
-    put_le32(b + 8, 3);
+    put_le32(b + 8, 3); /* version 3 needs section RANK */
     fix_crc(b, len);
-    expect_format(b, len, "unsupported format version 3");
+    expect_format(b, len, "section RANK");
+    put_le32(b + 8, 4);
+    fix_crc(b, len);
+    expect_format(b, len, "unsupported format version 4");
     expect_format(b, len, "upgrade");
     put_le32(b + 8, 0);
     expect_format(b, len, "unsupported format version 0");
@@ -876,6 +958,7 @@ static Suite *model_io_suite(void)
     tcase_add_test(core, roundtrip_movielens);
     tcase_add_test(core, big_endian_file_is_converted);
     tcase_add_test(core, header_layout);
+    tcase_add_test(core, format_versions);
     tcase_add_test(core, save_replaces_atomically);
     suite_add_tcase(s, core);
 
@@ -886,7 +969,7 @@ static Suite *model_io_suite(void)
     tcase_add_test(errors, null_arguments);
     tcase_add_test(errors, empty_file);
     tcase_add_test(errors, not_a_model);
-    tcase_add_test(errors, truncated_every_byte);
+    tcase_add_loop_test(errors, truncated_every_byte, 0, 2);
     tcase_add_test(errors, truncated_names_section);
     tcase_add_test(errors, wrong_magic);
     tcase_add_test(errors, future_version);

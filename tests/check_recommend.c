@@ -34,6 +34,14 @@ static rec_model *scored_model(void)
     m->rated_off[0] = 0;
     m->rated_off[1] = 1;
     m->rated_off[2] = 1;
+    /* training counts and means, for the cold-start ranking */
+    static const uint32_t count[6] = {1, 1, 1, 30, 1, 1};
+    static const float mean[6] = {4.5f, 3.0f, 3.0f, 4.5f, 1.0f, 2.0f};
+    for (size_t j = 0; j < 6; j++) {
+        m->movie_count[j] = count[j];
+        m->movie_mean[j] = mean[j];
+    }
+    fx_ready(m);
     return m;
 }
 
@@ -87,10 +95,19 @@ START_TEST(test_top_n_order_ties_exclusion)
     /* n == 0 */
     ck_assert_ok(rec_top_n(NULL, 0, &n, m, 5, &e), &e);
     ck_assert_uint_eq(n, 0);
-    /* user 7 rated nothing: all six movies */
+    /* user 7 rated nothing (cold start): all six movies by Bayesian
+       average, (10 * mean + sum) / (10 + count), never by factors or id */
     ck_assert_ok(rec_top_n(out, 10, &n, m, 7, &e), &e);
-    const int32_t want7[] = {5, 2, 3, 1, 6, 4};
+    const int32_t want7[] = {4, 1, 2, 3, 6, 5};
     expect_ids(out, n, want7, 6);
+    /* the mean of all 35 ratings is 148.5 / 35 */
+    float mu = 148.5f / 35.0f;
+    ck_assert_float_eq_tol(out[0].score, (10 * mu + 30 * 4.5f) / 40, 1e-5f);
+    ck_assert_float_eq_tol(out[1].score, (10 * mu + 4.5f) / 11, 1e-5f);
+    /* and its shown rating is the model's prediction for it */
+    float p;
+    ck_assert_ok(rec_predict(&p, m, 7, 4, &e), &e);
+    ck_assert_float_eq(out[0].rating, p);
     rec_model_free(m);
 }
 END_TEST
@@ -102,12 +119,13 @@ START_TEST(test_rank_exclude)
     const int32_t exclude[] = {0, 4, 5}; /* movies 1, 5, 6 */
     rec_scored out[6];
     size_t n;
-    ck_assert_ok(rec__rank(out, 6, &n, m, x, 0.0f, exclude, 3, NULL),
-                 (rec_error *)NULL);
+    rec_user_view v = {.x = x, .rated = exclude, .n_rated = 3};
+    rec_candidates cand;
+    ck_assert_ok(rec__candidates_init(&cand, m, NULL, NULL), (rec_error *)NULL);
+    ck_assert_ok(rec__rank(out, 6, &n, m, &v, &cand, NULL), (rec_error *)NULL);
     const int32_t want[] = {2, 3, 4};
     expect_ids(out, n, want, 3);
-    ck_assert_int_eq(rec__rank(out, 6, NULL, m, x, 0.0f, NULL, 0, NULL),
-                     REC_EINVAL);
+    ck_assert_int_eq(rec__rank(out, 6, NULL, m, &v, &cand, NULL), REC_EINVAL);
     rec_model_free(m);
 }
 END_TEST
@@ -148,13 +166,11 @@ START_TEST(test_scores_match_predict)
                      (rec_error *)NULL);
         ck_assert_uint_eq(n, 70 - (r->user_off[u + 1] - r->user_off[u]));
         for (size_t i = 0; i < n; i++) {
-            float p, s = out[i].score;
+            float p;
             ck_assert_ok(rec_predict(&p, m, r->user_ids[u], out[i].movie_id,
                                      NULL),
                          (rec_error *)NULL);
-            s = s < m->rating_min ? m->rating_min
-                : s > m->rating_max ? m->rating_max : s;
-            ck_assert_float_eq(p, s);
+            ck_assert_float_eq(p, out[i].rating); /* the shown rating */
         }
     }
     rec_model_free(m);
@@ -168,10 +184,10 @@ START_TEST(test_recommend_for_ratings)
     rec_scored out[10], ref[10];
     size_t n, nref;
     rec_error e;
-    /* no ratings: zero factors, ranked by movie bias, then id */
+    /* no ratings: the cold-start ranking, as for user 7 */
     ck_assert_ok(rec_recommend_for_ratings(out, 10, &n, m, NULL, 0, &e), &e);
-    const int32_t by_bias[] = {6, 1, 2, 3, 4, 5};
-    expect_ids(out, n, by_bias, 6);
+    const int32_t cold[] = {4, 1, 2, 3, 6, 5};
+    expect_ids(out, n, cold, 6);
 
     const rec_movie_rating clean[] = {{2, 5.0f}, {4, 1.0f}};
     ck_assert_ok(rec_recommend_for_ratings(ref, 10, &nref, m, clean, 2, &e),
@@ -295,8 +311,8 @@ START_TEST(test_add_user_without_ratings)
     rec_scored out[10];
     size_t n;
     ck_assert_ok(rec_top_n(out, 10, &n, m, id, &e), &e);
-    const int32_t by_bias[] = {6, 1, 2, 3, 4, 5};
-    expect_ids(out, n, by_bias, 6);
+    const int32_t cold[] = {4, 1, 2, 3, 6, 5}; /* cold start */
+    expect_ids(out, n, cold, 6);
     ck_assert_ok(rec_add_user(&id, m, 77, NULL, 0, &e), &e);
     ck_assert_int_eq(id, 77);
     ck_assert(rec_model_has_user(m, 77));
@@ -336,6 +352,7 @@ START_TEST(test_similar)
     fx_movie(m, 3, -1.0f, 0.0f, 0.0f); /* cos -1 */
     fx_movie(m, 4, 1.0f, 1.0f, 0.0f); /* cos 0.707 */
     fx_movie(m, 5, 0.0f, 0.0f, 0.0f); /* zero vector: 0 */
+    fx_ready(m);
     rec_scored out[10];
     size_t n;
     rec_error e;

@@ -85,6 +85,9 @@ static void options(rec_tune_options *o)
     rec_tune_options_init(o);
     o->base.rank = 8;
     o->base.n_threads = 2;
+    /* the rating model alone: these tests search its regularisation, and
+       count its iterations */
+    o->base.preference = 0;
     o->regs = grid;
     o->n_regs = N_GRID;
 }

@@ -596,6 +596,196 @@ static int mm_lua_als_params_(lua_State *L, int idx, rec_als_params *p,
     SWIG_arg++;
 }
 
+/* ---- tuning (tune_als; issue 11): options table in, result table out ---- */
+
+%{
+typedef struct mm_lua_tune {
+    double *lists[3]; /* regs, alphas, bias_regs */
+    int *ranks;
+} mm_lua_tune;
+
+static void mm_lua_tune_free(mm_lua_tune *t)
+{
+    free(t->lists[0]);
+    free(t->lists[1]);
+    free(t->lists[2]);
+    free(t->ranks);
+    memset(t, 0, sizeof *t);
+}
+
+/* An array of numbers at the top of the stack (malloc'd). */
+static int mm_lua_num_array(lua_State *L, void **out, size_t *n, int ints)
+{
+    size_t len, i;
+    if (!lua_istable(L, -1))
+        return -1;
+    len = (size_t)lua_rawlen(L, -1);
+    *out = malloc((len ? len : 1) * (ints ? sizeof(int) : sizeof(double)));
+    if (!*out)
+        return -1;
+    for (i = 0; i < len; i++) {
+        int isnum;
+        lua_rawgeti(L, -1, (lua_Integer)i + 1);
+        if (ints)
+            ((int *)*out)[i] = (int)lua_tointegerx(L, -1, &isnum);
+        else
+            ((double *)*out)[i] = lua_tonumberx(L, -1, &isnum);
+        lua_pop(L, 1);
+        if (!isnum)
+            return -1;
+    }
+    *n = len;
+    return 0;
+}
+
+/* rec_tune_options from an options table (nil = defaults); pushes an
+   error message and returns -1 on a bad option. */
+static int mm_lua_tune_options(lua_State *L, int idx, rec_tune_options *o,
+                               mm_lua_tune *t)
+{
+    rec_tune_options_init(o);
+    if (lua_isnoneornil(L, idx))
+        return 0;
+    if (!lua_istable(L, idx)) {
+        lua_pushstring(L, "tuning options must be a table");
+        return -1;
+    }
+    lua_pushnil(L);
+    while (lua_next(L, idx) != 0) {
+        const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2)
+                                                        : "";
+        int isnum = 1, bad = 0;
+        const char *sv = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1)
+                                                        : "";
+        if (!strcmp(k, "base")) {
+            mm_lua_progress unused;
+            unused.L = L;
+            unused.fn_ref = unused.err_ref = LUA_NOREF;
+            if (mm_lua_als_params(L, lua_gettop(L), &o->base, &unused) < 0)
+                return -1;
+            luaL_unref(L, LUA_REGISTRYINDEX, unused.fn_ref);
+            o->base.progress = NULL;
+            o->base.progress_userdata = NULL;
+        } else if (!strcmp(k, "metric")) {
+            o->metric = !strcmp(sv, "ndcg") ? REC_METRIC_NDCG : REC_METRIC_RMSE;
+            bad = strcmp(sv, "ndcg") && strcmp(sv, "rmse");
+        } else if (!strcmp(k, "validation")) {
+            o->validation = !strcmp(sv, "folds") ? REC_VALIDATION_FOLDS
+                            : !strcmp(sv, "per_user") ? REC_VALIDATION_PER_USER
+                                                      : REC_VALIDATION_RANDOM;
+            bad = strcmp(sv, "folds") && strcmp(sv, "per_user") &&
+                  strcmp(sv, "random");
+        } else if (!strcmp(k, "fraction"))
+            o->fraction = lua_tonumberx(L, -1, &isnum);
+        else if (!strcmp(k, "early_stop"))
+            o->early_stop = lua_tonumberx(L, -1, &isnum);
+        else if (!strcmp(k, "leave_out"))
+            o->leave_out = (int)lua_tointegerx(L, -1, &isnum);
+        else if (!strcmp(k, "folds"))
+            o->folds = (int)lua_tointegerx(L, -1, &isnum);
+        else if (!strcmp(k, "k"))
+            o->k = (int)lua_tointegerx(L, -1, &isnum);
+        else if (!strcmp(k, "path_patience"))
+            o->path_patience = (int)lua_tointegerx(L, -1, &isnum);
+        else if (!strcmp(k, "warm_iterations"))
+            o->warm_iterations = (int)lua_tointegerx(L, -1, &isnum);
+        else if (!strcmp(k, "split_seed"))
+            o->split_seed = (uint64_t)lua_tointegerx(L, -1, &isnum);
+        else if (!strcmp(k, "warm_start"))
+            o->warm_start = lua_toboolean(L, -1);
+        else if (!strcmp(k, "regs")) {
+            bad = mm_lua_num_array(L, (void **)&t->lists[0], &o->n_regs, 0);
+            o->regs = t->lists[0];
+        } else if (!strcmp(k, "alphas")) {
+            bad = mm_lua_num_array(L, (void **)&t->lists[1], &o->n_alphas, 0);
+            o->alphas = t->lists[1];
+        } else if (!strcmp(k, "bias_regs")) {
+            bad = mm_lua_num_array(L, (void **)&t->lists[2], &o->n_bias_regs,
+                                   0);
+            o->bias_regs = t->lists[2];
+        } else if (!strcmp(k, "ranks")) {
+            bad = mm_lua_num_array(L, (void **)&t->ranks, &o->n_ranks, 1);
+            o->ranks = t->ranks;
+        } else {
+            lua_pushfstring(L, "unknown tuning option '%s'", k);
+            return -1;
+        }
+        if (!isnum || bad) {
+            lua_pushfstring(L, "option %s: bad value", k);
+            return -1;
+        }
+        lua_pop(L, 1);
+    }
+    return 0;
+}
+
+static void mm_lua_tune_point(lua_State *L, const rec_tune_point *q)
+{
+    lua_createtable(L, 0, 11);
+    mm_lua_setint(L, "rank", q->params.rank);
+    mm_lua_setnum(L, "reg", q->params.reg);
+    mm_lua_setnum(L, "bias_reg", q->params.bias_reg);
+    mm_lua_setnum(L, "alpha", q->params.alpha);
+    mm_lua_setnum(L, "metric", q->metric);
+    mm_lua_setnum(L, "rmse", q->rmse);
+    mm_lua_setnum(L, "ndcg", q->ndcg);
+    mm_lua_setnum(L, "seconds", q->seconds);
+    mm_lua_setint(L, "iterations", q->iterations);
+    lua_pushboolean(L, q->warm);
+    lua_setfield(L, -2, "warm");
+    lua_pushboolean(L, q->stopped_early);
+    lua_setfield(L, -2, "stopped_early");
+}
+%}
+
+%typemap(arginit) rec_tune_options *tune_opts (rec_tune_options temp, mm_lua_tune lists) {
+    memset(&lists, 0, sizeof lists);
+}
+%typemap(in) rec_tune_options *tune_opts {
+    if (mm_lua_tune_options(L, $input, &temp$argnum, &lists$argnum) < 0) {
+        mm_lua_tune_free(&lists$argnum);
+        SWIG_fail;
+    }
+    $1 = &temp$argnum;
+}
+/* Lua wrappers skip freearg on errors: free the lists right after tuning */
+%typemap(argout) rec_tune_options *tune_opts {
+    mm_lua_tune_free(&lists$argnum);
+}
+%typemap(out) mm_tuned {
+    size_t i;
+    if ($1.ok) {
+        const rec_als_params *b = &$1.result.best;
+        lua_createtable(L, 0, 7);
+        lua_createtable(L, (int)$1.n, 0);
+        for (i = 0; i < $1.n; i++) {
+            mm_lua_tune_point(L, &$1.points[i]);
+            lua_rawseti(L, -2, (lua_Integer)i + 1);
+        }
+        lua_setfield(L, -2, "points");
+        lua_createtable(L, 0, 8);
+        mm_lua_setint(L, "rank", b->rank);
+        mm_lua_setint(L, "iterations", b->iterations);
+        mm_lua_setnum(L, "reg", b->reg);
+        mm_lua_setnum(L, "bias_reg", b->bias_reg);
+        mm_lua_setint(L, "seed", (lua_Integer)b->seed);
+        mm_lua_setint(L, "n_threads", b->n_threads);
+        lua_pushboolean(L, b->implicit);
+        lua_setfield(L, -2, "implicit");
+        mm_lua_setnum(L, "alpha", b->alpha);
+        lua_setfield(L, -2, "best");
+        mm_lua_setnum(L, "metric", $1.result.metric);
+        mm_lua_setnum(L, "rmse", $1.result.rmse);
+        mm_lua_setnum(L, "ndcg", $1.result.ndcg);
+        mm_lua_setint(L, "best_index", (lua_Integer)$1.result.best_index + 1);
+        mm_lua_setnum(L, "seconds", $1.result.seconds);
+    } else {
+        lua_pushnil(L);
+    }
+    free($1.points);
+    SWIG_arg++;
+}
+
 %include "../movieme.i"
 
 /* ---- Lua idioms ----------------------------------------------------------- */

@@ -593,6 +593,268 @@ static int mm_py_als_params(rec_als_params *p, mm_py_progress *prog,
         SWIG_fail;
 }
 
+/* ---- tuning (tune_als; issue 11) ------------------------------------------ */
+
+%{
+typedef struct mm_py_tune {
+    PyObject *fn; /* progress, borrowed from the options dict, or NULL */
+    PyObject *exc_type, *exc_value, *exc_tb;
+    double *regs, *alphas, *bias_regs; /* the grid lists (owned) */
+    int *ranks;
+} mm_py_tune;
+
+static PyObject *mm_py_tune_point(const rec_tune_point *q)
+{
+    return Py_BuildValue("{s:i,s:d,s:d,s:d,s:d,s:d,s:d,s:d,s:i,s:O,s:O}",
+                         "rank", q->params.rank, "reg", q->params.reg,
+                         "bias_reg", q->params.bias_reg, "alpha",
+                         q->params.alpha, "metric", q->metric, "rmse", q->rmse,
+                         "ndcg", q->ndcg, "seconds", q->seconds, "iterations",
+                         q->iterations, "warm", q->warm ? Py_True : Py_False,
+                         "stopped_early",
+                         q->stopped_early ? Py_True : Py_False);
+}
+
+/* Called with the GIL released after every iteration and point: calls
+   fn(point_dict) after each point; False cancels, an exception cancels
+   and is re-raised; Ctrl-C cancels. */
+static int mm_py_tune_cb(void *userdata, const rec_tune_progress *p)
+{
+    mm_py_tune *st = (mm_py_tune *)userdata;
+    PyGILState_STATE g = PyGILState_Ensure();
+    int stop = 0;
+    if (st->fn && p->point) {
+        PyObject *d = mm_py_tune_point(p->point);
+        PyObject *res = d ? PyObject_CallFunctionObjArgs(st->fn, d, NULL)
+                          : NULL;
+        Py_XDECREF(d);
+        if (!res)
+            stop = 1;
+        else {
+            if (res != Py_None && PyObject_IsTrue(res) <= 0)
+                stop = 1;
+            Py_DECREF(res);
+        }
+    }
+    if (!stop && PyErr_CheckSignals() < 0)
+        stop = 1;
+    if (stop && PyErr_Occurred())
+        PyErr_Fetch(&st->exc_type, &st->exc_value, &st->exc_tb);
+    PyGILState_Release(g);
+    return stop;
+}
+
+/* A list of numbers into a malloc'd array (ints when `ints`). */
+static int mm_py_num_list(void **out, size_t *n, PyObject *seq,
+                          const char *key, int ints)
+{
+    PyObject *fast = PySequence_Fast(seq, "grid values must be a sequence");
+    Py_ssize_t i, len;
+    if (!fast)
+        return -1;
+    len = PySequence_Fast_GET_SIZE(fast);
+    *out = malloc((size_t)(len ? len : 1) * (ints ? sizeof(int) : sizeof(double)));
+    if (!*out) {
+        Py_DECREF(fast);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (i = 0; i < len; i++) {
+        PyObject *v = PySequence_Fast_GET_ITEM(fast, i);
+        if (ints) {
+            if (mm_py_get_int(&((int *)*out)[i], v, key) < 0) {
+                Py_DECREF(fast);
+                return -1;
+            }
+        } else {
+            double d = PyFloat_AsDouble(v);
+            if (d == -1.0 && PyErr_Occurred()) {
+                Py_DECREF(fast);
+                return -1;
+            }
+            ((double *)*out)[i] = d;
+        }
+    }
+    *n = (size_t)len;
+    Py_DECREF(fast);
+    return 0;
+}
+
+static int mm_py_str_choice(int *out, PyObject *v, const char *key,
+                            const char *const *names, const int *codes)
+{
+    const char *sv = PyUnicode_Check(v) ? PyUnicode_AsUTF8(v) : NULL;
+    for (int i = 0; sv && names[i]; i++)
+        if (!strcmp(sv, names[i])) {
+            *out = codes[i];
+            return 0;
+        }
+    PyErr_Format(PyExc_ValueError, "%s: unknown value %R", key, v);
+    return -1;
+}
+
+/* rec_tune_options from a dict (None values: the C defaults). */
+static int mm_py_tune_options(rec_tune_options *o, mm_py_tune *t,
+                              PyObject *opts)
+{
+    static const char *const metrics[] = {"rmse", "ndcg", NULL};
+    static const int metric_codes[] = {REC_METRIC_RMSE, REC_METRIC_NDCG};
+    static const char *const splits[] = {"random", "per_user", "folds", NULL};
+    static const int split_codes[] = {REC_VALIDATION_RANDOM,
+                                      REC_VALIDATION_PER_USER,
+                                      REC_VALIDATION_FOLDS};
+    PyObject *key, *val;
+    Py_ssize_t pos = 0;
+    rec_tune_options_init(o);
+    o->progress = mm_py_tune_cb;
+    o->progress_userdata = t;
+    if (opts == Py_None)
+        return 0;
+    if (!PyDict_Check(opts)) {
+        PyErr_SetString(PyExc_TypeError, "tuning options must be a dict");
+        return -1;
+    }
+    while (PyDict_Next(opts, &pos, &key, &val)) {
+        const char *k = PyUnicode_Check(key) ? PyUnicode_AsUTF8(key) : NULL;
+        int r = 0;
+        if (!k) {
+            PyErr_SetString(PyExc_TypeError, "option names must be str");
+            return -1;
+        }
+        if (val == Py_None)
+            continue;
+        if (!strcmp(k, "base")) {
+            mm_py_progress unused = {NULL, NULL, NULL, NULL};
+            r = mm_py_als_params(&o->base, &unused, val);
+            o->base.progress = NULL;
+            o->base.progress_userdata = NULL;
+        } else if (!strcmp(k, "metric"))
+            r = mm_py_str_choice(&o->metric, val, k, metrics, metric_codes);
+        else if (!strcmp(k, "validation"))
+            r = mm_py_str_choice(&o->validation, val, k, splits, split_codes);
+        else if (!strcmp(k, "k"))
+            r = mm_py_get_int(&o->k, val, k);
+        else if (!strcmp(k, "leave_out"))
+            r = mm_py_get_int(&o->leave_out, val, k);
+        else if (!strcmp(k, "folds"))
+            r = mm_py_get_int(&o->folds, val, k);
+        else if (!strcmp(k, "warm_iterations"))
+            r = mm_py_get_int(&o->warm_iterations, val, k);
+        else if (!strcmp(k, "path_patience"))
+            r = mm_py_get_int(&o->path_patience, val, k);
+        else if (!strcmp(k, "warm_start")) {
+            o->warm_start = PyObject_IsTrue(val);
+            r = o->warm_start < 0 ? -1 : 0;
+        } else if (!strcmp(k, "fraction") || !strcmp(k, "early_stop") ||
+                   !strcmp(k, "relevant_min")) {
+            double d = PyFloat_AsDouble(val);
+            if (d == -1.0 && PyErr_Occurred())
+                return -1;
+            if (k[0] == 'f')
+                o->fraction = d;
+            else if (k[0] == 'e')
+                o->early_stop = d;
+            else
+                o->relevant_min = (float)d;
+        } else if (!strcmp(k, "split_seed")) {
+            unsigned long long sd = PyLong_AsUnsignedLongLong(val);
+            if (sd == (unsigned long long)-1 && PyErr_Occurred())
+                return -1;
+            o->split_seed = (uint64_t)sd;
+        } else if (!strcmp(k, "regs")) {
+            r = mm_py_num_list((void **)&t->regs, &o->n_regs, val, k, 0);
+            o->regs = t->regs;
+        } else if (!strcmp(k, "alphas")) {
+            r = mm_py_num_list((void **)&t->alphas, &o->n_alphas, val, k, 0);
+            o->alphas = t->alphas;
+        } else if (!strcmp(k, "bias_regs")) {
+            r = mm_py_num_list((void **)&t->bias_regs, &o->n_bias_regs, val,
+                               k, 0);
+            o->bias_regs = t->bias_regs;
+        } else if (!strcmp(k, "ranks")) {
+            r = mm_py_num_list((void **)&t->ranks, &o->n_ranks, val, k, 1);
+            o->ranks = t->ranks;
+        } else if (!strcmp(k, "progress")) {
+            if (!PyCallable_Check(val)) {
+                PyErr_SetString(PyExc_TypeError, "progress must be callable");
+                return -1;
+            }
+            t->fn = val;
+        } else {
+            PyErr_Format(PyExc_TypeError, "unknown tuning option '%s'", k);
+            return -1;
+        }
+        if (r < 0)
+            return -1;
+    }
+    return 0;
+}
+%}
+
+%typemap(in) rec_tune_options *tune_opts (rec_tune_options temp, mm_py_tune tune) {
+    memset(&tune, 0, sizeof tune);
+    if (mm_py_tune_options(&temp, &tune, $input) < 0)
+        SWIG_fail;
+    $1 = &temp;
+}
+%typemap(freearg) rec_tune_options *tune_opts {
+    free(tune$argnum.regs);
+    free(tune$argnum.alphas);
+    free(tune$argnum.bias_regs);
+    free(tune$argnum.ranks);
+}
+%typemap(argout) rec_tune_options *tune_opts {
+    if (tune$argnum.exc_type) {
+        Py_XDECREF($result);
+        PyErr_Restore(tune$argnum.exc_type, tune$argnum.exc_value,
+                      tune$argnum.exc_tb);
+        tune$argnum.exc_type = NULL;
+        SWIG_fail;
+    }
+}
+/* (points, best params, metric, rmse, ndcg, best_index, seconds) */
+%typemap(out) mm_tuned {
+    size_t i;
+    PyObject *pts = NULL, *best = NULL;
+    $result = NULL;
+    if ($1.ok) {
+        const rec_als_params *b = &$1.result.best;
+        pts = PyList_New((Py_ssize_t)$1.n);
+        for (i = 0; pts && i < $1.n; i++) {
+            PyObject *d = mm_py_tune_point(&$1.points[i]);
+            if (!d) {
+                Py_CLEAR(pts);
+                break;
+            }
+            PyList_SET_ITEM(pts, (Py_ssize_t)i, d);
+        }
+        best = Py_BuildValue("{s:i,s:i,s:d,s:d,s:K,s:i,s:O,s:O,s:O,s:d}",
+                             "rank", b->rank, "iterations", b->iterations,
+                             "reg", b->reg, "bias_reg", b->bias_reg, "seed",
+                             (unsigned long long)b->seed, "n_threads",
+                             b->n_threads, "biases",
+                             b->biases ? Py_True : Py_False, "nonnegative",
+                             b->nonnegative ? Py_True : Py_False, "implicit",
+                             b->implicit ? Py_True : Py_False, "alpha",
+                             b->alpha);
+        if (pts && best)
+            $result = Py_BuildValue("(NNdddnd)", pts, best, $1.result.metric,
+                                    $1.result.rmse, $1.result.ndcg,
+                                    (Py_ssize_t)$1.result.best_index,
+                                    $1.result.seconds);
+        else {
+            Py_XDECREF(pts);
+            Py_XDECREF(best);
+        }
+    } else {
+        $result = Py_None;
+        Py_INCREF($result);
+    }
+    free($1.points);
+    if (!$result)
+        SWIG_fail;
+}
+
 %include "../movieme.i"
 %include "movieme_numpy.i"
 

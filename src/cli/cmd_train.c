@@ -60,6 +60,24 @@ const cli_opt train_opts[] = {
      "implicit: ratings below R are no interaction (default 0)", false},
     {"--weight-by-value", NULL, NULL,
      "implicit: r = the rating (default: r = 1)", false},
+    {"--explicit-only", NULL, NULL,
+     "a rating model alone, ranked by predicted rating (0.1 behaviour; "
+     "default: the hybrid model of docs/ranking.md)", false},
+    {"--blend", NULL, "B",
+     "hybrid: weight of the predicted rating in the ranking (default 0.4)",
+     false},
+    {"--bias-prior", NULL, "P",
+     "shrink rare movies' and users' biases: penalty + P (default 0.5)",
+     false},
+    {"--pref-rank", NULL, "K",
+     "hybrid: factors of the preference model (default: --rank)", false},
+    {"--pref-lambda", NULL, "L",
+     "hybrid: regularisation of the preference model (default 10)", false},
+    {"--pref-alpha", NULL, "A",
+     "hybrid: confidence slope of the preference model (default 0.3)", false},
+    {"--weighting", NULL, "bm25|none",
+     "interaction weights of the preference model, or with --implicit of "
+     "the implicit model (defaults bm25, none)", false},
     {"--tune", NULL, NULL,
      "first tune the parameters on a validation split of the training "
      "ratings (the tune: options, docs/tuning.md), then train with the best",
@@ -81,17 +99,23 @@ static void on_sigint(int sig)
 
 typedef struct train_state {
     const ctx *c;
-    rec_progress last;
+    int rating_iters;  /* the rating model's iterations come first */
+    rec_progress last; /* the last of those */
     bool any;
 } train_state;
 
 static int on_progress(void *userdata, const rec_progress *p)
 {
     train_state *ts = userdata;
-    ts->last = *p;
-    ts->any = true;
-    progress(ts->c, "iteration %d/%d: train RMSE %.4f, loss %.6g (%.2f s)\n",
-             p->iteration, p->iterations, p->train_rmse, p->loss, p->seconds);
+    bool rating = p->iteration <= ts->rating_iters;
+    if (rating) {
+        ts->last = *p;
+        ts->any = true;
+    }
+    progress(ts->c, "iteration %d/%d: %s RMSE %.4f, loss %.6g (%.2f s)\n",
+             p->iteration, p->iterations,
+             rating ? "train" : "preference", p->train_rmse, p->loss,
+             p->seconds);
     return interrupted ? 1 : 0;
 }
 
@@ -120,6 +144,35 @@ static bool parse_implicit_params(rec_als_params *p, const ctx *c)
     return true;
 }
 
+/* The hybrid model's options (params version 3). */
+static bool parse_ranking_params(rec_als_params *p, const ctx *c)
+{
+    long kp;
+    const char *w = cli_get(&c->args, "--weighting");
+    if (!opt_double(&p->blend, c, "--blend", p->blend, 0, 1e6) ||
+        !opt_double(&p->bias_prior, c, "--bias-prior", p->bias_prior, 0,
+                    1e9) ||
+        !opt_long(&kp, c, "--pref-rank", p->preference_rank, 0, 1024) ||
+        !opt_double(&p->preference_reg, c, "--pref-lambda",
+                    p->preference_reg, 0, 1e9) ||
+        !opt_double(&p->preference_alpha, c, "--pref-alpha",
+                    p->preference_alpha, 1e-12, 1e12))
+        return false;
+    p->preference_rank = (int)kp;
+    p->preference = cli_get(&c->args, "--explicit-only") == NULL;
+    if (w && strcmp(w, "bm25") && strcmp(w, "none")) {
+        cli_usage_error(c->cmd, "--weighting: '%s' is not bm25 or none", w);
+        return false;
+    }
+    if (w && p->implicit)
+        p->implicit_weighting = w[0] == 'b' ? REC_WEIGHT_BM25
+                                            : REC_WEIGHT_NONE;
+    else if (w)
+        p->preference_weighting = w[0] == 'b' ? REC_WEIGHT_BM25
+                                              : REC_WEIGHT_NONE;
+    return true;
+}
+
 static bool parse_train_params(rec_als_params *p, double *test_fraction,
                                const ctx *c)
 {
@@ -141,7 +194,7 @@ static bool parse_train_params(rec_als_params *p, double *test_fraction,
     p->rank = (int)rank;
     p->iterations = (int)iters;
     p->n_threads = (int)threads;
-    return parse_implicit_params(p, c);
+    return parse_implicit_params(p, c) && parse_ranking_params(p, c);
 }
 
 static int run_train(ctx *c)
@@ -190,7 +243,7 @@ static int run_train(ctx *c)
         p = tuned.result.best;
     }
 
-    train_state ts = {.c = c};
+    train_state ts = {.c = c, .rating_iters = p.iterations};
     p.progress = on_progress;
     p.progress_userdata = &ts;
     struct sigaction sa = {.sa_handler = on_sigint}, old;
@@ -259,6 +312,18 @@ static int run_train(ctx *c)
             json_bool(&c->j, "weight_by_value",
                       p.implicit_weight_by_value != 0);
         }
+        json_bool(&c->j, "hybrid", rec_model_hybrid(m) != 0);
+        if (rec_model_hybrid(m)) {
+            json_int(&c->j, "pref_rank",
+                     p.preference_rank ? p.preference_rank : p.rank);
+            json_num(&c->j, "pref_lambda", p.preference_reg);
+            json_num(&c->j, "pref_alpha", p.preference_alpha);
+            json_num(&c->j, "blend", p.blend);
+            json_str(&c->j, "weighting",
+                     p.preference_weighting == REC_WEIGHT_BM25 ? "bm25"
+                                                               : "none");
+        }
+        json_num(&c->j, "bias_prior", p.bias_prior);
         json_end_object(&c->j);
         json_int(&c->j, "users", (long long)rec_model_n_users(m));
         json_int(&c->j, "movies", (long long)rec_model_n_movies(m));

@@ -81,7 +81,7 @@ typedef struct setup {
     int32_t implicit, solver, cg_steps, by_value; /* implicit mode */
     uint64_t n_users, n_movies, nnz, seed;
     uint64_t max_row;        /* longest row or column (CG scratch) */
-    double reg, bias_reg, alpha;
+    double reg, bias_reg, alpha, bias_prior;
     float mu, min_rating;
     char msg[REC_ERROR_MSG_SIZE];
 } setup;
@@ -422,9 +422,16 @@ static rec_status root_setup(setup *s, const rec_ratings *r,
     if (!r)
         return rec__fail(err, REC_EINVAL, "rec_train_als_mpi: no dataset on "
                          "the root rank");
-    rec_status st = rec__als_check_params(r, p, err);
+    rec_status st = rec__train_check(r, p, err);
     if (st != REC_OK)
         return st;
+    if (rec__train_hybrid(p) ||
+        (p->version >= 3 && p->implicit &&
+         p->implicit_weighting != REC_WEIGHT_NONE))
+        return rec__fail(err, REC_EINVAL,
+                         "distributed training: the hybrid model and BM25 "
+                         "weighting are not supported yet (set preference "
+                         "= 0, or implicit_weighting = REC_WEIGHT_NONE)");
     if (o->checkpoint && o->checkpoint_every < 1)
         return rec__fail(err, REC_EINVAL, "checkpoint_every %d must be >= 1",
                          o->checkpoint_every);
@@ -443,10 +450,8 @@ static rec_status root_setup(setup *s, const rec_ratings *r,
     s->seed = p->seed;
     s->reg = p->reg;
     s->bias_reg = p->bias_reg;
+    s->bias_prior = p->version >= 3 && s->biases ? p->bias_prior : 0.0;
     if (p->version >= 2 && p->implicit) {
-        st = rec__implicit_check(p, err);
-        if (st != REC_OK)
-            return st;
         s->implicit = 1;
         s->biases = 0;
         s->nonneg = 0;
@@ -620,16 +625,13 @@ static rec_status dist_prepare(dist *d, const rec_ratings *r,
     if (st == REC_OK && (!d->scratch || !d->sse || !d->pen || !d->mpen))
         st = rec__fail(err, REC_ENOMEM, "scratch: out of memory");
     if (st == REC_OK && d->s.implicit) {
-        rec_als_params q;
-        rec_als_params_init(&q);
-        q.rank = d->s.k;
-        q.reg = d->s.reg;
-        q.solver = d->s.solver;
-        q.cg_steps = d->s.cg_steps;
-        q.alpha = d->s.alpha;
-        q.implicit_min_rating = d->s.min_rating;
-        q.implicit_weight_by_value = d->s.by_value;
-        st = rec__implicit_half_new(&d->imp, &q, (size_t)d->s.max_row, d->nt,
+        rec_implicit_cfg g = {.k = d->s.k, .solver = d->s.solver,
+                              .cg_steps = d->s.cg_steps,
+                              .by_value = d->s.by_value, .lambda = d->s.reg,
+                              .alpha = d->s.alpha,
+                              .min_rating = d->s.min_rating,
+                              .seed = d->s.seed};
+        st = rec__implicit_half_new(&d->imp, &g, (size_t)d->s.max_row, d->nt,
                                     err);
     }
     st = agree(d, st, err);
@@ -699,8 +701,8 @@ static rec_status dist_prepare(dist *d, const rec_ratings *r,
         rec__implicit_init_factors(d->U, d->s.n_users, d->M, d->s.n_movies,
                                    d->s.k, d->s.seed);
     } else {
-        rec__als_init_factors(d->U, d->s.n_users, d->s.k, d->s.seed,
-                              d->s.nonneg);
+        rec__init_factors(d->U, d->s.n_users, d->s.k, d->s.seed,
+                          d->s.nonneg);
     }
     *first_it = start[1];
     return REC_OK;
@@ -740,7 +742,8 @@ static rec_status run(dist *d, const rec_ratings *r,
     int k = d->s.k;
     rec_row_ctx movies_ctx = {
         .k = k, .biases = d->s.biases, .nonnegative = d->s.nonneg,
-        .reg = d->s.reg, .bias_reg = d->s.bias_reg, .mu = d->s.mu,
+        .reg = d->s.reg, .bias_reg = d->s.bias_reg,
+        .bias_prior = d->s.bias_prior, .mu = d->s.mu,
         .other = d->U, .other_bias = d->s.biases ? d->bu : NULL};
     rec_row_ctx users_ctx = movies_ctx;
     users_ctx.other = d->M;
@@ -893,9 +896,7 @@ static rec_status train(rec_model **out, MPI_Comm comm, const rec_ratings *r,
                 d->s.status = rec__model_alloc(&m, params->rank, r->n_users,
                                                r->n_movies, r->nnz, &e);
                 if (d->s.status == REC_OK)
-                    d->s.status = rec__als_fill_model(m, r, params, &e);
-                if (d->s.status == REC_OK && d->s.implicit)
-                    rec__implicit_mark_model(m, params);
+                    d->s.status = rec__train_fill_model(m, r, params, &e);
                 if (d->s.status == REC_OK)
                     d->s.mu = m->global_mean;
             }
@@ -934,9 +935,9 @@ static rec_status train(rec_model **out, MPI_Comm comm, const rec_ratings *r,
     }
     int nt = params ? params->n_threads : 0;
     st = run(d, r, params, o, m, nt, err);
-    /* an implicit model keeps Y^T Y of its movie factors for fold-in */
-    if (st == REC_OK && m && d->s.implicit)
-        st = rec__implicit_gram(m, err);
+    /* what serving derives from the factors (Y^T Y, ranking vectors) */
+    if (st == REC_OK && m)
+        st = rec__model_finish(m, err);
 
 done:
     dist_free(d);

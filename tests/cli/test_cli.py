@@ -176,7 +176,8 @@ class Train(unittest.TestCase):
         self.assertIn("trained rank 4, 3 iterations, lambda 0.1", txt)
         self.assertIn("test RMSE", txt)
         self.assertIn("saved", txt)
-        self.assertEqual(err.count("iteration "), 3)
+        # the rating model's 3 iterations, then the preference model's 3
+        self.assertEqual(err.count("iteration "), 6)
 
     def test_deterministic(self):
         a = os.path.join(Fixture.tmp, "a.bin")

@@ -13,6 +13,7 @@ int main(int argc, char **argv)
     rec_als_params p;
     rec_als_params_init(&p);
     p.rank = 8;
+    p.preference = 0; /* the hybrid model is not distributed yet */
     rec_model *m = NULL;
     rec_error e;
     int rc = 0;

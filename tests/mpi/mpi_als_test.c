@@ -154,6 +154,7 @@ static void checkpoints(const rec_ratings *train, int implicit)
     MPI_Barrier(MPI_COMM_WORLD);
     rec_als_params p;
     rec_als_params_init(&p);
+    p.preference = 0; /* the hybrid model is not distributed yet */
     p.rank = 8;
     p.iterations = 4;
     p.implicit = implicit;
@@ -269,6 +270,7 @@ static void errors(const rec_ratings *train, const char *data)
     expect_all("implicit alpha 0", st, REC_EINVAL, &e, m);
 
     rec_als_params_init(&p);
+    p.preference = 0;
     p.rank = 4;
     p.iterations = 5;
     p.progress = cancel_at_2; /* called on the root only */
@@ -301,6 +303,7 @@ int main(int argc, char **argv)
 
     rec_als_params p;
     rec_als_params_init(&p);
+    p.preference = 0; /* the hybrid model is not distributed yet */
     compare("defaults (rank 32, 10 iterations, biases)", train, test, &p, 0);
     p.rank = 12;
     p.iterations = 6;
@@ -327,6 +330,7 @@ int main(int argc, char **argv)
     /* the path entry point, on a small fixture */
     {
         rec_als_params_init(&p);
+        p.preference = 0;
         p.rank = 8;
         rec_model *dm = NULL, *sm = NULL;
         rec_ratings *fx = NULL;

@@ -360,13 +360,15 @@ end)
 
 describe("progress callback", function()
   it("reports each iteration", function()
+    -- the default model: 4 iterations of the rating model, then 4 of the
+    -- preference model
     local seen = {}
     movieme.train_als(tiny(), {rank = 2, iterations = 4, n_threads = 1,
       progress = function(p) seen[#seen + 1] = p end})
-    assert.equals(4, #seen)
+    assert.equals(8, #seen)
     for i, p in ipairs(seen) do
       assert.equals(i, p.iteration)
-      assert.equals(4, p.iterations)
+      assert.equals(8, p.iterations)
       assert.is_true(p.train_rmse > 0 and p.loss > 0 and p.seconds >= 0)
     end
   end)
@@ -383,7 +385,7 @@ describe("progress callback", function()
     local calls = 0
     movieme.train_als(tiny(), {rank = 2, iterations = 3, n_threads = 1,
       progress = function() calls = calls + 1; return true end})
-    assert.equals(3, calls)
+    assert.equals(6, calls) -- both phases of the hybrid model
   end)
 
   it("re-raises the callback's error after stopping", function()

@@ -652,3 +652,93 @@ def evaluate_popularity(train_ratings, test_ratings, k=10, relevant_min=4.0):
 def load_model(path):
     """Load a model saved by :meth:`Model.save` (see :meth:`Model.load`)."""
     return Model.load(path)
+
+
+# ---- tuning (issue 11) ---------------------------------------------------------
+
+class TuneResult(_NamedTuple):
+    """What :func:`tune_als` found: `points` is every point tried, in
+    order, as dicts (rank, reg, bias_reg, alpha, metric, rmse, ndcg (-1 when
+    not computed), seconds, iterations, warm, stopped_early); `best` the
+    winning parameters as keyword arguments of :func:`train_als`
+    (``movieme.train_als(ratings, **result.best)``); `metric`, `rmse`,
+    `ndcg` the best point's validation figures (nDCG computed for it
+    whatever the metric); `best_index` its index in `points`; `seconds` the
+    search's wall time."""
+    points: list
+    best: dict
+    metric: float
+    rmse: float
+    ndcg: float
+    best_index: int
+    seconds: float
+
+
+_TRAIN_KEYS = ("rank", "iterations", "reg", "seed", "n_threads",
+               "nonnegative", "biases", "bias_reg", "implicit", "alpha",
+               "solver", "cg_steps", "min_rating", "weight_by_value")
+
+
+def tune_als(ratings, *, metric="rmse", validation="random", fraction=None,
+             leave_out=None, folds=None, split_seed=None, k=None,
+             relevant_min=None, regs=None, ranks=None, alphas=None,
+             bias_regs=None, warm_start=True, warm_iterations=None,
+             early_stop=None, path_patience=None, progress=None, **base):
+    """Search ALS parameters on a validation split of `ratings`
+    (rec_tune_als, docs/tuning.md) and return a :class:`TuneResult`.
+
+    `metric` is ``"rmse"`` or ``"ndcg"`` (needed with ``implicit=True``);
+    `validation` ``"random"`` (`fraction`, default 0.1), ``"per_user"``
+    (`leave_out` ratings per user, default 1) or ``"folds"`` (`folds`,
+    default 5). `regs`, `ranks`, `alphas` (implicit) and `bias_regs` are the
+    grid (None: the library's default reg path, and the base value for the
+    others). Any other keyword is a :func:`train_als` parameter of the base
+    (``rank=10, iterations=10, n_threads=2, implicit=True, ...``).
+    `progress`, if given, is called with each point's dict as it finishes;
+    returning False cancels (CancelledError). The GIL is released while
+    tuning; Ctrl-C cancels. The same data, options and seeds give the same
+    result whatever `n_threads`.
+
+    Raises InvalidArgumentError (bad option: the message says which),
+    OutOfMemoryError, CancelledError.
+    """
+    if not isinstance(ratings, Ratings):
+        raise TypeError("tune_als() needs a movieme.Ratings, got %s"
+                        % type(ratings).__name__)
+    unknown = sorted(set(base) - set(_TRAIN_KEYS) - {"progress"})
+    if unknown or "progress" in base:
+        raise TypeError("tune_als() got unexpected keyword argument(s) %s"
+                        % ", ".join(unknown or ["base progress"]))
+    b = {key: base.get(key) for key in _TRAIN_KEYS[:8]}
+    if base.get("implicit"):
+        b.update({"implicit": True, "alpha": base.get("alpha"),
+                  "solver": base.get("solver"),
+                  "cg_steps": base.get("cg_steps"),
+                  "implicit_min_rating": base.get("min_rating"),
+                  "implicit_weight_by_value": base.get("weight_by_value")})
+    for key in ("biases", "nonnegative"):
+        if b[key] is None:
+            del b[key]
+    if progress is not None and not callable(progress):
+        raise TypeError("progress must be callable")
+    opts = {"base": b, "metric": metric, "validation": validation,
+            "fraction": fraction, "leave_out": leave_out, "folds": folds,
+            "split_seed": split_seed, "k": k, "relevant_min": relevant_min,
+            "regs": regs, "ranks": ranks, "alphas": alphas,
+            "bias_regs": bias_regs, "warm_start": warm_start,
+            "warm_iterations": warm_iterations, "early_stop": early_stop,
+            "path_patience": path_patience, "progress": progress}
+    pts, best, m, rmse, ndcg, idx, secs = _c.tune_als(_live(ratings), opts)
+    params = {"rank": best["rank"], "iterations": best["iterations"],
+              "reg": best["reg"], "bias_reg": best["bias_reg"],
+              "seed": best["seed"], "n_threads": best["n_threads"],
+              "biases": best["biases"], "nonnegative": best["nonnegative"]}
+    if best["implicit"]:
+        params.update({"implicit": True, "alpha": best["alpha"]})
+        for key in ("solver", "cg_steps", "min_rating", "weight_by_value"):
+            if base.get(key) is not None:
+                params[key] = base[key]
+    return TuneResult(pts, params, m, rmse, ndcg, idx, secs)
+
+
+__all__ += ["TuneResult", "tune_als"]

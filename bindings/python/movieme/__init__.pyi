@@ -1,8 +1,9 @@
 """Type stubs of the movieme package (see __init__.py for the docs)."""
 
 import os
-from typing import (Callable, Iterable, Iterator, List, Mapping, NamedTuple,
-                    Optional, Tuple, TypeVar, Union, overload)
+from typing import (Any, Callable, Dict, Iterable, Iterator, List, Mapping,
+                    NamedTuple, Optional, Sequence, Tuple, TypeVar, Union,
+                    overload)
 
 import numpy as np
 import numpy.typing as npt
@@ -160,3 +161,28 @@ def train_als(ratings: Ratings, *, rank: Optional[int] = ...,
 def evaluate_popularity(train_ratings: Ratings, test_ratings: Ratings,
                         k: int = ..., relevant_min: float = ...
                         ) -> EvalResult: ...
+
+# ---- tuning (issue 11) ----
+
+class TuneResult(NamedTuple):
+    points: List[Dict[str, Any]]
+    best: Dict[str, Any]
+    metric: float
+    rmse: float
+    ndcg: float
+    best_index: int
+    seconds: float
+
+def tune_als(ratings: Ratings, *, metric: str = ..., validation: str = ...,
+             fraction: Optional[float] = ..., leave_out: Optional[int] = ...,
+             folds: Optional[int] = ..., split_seed: Optional[int] = ...,
+             k: Optional[int] = ..., relevant_min: Optional[float] = ...,
+             regs: Optional[Sequence[float]] = ...,
+             ranks: Optional[Sequence[int]] = ...,
+             alphas: Optional[Sequence[float]] = ...,
+             bias_regs: Optional[Sequence[float]] = ...,
+             warm_start: bool = ..., warm_iterations: Optional[int] = ...,
+             early_stop: Optional[float] = ...,
+             path_patience: Optional[int] = ...,
+             progress: Optional[Callable[[Dict[str, Any]], Optional[bool]]] = ...,
+             **base: Any) -> TuneResult: ...

@@ -1,0 +1,157 @@
+#!/usr/bin/python3
+"""Issue-11 targets for tuning (docs/tuning.md, docs/benchmarks/tune.md).
+
+For each synthetic MovieLens-20M-shaped set (bench/gen_movielens, seed 1;
+10% of the ratings held out by `train --test-fraction 0.1`, split seed 42)
+and for data/ml-latest-small, runs
+
+  movieme train ... --rank R --test-fraction 0.1            (untuned)
+  movieme train ... --rank R --test-fraction 0.1 --tune     (tuned, split seed 1)
+  movieme train ... --rank R --test-fraction 0.1 --tune --split-seed 2
+
+and prints the wall times, the test RMSE and nDCG@10 and the points tried,
+beside the targets: synthetic: tuned test RMSE <= 0.712 at rank 10 in at
+most 4x the wall time of the untuned run; ml-latest-small: test RMSE <=
+0.835 and nDCG@10 no worse than untuned; both: the two split seeds' choices
+differ by < 0.003 in test RMSE. Writes a JSON record with --out.
+
+  bench/bench_tune.py --build build [--sizes 1M,5M,20M] [--out FILE]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+SCALES = {"1M": 0.05, "5M": 0.25, "20M": 1.0}
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def movieme(build, *args):
+    argv = [os.path.join(build, "movieme"), *map(str, args), "--json", "-q"]
+    t0 = time.monotonic()
+    p = subprocess.run(argv, capture_output=True, text=True)
+    wall = time.monotonic() - t0
+    if p.returncode != 0:
+        raise RuntimeError("%s -> %d: %s" % (" ".join(argv), p.returncode, p.stderr))
+    return json.loads(p.stdout), wall
+
+
+def generate(build, data_dir, label):
+    d = os.path.join(data_dir, "synth-%s-seed1" % label)
+    if not os.path.exists(os.path.join(d, "ratings.csv")):
+        log("generating %s ..." % d)
+        subprocess.run([os.path.join(build, "bench", "gen_movielens"), "--scale",
+                        str(SCALES[label]), "--seed", "1", d], check=True)
+    return d
+
+
+def one_set(build, data, rank, threads, tune_args, tmp):
+    model = os.path.join(tmp, "m.bin")
+    common = ["train", "--data", data, "--out", model, "--rank", rank,
+              "--threads", threads, "--test-fraction", 0.1]
+    rec = {"data": data, "rank": rank}
+    log("untuned: %s" % data)
+    doc, wall = movieme(build, *common)
+    rec["untuned"] = {"wall_s": wall, "train_s": doc["train_seconds"],
+                      "test_rmse": doc["test_rmse"],
+                      "test_ndcg": doc["test"]["ndcg_at_k"],
+                      "params": doc["params"]}
+    for seed in (1, 2):
+        log("tuned, split seed %d: %s" % (seed, data))
+        doc, wall = movieme(build, *common, "--tune", "--split-seed", seed,
+                            *tune_args)
+        rec["tuned_seed%d" % seed] = {
+            "wall_s": wall, "train_s": doc["train_seconds"],
+            "tune_s": doc["tune"]["tune_seconds"],
+            "test_rmse": doc["test_rmse"], "test_ndcg": doc["test"]["ndcg_at_k"],
+            "params": doc["params"], "best": doc["tune"]["best"],
+            "points": doc["tune"]["points"]}
+    return rec
+
+
+def table(rec):
+    t = rec["tuned_seed1"]
+    lines = ["| # | rank | reg | bias_reg | val RMSE | iters | warm | s | |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for i, p in enumerate(t["points"]):
+        note = "best" if i == t["best"]["index"] else (
+            "stopped early" if p["stopped_early"] else "")
+        lines.append("| %d | %d | %g | %g | %.4f | %d | %s | %.2f | %s |"
+                     % (i, p["rank"], p["reg"], p["bias_reg"], p["rmse"],
+                        p["iterations"], "yes" if p["warm"] else "no",
+                        p["seconds"], note))
+    return "\n".join(lines)
+
+
+def report(label, rec, synthetic):
+    u, a, b = rec["untuned"], rec["tuned_seed1"], rec["tuned_seed2"]
+    ratio = a["wall_s"] / u["wall_s"]
+    diff = abs(a["test_rmse"] - b["test_rmse"])
+    print("\n### %s (rank %d)\n" % (label, rec["rank"]))
+    print(table(rec))
+    print()
+    print("| figure | target | measured | |")
+    print("|---|---|---|---|")
+    if synthetic:
+        print("| tuned test RMSE | <= 0.712 | %.4f (untuned %.4f) | %s |"
+              % (a["test_rmse"], u["test_rmse"],
+                 "PASS" if a["test_rmse"] <= 0.712 else "FAIL"))
+        print("| wall time, train --tune / train | <= 4x | %.2fx (%.1f s / %.1f s; "
+              "tuning %.1f s) | %s |" % (ratio, a["wall_s"], u["wall_s"], a["tune_s"],
+                                         "PASS" if ratio <= 4 else "FAIL"))
+    else:
+        print("| tuned test RMSE | <= 0.835 | %.4f (untuned %.4f) | %s |"
+              % (a["test_rmse"], u["test_rmse"],
+                 "PASS" if a["test_rmse"] <= 0.835 else "FAIL"))
+        print("| tuned nDCG@10 | >= untuned | %.4f (untuned %.4f) | %s |"
+              % (a["test_ndcg"], u["test_ndcg"],
+                 "PASS" if a["test_ndcg"] >= u["test_ndcg"] else "FAIL"))
+        print("| wall time, train --tune / train | (none) | %.2fx (%.1f s / %.1f s) | |"
+              % (ratio, a["wall_s"], u["wall_s"]))
+    print("| split seeds 1 vs 2: test RMSE | differ < 0.003 | %.4f vs %.4f "
+          "(reg %g vs %g, rank %d vs %d): %.4f | %s |"
+          % (a["test_rmse"], b["test_rmse"], a["params"]["lambda"],
+             b["params"]["lambda"], a["params"]["rank"], b["params"]["rank"],
+             diff, "PASS" if diff < 0.003 else "FAIL"))
+    sys.stdout.flush()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--sizes", default="1M,5M")
+    ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--small", default=os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "data", "ml-latest-small"))
+    ap.add_argument("--small-grid", default="rank=32,64",
+                    help="extra --grid for ml-latest-small ('' for none)")
+    ap.add_argument("--out")
+    args = ap.parse_args()
+    data_dir = args.data_dir or os.path.join(args.build, "bench", "data")
+    results = {"sizes": {}}
+    with tempfile.TemporaryDirectory(prefix="bench-tune-") as tmp:
+        for label in [s for s in args.sizes.split(",") if s]:
+            d = generate(args.build, data_dir, label)
+            rec = one_set(args.build, d, 10, args.threads, [], tmp)
+            results["sizes"][label] = rec
+            report("synthetic %s" % label, rec, True)
+        extra = ["--grid", args.small_grid] if args.small_grid else []
+        rec = one_set(args.build, os.path.abspath(args.small), 32, args.threads,
+                      extra, tmp)
+        results["ml-latest-small"] = rec
+        report("ml-latest-small 90/10 (grid: default reg path%s)"
+               % (", " + args.small_grid if args.small_grid else ""), rec, False)
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump(results, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
