@@ -193,6 +193,7 @@ static void mm_model_destroy(mm_model *w)
 typedef struct mm_rec {
     int32_t movie_id;
     float score;
+    float rating; /* rec_scored.rating: the stars to show */
     char *title;
 } mm_rec;
 
@@ -302,6 +303,7 @@ static int mm_recs_make(mm_recs *out, const rec_scored *s, size_t n,
                           : rec_model_movie(&info, m, s[i].movie_id, NULL);
         out->v[i].movie_id = s[i].movie_id;
         out->v[i].score = s[i].score;
+        out->v[i].rating = s[i].rating;
         out->v[i].title = mm_strdup(st == REC_OK ? info.title : "");
         out->n = i + 1;
         if (!out->v[i].title) {

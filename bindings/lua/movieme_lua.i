@@ -257,15 +257,16 @@ static void mm_lua_setint(lua_State *L, const char *k, lua_Integer v)
     lua_setfield(L, -2, k);
 }
 
-/* {movie_id=, score=, title=} for each; frees r. */
+/* {movie_id=, score=, rating=, title=} for each; frees r. */
 static void mm_lua_recs(lua_State *L, mm_recs *r)
 {
     size_t i;
     lua_createtable(L, (int)r->n, 0);
     for (i = 0; i < r->n; i++) {
-        lua_createtable(L, 0, 3);
+        lua_createtable(L, 0, 4);
         mm_lua_setint(L, "movie_id", r->v[i].movie_id);
         mm_lua_setnum(L, "score", r->v[i].score);
+        mm_lua_setnum(L, "rating", r->v[i].rating);
         lua_pushstring(L, r->v[i].title ? r->v[i].title : "");
         lua_setfield(L, -2, "title");
         lua_rawseti(L, -2, (lua_Integer)i + 1);

@@ -229,15 +229,16 @@ static PyObject *mm_py_str(const char *s)
     return PyUnicode_DecodeUTF8(s, (Py_ssize_t)strlen(s), "replace");
 }
 
-/* Recommendations -> list of (movie_id, score, title); frees r. */
+/* Recommendations -> list of (movie_id, score, title, rating); frees r. */
 static PyObject *mm_py_recs(mm_recs *r)
 {
     PyObject *list = PyList_New((Py_ssize_t)r->n);
     size_t i;
     for (i = 0; list && i < r->n; i++) {
-        PyObject *t = Py_BuildValue("(idN)", (int)r->v[i].movie_id,
+        PyObject *t = Py_BuildValue("(idNd)", (int)r->v[i].movie_id,
                                     (double)r->v[i].score,
-                                    mm_py_str(r->v[i].title));
+                                    mm_py_str(r->v[i].title),
+                                    (double)r->v[i].rating);
         if (!t) {
             Py_CLEAR(list);
             break;

@@ -69,11 +69,16 @@ __version__ = _c.header_version()
 # ---- records ----------------------------------------------------------------
 
 class Recommendation(_NamedTuple):
-    """A recommended movie: its id, score (predicted rating, similarity or
-    Bayesian average, depending on the call) and title."""
+    """A recommended movie: its id, the score it was ranked by (ranking
+    score, similarity or Bayesian average, depending on the call), its
+    title, and a rating to show beside it (rec_scored.rating): the user's
+    predicted rating clamped to the training range for top_n and fold-in
+    results, the movie's baseline for similar_movies, its mean rating for
+    best_movies."""
     movie_id: int
     score: float
     title: str
+    rating: float = float("nan")
 
 
 class Movie(_NamedTuple):

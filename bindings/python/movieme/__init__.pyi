@@ -24,6 +24,7 @@ class Recommendation(NamedTuple):
     movie_id: int
     score: float
     title: str
+    rating: float = ...
 
 class Movie(NamedTuple):
     movie_id: int

@@ -381,8 +381,11 @@ def test_tiny_model_end_to_end(tiny, tiny_rows):
 
 
 def test_records_are_named_tuples():
-    rec = movieme.Recommendation(1, 4.5, "A")
-    assert rec == (1, 4.5, "A") and rec.score == 4.5
+    rec = movieme.Recommendation(1, 4.5, "A", 4.2)
+    assert rec == (1, 4.5, "A", 4.2) and rec.score == 4.5
+    assert rec.rating == 4.2
+    assert movieme.Recommendation._fields == ("movie_id", "score", "title",
+                                              "rating")
     assert movieme.Progress._fields == ("iteration", "iterations",
                                         "train_rmse", "loss", "seconds")
     assert movieme.EvalResult._fields[-2:] == ("n_users_ranked", "auc")
