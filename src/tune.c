@@ -412,7 +412,7 @@ static rec_status reseed_collapsed(rec_model *m, uint64_t seed, int nonneg,
             free(ss);
             return rec__fail(err, REC_ENOMEM, "rec_tune_als: out of memory");
         }
-        rec__als_init_factors(fresh, n, k, seed, nonneg);
+        rec__init_factors(fresh, n, k, seed, nonneg);
         for (size_t u = 0; u < n; u++)
             for (int f = 0; f < k; f++)
                 if (ss[f] != 0.0)
