@@ -17,6 +17,11 @@
  *   const char *GENRES             "A|B" or a list of strings.
  *   rec_als_params *opts           from a dict/table, with a progress
  *                                  callback trampoline.
+ *   const rec_top_n_options *TOPTS from a dict/table (min_count, genre,
+ *                                  allow, deny, include_rated); nil/None:
+ *                                  the defaults.
+ *   mm_explanation                 returned by value: (score, base,
+ *                                  reasons) and freed.
  *
  * The objects are the C handles behind a readers/writer lock (see
  * movieme_bind.h): const calls share it, mutators take it exclusively.
@@ -445,17 +450,44 @@ mm_model *mm_train_als(mm_ratings *r, rec_als_params *opts = NULL,
         return p;
     }
 
-    /** The n best unrated movies for a known user (rec_top_n). */
-    mm_recs top_n(int32_t user_id, long long n = 10, mm_error *err) {
-        return mm_model_ranked($self, MM_TOP_N, user_id, NULL, 0, n, err);
+    /** The n best unrated movies for a known user (rec_top_n_ex). */
+    mm_recs top_n(int32_t user_id, long long n = 10,
+                  const rec_top_n_options *TOPTS = NULL, mm_error *err) {
+        return mm_model_ranked($self, MM_TOP_N, user_id, NULL, 0, n, TOPTS,
+                               err);
     }
 
-    /** Fold-in recommendations for ratings (rec_recommend_for_ratings). */
+    /** Fold-in recommendations for ratings
+        (rec_recommend_for_ratings_ex). */
     mm_recs recommend_for_ratings(const rec_movie_rating *ratings,
                                   size_t n_ratings, long long n = 10,
+                                  const rec_top_n_options *TOPTS = NULL,
                                   mm_error *err) {
         return mm_model_ranked($self, MM_FOR_RATINGS, 0, ratings, n_ratings,
-                               n, err);
+                               n, TOPTS, err);
+    }
+
+    /** Why movie_id is recommended to a known user (rec_explain). */
+    mm_explanation explain(int32_t user_id, int32_t movie_id,
+                           long long n = 5, mm_error *err) {
+        return mm_explain_run($self, user_id, NULL, 0, 0, movie_id, n, err);
+    }
+
+    /** rec_explain_for_ratings: the same for someone not in the model. */
+    mm_explanation explain_for_ratings(const rec_movie_rating *ratings,
+                                       size_t n_ratings, int32_t movie_id,
+                                       long long n = 5, mm_error *err) {
+        return mm_explain_run($self, 0, ratings, n_ratings, 1, movie_id, n,
+                                err);
+    }
+
+    /** True for a hybrid model (rec_model_hybrid). */
+    bool hybrid() {
+        int k;
+        MM_RDLOCK($self);
+        k = rec_model_hybrid($self->h);
+        MM_UNLOCK($self);
+        return k != 0;
     }
 
     /** Fold a user into the model (rec_add_user). Takes the write lock. */
@@ -476,9 +508,12 @@ mm_model *mm_train_als(mm_ratings *r, rec_als_params *opts = NULL,
         MM_UNLOCK($self);
     }
 
-    /** Movies most similar by factor cosine (rec_similar_movies). */
-    mm_recs similar_movies(int32_t movie_id, long long n = 10, mm_error *err) {
-        return mm_model_ranked($self, MM_SIMILAR, movie_id, NULL, 0, n, err);
+    /** Movies most similar by factor cosine (rec_similar_movies_ex). */
+    mm_recs similar_movies(int32_t movie_id, long long n = 10,
+                           const rec_top_n_options *TOPTS = NULL,
+                           mm_error *err) {
+        return mm_model_ranked($self, MM_SIMILAR, movie_id, NULL, 0, n, TOPTS,
+                               err);
     }
 
     /** Metadata of one movie (rec_model_movie). */

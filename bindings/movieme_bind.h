@@ -193,7 +193,7 @@ static void mm_model_destroy(mm_model *w)
 typedef struct mm_rec {
     int32_t movie_id;
     float score;
-    float rating; /* rec_scored.rating: the stars to show */
+    float rating; /* rec_scored.rating: the predicted rating to show */
     char *title;
 } mm_rec;
 
@@ -250,15 +250,18 @@ static void mm_movie_clear(mm_movie *m)
     m->title = m->genres = NULL;
 }
 
-static void mm_recs_free(mm_recs *r)
-{
-    size_t i;
-    for (i = 0; i < r->n; i++)
-        free(r->v[i].title);
-    free(r->v);
-    r->v = NULL;
-    r->n = 0;
-}
+/* Free a result list {v, n} whose entries own a `title`. */
+#define MM_FREE_TITLED(list)                                                 \
+    do {                                                                     \
+        size_t i_;                                                           \
+        for (i_ = 0; i_ < (list)->n; i_++)                                   \
+            free((list)->v[i_].title);                                       \
+        free((list)->v);                                                     \
+        (list)->v = NULL;                                                    \
+        (list)->n = 0;                                                       \
+    } while (0)
+
+static void mm_recs_free(mm_recs *r) { MM_FREE_TITLED(r); }
 
 static void mm_movies_free(mm_movies *m)
 {
@@ -332,6 +335,147 @@ static int mm_check_n(long long n, mm_error *err)
     return REC_OK;
 }
 
+/* ---- top-N options ---------------------------------------------------- */
+
+/* rec_top_n_options as a binding builds them from a dict/table: the C
+   struct and the arrays and genre string it points to, owned here. */
+typedef struct mm_top_opts {
+    rec_top_n_options o;
+    int32_t *allow, *deny;
+    char *genre;
+} mm_top_opts;
+
+static void mm_top_opts_init(mm_top_opts *t)
+{
+    rec_top_n_options_init(&t->o);
+    t->allow = t->deny = NULL;
+    t->genre = NULL;
+}
+
+static void mm_top_opts_free(mm_top_opts *t)
+{
+    free(t->allow);
+    free(t->deny);
+    free(t->genre);
+    mm_top_opts_init(t);
+}
+
+/* min_count from a language integer: [0, 2^32). */
+static int mm_top_opts_min_count(mm_top_opts *t, long long v, mm_error *err)
+{
+    if (v < 0 || v > (long long)UINT32_MAX)
+        return mm_failf(err, REC_EINVAL,
+                        "min_count must be in [0, 2^32), got %lld", v);
+    t->o.min_count = (uint32_t)v;
+    return REC_OK;
+}
+
+static int mm_top_opts_genre(mm_top_opts *t, const char *genre, mm_error *err)
+{
+    free(t->genre);
+    t->genre = genre ? mm_strdup(genre) : NULL;
+    if (genre && !t->genre)
+        return mm_failf(err, REC_ENOMEM, "out of memory");
+    t->o.genre = t->genre;
+    return REC_OK;
+}
+
+/* Room for an allow (is_allow) or deny list of n ids; the caller fills
+   it. NULL (err set) when out of memory. */
+static int32_t *mm_top_opts_list(mm_top_opts *t, int is_allow, size_t n,
+                                 mm_error *err)
+{
+    int32_t **slot = is_allow ? &t->allow : &t->deny;
+    free(*slot);
+    *slot = (int32_t *)malloc((n ? n : 1) * sizeof **slot);
+    if (!*slot) {
+        mm_failf(err, REC_ENOMEM, "out of memory");
+        return NULL;
+    }
+    if (is_allow) {
+        t->o.allow = t->allow;
+        t->o.n_allow = n;
+    } else {
+        t->o.deny = t->deny;
+        t->o.n_deny = n;
+    }
+    return *slot;
+}
+
+/* min(n, the model's movies): the room a ranked call needs (n >= 0). */
+static size_t mm_model_cap(const rec_model *m, long long n)
+{
+    size_t cap = rec_model_n_movies(m);
+    return (unsigned long long)n < cap ? (size_t)n : cap;
+}
+
+/* ---- explanations ------------------------------------------------------ */
+
+typedef struct mm_reason {
+    int32_t movie_id;
+    float weight, share;
+    char *title;
+} mm_reason;
+
+/* rec_explain's answer: the reasons with titles, the decomposed score and
+   the part that comes from no one rating. */
+typedef struct mm_explanation {
+    mm_reason *v;
+    size_t n;
+    float score, base;
+} mm_explanation;
+
+static void mm_explanation_free(mm_explanation *x) { MM_FREE_TITLED(x); }
+
+/* Up to n reasons why movie_id is recommended to user_id (ratings NULL)
+   or to someone with these ratings, under the read lock. */
+static mm_explanation mm_explain_run(mm_model *w, int32_t user_id,
+                                       const rec_movie_rating *ratings,
+                                       size_t n_ratings, int for_ratings,
+                                       int32_t movie_id, long long n,
+                                       mm_error *err)
+{
+    mm_explanation out;
+    rec_reason *r = NULL;
+    size_t i, got = 0, cap;
+    rec_status st;
+    memset(&out, 0, sizeof out);
+    if (mm_check_n(n, err) != REC_OK)
+        return out;
+    MM_RDLOCK(w);
+    cap = mm_model_cap(w->h, n);
+    r = (rec_reason *)malloc((cap ? cap : 1) * sizeof *r);
+    out.v = (mm_reason *)calloc(cap ? cap : 1, sizeof *out.v);
+    if (!r || !out.v)
+        st = mm_failf(err, REC_ENOMEM, "out of memory");
+    else if (for_ratings)
+        st = rec_explain_for_ratings(r, cap, &got, &out.score, &out.base,
+                                     w->h, ratings, n_ratings, movie_id,
+                                     &err->e);
+    else
+        st = rec_explain(r, cap, &got, &out.score, &out.base, w->h, user_id,
+                         movie_id, &err->e);
+    if (mm_check(err, st) == REC_OK)
+        for (i = 0; i < got; i++) {
+            rec_movie_info info;
+            rec_status mst = rec_model_movie(&info, w->h, r[i].movie_id, NULL);
+            out.v[i].movie_id = r[i].movie_id;
+            out.v[i].weight = r[i].weight;
+            out.v[i].share = r[i].share;
+            out.v[i].title = mm_strdup(mst == REC_OK ? info.title : "");
+            out.n = i + 1;
+            if (!out.v[i].title) {
+                mm_failf(err, REC_ENOMEM, "out of memory");
+                break;
+            }
+        }
+    MM_UNLOCK(w);
+    free(r);
+    if (err->e.code != REC_OK)
+        mm_explanation_free(&out);
+    return out;
+}
+
 /* The ranked calls of a model, which share one shape. */
 typedef enum mm_rank_kind {
     MM_TOP_N,        /* rec_top_n(id) */
@@ -339,10 +483,12 @@ typedef enum mm_rank_kind {
     MM_SIMILAR       /* rec_similar_movies(id) */
 } mm_rank_kind;
 
-/* Up to n results of a ranked call, with titles, under the read lock. */
+/* Up to n results of a ranked call, with titles, under the read lock;
+   opts NULL: the defaults. */
 static mm_recs mm_model_ranked(mm_model *w, mm_rank_kind kind, int32_t id,
                                const rec_movie_rating *ratings,
-                               size_t n_ratings, long long n, mm_error *err)
+                               size_t n_ratings, long long n,
+                               const rec_top_n_options *opts, mm_error *err)
 {
     mm_recs out;
     rec_scored *s = NULL;
@@ -353,19 +499,17 @@ static mm_recs mm_model_ranked(mm_model *w, mm_rank_kind kind, int32_t id,
     if (mm_check_n(n, err) != REC_OK)
         return out;
     MM_RDLOCK(w);
-    cap = rec_model_n_movies(w->h);
-    if ((unsigned long long)n < cap)
-        cap = (size_t)n;
+    cap = mm_model_cap(w->h, n);
     s = (rec_scored *)malloc((cap ? cap : 1) * sizeof *s);
     if (!s)
         st = mm_failf(err, REC_ENOMEM, "out of memory");
     else if (kind == MM_TOP_N)
-        st = rec_top_n(s, cap, &got, w->h, id, &err->e);
+        st = rec_top_n_ex(s, cap, &got, w->h, id, opts, &err->e);
     else if (kind == MM_FOR_RATINGS)
-        st = rec_recommend_for_ratings(s, cap, &got, w->h, ratings,
-                                       n_ratings, &err->e);
+        st = rec_recommend_for_ratings_ex(s, cap, &got, w->h, ratings,
+                                          n_ratings, opts, &err->e);
     else
-        st = rec_similar_movies(s, cap, &got, w->h, id, &err->e);
+        st = rec_similar_movies_ex(s, cap, &got, w->h, id, opts, &err->e);
     if (mm_check(err, st) == REC_OK)
         mm_recs_make(&out, s, got, NULL, w->h, err);
     MM_UNLOCK(w);

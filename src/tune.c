@@ -384,7 +384,7 @@ static void free_models(tuner *t, rec_model **models)
 /* Zero factors are a fixed point of ALS: a dimension a strong reg drove to
    zero would stay zero all along the path. Before a warm start, user-factor
    columns whose RMS fell below a thousandth of the seeded start's are
-   seeded again (rec__als_init_factors' values), so weaker regs can grow
+   seeded again (rec__init_factors' values), so weaker regs can grow
    them back. */
 static rec_status reseed_collapsed(rec_model *m, uint64_t seed, int nonneg,
                                    rec_error *err)

@@ -13,6 +13,7 @@
 %module movieme
 
 %{
+#include <stddef.h>
 #include "movieme_bind.h"
 
 #define MM_LUA_ERROR "movieme.Error"
@@ -274,6 +275,143 @@ static void mm_lua_recs(lua_State *L, mm_recs *r)
     mm_recs_free(r);
 }
 
+/* {score=, base=, reasons={{movie_id=, title=, weight=, share=}, ...}};
+   frees x. */
+static void mm_lua_explanation(lua_State *L, mm_explanation *x)
+{
+    size_t i;
+    lua_createtable(L, 0, 3);
+    mm_lua_setnum(L, "score", x->score);
+    mm_lua_setnum(L, "base", x->base);
+    lua_createtable(L, (int)x->n, 0);
+    for (i = 0; i < x->n; i++) {
+        lua_createtable(L, 0, 4);
+        mm_lua_setint(L, "movie_id", x->v[i].movie_id);
+        lua_pushstring(L, x->v[i].title ? x->v[i].title : "");
+        lua_setfield(L, -2, "title");
+        mm_lua_setnum(L, "weight", x->v[i].weight);
+        mm_lua_setnum(L, "share", x->v[i].share);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, "reasons");
+    mm_explanation_free(x);
+}
+
+/* The length of list field `k` of the options table at idx (0 when nil);
+   -1 with a message pushed when it is not a table. */
+static lua_Integer mm_lua_opt_len(lua_State *L, int idx, const char *k)
+{
+    lua_Integer n = 0;
+    int t = lua_getfield(L, idx, k);
+    if (t == LUA_TTABLE)
+        n = luaL_len(L, -1);
+    else if (t != LUA_TNIL) {
+        lua_pop(L, 1);
+        lua_pushfstring(L, "option %s must be a table of movie ids", k);
+        return -1;
+    }
+    lua_pop(L, 1);
+    return n;
+}
+
+/* Top-N options from a table {min_count=, genre=, allow={...}, deny={...},
+   include_rated=} (nil: *out NULL, the defaults). The struct, its id lists
+   and the genre live in one userdata that replaces the argument (freed by
+   the GC, so nothing leaks when the call fails later). On error pushes a
+   message and returns -1. */
+static int mm_lua_top_opts(lua_State *L, int idx, rec_top_n_options **out)
+{
+    static const char *const known[] = {"min_count", "genre", "allow",
+                                        "deny", "include_rated"};
+    lua_Integer n_allow, n_deny, i;
+    size_t glen = 0, size;
+    const char *genre = NULL;
+    rec_top_n_options *o;
+    *out = NULL;
+    if (lua_isnoneornil(L, idx))
+        return 0;
+    if (!lua_istable(L, idx)) {
+        lua_pushfstring(L, "top-N options must be a table, got %s",
+                        luaL_typename(L, idx));
+        return -1;
+    }
+    lua_pushnil(L);
+    while (lua_next(L, idx) != 0) {
+        const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2)
+                                                        : NULL;
+        size_t j;
+        for (j = 0; k && j < sizeof known / sizeof known[0]; j++)
+            if (!strcmp(k, known[j]))
+                break;
+        if (!k || j == sizeof known / sizeof known[0]) {
+            lua_pushfstring(L, "unknown top-N option '%s'", k ? k : "?");
+            lua_replace(L, -3);
+            lua_pop(L, 1);
+            return -1;
+        }
+        lua_pop(L, 1);
+    }
+    if ((n_allow = mm_lua_opt_len(L, idx, "allow")) < 0 ||
+        (n_deny = mm_lua_opt_len(L, idx, "deny")) < 0)
+        return -1;
+    lua_getfield(L, idx, "genre");
+    if (lua_type(L, -1) == LUA_TSTRING)
+        genre = lua_tolstring(L, -1, &glen);
+    else if (!lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_pushstring(L, "option genre must be a string");
+        return -1;
+    }
+    size = sizeof *o + ((size_t)n_allow + (size_t)n_deny) * sizeof(int32_t) +
+           glen + 1;
+    o = (rec_top_n_options *)lua_newuserdatauv(L, size, 0);
+    rec_top_n_options_init(o);
+    o->allow = n_allow ? (const int32_t *)(o + 1) : NULL;
+    o->n_allow = (size_t)n_allow;
+    o->deny = n_deny ? (const int32_t *)(o + 1) + n_allow : NULL;
+    o->n_deny = (size_t)n_deny;
+    if (genre) {
+        char *g = (char *)((int32_t *)(o + 1) + n_allow + n_deny);
+        memcpy(g, genre, glen + 1);
+        o->genre = g;
+    }
+    lua_replace(L, -2); /* the genre string: copied */
+    for (i = 0; i < n_allow + n_deny; i++) {
+        int in_allow = i < n_allow;
+        lua_getfield(L, idx, in_allow ? "allow" : "deny");
+        lua_geti(L, -1, in_allow ? i + 1 : i - n_allow + 1);
+        if (mm_lua_id(L, -1, (int32_t *)(o + 1) + i,
+                      in_allow ? "allow" : "deny", (size_t)(in_allow ? i + 1
+                                                         : i - n_allow + 1)) <
+            0) {
+            lua_replace(L, -4);
+            lua_pop(L, 2);
+            return -1;
+        }
+        lua_pop(L, 2);
+    }
+    {
+        int isnum = 1;
+        lua_Integer v = 0;
+        if (lua_getfield(L, idx, "min_count") != LUA_TNIL)
+            v = lua_tointegerx(L, -1, &isnum);
+        lua_pop(L, 1);
+        if (!isnum || v < 0 || v > (lua_Integer)UINT32_MAX) {
+            lua_pop(L, 1);
+            lua_pushstring(L, "option min_count must be an integer in "
+                              "[0, 2^32)");
+            return -1;
+        }
+        o->min_count = (uint32_t)v;
+    }
+    lua_getfield(L, idx, "include_rated");
+    o->include_rated = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    lua_replace(L, idx); /* keep the stack top: SWIG counts arguments by it */
+    *out = o;
+    return 0;
+}
+
 /* {movie_id=, title=, genres={...}, year=, n_ratings=, mean_rating=} */
 static void mm_lua_movie(lua_State *L, const mm_movie *m)
 {
@@ -329,6 +467,62 @@ static int mm_lua_progress_cb(void *userdata, const rec_progress *p)
     stop = lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1);
     lua_pop(L, 1);
     return stop;
+}
+
+/* A version 3 (hybrid model) option `k` (value on the stack top): sets it
+   and returns 1 (*isnum 0 for a bad number, -1 with a message pushed for a
+   bad weighting); 0 when `k` is not one of them. `weighting` sets both the
+   preference and the implicit weighting (each mode uses its own). */
+static int mm_lua_als_v3(lua_State *L, rec_als_params *p, const char *k,
+                         int *isnum)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+    } doubles[] = {
+        {"preference_reg", offsetof(rec_als_params, preference_reg)},
+        {"preference_alpha", offsetof(rec_als_params, preference_alpha)},
+        {"bm25_k1", offsetof(rec_als_params, bm25_k1)},
+        {"bm25_b", offsetof(rec_als_params, bm25_b)},
+        {"blend", offsetof(rec_als_params, blend)},
+        {"blend_shrink", offsetof(rec_als_params, blend_shrink)},
+        {"bias_prior", offsetof(rec_als_params, bias_prior)},
+    };
+    size_t i;
+    for (i = 0; i < sizeof doubles / sizeof doubles[0]; i++)
+        if (!strcmp(k, doubles[i].name)) {
+            *(double *)((char *)p + doubles[i].off) =
+                lua_tonumberx(L, -1, isnum);
+            return 1;
+        }
+    if (!strcmp(k, "preference")) {
+        p->preference = lua_toboolean(L, -1);
+    } else if (!strcmp(k, "preference_rank") ||
+               !strcmp(k, "preference_iterations")) {
+        lua_Integer v = lua_tointegerx(L, -1, isnum);
+        if (*isnum && (v < INT_MIN || v > INT_MAX))
+            *isnum = 0;
+        *(k[11] == 'r' ? &p->preference_rank : &p->preference_iterations) =
+            (int)v;
+    } else if (!strcmp(k, "weighting") ||
+               !strcmp(k, "preference_weighting") ||
+               !strcmp(k, "implicit_weighting")) {
+        const char *sv = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1)
+                                                         : "";
+        int w = !strcmp(sv, "bm25") ? REC_WEIGHT_BM25
+                : !strcmp(sv, "none") ? REC_WEIGHT_NONE : -1;
+        if (w < 0) {
+            lua_pushfstring(L, "option %s must be 'bm25' or 'none'", k);
+            *isnum = -1;
+            return 1;
+        }
+        if (k[0] != 'i')
+            p->preference_weighting = w;
+        if (k[0] != 'p')
+            p->implicit_weighting = w;
+    } else
+        return 0;
+    return 1;
 }
 
 /* rec_als_params from an options table (nil = defaults). */
@@ -410,6 +604,9 @@ static int mm_lua_als_params_(lua_State *L, int idx, rec_als_params *p,
                 lua_pushstring(L, "option solver must be 'cg' or 'cholesky'");
                 return -1;
             }
+        } else if (mm_lua_als_v3(L, p, k, &isnum)) {
+            if (isnum < 0)
+                return -1; /* message pushed */
         } else if (!strcmp(k, "progress")) {
             if (!lua_isfunction(L, -1)) {
                 lua_pushstring(L, "option progress must be a function");
@@ -525,6 +722,16 @@ static int mm_lua_als_params_(lua_State *L, int idx, rec_als_params *p,
 %typemap(out) mm_recs {
     mm_lua_recs(L, &$1);
     SWIG_arg++;
+}
+%typemap(out) mm_explanation {
+    mm_lua_explanation(L, &$1);
+    SWIG_arg++;
+}
+%typemap(in, checkfn="") const rec_top_n_options *TOPTS {
+    if (mm_lua_top_opts(L, $input, (rec_top_n_options **)&$1) < 0) {
+        mm_lua_arg_error(L);
+        SWIG_fail;
+    }
 }
 %typemap(out) mm_movie {
     mm_lua_movie(L, &$1);

@@ -154,8 +154,10 @@
     /** Top n of many users (rec_top_n_many): (movie_ids, scores), new
         int32 and float32 arrays of shape (users, n); a row with fewer than
         n candidates is padded with id -1 and score NaN. */
-    PyObject *top_n_many(PyObject *users, long long n) {
+    PyObject *top_n_many(PyObject *users, long long n, PyObject *topts) {
         mm_error err;
+        mm_top_opts to;
+        const rec_top_n_options *opts = NULL;
         npy_intp nu = 0, i, j, dims[2];
         int32_t *u, *ids = NULL;
         float *scores = NULL;
@@ -167,10 +169,17 @@
             mm_py_raise(&err);
             return NULL;
         }
-        if (!(u = mm_np_ids(users, "user_ids", INT32_MIN, &nu)))
+        if (mm_py_top_opts(&to, &opts, topts) < 0) {
+            mm_top_opts_free(&to);
             return NULL;
+        }
+        if (!(u = mm_np_ids(users, "user_ids", INT32_MIN, &nu))) {
+            mm_top_opts_free(&to);
+            return NULL;
+        }
         if (n > 0 && (unsigned long long)nu > SIZE_MAX / (size_t)n / 8) {
             free(u);
+            mm_top_opts_free(&to);
             return PyErr_NoMemory();
         }
         cells = (size_t)nu * (size_t)n;
@@ -184,7 +193,7 @@
         } else {
             MM_RDLOCK($self);
             st = mm_check(&err, rec_top_n_many(out, (size_t)n, n_out,
-                                               $self->h, u, (size_t)nu, NULL,
+                                               $self->h, u, (size_t)nu, opts,
                                                &err.e));
             MM_UNLOCK($self);
         }
@@ -200,6 +209,7 @@
         free(u);
         free(out);
         free(n_out);
+        mm_top_opts_free(&to);
         if (st != REC_OK) {
             free(ids);
             free(scores);

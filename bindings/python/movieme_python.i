@@ -18,6 +18,7 @@
 #define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
 #include <float.h>
 #include <math.h>
+#include <stddef.h>
 #include <numpy/arrayobject.h>
 #include "movieme_bind.h"
 
@@ -328,6 +329,152 @@ static int mm_py_get_int(int *out, PyObject *v, const char *key)
     return 0;
 }
 
+/* A version 3 (hybrid model) parameter `k`: sets it and *r (0, or -1 with
+   an exception) and returns 1; 0 when `k` is not one of them. */
+static int mm_py_als_v3(rec_als_params *p, const char *k, PyObject *val,
+                        int *r)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+    } doubles[] = {
+        {"preference_reg", offsetof(rec_als_params, preference_reg)},
+        {"preference_alpha", offsetof(rec_als_params, preference_alpha)},
+        {"bm25_k1", offsetof(rec_als_params, bm25_k1)},
+        {"bm25_b", offsetof(rec_als_params, bm25_b)},
+        {"blend", offsetof(rec_als_params, blend)},
+        {"blend_shrink", offsetof(rec_als_params, blend_shrink)},
+        {"bias_prior", offsetof(rec_als_params, bias_prior)},
+    };
+    size_t i;
+    *r = 0;
+    for (i = 0; i < sizeof doubles / sizeof doubles[0]; i++)
+        if (!strcmp(k, doubles[i].name)) {
+            double d = PyFloat_AsDouble(val);
+            if (d == -1.0 && PyErr_Occurred())
+                *r = -1;
+            else
+                *(double *)((char *)p + doubles[i].off) = d;
+            return 1;
+        }
+    if (!strcmp(k, "preference")) {
+        int t = PyObject_IsTrue(val);
+        *r = t < 0 ? -1 : 0;
+        p->preference = t > 0;
+    } else if (!strcmp(k, "preference_rank"))
+        *r = mm_py_get_int(&p->preference_rank, val, k);
+    else if (!strcmp(k, "preference_iterations"))
+        *r = mm_py_get_int(&p->preference_iterations, val, k);
+    else if (!strcmp(k, "preference_weighting") ||
+             !strcmp(k, "implicit_weighting")) {
+        const char *sv = PyUnicode_Check(val) ? PyUnicode_AsUTF8(val) : NULL;
+        int *slot = k[0] == 'p' ? &p->preference_weighting
+                                : &p->implicit_weighting;
+        if (sv && !strcmp(sv, "bm25"))
+            *slot = REC_WEIGHT_BM25;
+        else if (sv && !strcmp(sv, "none"))
+            *slot = REC_WEIGHT_NONE;
+        else {
+            mm_py_raise_code(REC_EINVAL, "weighting must be 'bm25' or 'none'",
+                             NULL);
+            *r = -1;
+        }
+    } else
+        return 0;
+    return 1;
+}
+
+/* Top-N options from a dict (None: the defaults, *out NULL): min_count,
+   include_rated, allow, deny (iterables of ids), genre (str or None). */
+static int mm_py_top_opts(mm_top_opts *t, const rec_top_n_options **out,
+                          PyObject *opts)
+{
+    PyObject *key, *val;
+    Py_ssize_t pos = 0;
+    mm_error err;
+    mm_error_init(&err);
+    mm_top_opts_init(t);
+    *out = NULL;
+    if (opts == Py_None)
+        return 0;
+    if (!PyDict_Check(opts)) {
+        PyErr_SetString(PyExc_TypeError, "top-N options must be a dict");
+        return -1;
+    }
+    while (PyDict_Next(opts, &pos, &key, &val)) {
+        const char *k = PyUnicode_Check(key) ? PyUnicode_AsUTF8(key) : NULL;
+        if (!k) {
+            PyErr_SetString(PyExc_TypeError, "option names must be str");
+            return -1;
+        }
+        if (val == Py_None)
+            continue;
+        if (!strcmp(k, "min_count")) {
+            long long v;
+            PyObject *i = PyNumber_Index(val);
+            if (!i)
+                return -1;
+            v = PyLong_AsLongLong(i);
+            Py_DECREF(i);
+            if (v == -1 && PyErr_Occurred()) {
+                PyErr_Clear();
+                v = LLONG_MAX;
+            }
+            if (mm_top_opts_min_count(t, v, &err) != REC_OK)
+                goto fail;
+        } else if (!strcmp(k, "include_rated")) {
+            int b = PyObject_IsTrue(val);
+            if (b < 0)
+                return -1;
+            t->o.include_rated = b;
+        } else if (!strcmp(k, "genre")) {
+            const char *g = PyUnicode_Check(val) ? PyUnicode_AsUTF8(val) : NULL;
+            if (!g) {
+                if (!PyErr_Occurred())
+                    PyErr_SetString(PyExc_TypeError, "genre must be a str");
+                return -1;
+            }
+            if (mm_top_opts_genre(t, g, &err) != REC_OK)
+                goto fail;
+        } else if (!strcmp(k, "allow") || !strcmp(k, "deny")) {
+            PyObject *seq;
+            Py_ssize_t i, n;
+            int32_t *ids;
+            if (PyUnicode_Check(val) || PyBytes_Check(val)) {
+                PyErr_Format(PyExc_TypeError,
+                             "%s must be an iterable of movie ids", k);
+                return -1;
+            }
+            seq = PySequence_Fast(val, k[0] == 'a'
+                                           ? "allow must be an iterable of "
+                                             "movie ids"
+                                           : "deny must be an iterable of "
+                                             "movie ids");
+            if (!seq)
+                return -1;
+            n = PySequence_Fast_GET_SIZE(seq);
+            ids = mm_top_opts_list(t, k[0] == 'a', (size_t)n, &err);
+            for (i = 0; ids && i < n; i++)
+                if (mm_py_id(&ids[i], PySequence_Fast_GET_ITEM(seq, i),
+                             "movie id") < 0) {
+                    Py_DECREF(seq);
+                    return -1;
+                }
+            Py_DECREF(seq);
+            if (!ids)
+                goto fail;
+        } else {
+            PyErr_Format(PyExc_TypeError, "unknown top-N option '%s'", k);
+            return -1;
+        }
+    }
+    *out = &t->o;
+    return 0;
+fail:
+    mm_py_raise(&err);
+    return -1;
+}
+
 /* rec_als_params from a dict of keyword arguments (None = defaults). */
 static int mm_py_als_params(rec_als_params *p, mm_py_progress *prog,
                             PyObject *opts)
@@ -399,6 +546,8 @@ static int mm_py_als_params(rec_als_params *p, mm_py_progress *prog,
                 p->implicit_min_rating = (float)d;
         } else if (!strcmp(k, "cg_steps")) {
             r = mm_py_get_int(&p->cg_steps, val, k);
+        } else if (mm_py_als_v3(p, k, val, &r)) {
+            /* a version 3 parameter (hybrid model) */
         } else if (!strcmp(k, "solver")) {
             const char *sv = PyUnicode_Check(val) ? PyUnicode_AsUTF8(val)
                                                   : NULL;
@@ -518,6 +667,40 @@ static int mm_py_als_params(rec_als_params *p, mm_py_progress *prog,
         prog$argnum.exc_type = NULL;
         SWIG_fail;
     }
+}
+
+%typemap(in) const rec_top_n_options *TOPTS (mm_top_opts temp) {
+    if (mm_py_top_opts(&temp, (const rec_top_n_options **)&$1, $input) < 0) {
+        mm_top_opts_free(&temp);
+        SWIG_fail;
+    }
+}
+%typemap(freearg) const rec_top_n_options *TOPTS {
+    if ($1) /* NULL: defaults, nothing was allocated */
+        mm_top_opts_free(&temp$argnum);
+}
+
+/* (score, base, [(movie_id, title, weight, share), ...]) */
+%typemap(out) mm_explanation {
+    size_t i;
+    PyObject *list = PyList_New((Py_ssize_t)$1.n);
+    for (i = 0; list && i < $1.n; i++) {
+        PyObject *t = Py_BuildValue("(iNdd)", (int)$1.v[i].movie_id,
+                                    mm_py_str($1.v[i].title),
+                                    (double)$1.v[i].weight,
+                                    (double)$1.v[i].share);
+        if (!t) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)i, t);
+    }
+    $result = list ? Py_BuildValue("(ddN)", (double)$1.score,
+                                   (double)$1.base, list)
+                   : NULL;
+    mm_explanation_free(&$1);
+    if (!$result)
+        SWIG_fail;
 }
 
 %typemap(out) mm_recs {

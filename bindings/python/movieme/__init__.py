@@ -30,7 +30,8 @@ or copy-on-write: ``m2 = model.copy(); m2.add_user(...); model = m2``.
 """
 
 import os as _os
-from typing import NamedTuple as _NamedTuple, Tuple as _Tuple
+from typing import (List as _List, NamedTuple as _NamedTuple,
+                    Tuple as _Tuple)
 
 import numpy as _np
 
@@ -43,7 +44,8 @@ __all__ = [
     "__version__", "version", "version_number",
     "Error", "InvalidArgumentError", "FormatError", "FileError",
     "NotFoundError", "OutOfMemoryError", "SolverError", "CancelledError",
-    "Recommendation", "Movie", "MovieStats", "EvalResult", "Progress",
+    "Recommendation", "Reason", "Explanation", "Movie", "MovieStats",
+    "EvalResult", "Progress",
     "FactorMatrix",
     "Ratings", "Model", "load_movielens", "load_model", "train_als",
     "evaluate_popularity",
@@ -69,16 +71,40 @@ __version__ = _c.header_version()
 # ---- records ----------------------------------------------------------------
 
 class Recommendation(_NamedTuple):
-    """A recommended movie: its id, the score it was ranked by (ranking
-    score, similarity or Bayesian average, depending on the call), its
-    title, and a rating to show beside it (rec_scored.rating): the user's
-    predicted rating clamped to the training range for top_n and fold-in
-    results, the movie's baseline for similar_movies, its mean rating for
-    best_movies."""
+    """A recommended movie: its id, the score it was ranked by, its title
+    and the rating to show beside it.
+
+    For top_n / recommend_for_ratings, `score` is the ranking score (for
+    the default hybrid model: preference plus a blend of the predicted
+    rating; see docs/ranking.md) and `rating` the user's predicted rating,
+    clamped to the training rating range (what a site shows as "4.3
+    predicted"). For similar_movies, `score` is the cosine similarity and
+    `rating` the movie's baseline; for best_movies, `score` is the
+    Bayesian average and `rating` the plain mean."""
     movie_id: int
     score: float
     title: str
-    rating: float = float("nan")
+    rating: float = 0.0
+
+
+class Reason(_NamedTuple):
+    """One of the user's rated movies and what it added to a score
+    (rec_reason): `weight` is its additive contribution, `share` weight /
+    the sum of |weight| over the user's movies."""
+    movie_id: int
+    title: str
+    weight: float
+    share: float
+
+
+class Explanation(_NamedTuple):
+    """Why a movie is recommended (rec_explain): ``score == base +
+    sum(r.weight for r in all reasons)``; `reasons` holds the largest
+    ones by weight, descending; `base` is what comes from no one rating
+    (the global mean and movie bias in the blend)."""
+    score: float
+    base: float
+    reasons: _List[Reason]
 
 
 class Movie(_NamedTuple):
@@ -143,6 +169,24 @@ def _movie(t):
 
 def _recs(raw):
     return [Recommendation._make(t) for t in raw]
+
+
+def _top_opts(min_count, genre, allow, deny, include_rated):
+    """The top-N options dict of the C layer (None: every default)."""
+    if min_count is None and genre is None and allow is None and \
+            deny is None and not include_rated:
+        return None
+    if isinstance(genre, (bytes, bytearray)):
+        genre = _os.fsdecode(genre)
+    return {"min_count": min_count, "genre": genre,
+            "allow": None if allow is None else list(allow),
+            "deny": None if deny is None else list(deny),
+            "include_rated": bool(include_rated)}
+
+
+def _explanation(raw):
+    score, base, reasons = raw
+    return Explanation(score, base, [Reason._make(t) for t in reasons])
 
 
 def _optional(module, what, debian):
@@ -421,9 +465,25 @@ def load_movielens(path):
 def train_als(ratings, *, rank=None, iterations=None, reg=None, seed=None,
               n_threads=0, nonnegative=False, biases=True, bias_reg=None,
               progress=None, implicit=False, alpha=None, solver=None,
-              cg_steps=None, min_rating=None, weight_by_value=False):
-    """Train an explicit-feedback ALS model (matrix factorisation with
-    biases) on `ratings` and return a new :class:`Model`.
+              cg_steps=None, min_rating=None, weight_by_value=False,
+              preference=None, preference_rank=None, preference_reg=None,
+              preference_alpha=None, preference_iterations=None,
+              weighting=None, bm25_k1=None, bm25_b=None, blend=None,
+              blend_shrink=None, bias_prior=None):
+    """Train an ALS model on `ratings` and return a new :class:`Model`.
+
+    By default (``preference=None`` or True) the model is the hybrid of
+    the C default (rec_als_params_init): a rating model (explicit ALS with
+    biases, for predict() and each recommendation's `rating`) and a
+    preference model learnt from the same ratings treated as interactions
+    (`preference_rank`, `preference_reg`, `preference_alpha`,
+    `preference_iterations`; interaction `weighting` ``"bm25"`` (default)
+    or ``"none"``, with `bm25_k1`, `bm25_b`); top_n() ranks by preference
+    plus `blend` times the personal part of the predicted rating, which
+    counts n / (n + `blend_shrink`) for a movie with n ratings.
+    ``preference=False`` trains an explicit-only model that ranks by
+    predicted rating. `bias_prior` is a constant added to the bias penalty
+    (shrinks rarely rated movies and users toward the mean).
 
     ``implicit=True`` trains implicit-feedback ALS instead (Hu, Koren and
     Volinsky): each rating >= `min_rating` (default 0) is an interaction r
@@ -452,10 +512,22 @@ def train_als(ratings, *, rank=None, iterations=None, reg=None, seed=None,
             "seed": seed, "n_threads": n_threads,
             "nonnegative": nonnegative, "biases": biases,
             "bias_reg": bias_reg}
+    if weighting is not None and weighting not in ("bm25", "none"):
+        raise InvalidArgumentError("weighting must be 'bm25' or 'none', got "
+                                   "%r" % (weighting,))
+    opts.update({"preference": preference, "preference_rank": preference_rank,
+                 "preference_reg": preference_reg,
+                 "preference_alpha": preference_alpha,
+                 "preference_iterations": preference_iterations,
+                 "bm25_k1": bm25_k1, "bm25_b": bm25_b, "blend": blend,
+                 "blend_shrink": blend_shrink, "bias_prior": bias_prior})
     if implicit:
         opts.update({"implicit": True, "alpha": alpha, "solver": solver,
                      "cg_steps": cg_steps, "implicit_min_rating": min_rating,
-                     "implicit_weight_by_value": weight_by_value})
+                     "implicit_weight_by_value": weight_by_value,
+                     "implicit_weighting": weighting})
+    else:
+        opts["preference_weighting"] = weighting
     if progress is not None:
         if not callable(progress):
             raise TypeError("progress must be callable")
@@ -527,6 +599,12 @@ class Model(_Handle):
         """True for an implicit-feedback model (scores are preferences)."""
         return self._h.implicit()
 
+    @property
+    def hybrid(self):
+        """True for a hybrid model (rating and preference models: the
+        default of :func:`train_als`)."""
+        return self._h.hybrid()
+
     def __contains__(self, user_id):
         try:
             return self._h.has_user(user_id)
@@ -557,14 +635,18 @@ class Model(_Handle):
         out = _live(self).predict_many(u.ravel(), m.ravel())
         return out.reshape(u.shape)
 
-    def top_n_many(self, user_ids, n=10):
+    def top_n_many(self, user_ids, n=10, *, min_count=None, genre=None,
+                   allow=None, deny=None, include_rated=False):
         """:meth:`top_n` for many users at once (rec_top_n_many: one matrix
         product per block of users, the GIL released): ``(movie_ids,
         scores)``, new int32 and float32 ndarrays of shape ``(len(user_ids),
-        n)``, row i being exactly ``top_n(user_ids[i], n)``. A row with
-        fewer than `n` candidates is padded with movie id -1 and score NaN.
-        NotFoundError for an unknown user (nothing is returned)."""
-        return _live(self).top_n_many(user_ids, n)
+        n)``, row i being exactly ``top_n(user_ids[i], n, ...)`` with the
+        same keyword options. A row with fewer than `n` candidates is
+        padded with movie id -1 and score NaN. NotFoundError for an unknown
+        user (nothing is returned)."""
+        return _live(self).top_n_many(
+            user_ids, n, _top_opts(min_count, genre, allow, deny,
+                                   include_rated))
 
     def user_factors_matrix(self):
         """Every user's factors as a :class:`FactorMatrix` ``(ids, factors,
@@ -577,18 +659,49 @@ class Model(_Handle):
         ascending movie id (the order of :meth:`movies`). Copies."""
         return FactorMatrix._make(_live(self).factor_matrix(False))
 
-    def top_n(self, user_id, n=10):
-        """The `n` best movies for a known user by predicted rating, leaving
-        out the movies they rated (list of :class:`Recommendation`, score
-        descending then id). NotFoundError for an unknown user."""
-        return _recs(self._h.top_n(user_id, n))
+    def top_n(self, user_id, n=10, *, min_count=None, genre=None,
+              allow=None, deny=None, include_rated=False):
+        """The `n` best movies for a known user, leaving out the movies
+        they rated (list of :class:`Recommendation`, score descending then
+        id; `rating` is the predicted rating, within the rating range).
+        NotFoundError for an unknown user. A user without usable ratings
+        gets the cold-start list (movies by Bayesian average).
 
-    def recommend_for_ratings(self, ratings, n=10):
+        Candidate control (rec_top_n_options): only movies with at least
+        `min_count` training ratings; of `genre` (one genre,
+        case-insensitive); in `allow` (ids) if given; never in `deny`;
+        ``include_rated=True`` lets the user's rated movies in. Movies
+        nobody rated are candidates only when in `allow`."""
+        return _recs(self._h.top_n(
+            user_id, n, _top_opts(min_count, genre, allow, deny,
+                                  include_rated)))
+
+    def recommend_for_ratings(self, ratings, n=10, *, min_count=None,
+                              genre=None, allow=None, deny=None,
+                              include_rated=False):
         """Recommendations for someone not in the model, from their ratings:
         a dict ``{movie_id: rating}`` or an iterable of ``(movie_id,
         rating)``. Solves their factors with the movie factors fixed
-        (fold-in). Does not modify the model: safe from any thread."""
-        return _recs(self._h.recommend_for_ratings(ratings, n))
+        (fold-in) and ranks as :meth:`top_n` (same keyword options; empty
+        ratings get the cold-start list). Does not modify the model: safe
+        from any thread."""
+        return _recs(self._h.recommend_for_ratings(
+            ratings, n, _top_opts(min_count, genre, allow, deny,
+                                  include_rated)))
+
+    def explain(self, user_id, movie_id, n=5):
+        """Why `movie_id` is recommended to a known user: an
+        :class:`Explanation` ``(score, base, reasons)`` with the `n` rated
+        movies that contributed most (largest weight first). ``score ==
+        base + sum of every reason's weight`` (ask for n >= the number of
+        ratings to get them all). NotFoundError for an unknown user or
+        movie."""
+        return _explanation(self._h.explain(user_id, movie_id, n))
+
+    def explain_for_ratings(self, ratings, movie_id, n=5):
+        """:meth:`explain` for someone not in the model, from their ratings
+        (as :meth:`recommend_for_ratings`)."""
+        return _explanation(self._h.explain_for_ratings(ratings, movie_id, n))
 
     def add_user(self, ratings, user_id=None):
         """Fold a user into the model without retraining and return their
@@ -609,11 +722,14 @@ class Model(_Handle):
         exclusively, like :meth:`add_user`."""
         self._h.remove_user(user_id)
 
-    def similar_movies(self, movie_id, n=10):
+    def similar_movies(self, movie_id, n=10, *, min_count=None, genre=None,
+                       allow=None, deny=None):
         """The `n` movies most similar to `movie_id` by cosine of the factor
-        vectors (list of :class:`Recommendation`). NotFoundError for an
+        vectors (list of :class:`Recommendation`; `rating` is the movie's
+        baseline). Keyword options as :meth:`top_n`. NotFoundError for an
         unknown movie."""
-        return _recs(self._h.similar_movies(movie_id, n))
+        return _recs(self._h.similar_movies(
+            movie_id, n, _top_opts(min_count, genre, allow, deny, False)))
 
     def user_factors(self, user_id):
         """``(factors, bias)`` of a user: a list of `rank` floats and a

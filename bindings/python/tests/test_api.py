@@ -386,6 +386,8 @@ def test_records_are_named_tuples():
     assert rec.rating == 4.2
     assert movieme.Recommendation._fields == ("movie_id", "score", "title",
                                               "rating")
+    assert movieme.Reason._fields == ("movie_id", "title", "weight", "share")
+    assert movieme.Explanation._fields == ("score", "base", "reasons")
     assert movieme.Progress._fields == ("iteration", "iterations",
                                         "train_rmse", "loss", "seconds")
     assert movieme.EvalResult._fields[-2:] == ("n_users_ranked", "auc")
