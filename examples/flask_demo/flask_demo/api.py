@@ -46,8 +46,19 @@ def movie_json(m, score=None):
 
 
 def recs_json(recs):
+    """Library results as JSON; recommendations (Picks) also carry the
+    predicted rating and the reasons."""
     cat = engine().catalogue.movies
-    return [movie_json(cat[r.movie_id], r.score) for r in recs if r.movie_id in cat]
+    out = []
+    for r in recs:
+        if r.movie_id not in cat:
+            continue
+        item = movie_json(cat[r.movie_id], r.score)
+        if hasattr(r, "because"):
+            item["predicted_rating"] = round(float(r.rating), 2)
+            item["because"] = list(r.because)
+        out.append(item)
+    return out
 
 
 def _body():
@@ -174,7 +185,17 @@ def delete_rating(movie_id):
 @bp.route("/recommendations/quick")
 @login_required
 def quick():
-    return jsonify(results=recs_json(service.quick(current_user.id)))
+    """Quick picks; below the minimum of ratings the library's cold-start
+    list (personal: false)."""
+    genre = request.args.get("genre") or None
+    if genre and genre not in engine().catalogue.genres:
+        abort(400, "unknown genre")
+    mine = service.my_ratings(current_user.id)
+    personal = len(mine) >= current_app.config["MOVIEME_QUICK_MIN_RATINGS"]
+    recs = service.quick(current_user.id, mine, genre)   # [] when not personal
+    if not personal:
+        recs = service.cold(mine, genre=genre)
+    return jsonify(personal=personal, genre=genre, results=recs_json(recs))
 
 
 @bp.route("/recommendations")
@@ -184,7 +205,8 @@ def full():
     return jsonify(status=state["status"], stale=state["stale"], job=state["job"],
                    computed_at=state["computed_at"].isoformat() + "Z"
                    if state["computed_at"] else None,
-                   results=recs_json(state["items"]))
+                   results=recs_json(state["items"]),
+                   cold_start=recs_json(state["cold"]))
 
 
 @bp.route("/retrain", methods=["POST"])

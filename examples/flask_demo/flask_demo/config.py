@@ -53,19 +53,28 @@ class BaseConfig:
     MOVIEME_MEMBER_ID_OFFSET = 1_000_000  # member u -> model user id offset+u
     MOVIEME_RANK = 32
     MOVIEME_ITERATIONS = 10
-    MOVIEME_REG = 0.05
-    # Bias regularisation: without it, movies with one 5-star rating fill the
-    # top of every list (ml-latest-small, 80/20 split: nDCG@10 0.024 -> 0.036).
-    MOVIEME_BIAS_REG = 1.0
+    # None: the library's defaults (rec_als_params_init), which shrink rarely
+    # rated movies toward the mean themselves (bias_prior).
+    MOVIEME_REG = None
+    MOVIEME_BIAS_REG = None
     MOVIEME_SEED = 42
     MOVIEME_THREADS = 0
-    # "implicit": train implicit-feedback ALS (each rating an interaction of
-    # confidence 1 + alpha; scores become preferences, about 1 = a match).
-    MOVIEME_ALS_MODE = "explicit"
+    # "hybrid" (the library's default model: a rating model for the stars
+    # and a preference model for the ranking), "explicit" (rating model only,
+    # ranks by predicted rating) or "implicit" (each rating an interaction of
+    # confidence 1 + alpha; scores are preferences).
+    MOVIEME_ALS_MODE = "hybrid"
     MOVIEME_ALPHA = 1.0
-    # Movies with fewer MovieLens ratings are not recommended nor listed as
-    # similar: their factors are mostly noise (a 1-rating film "87% similar").
-    MOVIEME_MIN_SUPPORT = 10
+    # Candidate control, done by the library (rec_top_n_options.min_count):
+    # the training ratings a recommended movie needs (0: the ranking alone
+    # decides) and a similar movie needs (a 1-rating film is "87% similar"
+    # to anything by its noisy factors).
+    MOVIEME_MIN_COUNT = 0
+    MOVIEME_SIMILAR_MIN_COUNT = 10
+    # "Because you rated X and Y": at most this many of the member's movies,
+    # each rated at least MOVIEME_LIKED_MIN and adding to the score.
+    MOVIEME_REASONS = 2
+    MOVIEME_LIKED_MIN = 3.5
     MOVIEME_QUICK_N = 12
     MOVIEME_FULL_N = 48
     MOVIEME_QUICK_MIN_RATINGS = 3        # quick recs after this many ratings
@@ -109,7 +118,9 @@ _OVERRIDES = {
     "MOVIEME_DATA": str, "MOVIEME_MODEL_PATH": str,
     "MOVIEME_MEMBER_ID_OFFSET": int, "MOVIEME_RANK": int,
     "MOVIEME_ITERATIONS": int, "MOVIEME_REG": float, "MOVIEME_BIAS_REG": float, "MOVIEME_SEED": int,
-    "MOVIEME_THREADS": int, "MOVIEME_MIN_SUPPORT": int, "MOVIEME_QUICK_MIN_RATINGS": int,
+    "MOVIEME_THREADS": int, "MOVIEME_MIN_COUNT": int,
+    "MOVIEME_SIMILAR_MIN_COUNT": int, "MOVIEME_REASONS": int,
+    "MOVIEME_LIKED_MIN": float, "MOVIEME_QUICK_MIN_RATINGS": int,
     "MOVIEME_RETRAIN_INTERVAL": float, "MOVIEME_RETRAIN_MIN_RATINGS": int,
     "MOVIEME_RETRAIN_MIN_GAP": float, "MOVIEME_BEST_MIN_COUNT": int,
     "MOVIEME_WORKER_POLL": float, "MOVIEME_BACKGROUND": "bool",
@@ -139,5 +150,5 @@ def load_config(app, profile=None, overrides=None):
         app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
     if overrides:
         app.config.update(overrides)
-    if app.config["MOVIEME_ALS_MODE"] not in ("explicit", "implicit"):
-        raise ValueError("MOVIEME_ALS_MODE must be explicit or implicit")
+    if app.config["MOVIEME_ALS_MODE"] not in ("hybrid", "explicit", "implicit"):
+        raise ValueError("MOVIEME_ALS_MODE must be hybrid, explicit or implicit")

@@ -11,6 +11,10 @@ Model life cycle
     the trained factors, then swaps the in-memory model under a lock and
     commits them. A failed retrain keeps the old model and marks the job
     failed.
+  * Every list a member gets is the library's ranking (the default hybrid
+    model, candidate options such as min_count passed to the library), with
+    its predicted rating and the reasons from rec_explain; a member with
+    no ratings gets the library's cold-start list.
   * Quick recommendations fold the member into the model being served
     (remove_user, add_user with their current ratings, top_n), so each
     process's model gains the members it served; a new model starts
@@ -26,6 +30,7 @@ and the worker runs one job at a time, so a 'running' job found at the start
 of a worker step was orphaned (killed process, database gone before the job
 could be marked failed) and goes back to 'pending' to be retried.
 """
+import collections
 import datetime as dt
 import fcntl
 import logging
@@ -40,6 +45,11 @@ from sqlalchemy import func
 from .models import Rating, Recommendation, RetrainJob, db, utcnow
 
 log = logging.getLogger("flask_demo.engine")
+
+# A recommendation as the site shows it: the library's ranking score, its
+# predicted rating (within the rating range) and the titles of the member's
+# liked movies that explain it.
+Pick = collections.namedtuple("Pick", "movie_id score rating because")
 
 MAX_ATTEMPTS = 3
 
@@ -185,29 +195,47 @@ class Engine:
     def known_movie(self, movie_id):
         return movie_id in self.catalogue.movies
 
-    def supported(self, recs, n, exclude=()):
-        """The first n of recs with enough ratings, not in exclude."""
-        least = self.app.config["MOVIEME_MIN_SUPPORT"]
-        count = self.catalogue.count
-        return [r for r in recs if r.movie_id not in exclude
-                and count.get(r.movie_id, (0, 0))[0] >= least][:n]
+    def top_options(self, **extra):
+        """The library's candidate options (rec_top_n_options) the site uses
+        for a member's recommendations: MOVIEME_MIN_COUNT, if set, is the
+        training ratings a movie needs; `extra` adds genre=, deny=, ..."""
+        least = self.app.config.get("MOVIEME_MIN_COUNT") or 0
+        opts = {"min_count": least} if least > 0 else {}
+        opts.update((k, v) for k, v in extra.items() if v is not None)
+        return opts
 
-    def _filtered(self, fetch, n, exclude=()):
-        """n results of fetch(k) that pass the support filter, asking for
-        more candidates only when too few passed."""
-        if self.app.config["MOVIEME_MIN_SUPPORT"] <= 0:
-            return self.supported(fetch(n + len(exclude)), n, exclude)
-        out = []
-        for k in (n * 3 + 30, n * 30 + 300, 1 << 30):
-            k = min(k, self.catalogue_size)
-            recs = fetch(k + len(exclude))
-            out = self.supported(recs, n, exclude)
-            if len(out) >= n or len(recs) < k + len(exclude):
-                break
-        return out
+    def reasons(self, ratings, movie_id):
+        """Titles of the member's own liked movies that contributed most to
+        movie_id's score (rec_explain_for_ratings): reasons with a positive
+        weight whose rating is at least MOVIEME_LIKED_MIN, at most
+        MOVIEME_REASONS of them. [] when the model cannot say."""
+        cfg = self.app.config
+        liked, most = cfg["MOVIEME_LIKED_MIN"], cfg["MOVIEME_REASONS"]
+        if not ratings or most <= 0:
+            return []
+        try:
+            x = self.model.explain_for_ratings(ratings, movie_id,
+                                               n=most + len(ratings))
+        except movieme.NotFoundError:
+            return []
+        titles = []
+        for r in x.reasons:
+            if r.weight > 0 and ratings.get(r.movie_id, 0) >= liked:
+                m = self.catalogue.movies.get(r.movie_id)
+                titles.append(m.title if m else r.title)
+                if len(titles) >= most:
+                    break
+        return titles
 
-    def quick_recommendations(self, ratings, n=None, member_id=None):
-        """Recommendations for {movie_id: rating}: a member's current ratings.
+    def picks(self, recs, ratings):
+        """Library results as Picks (score, predicted rating, reasons)."""
+        return [Pick(r.movie_id, r.score, r.rating,
+                     tuple(self.reasons(ratings, r.movie_id)))
+                for r in recs]
+
+    def quick_recommendations(self, ratings, n=None, member_id=None, genre=None):
+        """Recommendations for {movie_id: rating}: a member's current ratings,
+        ranked by the library's default (hybrid) ranking, as Picks.
 
         With member_id, the member is folded into this process's current
         model (rec_add_user): the model user is removed if present (a
@@ -218,26 +246,41 @@ class Engine:
         fold; each call takes the model's write (or read) lock in the
         binding. A new model (retrain, reload) does not know the folds made
         into the old one: the next request folds the member in again.
-        Without member_id: pure fold-in (recommend_for_ratings), no change."""
+        Without member_id: pure fold-in (recommend_for_ratings), no change.
+        No ratings: the library's cold-start list (cold_start). `genre`
+        keeps one genre (the library's genre option)."""
         n = n or self.app.config["MOVIEME_QUICK_N"]
         if not ratings:
-            return []
+            return self.cold_start(n=n, genre=genre)
         model, ratings = self.model, dict(ratings)
+        opts = self.top_options(genre=genre)
         if member_id is None:
-            return self._filtered(
-                lambda k: model.recommend_for_ratings(ratings, n=k), n, ratings)
-        uid = self.model_user_id(member_id)
-        with self._fold_lock:
-            if uid in model:
-                model.remove_user(uid)
-            model.add_user(ratings, user_id=uid)
-            # top_n leaves out the member's rated movies itself
-            return self._filtered(lambda k: model.top_n(uid, n=k), n)
+            recs = model.recommend_for_ratings(ratings, n=n, **opts)
+        else:
+            uid = self.model_user_id(member_id)
+            with self._fold_lock:
+                if uid in model:
+                    model.remove_user(uid)
+                model.add_user(ratings, user_id=uid)
+                # top_n leaves out the member's rated movies itself
+                recs = model.top_n(uid, n=n, **opts)
+        return self.picks(recs, ratings)
+
+    def cold_start(self, exclude=(), n=None, genre=None):
+        """What the library recommends to someone with no usable ratings
+        (its documented cold-start ranking: Bayesian average), leaving out
+        `exclude` (movies the member already rated)."""
+        n = n or self.app.config["MOVIEME_QUICK_N"]
+        recs = self.model.recommend_for_ratings(
+            {}, n=n, **self.top_options(deny=list(exclude) or None,
+                                        genre=genre))
+        return self.picks(recs, {})
 
     def similar(self, movie_id, n=10):
-        model = self.model
+        least = self.app.config["MOVIEME_SIMILAR_MIN_COUNT"]
         try:
-            return self._filtered(lambda k: model.similar_movies(movie_id, n=k), n)
+            return self.model.similar_movies(movie_id, n=n,
+                                             min_count=least or None)
         except movieme.NotFoundError:
             return []
 
@@ -264,14 +307,18 @@ class Engine:
             data.add([(self.model_user_id(u), m, float(r)) for u, m, r in rows])
         cfg = self.app.config
         extra = {}
-        if cfg.get("MOVIEME_BIAS_REG") is not None:
-            extra["bias_reg"] = cfg["MOVIEME_BIAS_REG"]
-        if cfg.get("MOVIEME_ALS_MODE") == "implicit":   # ratings as interactions
+        for key in ("reg", "bias_reg"):      # None: the library's default
+            if cfg.get("MOVIEME_" + key.upper()) is not None:
+                extra[key] = cfg["MOVIEME_" + key.upper()]
+        mode = cfg.get("MOVIEME_ALS_MODE", "hybrid")
+        if mode == "implicit":              # ratings as interactions only
             extra.update(implicit=True, alpha=cfg.get("MOVIEME_ALPHA", 1.0))
+        elif mode == "explicit":            # the rating model only
+            extra["preference"] = False
         model = movieme.train_als(
             data, rank=cfg["MOVIEME_RANK"], iterations=cfg["MOVIEME_ITERATIONS"],
-            reg=cfg["MOVIEME_REG"], seed=cfg["MOVIEME_SEED"],
-            n_threads=cfg["MOVIEME_THREADS"], progress=progress, **extra)
+            seed=cfg["MOVIEME_SEED"], n_threads=cfg["MOVIEME_THREADS"],
+            progress=progress, **extra)
         return model, rows, snapshot_at
 
     def _progress(self, job_id):
@@ -400,12 +447,13 @@ class Engine:
         for u in members:
             uid = self.model_user_id(u)
             try:
-                recs = self._filtered(lambda k: model.top_n(uid, n=k), n)
+                recs = model.top_n(uid, n=n, **self.top_options())
             except movieme.NotFoundError:
                 continue
             db.session.add_all(
                 Recommendation(user_id=u, position=i, movie_id=r.movie_id,
-                               score=float(r.score), job_id=job_id, created_at=now)
+                               score=float(r.score), rating=float(r.rating),
+                               job_id=job_id, created_at=now)
                 for i, r in enumerate(recs))
 
     def tick(self):

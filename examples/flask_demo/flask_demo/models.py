@@ -53,6 +53,9 @@ class Recommendation(db.Model):
     position = db.Column(db.Integer, primary_key=True)
     movie_id = db.Column(db.Integer, nullable=False)
     score = db.Column(db.Float, nullable=False)
+    # the predicted rating (library's, clamped to the rating range); NULL in
+    # rows written before 0.2 (added by add_missing_columns)
+    rating = db.Column(db.Float, nullable=True)
     job_id = db.Column(db.Integer, nullable=False)
     created_at = db.Column(db.DateTime, default=utcnow, nullable=False)
 

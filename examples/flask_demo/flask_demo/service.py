@@ -1,12 +1,9 @@
 """Member data and recommendations, shared by the pages and the API."""
-import collections
-
 from flask import current_app
 from sqlalchemy import func
 
+from .engine import Pick
 from .models import Rating, Recommendation, RetrainJob, db, utcnow
-
-Rec = collections.namedtuple("Rec", "movie_id score")
 
 
 def engine():
@@ -43,13 +40,19 @@ def delete_rating(user_id, movie_id):
     return n > 0
 
 
-def quick(user_id, mine=None):
+def quick(user_id, mine=None, genre=None):
     """12 recommendations with the member folded into the model
-    (add_user), or [] below the minimum of ratings."""
+    (add_user), of one genre if given, or [] below the minimum of ratings."""
     mine = my_ratings(user_id) if mine is None else mine
     if len(mine) < current_app.config["MOVIEME_QUICK_MIN_RATINGS"]:
         return []
-    return engine().quick_recommendations(mine, member_id=user_id)
+    return engine().quick_recommendations(mine, member_id=user_id, genre=genre)
+
+
+def cold(mine, n=None, genre=None):
+    """What a member too new for personal picks gets: the library's
+    cold-start list, without the movies they already rated."""
+    return engine().cold_start(exclude=mine, n=n, genre=genre)
 
 
 def site_stats(movie_id):
@@ -69,7 +72,8 @@ def full(user_id, mine=None):
                .order_by(RetrainJob.id).first())
     last_done = (RetrainJob.query.filter_by(status="done")
                  .order_by(RetrainJob.id.desc()).first())
-    state = {"items": [], "status": "ready", "job": pending.as_dict() if pending else None,
+    state = {"items": [], "cold": [], "status": "ready",
+             "job": pending.as_dict() if pending else None,
              "computed_at": None, "stale": False,
              "interval": current_app.config["MOVIEME_RETRAIN_INTERVAL"]}
     if not rows:
@@ -79,8 +83,15 @@ def full(user_id, mine=None):
             state["status"] = "too-few"     # no retrain is triggered for them yet
         else:
             state["status"] = "preparing"
+        if state["status"] != "preparing":
+            state["cold"] = cold(mine)
         return state
-    state["items"] = [Rec(r.movie_id, r.score) for r in rows if r.movie_id not in mine]
+    model, uid = engine().model, engine().model_user_id(user_id)
+    state["items"] = [
+        Pick(r.movie_id, r.score,
+             r.rating if r.rating is not None else model.predict(uid, r.movie_id),
+             tuple(engine().reasons(mine, r.movie_id)))
+        for r in rows if r.movie_id not in mine]
     state["computed_at"] = rows[0].created_at
     if last_done and last_done.snapshot_at:
         newer = (Rating.query.filter(Rating.user_id == user_id,

@@ -44,8 +44,11 @@ def _genre_arg():
 def home():
     mine = service.my_ratings(current_user.id)
     quick = service.quick(current_user.id, mine)
+    cold = [] if quick else service.cold(mine, n=8)
     quick = [(r, engine().catalogue.movies.get(r.movie_id)) for r in quick[:8]]
+    cold = [(r, engine().catalogue.movies.get(r.movie_id)) for r in cold]
     return render_template("home.html", n_ratings=len(mine), quick=quick,
+                           cold=cold,
                            popular=engine().catalogue.popular(limit=8)[0],
                            counts=engine().catalogue.count,
                            mine=mine, min_quick=current_app.config["MOVIEME_QUICK_MIN_RATINGS"])
@@ -137,10 +140,16 @@ def delete_rating():
 
 @bp.route("/recommendations/quick")
 def quick():
+    genre = _genre_arg()
     mine = service.my_ratings(current_user.id)
-    recs = service.quick(current_user.id, mine)
+    personal = len(mine) >= current_app.config["MOVIEME_QUICK_MIN_RATINGS"]
+    recs = service.quick(current_user.id, mine, genre)   # [] when not personal
     items = [(r, engine().catalogue.movies.get(r.movie_id)) for r in recs]
-    return render_template("quick.html", items=items, mine=mine,
+    cold = [] if personal else [(r, engine().catalogue.movies.get(r.movie_id))
+                                for r in service.cold(mine, genre=genre)]
+    return render_template("quick.html", items=items, cold=cold, mine=mine,
+                           personal=personal,
+                           genre=genre, genres=engine().catalogue.genres,
                            counts=engine().catalogue.count,
                            min_quick=current_app.config["MOVIEME_QUICK_MIN_RATINGS"])
 
@@ -150,7 +159,9 @@ def full():
     mine = service.my_ratings(current_user.id)
     state = service.full(current_user.id, mine)
     items = [(r, engine().catalogue.movies.get(r.movie_id)) for r in state["items"]]
-    return render_template("full.html", state=state, items=items, mine=mine,
+    cold = [(r, engine().catalogue.movies.get(r.movie_id)) for r in state["cold"]]
+    return render_template("full.html", state=state, items=items, cold=cold,
+                           mine=mine,
                            counts=engine().catalogue.count,
                            min_quick=current_app.config["MOVIEME_QUICK_MIN_RATINGS"])
 

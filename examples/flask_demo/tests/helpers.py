@@ -65,7 +65,7 @@ def database_url(tmp_path):
 
 BASE_OVERRIDES = {
     "MOVIEME_BEST_MIN_COUNT": 3,
-    "MOVIEME_MIN_SUPPORT": 0,      # every movie may be recommended (exact checks)
+    "MOVIEME_SIMILAR_MIN_COUNT": 0,  # every movie may be listed (exact checks)
     "MOVIEME_QUICK_MIN_RATINGS": 3,
     "MOVIEME_RETRAIN_MIN_RATINGS": 10,
     "MOVIEME_RETRAIN_INTERVAL": 3600,

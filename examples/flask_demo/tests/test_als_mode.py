@@ -1,4 +1,5 @@
-"""MOVIEME_ALS_MODE: the site trains implicit-feedback ALS when asked."""
+"""MOVIEME_ALS_MODE: the library's hybrid model by default; explicit-only
+or implicit-feedback ALS when asked."""
 import pytest
 
 from flask_demo import create_app
@@ -17,10 +18,24 @@ def test_implicit_mode_trains_an_implicit_model(make_app):
         assert recs
 
 
-def test_default_mode_is_explicit(make_app):
+def test_default_mode_is_the_hybrid(make_app):
     app = make_app()
-    assert app.config["MOVIEME_ALS_MODE"] == "explicit"
-    assert not app.extensions["movieme"].model.implicit
+    assert app.config["MOVIEME_ALS_MODE"] == "hybrid"
+    model = app.extensions["movieme"].model
+    assert model.hybrid and not model.implicit
+
+
+def test_explicit_mode_trains_the_rating_model_only(make_app):
+    app = make_app(MOVIEME_ALS_MODE="explicit")
+    engine = app.extensions["movieme"]
+    with app.app_context():
+        assert engine.run_next_job() is None
+        engine.enqueue("test")
+        assert engine.run_next_job().status == "done"
+    assert not engine.model.hybrid and not engine.model.implicit
+    recs = engine.quick_recommendations({2: 5.0, 4: 5.0, 6: 4.5}, 12)
+    assert len(recs) == 12
+    assert all(0.5 <= r.rating <= 5.0 for r in recs)
 
 
 def test_mode_from_environment(monkeypatch):

@@ -163,12 +163,30 @@ def test_api_json_escapes_nothing_but_is_json(api):
 
 
 def test_api_quick_and_full_recommendations(api, engine, app):
-    assert api.get("/api/recommendations/quick").get_json()["results"] == []
-    assert api.get("/api/recommendations").get_json()["status"] == "no-ratings"
+    cold = api.get("/api/recommendations/quick").get_json()
+    assert cold["personal"] is False
+    # the library's cold-start list, not a list made by the site
+    assert [m["movie_id"] for m in cold["results"]] == [
+        r.movie_id for r in engine.model.recommend_for_ratings({}, 12)]
+    assert all(m["because"] == [] for m in cold["results"])
+    full = api.get("/api/recommendations").get_json()
+    assert full["status"] == "no-ratings"
+    assert [m["movie_id"] for m in full["cold_start"]] == \
+        [m["movie_id"] for m in cold["results"]]
     for mid in [2, 4, 6, 8]:
         api.put("/api/ratings/%d" % mid, json={"rating": 5})
-    quick = api.get("/api/recommendations/quick").get_json()["results"]
+    quick = api.get("/api/recommendations/quick").get_json()
+    assert quick["personal"] is True
+    quick = quick["results"]
     assert len(quick) == 12 and not {m["movie_id"] for m in quick} & {2, 4, 6, 8}
+    assert all(0.5 <= m["predicted_rating"] <= 5.0 for m in quick)
+    titles = {engine.catalogue.movies[i].title for i in (2, 4, 6, 8)}
+    assert any(m["because"] for m in quick)
+    assert all(set(m["because"]) <= titles for m in quick)
+    comedy = api.get("/api/recommendations/quick?genre=Comedy").get_json()
+    assert comedy["results"] and all("Comedy" in m["genres"]
+                                     for m in comedy["results"])
+    assert api.get("/api/recommendations/quick?genre=Nope").status_code == 400
     full = api.get("/api/recommendations").get_json()
     assert full["status"] == "preparing" and full["results"] == []
     job = api.post("/api/retrain", json={})
@@ -182,7 +200,10 @@ def test_api_quick_and_full_recommendations(api, engine, app):
     assert status["status"] == "done" and status["n_member_ratings"] == 4
     full = api.get("/api/recommendations").get_json()
     assert full["status"] == "ready" and len(full["results"]) == 48
+    assert full["cold_start"] == []
     assert not {m["movie_id"] for m in full["results"]} & {2, 4, 6, 8}
+    assert all(0.5 <= m["predicted_rating"] <= 5.0 for m in full["results"])
+    assert all(set(m["because"]) <= titles for m in full["results"])
     assert api.get("/api/jobs/999").status_code == 404
 
 

@@ -1,4 +1,5 @@
 """The member pages: search, popular, best, movie, rating, recommendations."""
+import re
 import time
 
 import pytest
@@ -245,19 +246,87 @@ def test_error_pages_are_html(member, code, url):
     assert 'class="code">%d<' % code in html(resp)
 
 
-def test_min_support_filters_rare_movies(make_app):
-    """Movies with fewer ratings than MOVIEME_MIN_SUPPORT are neither
-    recommended nor listed as similar."""
-    app = make_app(MOVIEME_MIN_SUPPORT=18)
+def test_min_count_is_the_librarys_option(make_app):
+    """MOVIEME_MIN_COUNT and MOVIEME_SIMILAR_MIN_COUNT go to the library
+    (min_count): rarer movies are neither recommended nor listed as
+    similar, and the lists are still full."""
+    app = make_app(MOVIEME_MIN_COUNT=18, MOVIEME_SIMILAR_MIN_COUNT=18)
     engine = app.extensions["movieme"]
     count = engine.catalogue.count
     rare = {m for m, (c, _) in count.items() if c < 18}
-    assert rare and len(rare) < len(count) - 60      # the filter has work to do
+    assert rare and len(rare) < len(count) - 60      # the option has work to do
     quick = engine.quick_recommendations({2: 5.0, 4: 5.0, 6: 4.0})
     assert len(quick) == 12 and not {r.movie_id for r in quick} & rare
+    assert [r.movie_id for r in quick] == [
+        r.movie_id for r in engine.model.recommend_for_ratings(
+            {2: 5.0, 4: 5.0, 6: 4.0}, 12, min_count=18)]
     similar = engine.similar(1, 12)
     assert len(similar) == 12 and not {r.movie_id for r in similar} & rare
     assert 1 not in {r.movie_id for r in similar}
+    cold = engine.cold_start(n=12)
+    assert len(cold) == 12 and not {r.movie_id for r in cold} & rare
+
+
+PREDICTED_RE = re.compile(r'class="score">([0-9.]+) predicted<')
+BECAUSE_RE = re.compile(r'<p class="because">Because you rated (.*?)</p>')
+
+
+def test_quick_picks_show_library_stars_and_reasons(member, engine):
+    liked = {2: 5.0, 4: 5.0, 6: 4.5, 8: 4.0}
+    for mid, r in liked.items():
+        rate(member, mid, r)
+    rate(member, 3, 0.5)          # rated low: never a reason
+    page = html(member.get("/recommendations/quick"))
+    ids = [int(x) for x in re.findall(r'data-movie-id="(\d+)"', page)]
+    picks = engine.quick_recommendations({**liked, 3: 0.5})
+    assert ids == [p.movie_id for p in picks]
+    stars = [float(x) for x in PREDICTED_RE.findall(page)]
+    assert len(stars) == 12 and all(0.5 <= x <= 5.0 for x in stars)
+    assert stars == [float("%.1f" % p.rating) for p in picks]
+    low = engine.catalogue.movies[3].title
+    liked_titles = {engine.catalogue.movies[m].title for m in liked}
+    reasons = BECAUSE_RE.findall(page)
+    assert reasons, "every pick has a liked movie behind it here"
+    for text in reasons:
+        named = re.findall(r"<em>(.*?)</em>", text)
+        assert 1 <= len(named) <= 2 and set(named) <= liked_titles
+        assert low not in text
+        if len(named) == 2:
+            assert " and " in text
+    # the reasons are the library's explanation: positive weights first
+    x = engine.model.explain_for_ratings({**liked, 3: 0.5}, picks[0].movie_id,
+                                         n=10)
+    top = [r.movie_id for r in x.reasons if r.weight > 0 and r.movie_id != 3]
+    assert list(picks[0].because) == [engine.catalogue.movies[m].title
+                                      for m in top[:2]]
+
+
+def test_quick_picks_of_one_genre(member, engine):
+    for mid in (2, 4, 6, 8):
+        rate(member, mid, 5.0)
+    page = html(member.get("/recommendations/quick?genre=Drama"))
+    ids = [int(x) for x in re.findall(r'data-movie-id="(\d+)"', page)]
+    assert ids and all("Drama" in engine.catalogue.movies[i].genres for i in ids)
+    assert member.get("/recommendations/quick?genre=Nope").status_code == 400
+
+
+def test_cold_member_gets_the_librarys_cold_start(member, engine):
+    expected = [r.movie_id for r in engine.model.recommend_for_ratings({}, 12)]
+    for url, grid in (("/recommendations/quick", "cold-recs"),
+                      ("/recommendations", "cold-recs")):
+        page = html(member.get(url))
+        part = page.split('id="%s"' % grid)[1]
+        assert [int(x) for x in re.findall(r'data-movie-id="(\d+)"', part)] \
+            == expected
+        assert "Because you rated" not in page
+    home = html(member.get("/")).split('id="cold-recs"')[1].split("<h2>")[0]
+    assert [int(x) for x in re.findall(r'data-movie-id="(\d+)"', home)] == \
+        expected[:8]
+    # one rating: still cold for picks, without the movie already rated
+    rate(member, expected[0], 4.0)
+    part = html(member.get("/recommendations/quick")).split('id="cold-recs"')[1]
+    ids = [int(x) for x in re.findall(r'data-movie-id="(\d+)"', part)]
+    assert expected[0] not in ids and ids[:11] == expected[1:12]
 
 
 def test_unexpected_error_gives_500_page(member, app, monkeypatch):

@@ -33,7 +33,9 @@ def test_retrain_swaps_model_and_stores_recommendations(app, engine):
         done = engine.run_next_job()
         assert done.id == job.id and done.status == "done", done.error
         assert done.n_ratings == 7 and done.attempts == 1 and done.snapshot_at
-        assert done.iteration == done.iterations == app.config["MOVIEME_ITERATIONS"]
+        # the hybrid model reports the rating model's iterations, then the
+        # preference model's (as many by default)
+        assert done.iteration == done.iterations == 2 * app.config["MOVIEME_ITERATIONS"]
         new = engine.model
         assert new is not old
         assert new.n_users == old_users + 2
