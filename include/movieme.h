@@ -871,6 +871,14 @@ typedef struct rec_eval_result {
                                  right order (ties count half); "other" is
                                  every movie neither rated in training nor
                                  relevant. 0.5 is chance. */
+    /* since 0.2 */
+    double coverage;        /**< distinct movies over all ranked users'
+                                 top-k lists, divided by the movies with a
+                                 training rating */
+    double median_train_count; /**< median training rating count of the
+                                 recommended movies over all ranked users'
+                                 top-k lists (each entry counts; low = long
+                                 tail); 0 when nothing was ranked */
 } rec_eval_result;
 
 /**
@@ -879,7 +887,11 @@ typedef struct rec_eval_result {
  * at least one test rating >= `relevant_min` (4.0 is usual) of a movie the
  * model knows, the top `k` of rec_top_n() (all movies not rated in
  * training) are compared with those relevant test movies. Users are ranked
- * in parallel (OpenMP); the result does not depend on the thread count.
+ * in blocks (one SGEMM per block, then exact re-scoring, as
+ * rec_top_n_many), in parallel (OpenMP); the result equals ranking each
+ * user by rec_top_n() and does not depend on the thread count. Since 0.2
+ * the result also gives the catalogue coverage and the median training
+ * count of the recommended movies.
  * For an implicit model (rec_model_implicit) RMSE and MAE compare
  * preference scores with ratings and mean little: use the ranking metrics
  * and AUC, beside rec_evaluate_popularity().

@@ -5,13 +5,19 @@
  * Ranking: each test user known to the model with at least one relevant
  * test movie (rating >= relevant_min, movie known to the model) gets the
  * top k of all movies they did not rate in training (as rec_top_n), which
- * are compared with the relevant set. Users are ranked in parallel; per-user
- * results are summed in user order, so the result does not depend on the
- * thread count.
+ * are compared with the relevant set. Ranking goes through the batch path
+ * (recommend_batch.c: SGEMM blocks, exact top k, cold users as rec_top_n);
+ * the AUC decides each pair on the block's approximate score unless a
+ * relevant score lies within the rounding bound, so it equals the exact
+ * computation. Per-user results are summed in user order: no dependence on
+ * the thread count. Calls flow one way: popularity (eval_rank.c) ->
+ * metrics (here) -> batch ranking (recommend_batch.c) -> scoring
+ * (recommend.c).
  */
 #include "internal.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,24 +32,115 @@ static int contains(const int32_t *sorted, size_t n, int32_t v)
     return bsearch(&v, sorted, n, sizeof v, cmp_i32) != NULL;
 }
 
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* First index of sorted[0..n) with sorted[i] > v (or >= v when `ge`). */
+static size_t bound(const float *sorted, size_t n, float v, int ge)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ge ? sorted[mid] >= v : sorted[mid] > v)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+/* The exact ranking score (the user's vector, cold users too). */
+static float exact_score(const rec__row_scores *rs, size_t j)
+{
+    float s = rec__score_one(rs->m, rs->v, rs->c, j);
+    return s == s ? s : -INFINITY; /* NaN ranks last, as in top-n */
+}
+
+/* AUC of one user: the share of (relevant, other) pairs in the right
+   order, ties half; "other" is every candidate the user did not rate that
+   is not relevant. `rel` are ascending external movie ids; `pos` room for
+   n_rel floats. An other movie is decided on the block's approximate score
+   when no relevant score lies within twice the rounding bound of it, else
+   on its exact score: the result equals scoring every pair exactly. */
+static double user_auc(const rec__row_scores *rs, const rec_candidates *cand,
+                       const int32_t *rel, size_t n_rel, float *pos)
+{
+    const rec_model *m = rs->m;
+    const rec_user_view *u = &rs->view;
+    size_t np = 0;
+    for (size_t i = 0; i < n_rel; i++) {
+        int32_t j = rec__idmap_get(&m->movie_map, rel[i]);
+        if (j >= 0)
+            pos[np++] = exact_score(rs, (size_t)j);
+    }
+    if (np == 0)
+        return 0.5;
+    qsort(pos, np, sizeof *pos, cmp_float);
+    double right = 0.0, w = 2.0 * rs->margin;
+    size_t n_neg = 0, e = 0, q = 0;
+    for (size_t j = 0; j < m->n_movies; j++) {
+        while (e < u->n_rated && (size_t)u->rated[e] < j)
+            e++;
+        if (e < u->n_rated && (size_t)u->rated[e] == j)
+            continue;
+        while (q < n_rel && rel[q] < m->movie_ids[j])
+            q++;
+        if (q < n_rel && rel[q] == m->movie_ids[j])
+            continue; /* a positive */
+        if (!rec__candidate(cand, j))
+            continue;
+        n_neg++;
+        if (rs->approx) {
+            float lo = nextafterf((float)(rs->approx[j] - w), -INFINITY);
+            float hi = nextafterf((float)(rs->approx[j] + w), INFINITY);
+            size_t above = bound(pos, np, hi, 0);
+            if (above == bound(pos, np, lo, 1)) { /* none near */
+                right += (double)(np - above);
+                continue;
+            }
+        }
+        float s = exact_score(rs, j);
+        size_t gt = bound(pos, np, s, 0), ge = bound(pos, np, s, 1);
+        right += (double)(np - gt) + 0.5 * (double)(gt - ge);
+    }
+    return n_neg ? right / ((double)np * (double)n_neg) : 1.0;
+}
+
 typedef struct user_metrics {
     double precision, recall, ndcg, ap, auc;
     int ranked;
+    size_t got; /* entries of its top k (eval_ctx.tops) */
 } user_metrics;
 
-/* Ranking metrics of one test user (dense index tu in `test`). `scratch`
-   holds room for the user's test ratings and k results. */
-static void rank_user(user_metrics *um, const rec_model *m,
-                      const rec_ratings *test, size_t tu, int k,
-                      float relevant_min, int32_t *rel, rec_scored *top)
+typedef struct eval_ctx {
+    const rec_ratings *test;
+    const rec_candidates *cands; /* the defaults, as rec_top_n */
+    const int32_t *row_tu;  /* row -> test user */
+    user_metrics *um;       /* per test user */
+    rec_scored *tops;       /* k per test user */
+    int k;
+    float relevant_min;
+    int32_t *rel;           /* max_per_user per thread */
+    float *pos;             /* max_per_user per thread */
+    int32_t *cand;          /* n_movies per thread */
+    size_t max_per_user, n_movies;
+} eval_ctx;
+
+/* Ranking metrics of one test user (a row of the batch). */
+static void rank_row(void *vc, size_t row, const rec__row_scores *rs, int tid)
 {
-    um->ranked = 0;
-    int32_t u = rec__idmap_get(&m->user_map, test->user_ids[tu]);
-    if (u < 0)
-        return;
-    size_t n_rel = 0;
+    eval_ctx *c = vc;
+    const rec_ratings *test = c->test;
+    const rec_model *m = rs->m;
+    size_t tu = (size_t)c->row_tu[row];
+    user_metrics *um = &c->um[tu];
+    int32_t *rel = c->rel + (size_t)tid * c->max_per_user;
+    size_t n_rel = 0, k = (size_t)c->k;
     for (uint64_t t = test->user_off[tu]; t < test->user_off[tu + 1]; t++) {
-        if (test->user_vals[t] < relevant_min)
+        if (test->user_vals[t] < c->relevant_min)
             continue;
         int32_t j = rec__idmap_get(&m->movie_map,
                                    test->movie_ids[test->user_items[t]]);
@@ -53,13 +150,9 @@ static void rank_user(user_metrics *um, const rec_model *m,
     if (n_rel == 0)
         return;
     qsort(rel, n_rel, sizeof *rel, cmp_i32);
-    size_t got = 0;
-    rec_user_view view;
-    rec__user_view(&view, m, (size_t)u);
-    rec_candidates cand;
-    if (rec__candidates_init(&cand, m, NULL, NULL) != REC_OK ||
-        rec__rank(top, (size_t)k, &got, m, &view, &cand, NULL) != REC_OK)
-        return;
+    rec_scored *top = c->tops + tu * k;
+    size_t got = rec__row_top_n(top, k, rs, c->cands,
+                                c->cand + (size_t)tid * c->n_movies);
     double hits = 0.0, dcg = 0.0, idcg = 0.0, ap = 0.0;
     for (size_t i = 0; i < got; i++) {
         if (contains(rel, n_rel, top[i].movie_id)) {
@@ -68,15 +161,63 @@ static void rank_user(user_metrics *um, const rec_model *m,
             ap += hits / (double)(i + 1);
         }
     }
-    size_t ideal = n_rel < (size_t)k ? n_rel : (size_t)k;
+    size_t ideal = n_rel < k ? n_rel : k;
     for (size_t i = 0; i < ideal; i++)
         idcg += 1.0 / log2((double)i + 2.0);
     um->precision = hits / (double)k;
     um->recall = hits / (double)n_rel;
     um->ndcg = dcg / idcg;
     um->ap = ap / (double)ideal;
-    um->auc = rec__user_auc(m, &view, &cand, rel, n_rel);
+    um->auc = user_auc(rs, c->cands, rel, n_rel,
+                       c->pos + (size_t)tid * c->max_per_user);
+    um->got = got;
     um->ranked = 1;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Coverage and median training count of all ranked users' top-k lists. */
+static rec_status list_stats(rec_eval_result *res, const rec_model *m,
+                             const eval_ctx *c, size_t n_test_users)
+{
+    size_t k = (size_t)c->k, total = 0;
+    for (size_t tu = 0; tu < n_test_users; tu++)
+        total += c->um[tu].ranked ? c->um[tu].got : 0;
+    unsigned char *seen = calloc(m->n_movies ? m->n_movies : 1, 1);
+    uint32_t *counts = malloc((total ? total : 1) * sizeof *counts);
+    if (!seen || !counts) {
+        free(seen);
+        free(counts);
+        return REC_ENOMEM;
+    }
+    size_t w = 0, distinct = 0, trained = 0;
+    for (size_t tu = 0; tu < n_test_users; tu++) {
+        if (!c->um[tu].ranked)
+            continue;
+        for (size_t i = 0; i < c->um[tu].got; i++) {
+            int32_t j = rec__idmap_get(&m->movie_map,
+                                       c->tops[tu * k + i].movie_id);
+            distinct += !seen[j];
+            seen[j] = 1;
+            counts[w++] = m->movie_count[j];
+        }
+    }
+    for (size_t j = 0; j < m->n_movies; j++)
+        trained += m->movie_count[j] > 0;
+    res->coverage = trained ? (double)distinct / (double)trained : 0.0;
+    if (w) {
+        qsort(counts, w, sizeof *counts, cmp_u32);
+        res->median_train_count =
+            w % 2 ? counts[w / 2]
+                  : 0.5 * ((double)counts[w / 2 - 1] + counts[w / 2]);
+    }
+    free(seen);
+    free(counts);
+    return REC_OK;
 }
 
 rec_status rec_evaluate(rec_eval_result *out, const rec_model *m,
@@ -119,27 +260,48 @@ rec_status rec_evaluate(rec_eval_result *out, const rec_model *m,
         if (c > max_per_user)
             max_per_user = c;
     }
-    user_metrics *um = calloc(test->n_users ? test->n_users : 1, sizeof *um);
-    if (!um)
-        return rec__fail(err, REC_ENOMEM, "rec_evaluate: out of memory");
-    int failed = 0;
-#pragma omp parallel reduction(| : failed)
-    {
-        int32_t *rel = malloc((max_per_user ? max_per_user : 1) * sizeof *rel);
-        rec_scored *top = malloc((size_t)k * sizeof *top);
-        if (!rel || !top)
-            failed = 1;
-#pragma omp for schedule(dynamic, 8)
-        for (size_t tu = 0; tu < test->n_users; tu++) {
-            if (rel && top)
-                rank_user(&um[tu], m, test, tu, k, relevant_min, rel, top);
+    /* The test users the model knows, as rows of the batch. */
+    size_t nt = (size_t)omp_get_max_threads(), n_rows = 0;
+    rec_candidates cands;
+    rec_status st = rec__candidates_init(&cands, m, NULL, err);
+    if (st != REC_OK)
+        return st;
+    eval_ctx c = {.test = test, .cands = &cands, .k = k,
+                  .relevant_min = relevant_min,
+                  .max_per_user = max_per_user ? max_per_user : 1,
+                  .n_movies = m->n_movies ? m->n_movies : 1};
+    size_t nu = test->n_users ? test->n_users : 1;
+    user_metrics *um = c.um = calloc(nu, sizeof *um);
+    int32_t *rows = malloc(nu * sizeof *rows);
+    int32_t *row_tu = malloc(nu * sizeof *row_tu);
+    c.tops = malloc(nu * (size_t)k * sizeof *c.tops);
+    c.rel = malloc(nt * c.max_per_user * sizeof *c.rel);
+    c.pos = malloc(nt * c.max_per_user * sizeof *c.pos);
+    c.cand = malloc(nt * c.n_movies * sizeof *c.cand);
+    if (!um || !rows || !row_tu || !c.tops || !c.rel || !c.pos || !c.cand)
+        st = rec__fail(err, REC_ENOMEM, "rec_evaluate: out of memory");
+    for (size_t tu = 0; st == REC_OK && tu < test->n_users; tu++) {
+        int32_t u = rec__idmap_get(&m->user_map, test->user_ids[tu]);
+        if (u >= 0) {
+            rows[n_rows] = u;
+            row_tu[n_rows++] = (int32_t)tu;
         }
-        free(rel);
-        free(top);
     }
-    if (failed) {
+    c.row_tu = row_tu;
+    if (st == REC_OK)
+        st = rec__for_each_row(m, rows, n_rows, rank_row, &c, err);
+    if (st == REC_OK && list_stats(&res, m, &c, test->n_users) != REC_OK)
+        st = rec__fail(err, REC_ENOMEM, "rec_evaluate: out of memory");
+    free(rows);
+    free(row_tu);
+    free(c.rel);
+    free(c.pos);
+    free(c.cand);
+    free(c.tops);
+    rec__candidates_free(&cands);
+    if (st != REC_OK) {
         free(um);
-        return rec__fail(err, REC_ENOMEM, "rec_evaluate: out of memory");
+        return st;
     }
     for (size_t tu = 0; tu < test->n_users; tu++) {
         if (!um[tu].ranked)

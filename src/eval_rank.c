@@ -1,6 +1,6 @@
 /*
- * eval_rank.c - ranking evaluation beside eval.c: per-user AUC, the
- * leave-k-out split and the popularity baseline.
+ * eval_rank.c - on top of evaluation (eval.c, which never calls back here):
+ * the leave-k-out split and the popularity baseline.
  *
  * The baseline is a rank-1 model whose user factors are 1 and whose movie
  * factors are the training counts, so rec_evaluate() ranks it with the very
@@ -12,88 +12,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int cmp_float(const void *a, const void *b)
-{
-    float x = *(const float *)a, y = *(const float *)b;
-    return (x > y) - (x < y);
-}
-
-/* First index of sorted[0..n) with sorted[i] > v (or >= v when `ge`). */
-static size_t bound(const float *sorted, size_t n, float v, int ge)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (ge ? sorted[mid] >= v : sorted[mid] > v)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return lo;
-}
-
-static float nan_last(float s)
-{
-    return s == s ? s : -INFINITY; /* NaN ranks last, as in top-n */
-}
-
-double rec__user_auc(const rec_model *m, const rec_user_view *u,
-                     const rec_candidates *cand, const int32_t *rel,
-                     size_t n_rel)
-{
-    float stack[256], dots[256], vstack[256];
-    float *pos = n_rel <= 256 ? stack : malloc(n_rel * sizeof *pos);
-    float *v = m->rank_dim <= 256 ? vstack
-                                  : malloc((size_t)m->rank_dim * sizeof *v);
-    if (!pos || !v || n_rel == 0) {
-        if (pos != stack)
-            free(pos);
-        if (v != vstack)
-            free(v);
-        return 0.5;
-    }
-    float c;
-    rec__user_rank_vec(v, &c, m, u->x, u->bias, u->p);
-    size_t np = 0;
-    for (size_t i = 0; i < n_rel; i++) {
-        int32_t j = rec__idmap_get(&m->movie_map, rel[i]);
-        if (j < 0)
-            continue;
-        float d;
-        rec__score_rows(&d, m->rank_movie, m->rank_dim, v, (size_t)j,
-                        (size_t)j + 1);
-        pos[np++] = nan_last(d + c);
-    }
-    qsort(pos, np, sizeof *pos, cmp_float);
-    double right = 0.0;
-    size_t n_neg = 0, e = 0, q = 0;
-    for (size_t j0 = 0; j0 < m->n_movies; j0 += 256) {
-        size_t j1 = m->n_movies - j0 < 256 ? m->n_movies : j0 + 256;
-        rec__score_rows(dots, m->rank_movie, m->rank_dim, v, j0, j1);
-        for (size_t j = j0; j < j1; j++) {
-            while (e < u->n_rated && (size_t)u->rated[e] < j)
-                e++;
-            if (e < u->n_rated && (size_t)u->rated[e] == j)
-                continue;
-            while (q < n_rel && rel[q] < m->movie_ids[j])
-                q++;
-            if (q < n_rel && rel[q] == m->movie_ids[j])
-                continue; /* a positive */
-            if (!rec__candidate(cand, j))
-                continue;
-            float s = nan_last(dots[j - j0] + c);
-            size_t gt = bound(pos, np, s, 0), ge = bound(pos, np, s, 1);
-            right += (double)(np - gt) + 0.5 * (double)(gt - ge);
-            n_neg++;
-        }
-    }
-    if (pos != stack)
-        free(pos);
-    if (v != vstack)
-        free(v);
-    return n_neg && np ? right / ((double)np * (double)n_neg) : 1.0;
-}
 
 /* ---- leave-k-out ---- */
 

@@ -486,12 +486,6 @@ rec_status rec__implicit_solve(float *x, int k, const float *Y,
                                const double *yty, double lambda, double alpha,
                                const int32_t *items, const float *w, size_t n,
                                rec_error *err);
-/* AUC of one user (eval_rank.c): the share of (relevant, other) pairs in
-   the right order by ranking score, ties half; `rel` are ascending
-   external movie ids, "other" every candidate the user did not rate. */
-double rec__user_auc(const rec_model *m, const rec_user_view *u,
-                     const rec_candidates *cand, const int32_t *rel,
-                     size_t n_rel);
 /* The interaction weight r of a rating (0: not an interaction). */
 static inline double rec__implicit_weight(float rating, float min_rating,
                                           int by_value)

@@ -228,6 +228,201 @@ START_TEST(blas_threads_do_not_multiply)
 }
 END_TEST
 
+/* ---- evaluation on the batch path equals the user-at-a-time reference ---- */
+
+static int cmp_f(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* rec_evaluate's ranking metrics as computed before the batch path:
+   rec_top_n per user, every (relevant, other) pair of the AUC scored
+   exactly by the user's ranking vector, "other" the movies with a
+   training rating the user did not rate and that are not relevant. */
+static void ref_evaluate(rec_eval_result *r, const rec_model *m,
+                         const rec_ratings *test, int k, float rel_min)
+{
+    memset(r, 0, sizeof *r);
+    rec_scored *top = malloc((size_t)k * sizeof *top);
+    int32_t *rel = malloc(test->nnz * sizeof *rel);
+    float *pos = malloc(test->nnz * sizeof *pos);
+    float *v = malloc((size_t)m->rank_dim * sizeof *v);
+    for (size_t tu = 0; tu < test->n_users; tu++) {
+        int32_t u = rec__idmap_get(&m->user_map, test->user_ids[tu]);
+        if (u < 0)
+            continue;
+        size_t nr = 0, got = 0;
+        for (uint64_t t = test->user_off[tu]; t < test->user_off[tu + 1]; t++)
+            if (test->user_vals[t] >= rel_min &&
+                rec__idmap_get(&m->movie_map,
+                               test->movie_ids[test->user_items[t]]) >= 0)
+                rel[nr++] = test->movie_ids[test->user_items[t]];
+        if (!nr)
+            continue;
+        qsort(rel, nr, sizeof *rel, cmp_id);
+        ck_assert_int_eq(rec_top_n(top, (size_t)k, &got, m,
+                                   test->user_ids[tu], NULL), REC_OK);
+        double hits = 0, dcg = 0, idcg = 0, ap = 0;
+        for (size_t i = 0; i < got; i++)
+            if (bsearch(&top[i].movie_id, rel, nr, sizeof *rel, cmp_id)) {
+                hits += 1;
+                dcg += 1.0 / log2((double)i + 2.0);
+                ap += hits / (double)(i + 1);
+            }
+        size_t ideal = nr < (size_t)k ? nr : (size_t)k;
+        for (size_t i = 0; i < ideal; i++)
+            idcg += 1.0 / log2((double)i + 2.0);
+        r->precision_at_k += hits / k;
+        r->recall_at_k += hits / (double)nr;
+        r->ndcg_at_k += dcg / idcg;
+        r->map_at_k += ap / (double)ideal;
+        rec_user_view view;
+        rec__user_view(&view, m, (size_t)u);
+        float c;
+        rec__user_rank_vec(v, &c, m, view.x, view.bias, view.p);
+        for (size_t i = 0; i < nr; i++) {
+            float s = rec__score_one(
+                m, v, c, (size_t)rec__idmap_get(&m->movie_map, rel[i]));
+            pos[i] = s == s ? s : -INFINITY;
+        }
+        qsort(pos, nr, sizeof *pos, cmp_f);
+        double right = 0;
+        size_t nneg = 0, e = 0, q = 0;
+        for (size_t j = 0; j < m->n_movies; j++) {
+            while (e < view.n_rated && (size_t)view.rated[e] < j)
+                e++;
+            if (e < view.n_rated && (size_t)view.rated[e] == j)
+                continue;
+            while (q < nr && rel[q] < m->movie_ids[j])
+                q++;
+            if ((q < nr && rel[q] == m->movie_ids[j]) || !m->movie_count[j])
+                continue;
+            float s = rec__score_one(m, v, c, j);
+            s = s == s ? s : -INFINITY;
+            for (size_t i = 0; i < nr; i++)
+                right += pos[i] > s ? 1.0 : pos[i] == s ? 0.5 : 0.0;
+            nneg++;
+        }
+        r->auc += nneg ? right / ((double)nr * (double)nneg) : 1.0;
+        r->n_users_ranked++;
+    }
+    double n = (double)r->n_users_ranked;
+    r->precision_at_k /= n;
+    r->recall_at_k /= n;
+    r->ndcg_at_k /= n;
+    r->map_at_k /= n;
+    r->auc /= n;
+    free(top);
+    free(rel);
+    free(pos);
+    free(v);
+}
+
+static void expect_eval_equals_reference(const rec_ratings *train_set,
+                                         const rec_ratings *test,
+                                         int preference, int implicit)
+{
+    rec_error e = {0};
+    rec_als_params p;
+    rec_als_params_init(&p);
+    p.rank = 10;
+    p.iterations = 5;
+    p.preference = preference;
+    p.implicit = implicit;
+    rec_model *m = NULL;
+    ck_assert_ok(rec_train_als(&m, train_set, &p, &e), &e);
+    rec_eval_result got, want, one;
+    ck_assert_ok(rec_evaluate(&got, m, test, 10, 4.0f, &e), &e);
+    ref_evaluate(&want, m, test, 10, 4.0f);
+    ck_assert_uint_eq(got.n_users_ranked, want.n_users_ranked);
+    ck_assert_uint_gt(got.n_users_ranked, 100);
+    /* The same per-user values summed in the same order: equal exactly
+       (the AUC's pair counts are sums of halves, exact in a double). */
+    ck_assert_msg(got.precision_at_k == want.precision_at_k, "p %.17g %.17g",
+                  got.precision_at_k, want.precision_at_k);
+    ck_assert(got.recall_at_k == want.recall_at_k);
+    ck_assert(got.ndcg_at_k == want.ndcg_at_k);
+    ck_assert(got.map_at_k == want.map_at_k);
+    ck_assert_msg(got.auc == want.auc, "auc %.17g vs %.17g", got.auc,
+                  want.auc);
+    ck_assert(got.coverage > 0 && got.coverage <= 1);
+    ck_assert(got.median_train_count >= 1);
+    /* One thread: the same bytes. */
+    int nt = omp_get_max_threads();
+    omp_set_num_threads(1);
+    ck_assert_ok(rec_evaluate(&one, m, test, 10, 4.0f, &e), &e);
+    omp_set_num_threads(nt);
+    ck_assert(memcmp(&one, &got, sizeof one) == 0);
+    printf("eval batch (preference %d implicit %d): ndcg %.6f auc %.6f "
+           "coverage %.4f median count %.1f\n", preference, implicit,
+           got.ndcg_at_k, got.auc, got.coverage, got.median_train_count);
+    rec_model_free(m);
+}
+
+START_TEST(evaluate_equals_reference)
+{
+    rec_error e = {0};
+    rec_ratings *tr = NULL, *test = NULL;
+    ck_assert_ok(rec_ratings_split_per_user(&tr, &test, ml_small(), 5, 3,
+                                            &e), &e);
+    expect_eval_equals_reference(tr, test, 1, 0); /* hybrid (default) */
+    expect_eval_equals_reference(tr, test, 0, 0); /* explicit-only */
+    expect_eval_equals_reference(tr, test, 0, 1); /* implicit */
+    /* Popularity: the most rated movies, so a higher median count and a
+       lower coverage than a model. */
+    rec_eval_result pop, ev;
+    rec_als_params p;
+    rec_als_params_init(&p);
+    p.rank = 10;
+    p.iterations = 5;
+    rec_model *m = NULL;
+    ck_assert_ok(rec_train_als(&m, tr, &p, &e), &e);
+    ck_assert_ok(rec_evaluate(&ev, m, test, 10, 4.0f, &e), &e);
+    ck_assert_ok(rec_evaluate_popularity(&pop, tr, test, 10, 4.0f, &e), &e);
+    ck_assert(pop.coverage > 0 && pop.coverage < ev.coverage);
+    ck_assert(pop.median_train_count > ev.median_train_count);
+    rec_model_free(m);
+    rec_ratings_free(tr);
+    rec_ratings_free(test);
+}
+END_TEST
+
+/* Coverage and median on a hand-checkable case. */
+START_TEST(coverage_and_median_by_hand)
+{
+    rec_error e = {0};
+    rec_ratings *r = NULL, *test = NULL;
+    ck_assert_ok(rec_ratings_new(&r, &e), &e);
+    ck_assert_ok(rec_ratings_new(&test, &e), &e);
+    /* Training: movie 10 rated by 3 users, 20 by 2, 30 by 1, 40 by 1. */
+    rec_rating tr[] = {{1, 10, 5}, {2, 10, 4}, {3, 10, 3}, {1, 20, 4},
+                       {2, 20, 2}, {3, 30, 4}, {3, 40, 1}};
+    rec_rating te[] = {{1, 30, 5}, {2, 40, 5}};
+    ck_assert_ok(rec_ratings_add(r, tr, 7, &e), &e);
+    ck_assert_ok(rec_ratings_add(test, te, 2, &e), &e);
+    rec_eval_result pop;
+    ck_assert_ok(rec_evaluate_popularity(&pop, r, test, 1, 4.0f, &e), &e);
+    /* Top 1 of user 1 (rated 10, 20): 30 (count 1, lower id than 40);
+       of user 2 (rated 10, 20): 30. Coverage 1 of 4, median count 1. */
+    ck_assert_uint_eq(pop.n_users_ranked, 2);
+    ck_assert(fabs(pop.coverage - 0.25) < 1e-12);
+    ck_assert(pop.median_train_count == 1.0);
+    /* k = 2: both users get 30 and 40 (counts 1, 1): coverage 2 of 4. */
+    ck_assert_ok(rec_evaluate_popularity(&pop, r, test, 2, 4.0f, &e), &e);
+    ck_assert(fabs(pop.coverage - 0.5) < 1e-12);
+    ck_assert(pop.median_train_count == 1.0);
+    rec_ratings_free(r);
+    rec_ratings_free(test);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("batch");
@@ -240,6 +435,8 @@ static Suite *suite(void)
     tcase_add_test(t, batch_errors);
     tcase_add_test(t, predict_and_similar_many_equal_single);
     tcase_add_test(t, blas_threads_do_not_multiply);
+    tcase_add_test(t, evaluate_equals_reference);
+    tcase_add_test(t, coverage_and_median_by_hand);
     suite_add_tcase(s, t);
     return s;
 }

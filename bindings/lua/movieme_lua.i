@@ -790,7 +790,7 @@ static int mm_lua_als_params_(lua_State *L, int idx, rec_als_params *p,
     SWIG_arg += 2;
 }
 %typemap(out) rec_eval_result {
-    lua_createtable(L, 0, 10);
+    lua_createtable(L, 0, 12);
     mm_lua_setnum(L, "rmse", $1.rmse);
     mm_lua_setnum(L, "mae", $1.mae);
     mm_lua_setint(L, "n_predictions", (lua_Integer)$1.n_predictions);
@@ -801,6 +801,8 @@ static int mm_lua_als_params_(lua_State *L, int idx, rec_als_params *p,
     mm_lua_setnum(L, "map_at_k", $1.map_at_k);
     mm_lua_setint(L, "n_users_ranked", (lua_Integer)$1.n_users_ranked);
     mm_lua_setnum(L, "auc", $1.auc);
+    mm_lua_setnum(L, "coverage", $1.coverage);
+    mm_lua_setnum(L, "median_train_count", $1.median_train_count);
     SWIG_arg++;
 }
 

@@ -768,11 +768,11 @@ static int mm_py_als_params(rec_als_params *p, mm_py_progress *prog,
         SWIG_fail;
 }
 %typemap(out) rec_eval_result {
-    $result = Py_BuildValue("(ddniddddnd)", $1.rmse, $1.mae,
+    $result = Py_BuildValue("(ddniddddnddd)", $1.rmse, $1.mae,
                             (Py_ssize_t)$1.n_predictions, $1.k,
                             $1.precision_at_k, $1.recall_at_k, $1.ndcg_at_k,
                             $1.map_at_k, (Py_ssize_t)$1.n_users_ranked,
-                            $1.auc);
+                            $1.auc, $1.coverage, $1.median_train_count);
     if (!$result)
         SWIG_fail;
 }

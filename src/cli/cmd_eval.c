@@ -61,6 +61,8 @@ int cmd_eval(ctx *c)
         json_int(&c->j, "n_predictions", (long long)ev.n_predictions);
         json_int(&c->j, "n_users_ranked", (long long)ev.n_users_ranked);
         json_num(&c->j, "auc", ev.auc);
+        json_num(&c->j, "coverage", ev.coverage);
+        json_num(&c->j, "median_train_count", ev.median_train_count);
         json_bool(&c->j, "implicit", rec_model_implicit(m) != 0);
         if (tr)
             json_eval(&c->j, "popularity", &pop);

@@ -203,6 +203,8 @@ void json_eval(json *j, const char *key, const rec_eval_result *ev)
     json_num(j, "map_at_k", ev->map_at_k);
     json_int(j, "n_users_ranked", (long long)ev->n_users_ranked);
     json_num(j, "auc", ev->auc);
+    json_num(j, "coverage", ev->coverage);
+    json_num(j, "median_train_count", ev->median_train_count);
     json_end_object(j);
 }
 
@@ -214,5 +216,8 @@ void text_eval(const rec_eval_result *ev, const char *indent)
            "AUC %.4f  (%zu users)\n",
            indent, ev->k, ev->precision_at_k, ev->k, ev->recall_at_k, ev->k,
            ev->ndcg_at_k, ev->k, ev->map_at_k, ev->auc, ev->n_users_ranked);
+    printf("%scoverage %.4f of the trained movies, median training count "
+           "of the recommended %.1f\n",
+           indent, ev->coverage, ev->median_train_count);
 }
 

@@ -166,6 +166,10 @@ class Train(unittest.TestCase):
         self.assertAlmostEqual(d["test_ratings"] / 100836, 0.1, delta=0.01)
         self.assertEqual(d["train_ratings"] + d["test_ratings"], 100836)
         self.assertEqual(d["test"]["k"], 10)
+        self.assertTrue(0 < d["test"]["coverage"] <= 1)
+        self.assertLess(d["popularity"]["coverage"], d["test"]["coverage"])
+        self.assertGreater(d["popularity"]["median_train_count"],
+                           d["test"]["median_train_count"])
         self.assertEqual(d["params"]["test_fraction"], 0.1)
 
     def test_text_and_flags(self):
@@ -202,8 +206,21 @@ class Eval(unittest.TestCase):
         self.assertEqual(d["k"], 5)
         self.assertEqual(d["n_predictions"], 5000)
         self.assertTrue(0 < d["rmse"] < 1.2 and 0 < d["mae"] <= d["rmse"])
-        for key in ("precision_at_k", "recall_at_k", "ndcg_at_k", "map_at_k"):
+        for key in ("precision_at_k", "recall_at_k", "ndcg_at_k", "map_at_k",
+                    "coverage"):
             self.assertTrue(0 <= d[key] <= 1, key)
+        self.assertGreater(d["coverage"], 0)
+        self.assertGreaterEqual(d["median_train_count"], 1)
+
+    def test_coverage_beside_popularity(self):
+        d, _ = run_json("eval", "--model", Fixture.k100_model, "--test",
+                        ml100k(), "--train", ml100k())
+        self.assertIn("coverage", d["popularity"])
+        self.assertIn("median_train_count", d["popularity"])
+        _, out, _ = run("eval", "--model", Fixture.k100_model, "--test",
+                        ml100k(), "--train", ml100k(), check=0)
+        self.assertEqual(out.count("coverage "), 2, out)
+        self.assertEqual(out.count("median training count"), 2, out)
 
     def test_text(self):
         _, out, _ = run("eval", "--model", Fixture.small_model, "--test",

@@ -139,6 +139,8 @@ class EvalResult(_NamedTuple):
     map_at_k: float
     n_users_ranked: int
     auc: float = 0.0  # share of (relevant, other) pairs in order; 0.5 chance
+    coverage: float = 0.0  # distinct recommended / movies with a rating
+    median_train_count: float = 0.0  # of the recommended movies
 
 
 class Progress(_NamedTuple):

@@ -390,7 +390,9 @@ def test_records_are_named_tuples():
     assert movieme.Explanation._fields == ("score", "base", "reasons")
     assert movieme.Progress._fields == ("iteration", "iterations",
                                         "train_rmse", "loss", "seconds")
-    assert movieme.EvalResult._fields[-2:] == ("n_users_ranked", "auc")
+    assert movieme.EvalResult._fields[-4:] == ("n_users_ranked", "auc",
+                                               "coverage",
+                                               "median_train_count")
     assert movieme.MovieStats._fields == ("movie_id", "count", "average")
     assert movieme.Movie._fields == ("movie_id", "title", "genres", "year",
                                      "n_ratings", "mean_rating")
