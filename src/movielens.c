@@ -573,7 +573,10 @@ static rec_status parse_ratings(coo *out, const src_file *sf, enum layout lay,
     const char *path = sf->path;
     size_t size = sf->size, start, first_line;
     int nt = n_threads(size);
-    char *bufs = malloc((size_t)nt * READ_BYTES);
+    /* a small file needs no more than its size: no piece, line or window
+       read is ever longer than the file */
+    size_t stride = size < READ_BYTES ? size : READ_BYTES;
+    char *bufs = malloc((size_t)nt * stride);
     if (!bufs)
         return rec__fail(err, REC_ENOMEM, "%s: out of memory", shown(path));
     char msg[MSG_LEN];
@@ -609,7 +612,7 @@ static rec_status parse_ratings(coo *out, const src_file *sf, enum layout lay,
     }
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
     for (size_t i = 0; i < nc; i++)
-        count_lines(&cs[i], sf, bufs + (size_t)thread_id() * READ_BYTES);
+        count_lines(&cs[i], sf, bufs + (size_t)thread_id() * stride);
     size_t lines = 0;
     for (size_t i = 0; i < nc; i++) {
         if (cs[i].status != REC_OK && st == REC_OK)
@@ -634,7 +637,7 @@ static rec_status parse_ratings(coo *out, const src_file *sf, enum layout lay,
     }
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
     for (size_t i = 0; i < nc; i++)
-        parse_chunk(&cs[i], sf, bufs + (size_t)thread_id() * READ_BYTES, f,
+        parse_chunk(&cs[i], sf, bufs + (size_t)thread_id() * stride, f,
                     out->users, out->movies, out->vals);
     free(bufs);
     size_t w = 0;

@@ -18,7 +18,7 @@ from sqlalchemy.pool import QueuePool
 from sqlalchemy import exc as sa_exc
 
 from .config import load_config
-from .limits import IdConverter, ids_in_range
+from .limits import IdConverter, has_nul, ids_in_range
 from .models import User, add_missing_columns, db
 
 csrf = CSRFProtect()
@@ -178,6 +178,14 @@ def create_app(overrides=None, profile=None):
         limit = app.config.get("MAX_CONTENT_LENGTH")
         if limit and request.content_length and request.content_length > limit:
             return error_response(413)
+        return None
+
+    @app.before_request
+    def _no_nul():
+        # limits.py: PostgreSQL refuses NUL in text; refuse it for both
+        for values in (request.args, request.form):
+            if any(has_nul(k) or has_nul(v) for k, v in values.items(multi=True)):
+                return error_response(400, "Text must not contain NUL characters.")
         return None
 
     @app.after_request

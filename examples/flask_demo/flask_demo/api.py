@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from . import service
 from .auth import authenticate, end_session, start_session
-from .limits import half_star
+from .limits import half_star, has_nul
 from .models import RetrainJob, db
 from .security import (clear_failures, login_blocked, record_failure,
                        same_origin_json)
@@ -68,6 +68,8 @@ def _body():
         abort(400, "the body must be a JSON object")
     if not isinstance(data, dict):
         abort(400, "the body must be a JSON object")
+    if has_nul(data):
+        abort(400, "text must not contain NUL characters")
     return data
 
 

@@ -5,6 +5,10 @@ error, or a 404 for an id that cannot exist), never a 500.
 - Ratings are half stars from 0.5 to 5. Checked without arithmetic that can
   overflow (1e308 * 2 is inf, round(inf) raises; math.isfinite(10**400)
   raises), for ints and floats of any size.
+- Text never holds NUL: PostgreSQL refuses it in any string (psycopg2
+  raises ValueError before the query), so a NUL in a login name was a 500
+  there and not on SQLite. Query strings, forms and JSON bodies with a NUL
+  anywhere are a 400.
 - Ids (movies, jobs, members) are what the database and the library hold:
   0 to 2**31 - 1. A larger id in a URL is a 404 before the view runs, so no
   query ever sees it (SQLite raises OverflowError past 2**63).
@@ -27,6 +31,18 @@ def half_star(value):
     if isinstance(value, float):
         return (math.isfinite(value) and RATING_MIN <= value <= RATING_MAX
                 and (value * 2).is_integer())
+    return False
+
+
+def has_nul(value):
+    """True if a string anywhere in value (a str, or lists and dicts of
+    them, as JSON gives) holds a NUL character."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_nul(v) for v in value)
     return False
 
 

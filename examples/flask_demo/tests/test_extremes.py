@@ -131,6 +131,24 @@ def test_register_form_lengths(client, app, field, value):
     assert resp.status_code in (200, 302, 400, 413), (field, resp.status_code)
 
 
+def test_nul_in_text_is_400(member, app):
+    """PostgreSQL refuses NUL in any string (a 500 there, not on SQLite)."""
+    c = app.test_client()
+    for url, data in (("/login", {"username": "a\x00b", "password": "x"}),
+                      ("/register", {"username": "bob", "email": "b\x00@x.org",
+                                     "password": "correct horse",
+                                     "confirm": "correct horse"})):
+        resp = c.post(url, data=dict(data, csrf_token=csrf_token(c, url)))
+        assert resp.status_code == 400, (url, resp.status_code)
+    for body in ({"username": "\x00", "password": "x"},
+                 {"username": "alice", "password": "correct horse", "x\x00": 1}):
+        assert c.post("/api/login", json=body).status_code == 400
+    assert member.get("/search", query_string={"q": "a\x00"}).status_code == 400
+    assert member.get("/api/movies/search", query_string={"q": "\x00"}).status_code == 400
+    assert member.put("/api/ratings/1", json={"rating": 4, "note": ["\x00"]}).status_code == 400
+    assert no_ratings(app)
+
+
 @pytest.mark.parametrize("value", ["a" * 60000, "\x00", "%ED%A0%80", "%FF", HUGE_INT])
 def test_login_form_and_api_lengths(client, value):
     token = csrf_token(client, "/login")
