@@ -159,12 +159,14 @@ int main(int argc, char **argv)
         p.implicit_min_rating = (float)atof(mr);
 
     rec_model *m = NULL;
+    double c0 = bench_cpu_seconds();
     t0 = bench_now();
     if (rec_train_als(&m, train, &p, &e) != REC_OK) {
         fprintf(stderr, "%s\n", e.msg);
         return 1;
     }
     double train_s = bench_now() - t0;
+    double train_cpu_s = bench_cpu_seconds() - c0;
     rec_eval_result ev, pop;
     t0 = bench_now();
     if (rec_evaluate(&ev, m, test, 10, 4.0f, &e) != REC_OK ||
@@ -175,12 +177,13 @@ int main(int argc, char **argv)
     double eval_s = bench_now() - t0;
     double coverage, median_count;
     list_stats(&coverage, &median_count, m, train);
-    printf("split=%s ratings=%zu load_s=%.3f train_s=%.3f eval_s=%.3f "
+    printf("split=%s ratings=%zu load_s=%.3f train_s=%.3f train_cpu_s=%.3f "
+           "eval_s=%.3f "
            "rmse=%.4f ndcg10=%.4f p10=%.4f r10=%.4f map10=%.4f auc=%.4f "
            "coverage=%.4f median_count=%.1f users=%zu pop_ndcg10=%.4f "
            "pop_rmse=%.4f ndcg_vs_pop=%.2f\n",
            split ? split : "random", rec_ratings_n_ratings(all), load_s,
-           train_s, eval_s, ev.rmse, ev.ndcg_at_k, ev.precision_at_k,
+           train_s, train_cpu_s, eval_s, ev.rmse, ev.ndcg_at_k, ev.precision_at_k,
            ev.recall_at_k, ev.map_at_k, ev.auc, coverage, median_count,
            ev.n_users_ranked, pop.ndcg_at_k, pop.rmse,
            pop.ndcg_at_k > 0 ? ev.ndcg_at_k / pop.ndcg_at_k : 0.0);

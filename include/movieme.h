@@ -441,7 +441,7 @@ typedef struct rec_als_params {
                                 default 0.4), >= 0 */
     double blend_shrink;   /**< the predicted rating's part in the ranking
                                 counts n / (n + blend_shrink) for a movie
-                                with n training ratings (default 20), so
+                                with n training ratings (default 50), so
                                 that factors learnt from a few ratings do
                                 not fill the lists; >= 0 */
     double bias_prior;     /**< explicit biases: a constant added to their

@@ -56,7 +56,7 @@ void rec_als_params_init(rec_als_params *p)
     p->bm25_k1 = 100.0;
     p->bm25_b = 0.8;
     p->blend = 0.4;
-    p->blend_shrink = 20.0;
+    p->blend_shrink = 50.0;
     p->bias_prior = 0.5;
 }
 

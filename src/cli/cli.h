@@ -216,7 +216,8 @@ int cmd_train(ctx *c);
 int cmd_eval(ctx *c);
 int cmd_recommend(ctx *c);
 /* recommend --all (cmd_recommend_all.c), after --model and -n. */
-int recommend_all(ctx *c, const char *model, long n);
+int recommend_all(ctx *c, const char *model, long n,
+                  const rec_top_n_options *opts);
 int cmd_similar(ctx *c);
 /* Fill the help texts of train's options from the library's defaults. */
 void train_help_init(void);

@@ -17,10 +17,95 @@ const cli_opt recommend_opts[] = {
      false},
     {"--users", NULL, "FILE", "with --all: the user ids, one per line", false},
     {"--out", "-o", "FILE",
-     "with --all: where to write (CSV user_id,rank,movie_id,score; with "
+     "with --all: where to write (CSV user_id,rank,movie_id,score,rating; "
+     "with "
      "--json one JSON object per user and line; - for stdout)", false},
+    {"--min-count", NULL, "N",
+     "only movies with at least N training ratings (default 0)", false},
+    {"--genre", NULL, "GENRE", "only movies of this genre (e.g. Comedy)",
+     false},
+    {"--reasons", NULL, "K",
+     "show the K rated movies that contributed most (default 2, 0: none)",
+     false},
     OPT_N("movies"), OPT_JSON, OPT_QUIET, OPT_END,
 };
+
+/* The candidate options of recommend (--min-count, --genre). */
+static bool parse_options(rec_top_n_options *o, const ctx *c)
+{
+    long min_count;
+    rec_top_n_options_init(o);
+    if (!opt_long(&min_count, c, "--min-count", 0, 0, 2147483647L))
+        return false;
+    o->min_count = (uint32_t)min_count;
+    o->genre = cli_get(&c->args, "--genre");
+    return true;
+}
+
+/* The list with predicted stars and, for each movie, the user's rated
+   movies that contributed most (rec_explain). */
+static void emit_recommendations(ctx *c, const rec_model *m,
+                                 const rec_scored *top, size_t n,
+                                 const int32_t *user,
+                                 const rec_movie_rating *rates, size_t n_rates,
+                                 long n_reasons)
+{
+    rec_reason why[16];
+    if (c->json)
+        json_array(&c->j, "recommendations");
+    for (size_t i = 0; i < n; i++) {
+        rec_movie_info mi = {.movie_id = top[i].movie_id, .title = "",
+                             .genres = ""};
+        rec_model_movie(&mi, m, top[i].movie_id, NULL);
+        size_t nw = 0;
+        if (n_reasons > 0 &&
+            (user ? rec_explain(why, (size_t)n_reasons, &nw, NULL, NULL, m,
+                                *user, top[i].movie_id, NULL)
+                  : rec_explain_for_ratings(why, (size_t)n_reasons, &nw, NULL,
+                                            NULL, m, rates, n_rates,
+                                            top[i].movie_id, NULL)) != REC_OK)
+            nw = 0;
+        while (nw > 0 && why[nw - 1].weight <= 0.0f)
+            nw--; /* reasons for, not against */
+        if (c->json) {
+            json_object(&c->j, NULL);
+            json_int(&c->j, "rank", (long long)i + 1);
+            json_int(&c->j, "movie_id", mi.movie_id);
+            json_str(&c->j, "title", mi.title);
+            json_str(&c->j, "genres", mi.genres);
+            json_int(&c->j, "training_ratings", mi.n_ratings);
+            json_num(&c->j, "score", top[i].score);
+            json_num(&c->j, "rating", top[i].rating);
+            json_array(&c->j, "because");
+            for (size_t k = 0; k < nw; k++) {
+                rec_movie_info ri = {.title = ""};
+                rec_model_movie(&ri, m, why[k].movie_id, NULL);
+                json_object(&c->j, NULL);
+                json_int(&c->j, "movie_id", why[k].movie_id);
+                json_str(&c->j, "title", ri.title);
+                json_num(&c->j, "weight", why[k].weight);
+                json_num(&c->j, "share", why[k].share);
+                json_end_object(&c->j);
+            }
+            json_end_array(&c->j);
+            json_end_object(&c->j);
+            continue;
+        }
+        printf("%4zu. %6.3f  %.1f stars  %s  [%d]  %s\n", i + 1,
+               (double)top[i].score, (double)top[i].rating,
+               *mi.title ? mi.title : "(no title)", (int)mi.movie_id,
+               mi.genres);
+        for (size_t k = 0; k < nw; k++) {
+            rec_movie_info ri = {.title = ""};
+            rec_model_movie(&ri, m, why[k].movie_id, NULL);
+            printf("%s %s (%.0f%%)%s", k ? "," : "        because you rated",
+                   *ri.title ? ri.title : "(no title)",
+                   100.0 * why[k].share, k + 1 == nw ? "\n" : "");
+        }
+    }
+    if (c->json)
+        json_end_array(&c->j);
+}
 
 static bool parse_rating(rec_movie_rating *out, const ctx *c, const char *s)
 {
@@ -52,9 +137,11 @@ int cmd_recommend(ctx *c)
         return EXIT_USAGE;
     if (cli_get(&c->args, "--all")) {
         long n_all;
-        if (!opt_long(&n_all, c, "-n", 10, 1, 1000000))
+        rec_top_n_options o;
+        if (!opt_long(&n_all, c, "-n", 10, 1, 1000000) ||
+            !parse_options(&o, c))
             return EXIT_USAGE;
-        return recommend_all(c, model, n_all);
+        return recommend_all(c, model, n_all, &o);
     }
     if (cli_get(&c->args, "--users") || cli_get(&c->args, "--out")) {
         cli_usage_error(c->cmd, "--users and --out go with --all");
@@ -68,9 +155,12 @@ int cmd_recommend(ctx *c)
                                          "MOVIE=RATING");
         return EXIT_USAGE;
     }
-    long n;
+    long n, n_reasons;
     int32_t user = 0;
+    rec_top_n_options o;
     if (!opt_long(&n, c, "-n", 10, 1, 1000000) ||
+        !opt_long(&n_reasons, c, "--reasons", 2, 0, 16) ||
+        !parse_options(&o, c) ||
         (user_s && !parse_id(&user, c, "--user", user_s)))
         return EXIT_USAGE;
     rec_movie_rating *rates = calloc((size_t)n_rate + 1, sizeof *rates);
@@ -95,7 +185,7 @@ int cmd_recommend(ctx *c)
     size_t got = 0;
     rec_status st;
     if (user_s) {
-        st = rec_top_n(top, (size_t)n, &got, m, user, &e);
+        st = rec_top_n_ex(top, (size_t)n, &got, m, user, &o, &e);
         if (st == REC_ENOTFOUND)
             snprintf(e.msg, sizeof e.msg, "user %d is not in the model",
                      (int)user);
@@ -110,10 +200,10 @@ int cmd_recommend(ctx *c)
                          (int)rates[i].movie_id);
         }
         if (known == 0)
-            progress(c, "no rated movie is known: recommendations fall back "
-                        "to the biases\n");
-        st = rec_recommend_for_ratings(top, (size_t)n, &got, m, rates,
-                                       (size_t)n_rate, &e);
+            progress(c, "no rated movie is known: the best-rated movies "
+                        "(Bayesian average) instead\n");
+        st = rec_recommend_for_ratings_ex(top, (size_t)n, &got, m, rates,
+                                          (size_t)n_rate, &o, &e);
     }
     if (st != REC_OK) {
         rc = fail(c, &e);
@@ -141,7 +231,8 @@ int cmd_recommend(ctx *c)
         printf("Top %zu for a new user with %d rating%s:\n", got, n_rate,
                n_rate == 1 ? "" : "s");
     }
-    emit_scored(c, "recommendations", m, top, got);
+    emit_recommendations(c, m, top, got, user_s ? &user : NULL, rates,
+                         (size_t)n_rate, n_reasons);
     rc = done(c);
 out:
     free(rates);

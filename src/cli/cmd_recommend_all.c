@@ -2,7 +2,7 @@
  * cmd_recommend_all.c - `movieme recommend --all [--users FILE] -n N
  * --out FILE`: the top N of every user (or of the users listed in FILE,
  * one id per line) through the batch call (rec_top_n_each), written as CSV
- * (user_id,rank,movie_id,score) or, with --json, one JSON object per user
+ * (user_id,rank,movie_id,score,rating) or, with --json, one JSON object per user
  * and line. A progress line on stderr; results are streamed block by block.
  */
 #include "cli.h"
@@ -93,6 +93,7 @@ static int on_block(void *ud, const int32_t *users, size_t nu,
                 json_int(&j, "rank", (long long)r + 1);
                 json_int(&j, "movie_id", row[r].movie_id);
                 json_num(&j, "score", row[r].score);
+                json_num(&j, "rating", row[r].rating);
                 json_end_object(&j);
             }
             json_end_array(&j);
@@ -100,8 +101,9 @@ static int on_block(void *ud, const int32_t *users, size_t nu,
             json_finish(&j);
         } else {
             for (size_t r = 0; r < n_out[i]; r++)
-                fprintf(s->f, "%d,%zu,%d,%.6g\n", (int)users[i], r + 1,
-                        (int)row[r].movie_id, (double)row[r].score);
+                fprintf(s->f, "%d,%zu,%d,%.6g,%.3g\n", (int)users[i], r + 1,
+                        (int)row[r].movie_id, (double)row[r].score,
+                        (double)row[r].rating);
         }
     }
     s->done += nu;
@@ -110,7 +112,8 @@ static int on_block(void *ud, const int32_t *users, size_t nu,
     return ferror(s->f) ? 1 : 0;
 }
 
-int recommend_all(ctx *c, const char *model, long n)
+int recommend_all(ctx *c, const char *model, long n,
+                  const rec_top_n_options *opts)
 {
     const char *out = need(c, "--out", "FILE");
     if (!out)
@@ -138,10 +141,10 @@ int recommend_all(ctx *c, const char *model, long n)
         goto done;
     }
     if (!c->json)
-        fprintf(f, "user_id,rank,movie_id,score\n");
+        fprintf(f, "user_id,rank,movie_id,score,rating\n");
     all_state s = {.c = c, .f = f, .total = ids ? n_ids : rec_model_n_users(m),
                    .t0 = now()};
-    rec_status st = rec_top_n_each(m, ids, n_ids, (size_t)n, NULL, on_block,
+    rec_status st = rec_top_n_each(m, ids, n_ids, (size_t)n, opts, on_block,
                                    &s, &e);
     progress(c, "\n");
     bool write_ok = !ferror(f);

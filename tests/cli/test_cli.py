@@ -199,6 +199,40 @@ class Train(unittest.TestCase):
         self.assertEqual(err, "")
 
 
+class TrainKinds(unittest.TestCase):
+    """The default hybrid model, --explicit-only and the hybrid options."""
+
+    def test_hybrid_default_and_explicit_only(self):
+        hyb = Fixture.small_train[0]
+        self.assertTrue(hyb["params"]["hybrid"])
+        self.assertEqual(hyb["params"]["weighting"], "bm25")
+        out = os.path.join(Fixture.tmp, "explicit.bin")
+        exp, _ = run_json("train", "--data", small(), "--out", out,
+                          "--explicit-only", "--rank", 8, "--iters", 4)
+        self.assertFalse(exp["params"]["hybrid"])
+        # the explicit-only model ranks by predicted rating: its scores are
+        # the unclamped stars
+        d, _ = run_json("recommend", "-m", out, "--user", 1, "-n", 3,
+                        "--reasons", 0)
+        for r in d["recommendations"]:
+            self.assertAlmostEqual(min(r["score"], 5.0), r["rating"], places=4)
+
+    def test_options_reach_the_model(self):
+        out = os.path.join(Fixture.tmp, "opts.bin")
+        d, _ = run_json("train", "--data", ml100k(), "--out", out, "--rank", 6,
+                        "--iters", 3, "--blend", 0.1, "--pref-rank", 4,
+                        "--pref-lambda", 3, "--pref-alpha", 1.5,
+                        "--bias-prior", 2, "--weighting", "none")
+        p = d["params"]
+        self.assertEqual((p["pref_rank"], p["pref_lambda"], p["pref_alpha"],
+                          p["blend"], p["bias_prior"], p["weighting"]),
+                         (4, 3, 1.5, 0.1, 2, "none"))
+        code, _, err = run("train", "--data", ml100k(), "--out", out,
+                           "--weighting", "tfidf")
+        self.assertEqual(code, 2)
+        self.assertIn("--weighting", err)
+
+
 class Eval(unittest.TestCase):
     def test_json(self):
         d, _ = run_json("eval", "--model", Fixture.k100_model, "--test", ml100k(),
@@ -248,8 +282,11 @@ class Recommend(unittest.TestCase):
                         "-n", 3, check=0)
         lines = out.splitlines()
         self.assertEqual(lines[0], "Top 3 for user 1:")
-        self.assertEqual(len(lines), 4)
-        self.assertRegex(lines[1], r"^\s+1\.\s+\d+\.\d{3}  .+ \[\d+\]")
+        # rank, score, predicted stars, title [id] genres; then the reasons
+        self.assertRegex(lines[1],
+                         r"^\s+1\.\s+-?\d+\.\d{3}  \d\.\d stars  .+ \[\d+\]")
+        self.assertEqual(len(lines), 7)
+        self.assertRegex(lines[2], r"^\s+because you rated .+ \(\d+%\)")
 
     def test_rate_forms(self):
         a, _ = run_json("recommend", "--model", Fixture.small_model,
@@ -263,6 +300,41 @@ class Recommend(unittest.TestCase):
         self.assertEqual(len(ids), 5)
         self.assertFalse({1, 2, 318} & set(ids))  # rated ones left out
 
+    def test_stars_reasons_and_options(self):
+        d, _ = run_json("recommend", "--model", Fixture.small_model,
+                        "--rate", "260=5", "1196=5", "541=5", "1=1", "-n", 10,
+                        "--genre", "sci-fi", "--min-count", 40, "--reasons", 3)
+        recs = d["recommendations"]
+        self.assertEqual(len(recs), 10)
+        rated = {260, 1196, 541, 1}
+        for r in recs:
+            self.assertIn("Sci-Fi", r["genres"])
+            self.assertGreaterEqual(r["training_ratings"], 40)
+            self.assertTrue(0.5 <= r["rating"] <= 5.0)
+            self.assertNotIn(r["movie_id"], rated)
+            self.assertLessEqual(len(r["because"]), 3)
+            for why in r["because"]:
+                self.assertIn(why["movie_id"], rated)
+                self.assertGreater(why["weight"], 0)
+        self.assertTrue(any(r["because"] for r in recs))
+        # --reasons 0: none
+        d, _ = run_json("recommend", "--model", Fixture.small_model, "--user",
+                        5, "-n", 3, "--reasons", 0)
+        self.assertTrue(all(r["because"] == [] for r in d["recommendations"]))
+        code, _, err = run("recommend", "--model", Fixture.small_model,
+                           "--user", 5, "--min-count", -2)
+        self.assertEqual(code, 2)
+
+    def test_cold_start(self):
+        # nothing the model knows: the best-rated movies, not id order
+        d, err = run_json("recommend", "--model", Fixture.small_model,
+                          "--rate", "99999999=4", "-n", 5)
+        ids = [r["movie_id"] for r in d["recommendations"]]
+        self.assertEqual(len(ids), 5)
+        self.assertNotEqual(ids, sorted(ids))
+        self.assertTrue(all(r["training_ratings"] >= 10
+                            for r in d["recommendations"]))
+
     def test_rate_unknown_movie_warns(self):
         _, out, err = run("recommend", "--model", Fixture.small_model,
                           "--rate", "1=5", "--rate", "99999999=3", check=0)
@@ -274,10 +346,11 @@ class Recommend(unittest.TestCase):
                         "-n", 4)
         self.assertEqual(len(d["recommendations"]), 4)
         self.assertTrue(all(r["title"] for r in d["recommendations"]))
-        _, out, _ = run("recommend", "--model", Fixture.k100_model,
-                        "--rate", "50=5", "181=5", check=0)
-        self.assertNotIn("Star Wars (1977)", out)
-        self.assertIn("Top 10", out)
+        d, _ = run_json("recommend", "--model", Fixture.k100_model,
+                        "--rate", "50=5", "181=5")
+        titles = [r["title"] for r in d["recommendations"]]
+        self.assertEqual(len(titles), 10)
+        self.assertNotIn("Star Wars (1977)", titles)  # rated: left out
 
 
 class RecommendAll(unittest.TestCase):
@@ -291,9 +364,10 @@ class RecommendAll(unittest.TestCase):
         self.assertIn("ranked 610/610 users", err)
         with open(out, newline="") as f:
             rows = list(csv.reader(f))
-        self.assertEqual(rows[0], ["user_id", "rank", "movie_id", "score"])
+        self.assertEqual(rows[0],
+                         ["user_id", "rank", "movie_id", "score", "rating"])
         by_user = {}
-        for u, r, mv, sc in rows[1:]:
+        for u, r, mv, sc, _ in rows[1:]:
             by_user.setdefault(int(u), []).append((int(r), int(mv), float(sc)))
         self.assertEqual(len(by_user), 610)
         for user in (1, 77, 610):
