@@ -265,6 +265,14 @@ void rec__model_user_rated(const rec_model *m, size_t u, const int32_t **items,
 /* Solve the k x k SPD system A x = b in place with Cholesky (single thread,
    no BLAS threads). A is overwritten; b becomes x. Returns 0 or -1. */
 int rec__cholesky_solve(double *A, double *b, int k);
+/* Systems of this many unknowns or more are solved by LAPACK's dposv, the
+   smaller ones by the library's kernel: the crossover measured by
+   bench/bench_solve (docs/als.md). */
+#define REC_LAPACK_MIN_DIM 112
+/* The same solve of the m x m system in rows of ld (upper triangle used)
+   by one path: LAPACK (lapack != 0) or the library's kernel (benchmarks
+   and tests). Returns 0 or -1. */
+int rec__cholesky_solve_with(double *A, int ld, double *b, int m, int lapack);
 
 /* Fold-in: the factors (k floats) and bias of a user with the given ratings
    (dense movie indices), movie factors fixed. `scratch` holds at least
@@ -378,6 +386,10 @@ size_t rec__row_top_n(rec_scored *out, size_t n, const rec__row_scores *rs,
                       const rec_candidates *cands, int32_t *cand);
 
 /* ---- BLAS (blas.c) ---- */
+/* Whether OpenBLAS can be called on this thread: it maps a 128 MB work
+   buffer at a thread's first call and retries forever when the mapping
+   fails (a hang under a small RLIMIT_AS). Probes until it succeeds once. */
+int rec__blas_buffer_ok(void);
 /* OpenBLAS runs single-threaded inside the library's OpenMP regions: set
    once per process, before the first BLAS/LAPACK call. */
 void rec__blas_single_threaded(void);
@@ -443,13 +455,27 @@ size_t rec__als_half_step(float *x, float *xbias, size_t n,
 
 /* ---- implicit feedback (als_implicit.c) ---- */
 
-/* A += Z^T Z on the upper 8x8 tiles (solve.c's kernel): Z is n <= 128 rows
-   of ld floats (ld a multiple of 8, columns >= kk zero), A ld x ld. */
+/* ---- inner kernels, dispatched once by CPU (cpu.c -> kernels.c) ---- */
+typedef enum rec_cpu_level {
+    REC_CPU_PORTABLE = 0,
+    REC_CPU_AVX2 = 1,   /* AVX2 + FMA */
+    REC_CPU_AVX512 = 2  /* AVX-512F: bit-identical to AVX2 */
+} rec_cpu_level;
+/* The level in use: the CPU's best, or MOVIEME_CPU's if lower. */
+rec_cpu_level rec__cpu_level(void);
+const char *rec__cpu_name(rec_cpu_level l);
+/* A += Z^T Z on the upper 8x8 tiles: Z is n <= 128 rows of ld floats (ld
+   a multiple of 8, columns >= kk zero), A ld x ld. */
 void rec__gram_add(double *A, const float *Z, size_t n, int ld, int kk);
-/* x . y_j for movies [j0, j1) of a k-column matrix Y (recommend.c's kernel,
-   as top-n scores). */
+/* x . y_j for movies [j0, j1) of a k-column matrix Y (top-n scores and
+   predictions). */
 void rec__score_rows(float *out, const float *Y, int k, const float *x,
                      size_t j0, size_t j1);
+/* The same kernels at a given level (capped by the CPU): tests, benches. */
+void rec__score_rows_at(rec_cpu_level l, float *out, const float *Y, int k,
+                        const float *x, size_t j0, size_t j1);
+void rec__gram_add_at(rec_cpu_level l, double *A, const float *Z, size_t n,
+                      int ld, int kk);
 
 /* Implicit ALS of X (users) and Y (movies) from the interaction values
    user_vals/movie_vals (as r->user_vals/movie_vals: ratings, or weights

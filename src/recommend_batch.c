@@ -23,7 +23,6 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 /* Upper bound of the score scratch of one call, all threads together. */
 #define REC_BATCH_SCRATCH ((size_t)64 << 20)
@@ -31,21 +30,6 @@
 #define REC_BATCH_MAX_ROWS 256
 /* Users per callback of rec_top_n_each. */
 #define REC_BATCH_CHUNK 4096
-
-/* OpenBLAS maps a 128 MB work buffer the first time a thread calls it and
-   retries forever when the mapping fails (a hang under a small RLIMIT_AS).
-   Probe for that much address space first; without it, score exactly. */
-#define REC_BLAS_BUFFER ((size_t)136 << 20)
-
-static int blas_buffer_available(void)
-{
-    void *p = mmap(NULL, REC_BLAS_BUFFER, PROT_NONE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED)
-        return 0;
-    munmap(p, REC_BLAS_BUFFER);
-    return 1;
-}
 
 /* Rows per block for this model and thread count. */
 static size_t block_rows(const rec_model *m, int nt)
@@ -118,7 +102,7 @@ rec_status rec__for_each_row(const rec_model *m, const int32_t *users,
                 rec__user_view(&v, m, (size_t)users[r0 + r]);
                 rec__user_rank_vec(X + r * k, &C[r], m, v.x, v.bias, v.p);
             }
-            int use_blas = blas_buffer_available();
+            int use_blas = rec__blas_buffer_ok();
             if (use_blas)
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nr,
                             (int)m->n_movies, (int)k, 1.0f, X, (int)k,

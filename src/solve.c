@@ -2,9 +2,11 @@
  * solve.c - dense kernels of ALS: the normal equations of one row, their
  * Cholesky solve, the nonnegative (NNLS) solve, and fold-in.
  *
- * Everything here is single-threaded, BLAS-free and allocation-free: it runs
- * inside the OpenMP loops of als.c with per-thread scratch, so no OpenBLAS
- * thread pool can ever multiply with the OpenMP team.
+ * Everything here is single-threaded and allocation-free: it runs inside
+ * the OpenMP loops of als.c with per-thread scratch. Cholesky solves of
+ * REC_LAPACK_MIN_DIM unknowns or more call LAPACK (dposv, OpenBLAS held to
+ * one thread by blas.c, so no thread pool multiplies with the OpenMP team);
+ * smaller ones, where LAPACK's call overhead loses, use the kernel below.
  *
  * One row (a user, or a movie) solves for w = [x, bias]:
  *   min  sum_t (r_t - mu - c_t - y_t.x - bias)^2
@@ -19,6 +21,7 @@
  */
 #include "internal.h"
 
+#include <lapack.h>
 #include <math.h>
 #include <string.h>
 
@@ -45,91 +48,6 @@ size_t rec__row_scratch(int k)
 size_t rec__foldin_scratch(int k)
 {
     return rec__row_scratch(k);
-}
-
-/* ---- A += Z^T Z on the upper 8x8 tiles ----
- * Z is n rows of ld floats (columns >= kk are zero). Each 8x8 tile of A is
- * accumulated in float registers over the chunk (at most CHUNK ratings)
- * and then added to A in double: products and short sums in float (the
- * factors are floats), the long sums over a row's ratings in double. */
-
-static void syrk_generic(double *restrict A, const float *restrict Z,
-                         size_t n, int ld, int kk)
-{
-    int nt = (kk + 7) / 8;
-    for (int bi = 0; bi < nt; bi++) {
-        for (int bj = bi; bj < nt; bj++) {
-            float acc[8][8] = {{0}};
-            for (size_t t = 0; t < n; t++) {
-                const float *zi = Z + t * ld + bi * 8;
-                const float *zj = Z + t * ld + bj * 8;
-                for (int r = 0; r < 8; r++)
-                    for (int c = 0; c < 8; c++)
-                        acc[r][c] += zi[r] * zj[c];
-            }
-            for (int r = 0; r < 8; r++) {
-                double *Ar = A + (size_t)(bi * 8 + r) * ld + bj * 8;
-                for (int c = 0; c < 8; c++)
-                    Ar[c] += acc[r][c];
-            }
-        }
-    }
-}
-
-#if defined(__x86_64__) && defined(__GNUC__)
-#define REC_HAVE_AVX2_KERNEL 1
-#include <immintrin.h>
-
-__attribute__((target("avx2,fma"))) static void
-syrk_avx2(double *restrict A, const float *restrict Z, size_t n, int ld,
-          int kk)
-{
-    int nt = (kk + 7) / 8;
-    for (int bi = 0; bi < nt; bi++) {
-        for (int bj = bi; bj < nt; bj++) {
-            __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
-            __m256 c4 = c0, c5 = c0, c6 = c0, c7 = c0;
-            const float *zi = Z + bi * 8, *zj = Z + bj * 8;
-            for (size_t t = 0; t < n; t++, zi += ld, zj += ld) {
-                __m256 y = _mm256_loadu_ps(zj);
-                c0 = _mm256_fmadd_ps(_mm256_broadcast_ss(zi + 0), y, c0);
-                c1 = _mm256_fmadd_ps(_mm256_broadcast_ss(zi + 1), y, c1);
-                c2 = _mm256_fmadd_ps(_mm256_broadcast_ss(zi + 2), y, c2);
-                c3 = _mm256_fmadd_ps(_mm256_broadcast_ss(zi + 3), y, c3);
-                c4 = _mm256_fmadd_ps(_mm256_broadcast_ss(zi + 4), y, c4);
-                c5 = _mm256_fmadd_ps(_mm256_broadcast_ss(zi + 5), y, c5);
-                c6 = _mm256_fmadd_ps(_mm256_broadcast_ss(zi + 6), y, c6);
-                c7 = _mm256_fmadd_ps(_mm256_broadcast_ss(zi + 7), y, c7);
-            }
-            __m256 cs[8] = {c0, c1, c2, c3, c4, c5, c6, c7};
-            for (int r = 0; r < 8; r++) {
-                double *Ar = A + (size_t)(bi * 8 + r) * ld + bj * 8;
-                __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(cs[r]));
-                __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(cs[r], 1));
-                _mm256_storeu_pd(Ar, _mm256_add_pd(_mm256_loadu_pd(Ar), lo));
-                _mm256_storeu_pd(Ar + 4,
-                                 _mm256_add_pd(_mm256_loadu_pd(Ar + 4), hi));
-            }
-        }
-    }
-}
-#endif
-
-static void syrk(double *A, const float *Z, size_t n, int ld, int kk)
-{
-#ifdef REC_HAVE_AVX2_KERNEL
-    /* __builtin_cpu_supports reads a table filled before main(). */
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        syrk_avx2(A, Z, n, ld, kk);
-        return;
-    }
-#endif
-    syrk_generic(A, Z, n, ld, kk);
-}
-
-void rec__gram_add(double *A, const float *Z, size_t n, int ld, int kk)
-{
-    syrk(A, Z, n, ld, kk);
 }
 
 /* ---- Cholesky on the upper triangle, row stride ld ----
@@ -162,7 +80,7 @@ static inline void row_sub4(double *restrict y, const double *restrict x0,
 __attribute__((target_clones("arch=x86-64-v3", "default"),
                optimize("fp-contract=fast")))
 #endif
-static int chol_solve_ld(double *A, int ld, double *b, int m)
+static int chol_solve_own(double *A, int ld, double *b, int m)
 {
     int jend = (m + 3) & ~3;
     if (jend > ld)
@@ -227,6 +145,39 @@ static int chol_solve_ld(double *A, int ld, double *b, int m)
         if (!isfinite(b[i]))
             return -1;
     return 0;
+}
+
+/* LAPACK's Cholesky solve of the same system: A's upper triangle in rows
+   of ld is the lower triangle of a column-major matrix, so no copy. One
+   BLAS thread (blas.c): the same bytes whatever the OpenMP thread count.
+   dposv is called by its LAPACK name (declared by LAPACKE's lapack.h),
+   which OpenBLAS exports itself: the serial OpenBLAS the library links
+   then serves it, never a system liblapack built for another OpenBLAS. */
+static int chol_solve_lapack(double *A, int ld, double *b, int m)
+{
+    rec__blas_single_threaded();
+    lapack_int n = m, nrhs = 1, lda = ld, ldb = m, info = 0;
+    LAPACK_dposv("L", &n, &nrhs, A, &lda, b, &ldb, &info);
+    if (info != 0)
+        return -1;
+    for (int i = 0; i < m; i++)
+        if (!isfinite(b[i]))
+            return -1;
+    return 0;
+}
+
+int rec__cholesky_solve_with(double *A, int ld, double *b, int m, int lapack)
+{
+    return lapack ? chol_solve_lapack(A, ld, b, m) : chol_solve_own(A, ld, b, m);
+}
+
+/* LAPACK from REC_LAPACK_MIN_DIM unknowns up (bench/bench_solve, the
+   crossover in docs/als.md), when OpenBLAS can map its work buffer. */
+static int chol_solve_ld(double *A, int ld, double *b, int m)
+{
+    if (m >= REC_LAPACK_MIN_DIM && rec__blas_buffer_ok())
+        return chol_solve_lapack(A, ld, b, m);
+    return chol_solve_own(A, ld, b, m);
 }
 
 int rec__cholesky_solve(double *A, double *b, int k)
@@ -309,7 +260,7 @@ static void accumulate(double *A, float *Z, const rec_row_ctx *c,
             for (int f = m + 1; f < ld; f++)
                 z[f] = 0.0f;
         }
-        syrk(A, Z, cn, ld, kk);
+        rec__gram_add(A, Z, cn, ld, kk);
     }
 }
 

@@ -109,6 +109,76 @@ START_TEST(test_train_shape_and_fit)
 }
 END_TEST
 
+/* LAPACK's row solve (REC_LAPACK_MIN_DIM unknowns and up) agrees with the
+   library's kernel within rounding, and training through it is still
+   independent of the thread count (explicit and implicit rows). */
+START_TEST(test_lapack_rows)
+{
+    uint64_t seed = 7;
+    int dims[] = {8, REC_LAPACK_MIN_DIM - 1, REC_LAPACK_MIN_DIM, 200};
+    for (size_t t = 0; t < sizeof dims / sizeof *dims; t++) {
+        int m = dims[t], ld = (m + 8) & ~7;
+        double *A0 = calloc((size_t)ld * m, sizeof *A0);
+        double *A1 = malloc((size_t)ld * m * sizeof *A1);
+        double *A2 = malloc((size_t)ld * m * sizeof *A2);
+        double *b1 = malloc((size_t)m * sizeof *b1);
+        double *b2 = malloc((size_t)m * sizeof *b2);
+        double *z = malloc((size_t)m * sizeof *z);
+        for (int r = 0; r < 2 * m; r++) {
+            for (int i = 0; i < m; i++)
+                z[i] = (double)(rec__splitmix64(&seed) >> 11) * 0x1p-53 - 0.5;
+            for (int i = 0; i < m; i++)
+                for (int j = i; j < m; j++)
+                    A0[(size_t)i * ld + j] += z[i] * z[j];
+        }
+        for (int i = 0; i < m; i++) {
+            A0[(size_t)i * ld + i] += 0.1 * m;
+            b1[i] = b2[i] = (double)(rec__splitmix64(&seed) >> 11) * 0x1p-53;
+        }
+        memcpy(A1, A0, (size_t)ld * m * sizeof *A0);
+        memcpy(A2, A0, (size_t)ld * m * sizeof *A0);
+        ck_assert_int_eq(rec__cholesky_solve_with(A1, ld, b1, m, 0), 0);
+        ck_assert_int_eq(rec__cholesky_solve_with(A2, ld, b2, m, 1), 0);
+        for (int i = 0; i < m; i++)
+            ck_assert_msg(fabs(b1[i] - b2[i]) <= 1e-10 * (1.0 + fabs(b1[i])),
+                          "m %d x[%d] %.17g vs %.17g", m, i, b1[i], b2[i]);
+        /* not positive definite: both refuse */
+        memcpy(A1, A0, (size_t)ld * m * sizeof *A0);
+        memcpy(A2, A0, (size_t)ld * m * sizeof *A0);
+        A1[(size_t)(m - 1) * ld + m - 1] = A2[(size_t)(m - 1) * ld + m - 1] =
+            -1.0;
+        ck_assert_int_eq(rec__cholesky_solve_with(A1, ld, b1, m, 0), -1);
+        ck_assert_int_eq(rec__cholesky_solve_with(A2, ld, b2, m, 1), -1);
+        free(A0);
+        free(A1);
+        free(A2);
+        free(b1);
+        free(b2);
+        free(z);
+    }
+    rec_ratings *r = fx_ratings(150, 130, 0.5);
+    for (int implicit = 0; implicit <= 1; implicit++) {
+        rec_model *a[2];
+        for (int th = 1; th <= 2; th++) {
+            rec_als_params p;
+            rec_als_params_init(&p);
+            p.rank = REC_LAPACK_MIN_DIM + 8;
+            p.iterations = 3;
+            p.preference = 0;
+            p.implicit = implicit;
+            p.n_threads = th;
+            rec_error e;
+            a[th - 1] = NULL;
+            ck_assert_ok(rec_train_als(&a[th - 1], r, &p, &e), &e);
+        }
+        ck_assert(same_model(a[0], a[1]));
+        rec_model_free(a[0]);
+        rec_model_free(a[1]);
+    }
+    rec_ratings_free(r);
+}
+END_TEST
+
 START_TEST(test_deterministic)
 {
     rec_ratings *r = fx_ratings(60, 40, 0.4);
@@ -544,6 +614,7 @@ static Suite *als_suite(void)
     tcase_add_test(core, test_progress);
     tcase_add_test(core, test_cancel);
     tcase_add_test(core, test_progress_on_calling_thread);
+    tcase_add_test(core, test_lapack_rows);
     tcase_add_test(core, test_empty_rows_and_reg0);
     tcase_add_test(core, test_reg0_underdetermined);
     tcase_add_test(core, test_nonnegative);

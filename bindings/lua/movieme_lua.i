@@ -171,6 +171,89 @@ static int mm_lua_rows(lua_State *L, int idx, rec_rating **out, size_t *n_out)
     return 0;
 }
 
+/* A list of ids {1, 2, ...} -> an int32_t array kept on the stack (as
+   mm_lua_pairs) while the call runs. */
+static int mm_lua_ids(lua_State *L, int idx, int32_t **out, size_t *n_out,
+                      const char *what)
+{
+    size_t i, n;
+    int32_t *v;
+    if (!lua_istable(L, idx)) {
+        lua_pushfstring(L, "%ss must be a table of ids, got %s", what,
+                        luaL_typename(L, idx));
+        return -1;
+    }
+    n = (size_t)luaL_len(L, idx);
+    v = (int32_t *)lua_newuserdatauv(L, (n ? n : 1) * sizeof *v, 0);
+    for (i = 0; i < n; i++) {
+        lua_geti(L, idx, (lua_Integer)i + 1);
+        if (mm_lua_id(L, -1, &v[i], what, i + 1) < 0) {
+            lua_remove(L, -2); /* the value under the message */
+            lua_replace(L, -2); /* the array */
+            return -1;
+        }
+        lua_pop(L, 1);
+    }
+    lua_replace(L, idx);
+    *out = v;
+    *n_out = n;
+    return 0;
+}
+
+/* Rows of recommendations (Model:top_n_many) and many predictions. */
+typedef struct mm_rec_rows {
+    mm_recs *rows;
+    size_t n;
+} mm_rec_rows;
+typedef struct mm_floats {
+    float *v;
+    size_t n;
+} mm_floats;
+
+static void mm_rec_rows_free(mm_rec_rows *r)
+{
+    size_t i;
+    for (i = 0; r->rows && i < r->n; i++)
+        mm_recs_free(&r->rows[i]);
+    free(r->rows);
+    r->rows = NULL;
+    r->n = 0;
+}
+
+/* rec_top_n_many for user ids[0..n_ids): row i as top_n(ids[i], n). */
+static mm_rec_rows mm_lua_top_n_rows(mm_model *w, const int32_t *ids,
+                                       size_t n_ids, long long n,
+                                       const rec_top_n_options *opts,
+                                       mm_error *err)
+{
+    mm_rec_rows out = {NULL, 0};
+    rec_scored *s = NULL;
+    size_t *got = NULL, cap, i;
+    if (mm_check_n(n, err) != REC_OK)
+        return out;
+    MM_RDLOCK(w);
+    cap = mm_model_cap(w->h, n);
+    s = (rec_scored *)malloc((n_ids ? n_ids : 1) * (cap ? cap : 1) * sizeof *s);
+    got = (size_t *)malloc((n_ids ? n_ids : 1) * sizeof *got);
+    out.rows = (mm_recs *)calloc(n_ids ? n_ids : 1, sizeof *out.rows);
+    if (!s || !got || !out.rows)
+        mm_failf(err, REC_ENOMEM, "out of memory");
+    else if (mm_check(err, rec_top_n_many(s, cap, got, w->h, ids, n_ids, opts,
+                                          &err->e)) == REC_OK)
+        for (i = 0; i < n_ids; i++) {
+            if (mm_recs_make(&out.rows[i], s + i * cap, got[i], NULL, w->h,
+                             err) != REC_OK)
+                break;
+            out.n = i + 1;
+        }
+    MM_UNLOCK(w);
+    free(s);
+    free(got);
+    if (err->e.code != REC_OK)
+        mm_rec_rows_free(&out);
+    return out;
+}
+
 /* A user's ratings {{movie_id, rating}, ...} (or {movie_id=, rating=}). */
 static int mm_lua_pairs(lua_State *L, int idx, rec_movie_rating **out,
                         size_t *n_out)
@@ -686,6 +769,39 @@ static int mm_lua_als_params_(lua_State *L, int idx, rec_als_params *p,
     }
 }
 
+%typemap(in, checkfn="lua_istable") (const int32_t *USER_IDS, size_t N_USERS) {
+    if (mm_lua_ids(L, $input, (int32_t **)&$1, &$2, "user id") < 0) {
+        mm_lua_arg_error(L);
+        SWIG_fail;
+    }
+}
+%typemap(in, checkfn="lua_istable") (const int32_t *MOVIE_IDS, size_t N_MOVIES) {
+    if (mm_lua_ids(L, $input, (int32_t **)&$1, &$2, "movie id") < 0) {
+        mm_lua_arg_error(L);
+        SWIG_fail;
+    }
+}
+%typemap(out) mm_rec_rows {
+    size_t i;
+    lua_createtable(L, (int)$1.n, 0);
+    for (i = 0; i < $1.n; i++) {
+        mm_lua_recs(L, &$1.rows[i]); /* frees the row */
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    free($1.rows);
+    SWIG_arg++;
+}
+%typemap(out) mm_floats {
+    size_t i;
+    lua_createtable(L, (int)$1.n, 0);
+    for (i = 0; i < $1.n; i++) {
+        lua_pushnumber(L, $1.v[i]);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    free($1.v);
+    SWIG_arg++;
+}
+
 %typemap(in) const char *GENRES {
     if (mm_lua_genres(L, $input, (const char **)&$1) < 0) {
         mm_lua_arg_error(L);
@@ -1038,6 +1154,44 @@ static void mm_lua_tune_point(lua_State *L, const rec_tune_point *q)
 }
 
 %extend mm_model {
+    /** Top-n for many users at once (rec_top_n_many): a table whose row i
+        equals top_n(user_ids[i], n, opts). */
+    mm_rec_rows top_n_many(const int32_t *USER_IDS, size_t N_USERS,
+                           long long n = 10,
+                           const rec_top_n_options *TOPTS = NULL,
+                           mm_error *err) {
+        return mm_lua_top_n_rows($self, USER_IDS, N_USERS, n, TOPTS, err);
+    }
+
+    /** Predicted ratings of the pairs (users[i], movies[i])
+        (rec_predict_many): a table of numbers, as predict() each. */
+    mm_floats predict_many(const int32_t *USER_IDS, size_t N_USERS,
+                           const int32_t *MOVIE_IDS, size_t N_MOVIES,
+                           mm_error *err) {
+        mm_floats out = {NULL, 0};
+        if (N_USERS != N_MOVIES) {
+            mm_failf(err, REC_EINVAL, "predict_many: %zu users but %zu "
+                     "movies", N_USERS, N_MOVIES);
+            return out;
+        }
+        out.v = (float *)malloc((N_USERS ? N_USERS : 1) * sizeof *out.v);
+        if (!out.v) {
+            mm_failf(err, REC_ENOMEM, "out of memory");
+            return out;
+        }
+        MM_RDLOCK($self);
+        if (mm_check(err, rec_predict_many(out.v, $self->h, USER_IDS,
+                                           MOVIE_IDS, N_USERS, &err->e))
+            == REC_OK)
+            out.n = N_USERS;
+        MM_UNLOCK($self);
+        if (out.n != N_USERS) {
+            free(out.v);
+            out.v = NULL;
+        }
+        return out;
+    }
+
     /** Free the model now; calls after it raise "Model is closed". */
     void close() { mm_model_release($self); }
     bool closed() { return $self->h == NULL; }

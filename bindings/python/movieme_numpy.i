@@ -151,16 +151,16 @@
         return mm_np_own(out, 1, &nu, NPY_FLOAT32);
     }
 
-    /** Top n of many users (rec_top_n_many): (movie_ids, scores), new
-        int32 and float32 arrays of shape (users, n); a row with fewer than
-        n candidates is padded with id -1 and score NaN. */
+    /** Top n of many users (rec_top_n_many): (movie_ids, scores,
+        ratings), new int32, float32 and float32 arrays of shape (users, n);
+        a row with fewer than n candidates is padded with id -1 and NaN. */
     PyObject *top_n_many(PyObject *users, long long n, PyObject *topts) {
         mm_error err;
         mm_top_opts to;
         const rec_top_n_options *opts = NULL;
         npy_intp nu = 0, i, j, dims[2];
         int32_t *u, *ids = NULL;
-        float *scores = NULL;
+        float *scores = NULL, *ratings = NULL;
         rec_scored *out = NULL;
         size_t *n_out = NULL, cells;
         rec_status st = REC_OK;
@@ -188,7 +188,8 @@
         n_out = (size_t *)mm_np_malloc((size_t)nu, sizeof *n_out);
         ids = (int32_t *)mm_np_malloc(cells, sizeof *ids);
         scores = (float *)mm_np_malloc(cells, sizeof *scores);
-        if (!out || !n_out || !ids || !scores) {
+        ratings = (float *)mm_np_malloc(cells, sizeof *ratings);
+        if (!out || !n_out || !ids || !scores || !ratings) {
             st = mm_failf(&err, REC_ENOMEM, "out of memory");
         } else {
             MM_RDLOCK($self);
@@ -204,6 +205,7 @@
                     int have = (size_t)j < n_out[i];
                     ids[c] = have ? out[c].movie_id : -1;
                     scores[c] = have ? out[c].score : NAN;
+                    ratings[c] = have ? out[c].rating : NAN;
                 }
         Py_END_ALLOW_THREADS
         free(u);
@@ -213,6 +215,7 @@
         if (st != REC_OK) {
             free(ids);
             free(scores);
+            free(ratings);
             mm_py_raise(&err);
             return NULL;
         }
@@ -221,12 +224,14 @@
         {
             PyObject *ai = mm_np_own(ids, 2, dims, NPY_INT32);
             PyObject *as = mm_np_own(scores, 2, dims, NPY_FLOAT32);
-            if (!ai || !as) {
+            PyObject *ar = mm_np_own(ratings, 2, dims, NPY_FLOAT32);
+            if (!ai || !as || !ar) {
                 Py_XDECREF(ai);
                 Py_XDECREF(as);
+                Py_XDECREF(ar);
                 return NULL;
             }
-            return Py_BuildValue("(NN)", ai, as);
+            return Py_BuildValue("(NNN)", ai, as, ar);
         }
     }
 

@@ -627,9 +627,16 @@ class Model(_Handle):
                 not isinstance(user_id, _np.ndarray) and \
                 not isinstance(movie_id, _np.ndarray):
             return self._h.predict(user_id, movie_id)
+        return self.predict_many(user_id, movie_id)
+
+    def predict_many(self, users, movies):
+        """Predicted ratings of many (user, movie) pairs (rec_predict_many,
+        in C with the GIL released): array-likes that broadcast against
+        each other as in numpy; a new float32 ndarray of their broadcast
+        shape, element i being ``predict(users[i], movies[i])``."""
         try:
-            u, m = _np.broadcast_arrays(_np.asarray(user_id),
-                                        _np.asarray(movie_id))
+            u, m = _np.broadcast_arrays(_np.asarray(users),
+                                        _np.asarray(movies))
         except ValueError as e:
             raise InvalidArgumentError(
                 "predict(): users and movies do not broadcast: %s" % e) \
@@ -638,17 +645,21 @@ class Model(_Handle):
         return out.reshape(u.shape)
 
     def top_n_many(self, user_ids, n=10, *, min_count=None, genre=None,
-                   allow=None, deny=None, include_rated=False):
+                   allow=None, deny=None, include_rated=False,
+                   with_ratings=False):
         """:meth:`top_n` for many users at once (rec_top_n_many: one matrix
         product per block of users, the GIL released): ``(movie_ids,
         scores)``, new int32 and float32 ndarrays of shape ``(len(user_ids),
         n)``, row i being exactly ``top_n(user_ids[i], n, ...)`` with the
         same keyword options. A row with fewer than `n` candidates is
         padded with movie id -1 and score NaN. NotFoundError for an unknown
-        user (nothing is returned)."""
-        return _live(self).top_n_many(
+        user (nothing is returned). ``with_ratings=True`` adds a third
+        float32 array, each recommendation's shown rating (as
+        :attr:`Recommendation.rating`; NaN in padding)."""
+        ids, scores, ratings = _live(self).top_n_many(
             user_ids, n, _top_opts(min_count, genre, allow, deny,
                                    include_rated))
+        return (ids, scores, ratings) if with_ratings else (ids, scores)
 
     def user_factors_matrix(self):
         """Every user's factors as a :class:`FactorMatrix` ``(ids, factors,

@@ -224,6 +224,20 @@ def test_predict_arrays(ml_model, ml):
     assert isinstance(ml_model.predict(np.int64(1), np.int32(1)), float)
 
 
+def test_predict_many(ml_model, ml):
+    u, m, _ = ml.to_arrays()
+    u, m = u[:300], m[:300]
+    p = ml_model.predict_many(u, m)
+    assert isinstance(p, np.ndarray) and p.dtype == np.float32
+    np.testing.assert_array_equal(p, ml_model.predict(u, m))
+    assert p.tolist() == [np.float32(ml_model.predict(int(a), int(b)))
+                          for a, b in zip(u, m)]
+    # lists, and one user against many movies
+    assert ml_model.predict_many([1], [1, 2]).shape == (2,)
+    with pytest.raises(movieme.InvalidArgumentError, match="broadcast"):
+        ml_model.predict_many([1, 2, 3], [1, 2])
+
+
 def test_predict_broadcast_and_shape(ml_model):
     movies = np.array([1, 2, 3, 6])
     one = ml_model.predict(1, movies)
@@ -265,6 +279,17 @@ def test_top_n_many(ml_model):
         ml_model.top_n_many([1], -1)
     e_ids, e_scores = ml_model.top_n_many([], 5)
     assert e_ids.shape == (0, 5)
+
+
+def test_top_n_many_with_ratings(ml_model):
+    users = [1, 5, 9]
+    ids, scores, ratings = ml_model.top_n_many(users, 12, with_ratings=True)
+    assert ratings.dtype == np.float32 and ratings.shape == (3, 12)
+    for i, u in enumerate(users):
+        recs = ml_model.top_n(u, 12)
+        assert ids[i].tolist() == [r.movie_id for r in recs]
+        assert ratings[i].tolist() == [np.float32(r.rating) for r in recs]
+    assert len(ml_model.top_n_many(users, 3)) == 2
 
 
 def test_top_n_many_pads_short_rows():

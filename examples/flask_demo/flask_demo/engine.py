@@ -440,21 +440,27 @@ class Engine:
         return job
 
     def _store_recommendations(self, model, rows, job_id):
+        """Every member's list in one batch call (top_n_many: one matrix
+        product per block of members, each row equal to top_n)."""
         n = self.app.config["MOVIEME_FULL_N"]
-        members = sorted({u for u, _, _ in rows})
+        members = [(u, self.model_user_id(u))
+                   for u in sorted({u for u, _, _ in rows})]
+        members = [(u, uid) for u, uid in members if uid in model]
         db.session.query(Recommendation).delete(synchronize_session=False)
+        if not members:
+            return
         now = utcnow()
-        for u in members:
-            uid = self.model_user_id(u)
-            try:
-                recs = model.top_n(uid, n=n, **self.top_options())
-            except movieme.NotFoundError:
-                continue
+        ids, scores, ratings = model.top_n_many(
+            [uid for _, uid in members], n, with_ratings=True,
+            **self.top_options())
+        for row, (u, _) in enumerate(members):
             db.session.add_all(
-                Recommendation(user_id=u, position=i, movie_id=r.movie_id,
-                               score=float(r.score), rating=float(r.rating),
+                Recommendation(user_id=u, position=i,
+                               movie_id=int(ids[row, i]),
+                               score=float(scores[row, i]),
+                               rating=float(ratings[row, i]),
                                job_id=job_id, created_at=now)
-                for i, r in enumerate(recs))
+                for i in range(ids.shape[1]) if ids[row, i] >= 0)
 
     def tick(self):
         """One worker step: schedule if due, then run a pending job.

@@ -50,6 +50,9 @@ def test_retrain_swaps_model_and_stores_recommendations(app, engine):
             assert not {r.movie_id for r in recs} & rated
             expect = new.top_n(engine.model_user_id(uid), n=48)
             assert [r.movie_id for r in recs] == [r.movie_id for r in expect]
+            # stored through the batch call: scores and ratings as top_n's
+            assert [(r.score, r.rating) for r in recs] == \
+                [(float(e.score), float(e.rating)) for e in expect]
         assert engine.run_next_job() is None                  # nothing left
 
 

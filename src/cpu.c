@@ -1,0 +1,114 @@
+/*
+ * cpu.c - the library's one run-time CPU dispatch: the instruction set is
+ * detected once per process (pthread_once) and selects the variant of each
+ * inner kernel (kernels.c) that every caller then uses. MOVIEME_CPU=
+ * portable|avx2|avx512 forces a level (never above what the CPU has: a
+ * request it cannot run falls back to the best it can), for tests and for
+ * comparing the variants.
+ */
+#include "internal.h"
+#include "kernels.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static rec_cpu_level level = REC_CPU_PORTABLE;
+static rec_score_rows_fn score_rows = rec__score_rows_portable;
+static rec_gram_add_fn gram_add = rec__gram_add_portable;
+
+static rec_cpu_level detect(void)
+{
+#ifdef REC_HAVE_X86_KERNELS
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+        return REC_CPU_PORTABLE;
+    if (__builtin_cpu_supports("avx512f"))
+        return REC_CPU_AVX512;
+    return REC_CPU_AVX2;
+#else
+    return REC_CPU_PORTABLE;
+#endif
+}
+
+static void choose(void)
+{
+    rec_cpu_level best = detect(), want = best;
+    const char *env = getenv("MOVIEME_CPU");
+    if (env && strcmp(env, "portable") == 0)
+        want = REC_CPU_PORTABLE;
+    else if (env && strcmp(env, "avx2") == 0)
+        want = REC_CPU_AVX2;
+    else if (env && strcmp(env, "avx512") == 0)
+        want = REC_CPU_AVX512;
+    level = want < best ? want : best;
+#ifdef REC_HAVE_X86_KERNELS
+    if (level == REC_CPU_AVX2) {
+        score_rows = rec__score_rows_avx2;
+        gram_add = rec__gram_add_avx2;
+    } else if (level == REC_CPU_AVX512) {
+        score_rows = rec__score_rows_avx512;
+        gram_add = rec__gram_add_avx512;
+    }
+#endif
+}
+
+rec_cpu_level rec__cpu_level(void)
+{
+    pthread_once(&once, choose);
+    return level;
+}
+
+const char *rec__cpu_name(rec_cpu_level l)
+{
+    return l == REC_CPU_AVX512 ? "avx512" : l == REC_CPU_AVX2 ? "avx2"
+                                                              : "portable";
+}
+
+void rec__score_rows(float *out, const float *Y, int k, const float *x,
+                     size_t j0, size_t j1)
+{
+    pthread_once(&once, choose);
+    score_rows(out, Y, k, x, j0, j1);
+}
+
+void rec__gram_add(double *A, const float *Z, size_t n, int ld, int kk)
+{
+    pthread_once(&once, choose);
+    gram_add(A, Z, n, ld, kk);
+}
+
+void rec__score_rows_at(rec_cpu_level l, float *out, const float *Y, int k,
+                        const float *x, size_t j0, size_t j1)
+{
+#ifdef REC_HAVE_X86_KERNELS
+    if (l == REC_CPU_AVX512 && detect() == REC_CPU_AVX512) {
+        rec__score_rows_avx512(out, Y, k, x, j0, j1);
+        return;
+    }
+    if (l >= REC_CPU_AVX2 && detect() >= REC_CPU_AVX2) {
+        rec__score_rows_avx2(out, Y, k, x, j0, j1);
+        return;
+    }
+#endif
+    (void)l;
+    rec__score_rows_portable(out, Y, k, x, j0, j1);
+}
+
+void rec__gram_add_at(rec_cpu_level l, double *A, const float *Z, size_t n,
+                      int ld, int kk)
+{
+#ifdef REC_HAVE_X86_KERNELS
+    if (l == REC_CPU_AVX512 && detect() == REC_CPU_AVX512) {
+        rec__gram_add_avx512(A, Z, n, ld, kk);
+        return;
+    }
+    if (l >= REC_CPU_AVX2 && detect() >= REC_CPU_AVX2) {
+        rec__gram_add_avx2(A, Z, n, ld, kk);
+        return;
+    }
+#endif
+    (void)l;
+    rec__gram_add_portable(A, Z, n, ld, kk);
+}

@@ -1,0 +1,270 @@
+/*
+ * kernels.c - the two hot inner kernels in each instruction-set variant:
+ * the scoring kernel (dot products of one vector with rows of a matrix:
+ * top-n, predictions) and the Gram-tile kernel (A += Z^T Z on 8x8 tiles:
+ * every ALS row). cpu.c picks one variant of each, once per process; only
+ * it calls here.
+ *
+ * The AVX-512 variants do the very arithmetic of the AVX2 ones, in the same
+ * order, on twice the data per instruction (two movies per register for
+ * scoring, two column tiles for the Gram matrix), so their results are
+ * bit-identical to AVX2 and top-n does not change with the CPU. The
+ * portable variants (no FMA) agree within rounding.
+ */
+#include "internal.h"
+#include "kernels.h"
+
+/* ---- scoring: dot products of x with rows [j0, j1) of Y, into out ---- */
+
+void rec__score_rows_portable(float *out, const float *Y, int k,
+                              const float *x, size_t j0, size_t j1)
+{
+    for (size_t j = j0; j < j1; j++)
+        out[j - j0] = rec__dotf(x, Y + j * (size_t)k, k);
+}
+
+/* ---- A += Z^T Z on the upper 8x8 tiles ----
+ * Z is n rows of ld floats (columns >= kk are zero). Each 8x8 tile of A is
+ * accumulated in float registers over the chunk (at most CHUNK ratings)
+ * and then added to A in double: products and short sums in float (the
+ * factors are floats), the long sums over a row's ratings in double. */
+
+void rec__gram_add_portable(double *restrict A, const float *restrict Z,
+                            size_t n, int ld, int kk)
+{
+    int nt = (kk + 7) / 8;
+    for (int bi = 0; bi < nt; bi++) {
+        for (int bj = bi; bj < nt; bj++) {
+            float acc[8][8] = {{0}};
+            for (size_t t = 0; t < n; t++) {
+                const float *zi = Z + t * ld + bi * 8;
+                const float *zj = Z + t * ld + bj * 8;
+                for (int r = 0; r < 8; r++)
+                    for (int c = 0; c < 8; c++)
+                        acc[r][c] += zi[r] * zj[c];
+            }
+            for (int r = 0; r < 8; r++) {
+                double *Ar = A + (size_t)(bi * 8 + r) * ld + bj * 8;
+                for (int c = 0; c < 8; c++)
+                    Ar[c] += acc[r][c];
+            }
+        }
+    }
+}
+
+#ifdef REC_HAVE_X86_KERNELS
+#include <immintrin.h>
+
+/* ---- AVX2 + FMA ---- */
+
+__attribute__((target("avx2,fma"))) static inline float hsum8(__m256 v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v),
+                          _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* Lanes of the tail of k (k8 = k rounded down to 8, tail = k - k8). */
+static const int32_t tail_lanes[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
+                                       0,  0,  0,  0,  0,  0,  0,  0};
+
+/* One movie: lane l sums x[f] y[f] for f = l mod 8 by FMA, in order. */
+__attribute__((target("avx2,fma"))) static inline float
+dot_avx2(const float *y0, const float *x, int k8, int tail, __m256i mask,
+         __m256 xt)
+{
+    __m256 a0 = _mm256_setzero_ps();
+    for (int f = 0; f < k8; f += 8)
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(y0 + f), _mm256_loadu_ps(x + f),
+                             a0);
+    if (tail)
+        a0 = _mm256_fmadd_ps(_mm256_maskload_ps(y0 + k8, mask), xt, a0);
+    return hsum8(a0);
+}
+
+__attribute__((target("avx2,fma"))) void
+rec__score_rows_avx2(float *out, const float *Y, int k, const float *x,
+                     size_t j0, size_t j1)
+{
+    int k8 = k & ~7, tail = k - k8;
+    __m256i mask =
+        _mm256_loadu_si256((const __m256i *)(tail_lanes + 8 - tail));
+    __m256 xt = _mm256_maskload_ps(x + k8, mask);
+    size_t j = j0;
+    for (; j + 4 <= j1; j += 4) { /* four movies: the same per-lane sums */
+        const float *y0 = Y + j * (size_t)k, *y1 = y0 + k, *y2 = y1 + k,
+                    *y3 = y2 + k;
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (int f = 0; f < k8; f += 8) {
+            __m256 xv = _mm256_loadu_ps(x + f);
+            a0 = _mm256_fmadd_ps(_mm256_loadu_ps(y0 + f), xv, a0);
+            a1 = _mm256_fmadd_ps(_mm256_loadu_ps(y1 + f), xv, a1);
+            a2 = _mm256_fmadd_ps(_mm256_loadu_ps(y2 + f), xv, a2);
+            a3 = _mm256_fmadd_ps(_mm256_loadu_ps(y3 + f), xv, a3);
+        }
+        if (tail) {
+            a0 = _mm256_fmadd_ps(_mm256_maskload_ps(y0 + k8, mask), xt, a0);
+            a1 = _mm256_fmadd_ps(_mm256_maskload_ps(y1 + k8, mask), xt, a1);
+            a2 = _mm256_fmadd_ps(_mm256_maskload_ps(y2 + k8, mask), xt, a2);
+            a3 = _mm256_fmadd_ps(_mm256_maskload_ps(y3 + k8, mask), xt, a3);
+        }
+        out[j - j0] = hsum8(a0);
+        out[j - j0 + 1] = hsum8(a1);
+        out[j - j0 + 2] = hsum8(a2);
+        out[j - j0 + 3] = hsum8(a3);
+    }
+    for (; j < j1; j++)
+        out[j - j0] = dot_avx2(Y + j * (size_t)k, x, k8, tail, mask, xt);
+}
+
+/* One 8x8 tile row block: C[r] += zi[r] * zj[0..8) over the chunk. */
+__attribute__((target("avx2,fma"))) static void
+tile_avx2(double *restrict A, const float *restrict Z, size_t n, int ld,
+          int bi, int bj)
+{
+    __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
+    __m256 c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+    const float *zi = Z + bi * 8, *zj = Z + bj * 8;
+    for (size_t t = 0; t < n; t++, zi += ld, zj += ld) {
+        __m256 y = _mm256_loadu_ps(zj);
+        c0 = _mm256_fmadd_ps(_mm256_broadcast_ss(zi + 0), y, c0);
+        c1 = _mm256_fmadd_ps(_mm256_broadcast_ss(zi + 1), y, c1);
+        c2 = _mm256_fmadd_ps(_mm256_broadcast_ss(zi + 2), y, c2);
+        c3 = _mm256_fmadd_ps(_mm256_broadcast_ss(zi + 3), y, c3);
+        c4 = _mm256_fmadd_ps(_mm256_broadcast_ss(zi + 4), y, c4);
+        c5 = _mm256_fmadd_ps(_mm256_broadcast_ss(zi + 5), y, c5);
+        c6 = _mm256_fmadd_ps(_mm256_broadcast_ss(zi + 6), y, c6);
+        c7 = _mm256_fmadd_ps(_mm256_broadcast_ss(zi + 7), y, c7);
+    }
+    __m256 cs[8] = {c0, c1, c2, c3, c4, c5, c6, c7};
+    for (int r = 0; r < 8; r++) {
+        double *Ar = A + (size_t)(bi * 8 + r) * ld + bj * 8;
+        __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(cs[r]));
+        __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(cs[r], 1));
+        _mm256_storeu_pd(Ar, _mm256_add_pd(_mm256_loadu_pd(Ar), lo));
+        _mm256_storeu_pd(Ar + 4, _mm256_add_pd(_mm256_loadu_pd(Ar + 4), hi));
+    }
+}
+
+__attribute__((target("avx2,fma"))) void
+rec__gram_add_avx2(double *restrict A, const float *restrict Z, size_t n,
+                   int ld, int kk)
+{
+    int nt = (kk + 7) / 8;
+    for (int bi = 0; bi < nt; bi++)
+        for (int bj = bi; bj < nt; bj++)
+            tile_avx2(A, Z, n, ld, bi, bj);
+}
+
+/* ---- AVX-512 (F) ---- */
+
+#define AVX512 __attribute__((target("avx512f,avx2,fma")))
+
+/* The AVX2 horizontal sum of each 256-bit half. */
+AVX512 static inline void hsum8_pair(float *out, __m512 v)
+{
+    out[0] = hsum8(_mm512_castps512_ps256(v));
+    out[1] = hsum8(_mm256_castpd_ps(
+        _mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+}
+
+AVX512 static inline __m512 pair(const float *a, const float *b)
+{
+    __m512d lo = _mm512_castpd256_pd512(_mm256_castps_pd(_mm256_loadu_ps(a)));
+    return _mm512_castpd_ps(
+        _mm512_insertf64x4(lo, _mm256_castps_pd(_mm256_loadu_ps(b)), 1));
+}
+
+AVX512 static inline __m512 pair_tail(const float *a, const float *b, int t)
+{
+    __mmask16 m = (__mmask16)(((1u << t) - 1u) | (((1u << t) - 1u) << 8));
+    /* lanes 0..t of a and 8..8+t of b (b - 8 + 8 = b) */
+    __m512 va = _mm512_maskz_loadu_ps((__mmask16)((1u << t) - 1u), a);
+    __m512 vb = _mm512_maskz_loadu_ps((__mmask16)(((1u << t) - 1u) << 8),
+                                      b - 8);
+    return _mm512_mask_blend_ps(m & 0xFF00, va, vb);
+}
+
+AVX512 void rec__score_rows_avx512(float *out, const float *Y, int k,
+                                   const float *x, size_t j0, size_t j1)
+{
+    int k8 = k & ~7, tail = k - k8;
+    __m256i mask =
+        _mm256_loadu_si256((const __m256i *)(tail_lanes + 8 - tail));
+    __m256 xt = _mm256_maskload_ps(x + k8, mask);
+    __m512 xt2 = tail ? pair_tail(x + k8, x + k8, tail) : _mm512_setzero_ps();
+    size_t j = j0;
+    for (; j + 8 <= j1; j += 8) { /* eight movies, two per register */
+        const float *y0 = Y + j * (size_t)k;
+        size_t sk = (size_t)k;
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (int f = 0; f < k8; f += 8) {
+            __m512 xv = pair(x + f, x + f);
+            a0 = _mm512_fmadd_ps(pair(y0 + f, y0 + sk + f), xv, a0);
+            a1 = _mm512_fmadd_ps(pair(y0 + 2 * sk + f, y0 + 3 * sk + f), xv,
+                                 a1);
+            a2 = _mm512_fmadd_ps(pair(y0 + 4 * sk + f, y0 + 5 * sk + f), xv,
+                                 a2);
+            a3 = _mm512_fmadd_ps(pair(y0 + 6 * sk + f, y0 + 7 * sk + f), xv,
+                                 a3);
+        }
+        if (tail) {
+            a0 = _mm512_fmadd_ps(
+                pair_tail(y0 + k8, y0 + sk + k8, tail), xt2, a0);
+            a1 = _mm512_fmadd_ps(
+                pair_tail(y0 + 2 * sk + k8, y0 + 3 * sk + k8, tail), xt2, a1);
+            a2 = _mm512_fmadd_ps(
+                pair_tail(y0 + 4 * sk + k8, y0 + 5 * sk + k8, tail), xt2, a2);
+            a3 = _mm512_fmadd_ps(
+                pair_tail(y0 + 6 * sk + k8, y0 + 7 * sk + k8, tail), xt2, a3);
+        }
+        float *o = out + (j - j0);
+        hsum8_pair(o, a0);
+        hsum8_pair(o + 2, a1);
+        hsum8_pair(o + 4, a2);
+        hsum8_pair(o + 6, a3);
+    }
+    for (; j < j1; j++)
+        out[j - j0] = dot_avx2(Y + j * (size_t)k, x, k8, tail, mask, xt);
+}
+
+/* Two column tiles (bj, bj + 1) of one tile row at once: per element the
+   same FMA chain as tile_avx2. */
+AVX512 static void tile_pair_avx512(double *restrict A,
+                                    const float *restrict Z, size_t n, int ld,
+                                    int bi, int bj)
+{
+    __m512 c[8];
+    for (int r = 0; r < 8; r++)
+        c[r] = _mm512_setzero_ps();
+    const float *zi = Z + bi * 8, *zj = Z + bj * 8;
+    for (size_t t = 0; t < n; t++, zi += ld, zj += ld) {
+        __m512 y = _mm512_loadu_ps(zj);
+        for (int r = 0; r < 8; r++)
+            c[r] = _mm512_fmadd_ps(_mm512_set1_ps(zi[r]), y, c[r]);
+    }
+    for (int r = 0; r < 8; r++) {
+        double *Ar = A + (size_t)(bi * 8 + r) * ld + bj * 8;
+        __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(c[r]));
+        __m512d hi = _mm512_cvtps_pd(_mm256_castpd_ps(
+            _mm512_extractf64x4_pd(_mm512_castps_pd(c[r]), 1)));
+        _mm512_storeu_pd(Ar, _mm512_add_pd(_mm512_loadu_pd(Ar), lo));
+        _mm512_storeu_pd(Ar + 8, _mm512_add_pd(_mm512_loadu_pd(Ar + 8), hi));
+    }
+}
+
+AVX512 void rec__gram_add_avx512(double *restrict A, const float *restrict Z,
+                                 size_t n, int ld, int kk)
+{
+    int nt = (kk + 7) / 8;
+    for (int bi = 0; bi < nt; bi++) {
+        int bj = bi;
+        for (; bj + 2 <= nt; bj += 2)
+            tile_pair_avx512(A, Z, n, ld, bi, bj);
+        if (bj < nt)
+            tile_avx2(A, Z, n, ld, bi, bj);
+    }
+}
+#endif /* REC_HAVE_X86_KERNELS */

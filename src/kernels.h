@@ -1,0 +1,33 @@
+/* kernels.h - the instruction-set variants of the inner kernels
+   (kernels.c), for cpu.c to choose from; nothing else includes this. */
+#ifndef REC_KERNELS_H
+#define REC_KERNELS_H
+
+#include <stddef.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define REC_HAVE_X86_KERNELS 1
+#endif
+
+/* out[j - j0] = x . Y[j] for rows [j0, j1) of the k-column matrix Y. */
+typedef void (*rec_score_rows_fn)(float *out, const float *Y, int k,
+                                  const float *x, size_t j0, size_t j1);
+/* A += Z^T Z on the upper 8x8 tiles (see rec__gram_add). */
+typedef void (*rec_gram_add_fn)(double *A, const float *Z, size_t n, int ld,
+                                int kk);
+
+void rec__score_rows_portable(float *out, const float *Y, int k,
+                              const float *x, size_t j0, size_t j1);
+void rec__gram_add_portable(double *A, const float *Z, size_t n, int ld,
+                            int kk);
+#ifdef REC_HAVE_X86_KERNELS
+void rec__score_rows_avx2(float *out, const float *Y, int k, const float *x,
+                          size_t j0, size_t j1);
+void rec__gram_add_avx2(double *A, const float *Z, size_t n, int ld, int kk);
+void rec__score_rows_avx512(float *out, const float *Y, int k,
+                            const float *x, size_t j0, size_t j1);
+void rec__gram_add_avx512(double *A, const float *Z, size_t n, int ld,
+                          int kk);
+#endif
+
+#endif

@@ -1,0 +1,196 @@
+/* check_kernels.c - the CPU variants of the inner kernels (kernels.c, chosen
+   once by cpu.c): AVX-512 equals AVX2 bit for bit, the portable code agrees
+   within rounding and exactly where the arithmetic is exact (small integer
+   factors: then top-n cannot depend on the CPU), and MOVIEME_CPU forces the
+   level. CTest runs this under MOVIEME_CPU=portable|avx2|avx512 too. */
+#include <check.h>
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "test_util.h"
+
+static float rnd(uint64_t *s, int integer)
+{
+    double u = (double)(rec__splitmix64(s) >> 11) * 0x1p-53;
+    return integer ? (float)(int)(u * 9.0) - 4.0f : (float)(u * 2.0 - 1.0);
+}
+
+static const int ks[] = {1, 3, 7, 8, 9, 10, 15, 16, 17, 33, 50, 64, 100};
+
+START_TEST(score_variants_agree)
+{
+    uint64_t s = 3;
+    for (int integer = 0; integer <= 1; integer++)
+        for (size_t t = 0; t < sizeof ks / sizeof *ks; t++) {
+            int k = ks[t];
+            size_t n = 37; /* not a multiple of 4 or 8: the tails too */
+            float *Y = malloc(n * (size_t)k * sizeof *Y), x[100];
+            for (size_t i = 0; i < n * (size_t)k; i++)
+                Y[i] = rnd(&s, integer);
+            for (int f = 0; f < k; f++)
+                x[f] = rnd(&s, integer);
+            float p[37], a2[37], a5[37];
+            /* from row 1: unaligned starts */
+            rec__score_rows_at(REC_CPU_PORTABLE, p, Y, k, x, 1, n);
+            rec__score_rows_at(REC_CPU_AVX2, a2, Y, k, x, 1, n);
+            rec__score_rows_at(REC_CPU_AVX512, a5, Y, k, x, 1, n);
+            ck_assert_mem_eq(a2, a5, (n - 1) * sizeof *a2);
+            for (size_t j = 0; j + 1 < n; j++) {
+                double mag = 0.0;
+                for (int f = 0; f < k; f++)
+                    mag += fabs((double)x[f] * Y[(j + 1) * (size_t)k + f]);
+                double tol = integer ? 0.0 : 2.0 * (k + 2) * FLT_EPSILON * mag;
+                ck_assert_msg(fabs((double)p[j] - a2[j]) <= tol,
+                              "k %d row %zu: %.9g vs %.9g", k, j, p[j], a2[j]);
+            }
+            free(Y);
+        }
+}
+END_TEST
+
+START_TEST(gram_variants_agree)
+{
+    uint64_t s = 5;
+    for (int integer = 0; integer <= 1; integer++)
+        for (size_t t = 0; t < sizeof ks / sizeof *ks; t++) {
+            int kk = ks[t] + 2, ld = (kk + 7) & ~7;
+            size_t n = 100;
+            float *Z = calloc(n * (size_t)ld, sizeof *Z);
+            for (size_t r = 0; r < n; r++)
+                for (int c = 0; c < kk; c++)
+                    Z[r * ld + c] = rnd(&s, integer);
+            size_t cells = (size_t)ld * ld;
+            double *A[3];
+            for (int l = 0; l < 3; l++) {
+                A[l] = calloc(cells, sizeof **A);
+                for (size_t i = 0; i < cells; i++)
+                    A[l][i] = 0.25 * (double)(i % 7); /* added to */
+                rec__gram_add_at((rec_cpu_level)l, A[l], Z, n, ld, kk);
+            }
+            ck_assert_mem_eq(A[1], A[2], cells * sizeof **A);
+            for (int i = 0; i < kk; i++)
+                for (int j = i; j < kk; j++) {
+                    double mag = 0.0;
+                    for (size_t r = 0; r < n; r++)
+                        mag += fabs((double)Z[r * ld + i] * Z[r * ld + j]);
+                    double tol = integer ? 0.0 : 2.0 * 130 * FLT_EPSILON * mag;
+                    double d = fabs(A[0][(size_t)i * ld + j] -
+                                    A[1][(size_t)i * ld + j]);
+                    ck_assert_msg(d <= tol, "kk %d (%d,%d): %g", kk, i, j, d);
+                }
+            for (int l = 0; l < 3; l++)
+                free(A[l]);
+            free(Z);
+        }
+}
+END_TEST
+
+/* MOVIEME_CPU picks the level, capped by the CPU; the default is the best. */
+START_TEST(level_follows_the_environment)
+{
+    rec_cpu_level best = REC_CPU_PORTABLE;
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        best = __builtin_cpu_supports("avx512f") ? REC_CPU_AVX512
+                                                 : REC_CPU_AVX2;
+#endif
+    const char *env = getenv("MOVIEME_CPU");
+    rec_cpu_level want = best;
+    if (env && strcmp(env, "portable") == 0)
+        want = REC_CPU_PORTABLE;
+    else if (env && strcmp(env, "avx2") == 0)
+        want = REC_CPU_AVX2;
+    if (want > best)
+        want = best;
+    ck_assert_int_eq(rec__cpu_level(), want);
+    printf("kernels: %s (MOVIEME_CPU=%s, CPU best %s)\n",
+           rec__cpu_name(rec__cpu_level()), env ? env : "", rec__cpu_name(best));
+    /* the dispatched kernel is that level's */
+    float Y[30], x[10], a[3], b[3];
+    uint64_t s = 9;
+    for (int i = 0; i < 30; i++)
+        Y[i] = rnd(&s, 0);
+    for (int i = 0; i < 10; i++)
+        x[i] = rnd(&s, 0);
+    rec__score_rows(a, Y, 10, x, 0, 3);
+    rec__score_rows_at(want, b, Y, 10, x, 0, 3);
+    ck_assert_mem_eq(a, b, sizeof a);
+}
+END_TEST
+
+/* Top-n on a model with small integer factors (every dot product exact) is
+   the same list at every level: here through the dispatched kernel, and
+   the scores equal those of each variant. */
+START_TEST(top_n_exact_at_every_level)
+{
+    rec_error e = {0};
+    rec_ratings *r = NULL;
+    ck_assert_ok(rec_ratings_new(&r, &e), &e);
+    rec_rating rows[400];
+    uint64_t s = 11;
+    size_t nr = 0;
+    for (int u = 1; u <= 20; u++)
+        for (int j = 1; j <= 20; j++)
+            if ((u * 7 + j * 3) % 5 == 0)
+                rows[nr++] = (rec_rating){u, j, (float)(1 + (u + j) % 5)};
+    ck_assert_ok(rec_ratings_add(r, rows, nr, &e), &e);
+    rec_als_params p;
+    rec_als_params_init(&p);
+    p.rank = 12;
+    p.iterations = 2;
+    p.preference = 0;
+    rec_model *m = NULL;
+    ck_assert_ok(rec_train_als(&m, r, &p, &e), &e);
+    /* integer factors, zero biases: exact scores, many ties */
+    for (size_t i = 0; i < m->n_users * (size_t)m->rank; i++)
+        m->user_factors[i] = rnd(&s, 1);
+    for (size_t i = 0; i < m->n_movies * (size_t)m->rank; i++)
+        m->movie_factors[i] = rnd(&s, 1);
+    memset(m->user_bias, 0, m->n_users * sizeof *m->user_bias);
+    memset(m->movie_bias, 0, m->n_movies * sizeof *m->movie_bias);
+    m->global_mean = 0.0f;
+    ck_assert_ok(rec__model_finish(m, &e), &e);
+    for (int u = 1; u <= 20; u++) {
+        rec_scored top[20];
+        size_t got = 0;
+        ck_assert_ok(rec_top_n(top, 20, &got, m, u, &e), &e);
+        rec_user_view v;
+        rec__user_view(&v, m, (size_t)rec__idmap_get(&m->user_map, u));
+        float vec[64], c;
+        rec__user_rank_vec(vec, &c, m, v.x, v.bias, v.p);
+        for (size_t i = 0; i < got; i++) {
+            size_t j = (size_t)rec__idmap_get(&m->movie_map, top[i].movie_id);
+            for (int l = 0; l < 3; l++) {
+                float d;
+                rec__score_rows_at((rec_cpu_level)l, &d, m->rank_movie,
+                                   m->rank_dim, vec, j, j + 1);
+                ck_assert(d + c == top[i].score);
+            }
+        }
+    }
+    rec_model_free(m);
+    rec_ratings_free(r);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("kernels");
+    TCase *t = tcase_create("core");
+    tcase_add_test(t, score_variants_agree);
+    tcase_add_test(t, gram_variants_agree);
+    tcase_add_test(t, level_follows_the_environment);
+    tcase_add_test(t, top_n_exact_at_every_level);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    return run_suite(suite());
+}
