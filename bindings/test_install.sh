@@ -90,7 +90,7 @@ LUA
   if command -v luarocks >/dev/null; then
     mkdir -p "$TMP/rocksrc"
     cp -r "$SRC/movieme.i" "$SRC/movieme_bind.h" "$SRC/lua" "$TMP/rocksrc/"
-    (cd "$TMP/rocksrc/lua" &&
+    (cd "$TMP/rocksrc/lua" && luarocks lint movieme-scm-1.rockspec &&
      env PKG_CONFIG_PATH="$PC_DIR" luarocks --lua-version 5.4 make --tree "$TMP/rocks" movieme-scm-1.rockspec \
        >"$TMP/rocks.log" 2>&1) || { cat "$TMP/rocks.log"; say "luarocks make failed"; exit 1; }
     rso=$(find "$TMP/rocks" -name movieme.so | head -n 1)

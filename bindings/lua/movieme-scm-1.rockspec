@@ -19,6 +19,7 @@ your own ratings, train explicit or implicit ALS, recommend, evaluate, save
 models. Errors are tables with code, message, path and line; models and
 datasets support :close() and <close>.]],
    homepage = "https://github.com/libmovieme/libmovieme",
+   license = "as libmovieme (see its repository)",
 }
 dependencies = {
    "lua >= 5.4",

@@ -189,3 +189,20 @@ describe("close", function()
     assert.is_true(before - after > 1000, ("rss %d -> %d KB"):format(before, after))
   end)
 end)
+
+describe("results", function()
+  it("carry the rating to show (rec_scored.rating)", function()
+    local ml = movieme.load_movielens(DATA)
+    local m <close> = movieme.train_als(ml, {rank = 8, iterations = 3, n_threads = 1})
+    for _, recs in ipairs({m:top_n(1, 10), m:similar_movies(260, 10),
+                           m:recommend_for_ratings({{260, 5}, {1196, 4.5}}, 10)}) do
+      assert.is_true(#recs > 0)
+      for _, r in ipairs(recs) do
+        assert.is_number(r.rating)
+        assert.is_true(r.rating >= 0.5 and r.rating <= 5)
+      end
+    end
+    local r1 = m:top_n(1, 1)[1]
+    assert.is_true(math.abs(r1.rating - m:predict(1, r1.movie_id)) < 1e-5)
+  end)
+end)

@@ -299,3 +299,18 @@ def test_top_n_many_pads_short_rows():
     assert ids[0].tolist() == [-1, -1, -1] and np.isnan(scores[0]).all()
     assert ids[1].tolist() == [11, -1, -1]
     assert np.isfinite(scores[1, 0]) and np.isnan(scores[1, 1:]).all()
+
+
+def test_recommendations_carry_the_rating(ml_model, ml):
+    # rec_scored.rating (issue 15): stars within the data's rating range
+    for recs in (ml_model.top_n(1, 10),
+                 ml_model.recommend_for_ratings({260: 5.0, 1196: 4.5}, 10),
+                 ml_model.similar_movies(260, 10)):
+        assert recs and all(0.5 <= r.rating <= 5.0 for r in recs)
+    top = ml_model.top_n(1, 5)
+    for r in top:
+        assert abs(r.rating - ml_model.predict(1, r.movie_id)) < 1e-5
+    best = ml.best_movies(5, min_count=50)
+    means = {s.movie_id: s.average for s in ml.count_avg()}
+    for r in best:
+        assert abs(r.rating - means[r.movie_id]) < 1e-5
