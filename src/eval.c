@@ -52,6 +52,20 @@ static size_t bound(const float *sorted, size_t n, float v, int ge)
     return lo;
 }
 
+/* The same for a double threshold (compared exactly, no rounding). */
+static size_t bound_d(const float *sorted, size_t n, double v, int ge)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ge ? (double)sorted[mid] >= v : (double)sorted[mid] > v)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
 /* The exact ranking score (the user's vector, cold users too). */
 static float exact_score(const rec__row_scores *rs, size_t j)
 {
@@ -80,6 +94,7 @@ static double user_auc(const rec__row_scores *rs, const rec_candidates *cand,
         return 0.5;
     qsort(pos, np, sizeof *pos, cmp_float);
     double right = 0.0, w = 2.0 * rs->margin;
+    double lowest = pos[0], highest = pos[np - 1];
     size_t n_neg = 0, e = 0, q = 0;
     for (size_t j = 0; j < m->n_movies; j++) {
         while (e < u->n_rated && (size_t)u->rated[e] < j)
@@ -93,11 +108,18 @@ static double user_auc(const rec__row_scores *rs, const rec_candidates *cand,
         if (!rec__candidate(cand, j))
             continue;
         n_neg++;
-        if (rs->approx) {
-            float lo = nextafterf((float)(rs->approx[j] - w), -INFINITY);
-            float hi = nextafterf((float)(rs->approx[j] + w), INFINITY);
-            size_t above = bound(pos, np, hi, 0);
-            if (above == bound(pos, np, lo, 1)) { /* none near */
+        if (rs->approx) { /* the exact score is within w / 2 of a */
+            double a = rs->approx[j];
+            if (a + w < lowest) { /* below every relevant one: most movies */
+                right += (double)np;
+                continue;
+            }
+            if (a - w > highest)
+                continue;
+            /* the relevant scores above a + w, and whether the nearest
+               one below it is under a - w (then none is near) */
+            size_t above = bound_d(pos, np, a + w, 0);
+            if (above == 0 || (double)pos[above - 1] < a - w) {
                 right += (double)(np - above);
                 continue;
             }
