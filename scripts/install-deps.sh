@@ -14,7 +14,7 @@ PACKAGES=(
   # build
   build-essential cmake pkg-config git
   # the library: BLAS/LAPACKE (OpenBLAS), OpenMP (gcc's libgomp), zlib for model-file checksums
-  libopenblas-dev libopenblas0-serial liblapacke-dev zlib1g-dev
+  libopenblas-dev libopenblas0-openmp liblapacke-dev zlib1g-dev
   # tests
   check valgrind clang libclang-rt-14-dev libfuzzer-14-dev libomp-14-dev python3-pytest
   # bindings

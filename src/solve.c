@@ -151,7 +151,7 @@ static int chol_solve_own(double *A, int ld, double *b, int m)
    of ld is the lower triangle of a column-major matrix, so no copy. One
    BLAS thread (blas.c): the same bytes whatever the OpenMP thread count.
    dposv is called by its LAPACK name (declared by LAPACKE's lapack.h),
-   which OpenBLAS exports itself: the serial OpenBLAS the library links
+   which OpenBLAS exports itself: the OpenMP OpenBLAS the library links
    then serves it, never a system liblapack built for another OpenBLAS. */
 static int chol_solve_lapack(double *A, int ld, double *b, int m)
 {

@@ -311,6 +311,56 @@ START_TEST(test_cancel)
 }
 END_TEST
 
+/* LAPACK solves run on many OpenMP threads at once: each must give the
+   bytes a lone call gives (an OpenBLAS that shares one work buffer between
+   threads, as Debian's serial build does, fails this). */
+START_TEST(test_lapack_concurrent)
+{
+    enum { N = 3000 };
+    const int m = REC_LAPACK_MIN_DIM + 8, ld = m;
+    size_t sz = (size_t)ld * m;
+    double *A = malloc(N * sz * sizeof *A), *B = malloc(N * (size_t)m * sizeof *B);
+    double *A1 = malloc(N * sz * sizeof *A), *B1 = malloc(N * (size_t)m * sizeof *B);
+    double *z = malloc((size_t)m * sizeof *z);
+    ck_assert(A && B && A1 && B1 && z);
+    uint64_t seed = 11;
+    for (int t = 0; t < N; t++) {
+        double *a = A + t * sz;
+        memset(a, 0, sz * sizeof *a);
+        for (int r = 0; r < 4; r++) {
+            for (int i = 0; i < m; i++)
+                z[i] = (double)(rec__splitmix64(&seed) >> 11) * 0x1p-53 - 0.5;
+            for (int i = 0; i < m; i++)
+                for (int j = i; j < m; j++)
+                    a[(size_t)i * ld + j] += z[i] * z[j];
+        }
+        for (int i = 0; i < m; i++) {
+            a[(size_t)i * ld + i] += 1.0;
+            B[(size_t)t * m + i] = (double)(rec__splitmix64(&seed) >> 11) * 0x1p-53;
+        }
+    }
+    memcpy(A1, A, N * sz * sizeof *A);
+    memcpy(B1, B, N * (size_t)m * sizeof *B);
+    for (int t = 0; t < N; t++)
+        ck_assert_int_eq(rec__cholesky_solve_with(A1 + t * sz, ld, B1 + (size_t)t * m, m, 1), 0);
+    int failed = 0;
+#pragma omp parallel for num_threads(2) schedule(dynamic, 1) reduction(| : failed)
+    for (int t = 0; t < N; t++)
+        failed |= rec__cholesky_solve_with(A + t * sz, ld, B + (size_t)t * m, m, 1) != 0;
+    ck_assert_int_eq(failed, 0);
+    size_t differ = 0;
+    for (size_t i = 0; i < N * (size_t)m; i++)
+        differ += memcmp(&B[i], &B1[i], sizeof B[i]) != 0;
+    ck_assert_msg(differ == 0, "%zu of %zu solution entries differ under 2 threads",
+                  differ, N * (size_t)m);
+    free(A);
+    free(B);
+    free(A1);
+    free(B1);
+    free(z);
+}
+END_TEST
+
 START_TEST(test_empty_rows_and_reg0)
 {
     /* users with 1-2 ratings and rank 12 > their count, reg 0; a movie
@@ -615,6 +665,7 @@ static Suite *als_suite(void)
     tcase_add_test(core, test_cancel);
     tcase_add_test(core, test_progress_on_calling_thread);
     tcase_add_test(core, test_lapack_rows);
+    tcase_add_test(core, test_lapack_concurrent);
     tcase_add_test(core, test_empty_rows_and_reg0);
     tcase_add_test(core, test_reg0_underdetermined);
     tcase_add_test(core, test_nonnegative);

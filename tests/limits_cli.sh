@@ -4,17 +4,33 @@
 # message on stderr; never a signal (status >= 128) or a hang. Registered in
 # CTest by tests/CMakeLists.txt (not in sanitizer builds: their shadow memory
 # needs terabytes of address space). See docs/robustness.md.
+#
+# Below a floor no program that loads OpenBLAS 0.3.21's OpenMP build starts:
+# its load-time constructor maps one 128 MB work buffer per thread and spins
+# forever when the mapping fails (upstream OpenMathLib/OpenBLAS#5289), before
+# the library's code runs. The sweep therefore finds that floor first with
+# `movieme --version` (OMP_NUM_THREADS=1: one buffer), then sweeps `train`
+# from that floor, where the data no longer fits, to well above it.
 # Usage: limits_cli.sh MOVIEME_BINARY DATA_DIR
 set -u
 BIN=$1 DATA=$2
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 fails=0 n_oom=0 n_ok=0 n_gomp=0 n_load=0
-# Between 40 and 72 MB in 1 MB steps: where the clean out-of-memory exits
-# lie moves with the libraries (the serial OpenBLAS, the loader reading
-# instead of mapping the file need less) and is only a few hundred KB wide.
-dense=$(seq 40000 1000 72000)
-for kb in 4000 6000 8000 10000 12000 14000 16000 18000 20000 24000 28000 32000 $dense 128000 512000; do
+export OMP_NUM_THREADS=1
+starts() { ( ulimit -v "$1"; exec timeout 10 "$BIN" --version ) >/dev/null 2>&1; }
+lo=100000 hi=1000000 # KB: lo does not start, hi does
+starts "$hi" || { echo "limits_cli: movieme --version fails under ulimit -v $hi KB" >&2; exit 1; }
+while [ $((hi - lo)) -gt 2000 ]; do
+  mid=$(((lo + hi) / 2))
+  if starts "$mid"; then hi=$mid; else lo=$mid; fi
+done
+floor=$hi
+echo "limits_cli: movieme starts from ulimit -v $floor KB (OpenBLAS's load-time buffer)"
+# From the floor up in 1 MB steps, then large: where the clean out-of-memory
+# exits lie moves with the libraries and is only a few hundred KB wide.
+dense=$(seq "$floor" 1000 $((floor + 40000)))
+for kb in $dense $((floor + 128000)) $((floor + 512000)); do
   ( ulimit -v "$kb"; exec timeout 120 "$BIN" train --data "$DATA" --iters 2 --rank 16 --threads 2 --out "$OUT/m.bin" ) \
     >"$OUT/stdout" 2>"$OUT/stderr"
   rc=$?

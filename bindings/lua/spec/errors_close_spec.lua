@@ -138,7 +138,7 @@ describe("close", function()
     assert.equals("movieme.Model (closed)", tostring(m))
     for _, f in ipairs({function() return m:top_n(1) end,
                         function() return m:predict(1, 1) end,
-                        function() return m:save(os.tmpname()) end,
+                        function() return m:save("/nonexistent/closed.bin") end,
                         function() return m:add_user({{1, 5}}) end,
                         function() return m:copy() end}) do
       assert.equals("Model is closed", tostring(error_of(f)))
