@@ -109,6 +109,26 @@ START_TEST(test_train_shape_and_fit)
 }
 END_TEST
 
+/* A random symmetric positive definite system: the upper triangle of
+   A (rows of ld, zeroed first) holds a sum of n_outer outer products plus
+   diag on the diagonal; b gets uniform entries. */
+static void random_spd(double *A, int ld, double *b, int m, int n_outer,
+                       double diag, double *z, uint64_t *seed)
+{
+    memset(A, 0, (size_t)ld * m * sizeof *A);
+    for (int r = 0; r < n_outer; r++) {
+        for (int i = 0; i < m; i++)
+            z[i] = (double)(rec__splitmix64(seed) >> 11) * 0x1p-53 - 0.5;
+        for (int i = 0; i < m; i++)
+            for (int j = i; j < m; j++)
+                A[(size_t)i * ld + j] += z[i] * z[j];
+    }
+    for (int i = 0; i < m; i++) {
+        A[(size_t)i * ld + i] += diag;
+        b[i] = (double)(rec__splitmix64(seed) >> 11) * 0x1p-53;
+    }
+}
+
 /* LAPACK's row solve (REC_LAPACK_MIN_DIM unknowns and up) agrees with the
    library's kernel within rounding, and training through it is still
    independent of the thread count (explicit and implicit rows). */
@@ -124,17 +144,8 @@ START_TEST(test_lapack_rows)
         double *b1 = malloc((size_t)m * sizeof *b1);
         double *b2 = malloc((size_t)m * sizeof *b2);
         double *z = malloc((size_t)m * sizeof *z);
-        for (int r = 0; r < 2 * m; r++) {
-            for (int i = 0; i < m; i++)
-                z[i] = (double)(rec__splitmix64(&seed) >> 11) * 0x1p-53 - 0.5;
-            for (int i = 0; i < m; i++)
-                for (int j = i; j < m; j++)
-                    A0[(size_t)i * ld + j] += z[i] * z[j];
-        }
-        for (int i = 0; i < m; i++) {
-            A0[(size_t)i * ld + i] += 0.1 * m;
-            b1[i] = b2[i] = (double)(rec__splitmix64(&seed) >> 11) * 0x1p-53;
-        }
+        random_spd(A0, ld, b1, m, 2 * m, 0.1 * m, z, &seed);
+        memcpy(b2, b1, (size_t)m * sizeof *b1);
         memcpy(A1, A0, (size_t)ld * m * sizeof *A0);
         memcpy(A2, A0, (size_t)ld * m * sizeof *A0);
         ck_assert_int_eq(rec__cholesky_solve_with(A1, ld, b1, m, 0), 0);
@@ -324,21 +335,8 @@ START_TEST(test_lapack_concurrent)
     double *z = malloc((size_t)m * sizeof *z);
     ck_assert(A && B && A1 && B1 && z);
     uint64_t seed = 11;
-    for (int t = 0; t < N; t++) {
-        double *a = A + t * sz;
-        memset(a, 0, sz * sizeof *a);
-        for (int r = 0; r < 4; r++) {
-            for (int i = 0; i < m; i++)
-                z[i] = (double)(rec__splitmix64(&seed) >> 11) * 0x1p-53 - 0.5;
-            for (int i = 0; i < m; i++)
-                for (int j = i; j < m; j++)
-                    a[(size_t)i * ld + j] += z[i] * z[j];
-        }
-        for (int i = 0; i < m; i++) {
-            a[(size_t)i * ld + i] += 1.0;
-            B[(size_t)t * m + i] = (double)(rec__splitmix64(&seed) >> 11) * 0x1p-53;
-        }
-    }
+    for (int t = 0; t < N; t++)
+        random_spd(A + t * sz, ld, B + (size_t)t * m, m, 4, 1.0, z, &seed);
     memcpy(A1, A, N * sz * sizeof *A);
     memcpy(B1, B, N * (size_t)m * sizeof *B);
     for (int t = 0; t < N; t++)
