@@ -42,6 +42,7 @@ import traceback
 import movieme
 from sqlalchemy import func
 
+from . import faults
 from .models import Rating, Recommendation, RetrainJob, db, utcnow
 
 log = logging.getLogger("flask_demo.engine")
@@ -118,6 +119,8 @@ class Engine:
         self.catalogue = Catalogue(self.base)
         self.catalogue_size = max(1, len(self.catalogue.movies))
         self._best_cache = {}
+        # test hook (faults.py): None unless MOVIEME_FAULT_STEPS is set
+        self._faults = faults.from_config(cfg, app.instance_path)
 
     # ---- ids ---------------------------------------------------------------
     def model_user_id(self, member_id):
@@ -292,6 +295,10 @@ class Engine:
                 prior_weight=10.0, genre=genre or None)
         return self._best_cache[key]
 
+    def _fault(self, step):
+        if self._faults is not None:
+            self._faults.reached(step)
+
     # ---- training ------------------------------------------------------------
     def _member_rows(self):
         rows = db.session.query(Rating.user_id, Rating.movie_id, Rating.rating).all()
@@ -302,6 +309,7 @@ class Engine:
         """Train on MovieLens + members. Returns (model, rows, snapshot_at)."""
         snapshot_at = utcnow()
         rows = self._member_rows()
+        self._fault("snapshot")
         data = self.base.copy()
         if rows:
             data.add([(self.model_user_id(u), m, float(r)) for u, m, r in rows])
@@ -332,6 +340,7 @@ class Engine:
                 db.session.commit()
             except Exception:       # progress is best effort
                 db.session.rollback()
+            self._fault("training")
             return not self._stop.is_set()
         return report
 
@@ -404,12 +413,15 @@ class Engine:
             return None
         job_id = job.id
         t0 = time.monotonic()
+        self._fault("claimed")
         try:
             delay = self.app.config["MOVIEME_TRAIN_DELAY"]
             if delay:
                 time.sleep(delay)   # test hook: a window to kill the process
             model, rows, snapshot_at = self._train_snapshot(self._progress(job_id))
+            self._fault("save")
             self._save(model)
+            self._fault("renamed")
             # the recommendations from the trained factors, before quick
             # requests fold members into the served model; they and the
             # job's end are committed in one transaction after the swap
@@ -419,7 +431,9 @@ class Engine:
             job.status, job.finished_at = "done", utcnow()
             job.snapshot_at, job.n_ratings = snapshot_at, len(rows)
             job.seconds = time.monotonic() - t0
+            self._fault("stored")
             db.session.commit()
+            self._fault("committed")
             log.info("retrain job %d done in %.1fs", job_id, job.seconds)
         except movieme.CancelledError:
             # stopped while training (shutdown): the job waits for the next start
