@@ -183,19 +183,21 @@ class Site:
         movies, jobs = recs[self.members["alice"]]
         assert jobs == {1} and len(movies) == 48
 
-    def assert_trained_on_everything(self, job_id):
-        """The job finished on every acknowledged rating: the model file is
-        the training of exactly the database's ratings (training is
-        deterministic for a seed and thread count, whatever the row order),
-        and each member's stored list is that model's top 48."""
+    def assert_trained_on_everything(self, job_id, ratings=None):
+        """The job finished on every acknowledged rating (or on `ratings`,
+        its snapshot): the model file is the training of exactly those
+        ratings (training is deterministic for a seed and thread count,
+        whatever the row order), and each of their members' stored list is
+        that model's top 48."""
         self.assert_ratings_kept()
+        ratings = self.expected if ratings is None else ratings
         data = movieme.load_movielens(self.dataset)
-        data.add([(OFFSET + u, m, r) for (u, m), r in self.expected.items()])
+        data.add([(OFFSET + u, m, r) for (u, m), r in ratings.items()])
         reference = movieme.train_als(data, rank=RANK, iterations=ITERATIONS, seed=SEED,
                                       n_threads=1)
         with open(self.model_file, "rb") as f:
             assert f.read() == reference.to_bytes()
-        members = {u for u, _ in self.expected}
+        members = {u for u, _ in ratings}
         recs = self.recommendations()
         assert set(recs) == members
         for u in members:
@@ -228,9 +230,11 @@ def start_retrain(site, server):
 
 def rate_during(site, server):
     """While the worker is paused inside job 2: alice re-rates one movie and
-    adds one, bob rates for the first time."""
+    adds one, bob rates for the first time. Returns the ratings before."""
+    before = dict(site.expected)
     site.rate(site.client(server, "alice"), "alice", ALICE_DURING)
     site.rate(site.client(server, "bob"), "bob", BOB_DURING)
+    return before
 
 
 def first_pause(step):
@@ -244,7 +248,7 @@ def test_kill_at_each_step_then_restart(site, step):
     server = site.start(steps=sorted({first, step}))
     start_retrain(site, server)
     assert site.reached(first) == server.proc.pid
-    rate_during(site, server)
+    snapshot = rate_during(site, server)
     if step != first:
         site.go(first)
         assert site.reached(step) == server.proc.pid
@@ -260,7 +264,7 @@ def test_kill_at_each_step_then_restart(site, step):
     assert (carol_in, bob_in) == (renamed, False)
     if step == "committed":
         assert site.jobs()[2] == ("done", 1)
-        assert set(site.recommendations()) == {site.members["alice"], site.members["carol"]}
+        site.assert_trained_on_everything(2, snapshot)
     else:
         assert site.jobs()[2] == ("running", 1)
         site.assert_previous_state()
@@ -285,6 +289,26 @@ def test_kill_at_each_step_then_restart(site, step):
     # the restarted site serves the new model
     status, health = site.client(server, "carol").json("GET", "/api/health")
     assert status == 200 and health["model_users"] == model_users(site)
+
+
+def test_damaged_model_file_is_retrained_at_start(site):
+    """A model file damaged outside the site (a disk fault, a bad copy; the
+    site's own saves cannot leave one): the start keeps it as
+    model.bin.corrupt, trains a new one from the database, and serves."""
+    with open(site.model_file, "r+b") as f:
+        f.truncate(len(site.job1_bytes) // 2)
+    server = site.start()
+    assert "does not load" in server.read_log()
+    with open(site.model_file + ".corrupt", "rb") as f:
+        assert f.read() == site.job1_bytes[:len(site.job1_bytes) // 2]
+    data = movieme.load_movielens(site.dataset)
+    data.add([(OFFSET + u, m, r) for (u, m), r in site.expected.items()])
+    reference = movieme.train_als(data, rank=RANK, iterations=ITERATIONS, seed=SEED,
+                                  n_threads=1)
+    with open(site.model_file, "rb") as f:
+        assert f.read() == reference.to_bytes()
+    status, health = site.client(server, "alice").json("GET", "/api/health")
+    assert status == 200 and health["model_users"] == reference.n_users
 
 
 def model_users(site):
@@ -347,12 +371,13 @@ def pg_commands():
 
 def test_postgres_restarted_during_training(site):
     """The database goes away while the model trains and is back before the
-    recommendations are stored: the same attempt finishes."""
+    recommendations are stored: the same attempt finishes (on its
+    snapshot), and the same worker runs the next job."""
     stop, start = pg_commands()
     server = site.start(steps=("snapshot", "training", "renamed"))
-    start_retrain(site, server)
+    carol = start_retrain(site, server)
     site.reached("snapshot")
-    rate_during(site, server)
+    snapshot = rate_during(site, server)
     site.go("snapshot")
     site.reached("training")
     stop()
@@ -363,7 +388,11 @@ def test_postgres_restarted_during_training(site):
         start()
     site.go("renamed")
     assert site.wait_job(2) == ("done", 1)
-    site.assert_trained_on_everything(2)
+    site.assert_trained_on_everything(2, snapshot)
+    status, job = carol.json("POST", "/api/retrain")
+    assert status == 202 and job["id"] == 3
+    assert site.wait_job(3) == ("done", 1)
+    site.assert_trained_on_everything(3)
     assert server.proc.poll() is None
 
 
