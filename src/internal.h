@@ -253,6 +253,11 @@ rec_status rec__model_alloc_pref(rec_model *m, int kp, rec_error *err);
 /* Derive what serving needs from the factors (ranking vectors, cold-start
    mean): after training, loading and copying. */
 rec_status rec__model_finish(rec_model *m, rec_error *err);
+/* Copy the preference part (factors, weighting, parameters, blend) of
+   hybrid `src` into `dst`, a rating model of the same dataset without one;
+   the caller then derives the ranking (rec__model_finish). */
+rec_status rec__model_copy_pref(rec_model *dst, const rec_model *src,
+                                rec_error *err);
 /* Length of a user ranking vector: m->rank_dim. Writes user u's vector
    (from its factors) and its constant term. */
 void rec__user_rank_vec(float *v, float *c, const rec_model *m,
@@ -413,6 +418,14 @@ rec_status rec__train_als_from(rec_model **out, const rec_ratings *r,
                                const rec_als_params *p, const rec_model *warm,
                                rec_error *err);
 
+/* The preference model of hybrid parameters `p` (tune.c): fits it into
+   `m`, a rating model trained on `r` without one (p's rating part is not
+   looked at), and derives the ranking. The same factors as
+   rec_train_als(r, p) gives, whatever the rating model. On failure `m` is
+   left without a usable ranking: free it. */
+rec_status rec__train_preference(rec_model *m, const rec_ratings *r,
+                                 const rec_als_params *p, rec_error *err);
+
 /* Validate parameters and dataset as rec_train_als does. */
 rec_status rec__train_check(const rec_ratings *r, const rec_als_params *p,
                             rec_error *err);
@@ -481,7 +494,23 @@ void rec__gram_add(double *A, const float *Z, size_t n, int ld, int kk);
    predictions). */
 void rec__score_rows(float *out, const float *Y, int k, const float *x,
                      size_t j0, size_t j1);
+/* Bit i of bits[i / 64] set when x[i] > t, for i < n (selection scans;
+   bits holds (n + 63) / 64 words). */
+void rec__above(uint64_t *bits, const float *x, size_t n, float t);
+/* The AUC pairs of one row of approximate scores a[0..n) against the
+   ascending relevant scores pos[0..np): with hi = a[i] + w and
+   lo = a[i] - w in float, movie i is near when some pos lies in [lo, hi]
+   (its index goes to near[], ascending: decide it exactly); the others
+   add the number of pos above hi, which is returned. Comparisons only:
+   every level gives the same result. */
+uint64_t rec__auc_count(const float *a, size_t n, const float *pos,
+                        size_t np, float w, uint32_t *near, size_t *n_near);
 /* The same kernels at a given level (capped by the CPU): tests, benches. */
+void rec__above_at(rec_cpu_level l, uint64_t *bits, const float *x, size_t n,
+                   float t);
+uint64_t rec__auc_count_at(rec_cpu_level l, const float *a, size_t n,
+                           const float *pos, size_t np, float w,
+                           uint32_t *near, size_t *n_near);
 void rec__score_rows_at(rec_cpu_level l, float *out, const float *Y, int k,
                         const float *x, size_t j0, size_t j1);
 void rec__gram_add_at(rec_cpu_level l, double *A, const float *Z, size_t n,

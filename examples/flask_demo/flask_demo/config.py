@@ -87,6 +87,11 @@ class BaseConfig:
     MOVIEME_RETRAIN_API = True           # POST /api/retrain allowed for members
     MOVIEME_MODEL_CHECK_SECONDS = 2.0    # how often a worker stats the model file
     MOVIEME_TRAIN_DELAY = 0.0            # test hook: sleep before training
+    # Test hook (faults.py): retrain steps at which the worker pauses and
+    # writes a marker file, so a test can kill it there. Empty: off.
+    MOVIEME_FAULT_STEPS = ""
+    MOVIEME_FAULT_DIR = None             # default: the instance folder
+    MOVIEME_FAULT_WAIT = 120.0           # seconds at most at each pause
 
 
 class DevelopmentConfig(BaseConfig):
@@ -125,7 +130,8 @@ _OVERRIDES = {
     "MOVIEME_RETRAIN_MIN_GAP": float, "MOVIEME_BEST_MIN_COUNT": int,
     "MOVIEME_WORKER_POLL": float, "MOVIEME_BACKGROUND": "bool",
     "MOVIEME_RETRAIN_API": "bool", "MOVIEME_MODEL_CHECK_SECONDS": float,
-    "MOVIEME_TRAIN_DELAY": float, "MOVIEME_ALS_MODE": str, "MOVIEME_ALPHA": float,
+    "MOVIEME_TRAIN_DELAY": float, "MOVIEME_FAULT_STEPS": str,
+    "MOVIEME_FAULT_DIR": str, "MOVIEME_FAULT_WAIT": float, "MOVIEME_ALS_MODE": str, "MOVIEME_ALPHA": float,
     "LOGIN_MAX_PER_USER": int, "LOGIN_MAX_PER_IP": int,
     "LOGIN_WINDOW_SECONDS": int,
 }
