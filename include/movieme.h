@@ -980,7 +980,7 @@ REC_API rec_status rec_model_movie_matrix(float *factors, float *biases,
 #define REC_VALIDATION_PER_USER 1 /**< leave-k-out per user */
 #define REC_VALIDATION_FOLDS 2    /**< k folds: each point on every fold */
 
-#define REC_TUNE_OPTIONS_VERSION 1
+#define REC_TUNE_OPTIONS_VERSION 2
 
 /** One point of the search: its parameters and validation figures. */
 typedef struct rec_tune_point {
@@ -988,14 +988,21 @@ typedef struct rec_tune_point {
     double metric;          /**< the metric optimised, mean over folds */
     double rmse;            /**< validation RMSE, mean over folds (for an
                                  implicit model: of preference scores) */
-    double ndcg;            /**< validation nDCG@k, mean over folds; -1
-                                 when not computed (metric RMSE) */
+    double ndcg;            /**< validation nDCG@k, mean over folds, of
+                                 the model's own ranking (rec_evaluate():
+                                 rec_top_n()'s); -1 when not computed
+                                 (metric RMSE) */
     double seconds;         /**< wall time of the point (all folds) */
     int iterations;         /**< ALS iterations run per fold */
     int warm;               /**< non-zero: started from the factors of the
                                  previous point of its regularisation path */
     int stopped_early;      /**< non-zero: abandoned after its first stage
                                  (clearly worse than the best so far) */
+    int reranked;           /**< non-zero: no training of its own: the
+                                 models of an earlier row ranked with
+                                 another blend / blend_shrink (`seconds` is
+                                 that evaluation's). Since 0.2 (version 2
+                                 options). */
 } rec_tune_point;
 
 /** Progress of rec_tune_als(), handed to rec_tune_progress_fn. */
@@ -1022,13 +1029,30 @@ typedef int (*rec_tune_progress_fn)(void *userdata,
 
 /**
  * Options of rec_tune_als(). Fill with rec_tune_options_init() and change
- * what you need; fields are only ever added at the end (`version`).
+ * what you need; fields are only ever added at the end (`version`: a
+ * version 1 struct has no fields past `progress_userdata`, and its search
+ * is the version 1 grid).
  *
- * The grid is every combination of `ranks` x `alphas` x `bias_regs`; for
- * each combination the `regs` are walked from the largest to the smallest
- * (a regularisation path). An empty list (NULL or 0 entries) means the
- * value of `base`, except `regs`, whose default path is
+ * The grid is every combination of `ranks` x `alphas` x
+ * `preference_alphas` x `preference_regs` x `bias_regs` x `bias_priors`;
+ * for each combination the `regs` are walked from the largest to the
+ * smallest (a regularisation path). An empty list (NULL or 0 entries)
+ * means the value of `base`, except `regs`, whose default path is
  * 0.3, 0.2, 0.12, 0.08, 0.05, 0.03, 0.02, 0.012.
+ *
+ * The hybrid model (base.preference, docs/ranking.md) has two parts. The
+ * rating model (reg, rank, bias_reg, bias_prior) decides the RMSE; the
+ * ranking also depends on the preference model (preference_reg,
+ * preference_alpha: trained once per fold and combination, then shared by
+ * every point of its paths) and on `blends` x `blend_shrinks`, which need
+ * no training at all (the same models ranked again). With REC_METRIC_NDCG
+ * every point is scored at every (blend, blend_shrink) pair, one row each,
+ * and the best row wins. With REC_METRIC_RMSE the points train the rating
+ * model alone (the preference model does not change the RMSE); the best
+ * point then gets its preference model and, when `blends` or
+ * `blend_shrinks` are given, is ranked at every pair (rows marked
+ * `reranked`), and the pair of best nDCG@k is kept: the rating model is
+ * chosen by RMSE, the ranking blend by nDCG.
  */
 typedef struct rec_tune_options {
     uint32_t version;       /**< REC_TUNE_OPTIONS_VERSION */
@@ -1067,6 +1091,19 @@ typedef struct rec_tune_options {
                                  0: walk every reg) */
     rec_tune_progress_fn progress; /**< optional, NULL for none */
     void *progress_userdata;       /**< handed to `progress` */
+    /* ---- version 2: the hybrid model's parameters (Since 0.2) ---- */
+    const double *bias_priors; size_t n_bias_priors; /**< bias_prior values,
+                                 >= 0 (a base with biases, not implicit) */
+    const double *preference_regs; size_t n_preference_regs;
+                            /**< preference_reg values, >= 0 (a hybrid
+                                 base, REC_METRIC_NDCG: they do not change
+                                 the RMSE) */
+    const double *preference_alphas; size_t n_preference_alphas;
+                            /**< preference_alpha values, > 0 (likewise) */
+    const double *blends; size_t n_blends; /**< blend values, >= 0 (a
+                                 hybrid base; no training: see above) */
+    const double *blend_shrinks; size_t n_blend_shrinks; /**< blend_shrink
+                                 values, >= 0 (likewise) */
 } rec_tune_options;
 
 /** Fill `o` with the defaults (including `version`). Since 0.2. */
@@ -1074,13 +1111,17 @@ REC_API void rec_tune_options_init(rec_tune_options *o);
 
 /** What rec_tune_als() found. */
 typedef struct rec_tune_result {
-    rec_als_params best;    /**< base with the best point's values, ready
-                                 for rec_train_als() on all the data
-                                 (base's iterations and progress kept) */
+    rec_als_params best;    /**< base with the best point's values (every
+                                 searched parameter, those of version 2
+                                 too), ready for rec_train_als() on all the
+                                 data (base's iterations and progress
+                                 kept) */
     double metric;          /**< validation figures of the best point */
     double rmse;
     double ndcg;            /**< nDCG@k of the best point, computed for it
-                                 whatever the metric */
+                                 whatever the metric, with the model's own
+                                 ranking (that of rec_top_n(): for a hybrid
+                                 base, preference plus blend) */
     size_t n_points;        /**< points tried (all of them, however many
                                  fitted in the caller's buffer) */
     size_t best_index;      /**< index of the best point in that order */

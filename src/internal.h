@@ -252,6 +252,11 @@ rec_status rec__model_alloc_pref(rec_model *m, int kp, rec_error *err);
 /* Derive what serving needs from the factors (ranking vectors, cold-start
    mean): after training, loading and copying. */
 rec_status rec__model_finish(rec_model *m, rec_error *err);
+/* Copy the preference part (factors, weighting, parameters, blend) of
+   hybrid `src` into `dst`, a rating model of the same dataset without one;
+   the caller then derives the ranking (rec__model_finish). */
+rec_status rec__model_copy_pref(rec_model *dst, const rec_model *src,
+                                rec_error *err);
 /* Length of a user ranking vector: m->rank_dim. Writes user u's vector
    (from its factors) and its constant term. */
 void rec__user_rank_vec(float *v, float *c, const rec_model *m,
@@ -411,6 +416,14 @@ typedef int (*rec_iter_fn)(void *ctx, double train_rmse, double loss);
 rec_status rec__train_als_from(rec_model **out, const rec_ratings *r,
                                const rec_als_params *p, const rec_model *warm,
                                rec_error *err);
+
+/* The preference model of hybrid parameters `p` (tune.c): fits it into
+   `m`, a rating model trained on `r` without one (p's rating part is not
+   looked at), and derives the ranking. The same factors as
+   rec_train_als(r, p) gives, whatever the rating model. On failure `m` is
+   left without a usable ranking: free it. */
+rec_status rec__train_preference(rec_model *m, const rec_ratings *r,
+                                 const rec_als_params *p, rec_error *err);
 
 /* Validate parameters and dataset as rec_train_als does. */
 rec_status rec__train_check(const rec_ratings *r, const rec_als_params *p,

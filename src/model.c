@@ -217,6 +217,38 @@ rec_status rec__model_finish(rec_model *m, rec_error *err)
     return REC_OK;
 }
 
+rec_status rec__model_copy_pref(rec_model *dst, const rec_model *src,
+                                rec_error *err)
+{
+    size_t kp = (size_t)src->pref_rank, nm = src->n_movies;
+    if (!kp || dst->pref_rank || dst->implicit ||
+        dst->n_users != src->n_users || dst->n_movies != nm)
+        return rec__fail(err, REC_EINVAL,
+                         "model: no preference part to copy, or models of "
+                         "other data");
+    rec_status st = rec__model_alloc_pref(dst, src->pref_rank, err);
+    if (st != REC_OK)
+        return st;
+    memcpy(dst->pref_user, src->pref_user,
+           src->n_users * kp * sizeof(float));
+    memcpy(dst->pref_movie, src->pref_movie, nm * kp * sizeof(float));
+    free(dst->pref_yty);
+    dst->pref_yty = xmalloc_copy(src->pref_yty, kp * kp * sizeof(double));
+    free(dst->interactions);
+    dst->interactions =
+        src->interactions
+            ? xmalloc_copy(src->interactions, nm * sizeof(uint32_t))
+            : NULL;
+    if (!dst->pref_yty || (src->interactions && !dst->interactions))
+        return rec__fail(err, REC_ENOMEM, "model: out of memory");
+    dst->weighting = src->weighting;
+    dst->pref_reg = src->pref_reg;
+    dst->pref_alpha = src->pref_alpha;
+    dst->blend = src->blend;
+    dst->blend_shrink = src->blend_shrink;
+    return REC_OK;
+}
+
 static rec_status copy_overrides(rec_model *d, const rec_model *m)
 {
     if (!m->overrides)

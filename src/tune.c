@@ -17,6 +17,14 @@
  *  - a path ends once it keeps getting worse (the metric is unimodal in
  *    reg in practice).
  *
+ * The hybrid model (docs/ranking.md): the points train the rating model;
+ * the preference model does not depend on the rating model's parameters,
+ * so it is trained once per fold and preference setting and copied into
+ * every point that needs a ranking, and the blend needs no training at
+ * all: the same models are ranked again at each (blend, blend_shrink).
+ * Under RMSE only the best point gets a preference model (and the blend
+ * search); under nDCG every point is ranked as rec_top_n ranks.
+ *
  * Determinism: splits, training and evaluation are deterministic whatever
  * the thread count, and the search order is fixed, so is the result.
  */
@@ -24,6 +32,7 @@
 
 #include <math.h>
 #include <omp.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,14 +93,69 @@ static rec_status check_reals(const double *v, size_t n, const char *name,
     return REC_OK;
 }
 
-static rec_status check_options(const rec_tune_options *o,
-                                const rec_ratings *r, rec_error *err)
+/* The caller's options as a version-2 struct: the fields a version 1
+   caller does not have are empty lists. */
+static rec_status read_options(rec_tune_options *o,
+                               const rec_tune_options *in, rec_error *err)
 {
-    if (o->version < 1 || o->version > REC_TUNE_OPTIONS_VERSION)
+    if (in->version < 1 || in->version > REC_TUNE_OPTIONS_VERSION)
         return rec__fail(err, REC_EINVAL,
                          "rec_tune_options: unknown version %u (use "
                          "rec_tune_options_init)",
-                         (unsigned)o->version);
+                         (unsigned)in->version);
+    memset(o, 0, sizeof *o);
+    memcpy(o, in,
+           in->version >= 2 ? sizeof *o
+                            : offsetof(rec_tune_options, bias_priors));
+    return REC_OK;
+}
+
+/* The version-2 lists need a base that has what they set. */
+static rec_status check_hybrid_lists(const rec_tune_options *o,
+                                     rec_error *err)
+{
+    const rec_als_params *b = &o->base;
+    int implicit = b->version >= 2 && b->implicit;
+    int hybrid = rec__train_hybrid(b);
+    rec_status st;
+    if ((st = check_reals(o->bias_priors, o->n_bias_priors, "bias_priors", 0,
+                          err)) != REC_OK ||
+        (st = check_reals(o->preference_regs, o->n_preference_regs,
+                          "preference_regs", 0, err)) != REC_OK ||
+        (st = check_reals(o->preference_alphas, o->n_preference_alphas,
+                          "preference_alphas", 1, err)) != REC_OK ||
+        (st = check_reals(o->blends, o->n_blends, "blends", 0, err)) !=
+            REC_OK ||
+        (st = check_reals(o->blend_shrinks, o->n_blend_shrinks,
+                          "blend_shrinks", 0, err)) != REC_OK)
+        return st;
+    if (o->n_bias_priors && (b->version < 3 || implicit || !b->biases))
+        return rec__fail(err, REC_EINVAL,
+                         "rec_tune_als: bias_priors need a base with biases "
+                         "(explicit, params version 3)");
+    const char *ranking = o->n_preference_regs     ? "preference_regs"
+                          : o->n_preference_alphas ? "preference_alphas"
+                          : o->n_blends            ? "blends"
+                          : o->n_blend_shrinks     ? "blend_shrinks"
+                                                   : NULL;
+    if (ranking && !hybrid)
+        return rec__fail(err, REC_EINVAL,
+                         "rec_tune_als: %s are searched for the hybrid model "
+                         "only (base.preference is 0, or base is implicit)",
+                         ranking);
+    if ((o->n_preference_regs || o->n_preference_alphas) &&
+        o->metric != REC_METRIC_NDCG)
+        return rec__fail(err, REC_EINVAL,
+                         "rec_tune_als: %s change the ranking, not the "
+                         "RMSE: tune them on REC_METRIC_NDCG",
+                         o->n_preference_regs ? "preference_regs"
+                                              : "preference_alphas");
+    return REC_OK;
+}
+
+static rec_status check_options(const rec_tune_options *o,
+                                const rec_ratings *r, rec_error *err)
+{
     rec_status st = rec__train_check(r, &o->base, err);
     if (st != REC_OK)
         return st;
@@ -153,6 +217,8 @@ static rec_status check_options(const rec_tune_options *o,
         return rec__fail(err, REC_EINVAL,
                          "rec_tune_als: alphas are searched for implicit "
                          "ALS only (base.implicit is 0)");
+    if ((st = check_hybrid_lists(o, err)) != REC_OK)
+        return st;
     if (o->warm_iterations < 0)
         return rec__fail(err, REC_EINVAL,
                          "rec_tune_als: warm_iterations %d must be >= 0",
@@ -168,9 +234,18 @@ static rec_status check_options(const rec_tune_options *o,
                          o->path_patience);
     size_t nr = o->n_regs ? o->n_regs : sizeof default_regs /
                                             sizeof *default_regs;
-    double grid = (double)nr * (double)(o->n_ranks ? o->n_ranks : 1) *
-                  (double)(o->n_alphas ? o->n_alphas : 1) *
-                  (double)(o->n_bias_regs ? o->n_bias_regs : 1);
+    const size_t dims[] = {nr,
+                           o->n_ranks,
+                           o->n_alphas,
+                           o->n_bias_regs,
+                           o->n_bias_priors,
+                           o->n_preference_regs,
+                           o->n_preference_alphas,
+                           o->n_blends,
+                           o->n_blend_shrinks};
+    double grid = 1.0;
+    for (size_t i = 0; i < sizeof dims / sizeof *dims; i++)
+        grid *= (double)(dims[i] ? dims[i] : 1);
     if (grid > MAX_GRID_POINTS)
         return rec__fail(err, REC_EINVAL,
                          "rec_tune_als: the grid has %.0f points (at most %d)",
@@ -184,7 +259,16 @@ typedef struct fold {
     rec_ratings *train, *val;
     rec_model *prev; /* last point of the current path (warm start) */
     rec_model *best; /* model of the best point so far */
+    rec_model *pref; /* owned: holds the preference part of the current
+                        preference setting (hybrid, ranked points), or
+                        NULL until the first point of that setting */
 } fold;
+
+/* What the preference part depends on among the searched values. */
+typedef struct pref_key {
+    int k;
+    double reg, alpha;
+} pref_key;
 
 typedef struct tuner {
     const rec_tune_options *o;
@@ -197,7 +281,13 @@ typedef struct tuner {
     int have_best;
     size_t best_index, points_max;
     double t0;
-    int cancelled; /* the callback asked to stop */
+    int cancelled;   /* the callback asked to stop */
+    int hybrid;      /* base is the hybrid model */
+    int rank_points; /* every point is ranked (hybrid, nDCG): it gets the
+                        preference part and is scored at every pair */
+    size_t n_pairs;  /* (blend, blend_shrink) pairs (1 without lists) */
+    pref_key key;    /* of the folds' `pref` */
+    rec_tune_point *rows; /* the current point's rows, n_pairs of them */
 } tuner;
 
 static int better(const tuner *t, double a, double b)
@@ -227,8 +317,17 @@ static void drop(fold *f, rec_model *m)
         rec_model_free(m);
 }
 
+static void drop_prefs(tuner *t)
+{
+    for (int i = 0; t->folds && i < t->n_folds; i++) {
+        rec_model_free(t->folds[i].pref);
+        t->folds[i].pref = NULL;
+    }
+}
+
 static void free_folds(tuner *t)
 {
+    drop_prefs(t);
     for (int i = 0; t->folds && i < t->n_folds; i++) {
         fold *f = &t->folds[i];
         if (f->best != f->prev)
@@ -302,7 +401,8 @@ static rec_status val_rmse(double *out, const rec_model *m,
 }
 
 /* Score the current models of every fold: mean RMSE, and mean nDCG when
-   asked (-1 otherwise). */
+   asked (-1 otherwise). nDCG is rec_evaluate's: the ranking of
+   rec_top_n. */
 static rec_status score(double *rmse, double *ndcg, tuner *t,
                         rec_model **models, int want_ndcg, rec_error *err)
 {
@@ -328,6 +428,32 @@ static rec_status score(double *rmse, double *ndcg, tuner *t,
     return REC_OK;
 }
 
+/* The (blend, blend_shrink) pair i of the lists (base values for a list
+   not given). */
+static void pair_at(const tuner *t, size_t i, const rec_als_params *p,
+                    double *blend, double *shrink)
+{
+    const rec_tune_options *o = t->o;
+    size_t ns = o->n_blend_shrinks ? o->n_blend_shrinks : 1;
+    *blend = o->n_blends ? o->blends[i / ns] : p->blend;
+    *shrink = o->n_blend_shrinks ? o->blend_shrinks[i % ns] : p->blend_shrink;
+}
+
+/* Rank the hybrid models of every fold with another blend: the ranking
+   vectors are derived again, nothing is trained. */
+static rec_status set_ranking(tuner *t, rec_model **models, double blend,
+                              double shrink, rec_error *err)
+{
+    for (int i = 0; i < t->n_folds; i++) {
+        models[i]->blend = (float)blend;
+        models[i]->blend_shrink = shrink;
+        rec_status st = rec__model_finish(models[i], err);
+        if (st != REC_OK)
+            return st;
+    }
+    return REC_OK;
+}
+
 typedef struct train_ctx {
     tuner *t;
 } train_ctx;
@@ -350,25 +476,53 @@ static int on_iteration(void *ud, const rec_progress *pr)
     return 0;
 }
 
-/* Train every fold for `iters` iterations, from `from[i]` when not NULL. */
+static rec_status train_failed(tuner *t, rec_status st, rec_error *err)
+{
+    if (t->cancelled)
+        return rec__fail(err, REC_ECANCELED, "tuning cancelled at point %zu",
+                         t->n + 1);
+    return st;
+}
+
+/* Give the rating model `m` of fold i the preference part of `p` (its
+   full iterations): trained on the fold's first point of the setting,
+   copied from it afterwards. */
+static rec_status attach_pref(tuner *t, int i, rec_model *m,
+                              const rec_als_params *p, rec_error *err)
+{
+    fold *f = &t->folds[i];
+    if (f->pref) {
+        rec_status st = rec__model_copy_pref(m, f->pref, err);
+        return st == REC_OK ? rec__model_finish(m, err) : st;
+    }
+    rec_status st = rec__train_preference(m, f->train, p, err);
+    if (st == REC_OK)
+        st = rec_model_copy(&f->pref, m, err);
+    return st;
+}
+
+/* Train every fold for `iters` iterations, from `from[i]` when not NULL:
+   the rating model of a hybrid alone, plus its preference part when the
+   points are ranked. */
 static rec_status train_folds(rec_model **models, tuner *t,
                               const rec_als_params *p, int iters,
                               rec_model *const *from, rec_error *err)
 {
     rec_als_params q = *p;
-    q.iterations = iters;
     train_ctx ctx = {t};
     q.progress = t->o->progress ? on_iteration : NULL;
     q.progress_userdata = &ctx;
+    rec_als_params pref = q; /* the preference model: all its iterations */
+    q.iterations = iters;
+    if (t->hybrid)
+        q.preference = 0;
     for (int i = 0; i < t->n_folds; i++) {
         rec_status st = rec__train_als_from(&models[i], t->folds[i].train, &q,
                                             from ? from[i] : NULL, err);
-        if (st != REC_OK) {
-            if (t->cancelled)
-                rec__fail(err, REC_ECANCELED,
-                          "tuning cancelled at point %zu", t->n + 1);
-            return st;
-        }
+        if (st == REC_OK && t->rank_points)
+            st = attach_pref(t, i, models[i], &pref, err);
+        if (st != REC_OK)
+            return train_failed(t, st, err);
     }
     return REC_OK;
 }
@@ -385,10 +539,11 @@ static void free_models(tuner *t, rec_model **models)
    zero would stay zero all along the path. Before a warm start, user-factor
    columns whose RMS fell below a thousandth of the seeded start's are
    seeded again (rec__init_factors' values), so weaker regs can grow
-   them back. */
-static rec_status reseed_collapsed(rec_model *m, uint64_t seed, int nonneg,
-                                   rec_error *err)
+   them back. The fold's best model is never changed: a copy is. */
+static rec_status warm_source(rec_model **out, fold *f, uint64_t seed,
+                              int nonneg, rec_error *err)
 {
+    rec_model *m = f->prev;
     int k = m->rank;
     size_t n = m->n_users;
     double init_rms = 1.0 / sqrt(3.0 * (double)k);
@@ -397,38 +552,76 @@ static rec_status reseed_collapsed(rec_model *m, uint64_t seed, int nonneg,
     if (!ss)
         return rec__fail(err, REC_ENOMEM, "rec_tune_als: out of memory");
     for (size_t u = 0; u < n; u++)
-        for (int f = 0; f < k; f++) {
-            double v = m->user_factors[u * (size_t)k + f];
-            ss[f] += v * v;
+        for (int c = 0; c < k; c++) {
+            double v = m->user_factors[u * (size_t)k + c];
+            ss[c] += v * v;
         }
     int any = 0;
-    for (int f = 0; f < k; f++) {
-        ss[f] = sqrt(ss[f] / (double)(n ? n : 1)) < 1e-3 * init_rms;
-        any |= ss[f] != 0.0;
+    for (int c = 0; c < k; c++) {
+        ss[c] = sqrt(ss[c] / (double)(n ? n : 1)) < 1e-3 * init_rms;
+        any |= ss[c] != 0.0;
     }
-    if (any) {
+    rec_status st = REC_OK;
+    if (any && m == f->best) {
+        rec_model *copy = NULL;
+        st = rec_model_copy(&copy, m, err);
+        if (st == REC_OK)
+            f->prev = m = copy;
+    }
+    if (any && st == REC_OK) {
         fresh = malloc(n * (size_t)k * sizeof *fresh);
-        if (!fresh) {
-            free(ss);
-            return rec__fail(err, REC_ENOMEM, "rec_tune_als: out of memory");
-        }
+        if (!fresh)
+            st = rec__fail(err, REC_ENOMEM, "rec_tune_als: out of memory");
+    }
+    if (any && st == REC_OK) {
         rec__init_factors(fresh, n, k, seed, nonneg);
         for (size_t u = 0; u < n; u++)
-            for (int f = 0; f < k; f++)
-                if (ss[f] != 0.0)
-                    m->user_factors[u * (size_t)k + f] =
-                        fresh[u * (size_t)k + f];
+            for (int c = 0; c < k; c++)
+                if (ss[c] != 0.0)
+                    m->user_factors[u * (size_t)k + c] =
+                        fresh[u * (size_t)k + c];
     }
     free(fresh);
     free(ss);
+    *out = m;
+    return st;
+}
+
+/* Score the models of a point into t->rows: one row, or with ranked
+   points one per (blend, blend_shrink) pair. *best_row: the row of the
+   best metric (ties: the first). */
+static rec_status score_rows(tuner *t, rec_model **models,
+                             const rec_als_params *p, size_t *best_row,
+                             rec_error *err)
+{
+    int want_ndcg = t->o->metric == REC_METRIC_NDCG;
+    *best_row = 0;
+    for (size_t i = 0; i < t->n_pairs; i++) {
+        rec_tune_point *row = &t->rows[i];
+        double t0 = omp_get_wtime();
+        rec_status st = REC_OK;
+        if (t->rank_points) {
+            pair_at(t, i, p, &row->params.blend, &row->params.blend_shrink);
+            st = set_ranking(t, models, row->params.blend,
+                             row->params.blend_shrink, err);
+        }
+        if (st == REC_OK)
+            st = score(&row->rmse, &row->ndcg, t, models, want_ndcg, err);
+        if (st != REC_OK)
+            return st;
+        row->metric = want_ndcg ? row->ndcg : row->rmse;
+        row->seconds = omp_get_wtime() - t0;
+        if (better(t, row->metric, t->rows[*best_row].metric))
+            *best_row = i;
+    }
     return REC_OK;
 }
 
-/* Train and score one point; on success its models become the folds'
-   `prev` (and `best` when it wins). */
-static rec_status run_point(rec_tune_point *pt, tuner *t,
-                            const rec_als_params *p, int warm,
-                            rec_error *err)
+/* Train and score one point into t->rows (*best_row: its best row); on
+   success its models become the folds' `prev` (and `best` when a row
+   wins). */
+static rec_status run_point(tuner *t, const rec_als_params *p, int warm,
+                            size_t *best_row, rec_error *err)
 {
     const rec_tune_options *o = t->o;
     int n = t->n_folds;
@@ -440,11 +633,14 @@ static rec_status run_point(rec_tune_point *pt, tuner *t,
         free(from);
         return rec__fail(err, REC_ENOMEM, "rec_tune_als: out of memory");
     }
-    memset(pt, 0, sizeof *pt);
-    pt->params = *p;
-    pt->params.progress = NULL;
-    pt->params.progress_userdata = NULL;
-    pt->warm = warm;
+    rec_tune_point pt;
+    memset(&pt, 0, sizeof pt);
+    pt.params = *p;
+    pt.params.progress = NULL;
+    pt.params.progress_userdata = NULL;
+    pt.warm = warm;
+    for (size_t i = 0; i < t->n_pairs; i++)
+        t->rows[i] = pt;
     int total = p->iterations;
     if (warm) {
         total = o->warm_iterations > 0 ? o->warm_iterations
@@ -454,9 +650,8 @@ static rec_status run_point(rec_tune_point *pt, tuner *t,
         if (total > p->iterations && o->warm_iterations == 0)
             total = p->iterations;
         for (int i = 0; i < n; i++) {
-            from[i] = t->folds[i].prev;
-            rec_status rs = reseed_collapsed(from[i], p->seed,
-                                             p->nonnegative != 0, err);
+            rec_status rs = warm_source(&from[i], &t->folds[i], p->seed,
+                                        p->nonnegative != 0, err);
             if (rs != REC_OK) {
                 free(cur);
                 free(from);
@@ -470,15 +665,13 @@ static rec_status run_point(rec_tune_point *pt, tuner *t,
     int stage1 = staged ? total / 3 : total;
     if (stage1 < 1)
         stage1 = 1;
-    int want_ndcg = o->metric == REC_METRIC_NDCG;
+    int iterations = stage1, stopped = 0;
     rec_status st = train_folds(cur, t, p, stage1, warm ? from : NULL, err);
-    pt->iterations = stage1;
     if (st == REC_OK)
-        st = score(&pt->rmse, &pt->ndcg, t, cur, want_ndcg, err);
-    pt->metric = want_ndcg ? pt->ndcg : pt->rmse;
+        st = score_rows(t, cur, p, best_row, err);
     if (st == REC_OK && stage1 < total) {
-        if (clearly_worse(t, pt->metric)) {
-            pt->stopped_early = 1;
+        if (clearly_worse(t, t->rows[*best_row].metric)) {
+            stopped = 1;
         } else {
             /* continue from the stage-1 factors: exactly the uninterrupted
                training */
@@ -493,10 +686,9 @@ static rec_status run_point(rec_tune_point *pt, tuner *t,
             if (next)
                 memcpy(cur, next, (size_t)n * sizeof *cur);
             free(next);
-            pt->iterations = total;
+            iterations = total;
             if (st == REC_OK)
-                st = score(&pt->rmse, &pt->ndcg, t, cur, want_ndcg, err);
-            pt->metric = want_ndcg ? pt->ndcg : pt->rmse;
+                st = score_rows(t, cur, p, best_row, err);
         }
     }
     free(from);
@@ -505,8 +697,23 @@ static rec_status run_point(rec_tune_point *pt, tuner *t,
         free(cur);
         return st;
     }
-    pt->seconds = omp_get_wtime() - t0;
-    int wins = !t->have_best || better(t, pt->metric, t->best.metric);
+    /* the first row carries the training, the others their ranking */
+    double scoring = 0.0;
+    for (size_t i = 0; i < t->n_pairs; i++) {
+        t->rows[i].iterations = iterations;
+        t->rows[i].stopped_early = stopped;
+        t->rows[i].reranked = i > 0;
+        scoring += t->rows[i].seconds;
+    }
+    t->rows[0].seconds += omp_get_wtime() - t0 - scoring;
+    int wins = 0;
+    for (size_t i = 0; i < t->n_pairs; i++)
+        if (!t->have_best || better(t, t->rows[i].metric, t->best.metric)) {
+            t->best = t->rows[i];
+            t->have_best = 1;
+            t->best_index = t->n + i;
+            wins = 1;
+        }
     for (int i = 0; i < n; i++) {
         fold *f = &t->folds[i];
         rec_model *old_prev = f->prev, *old_best = f->best;
@@ -518,11 +725,6 @@ static rec_status run_point(rec_tune_point *pt, tuner *t,
             drop(f, old_best);
     }
     free(cur);
-    if (wins) {
-        t->best = *pt;
-        t->have_best = 1;
-        t->best_index = t->n;
-    }
     return REC_OK;
 }
 
@@ -552,6 +754,17 @@ static rec_status point_done(tuner *t, const rec_tune_point *pt,
     return REC_OK;
 }
 
+/* A new preference setting: the folds' preference parts are trained
+   again at its first point. */
+static void new_pref_setting(tuner *t, const rec_als_params *p)
+{
+    pref_key k = {p->preference_rank > 0 ? p->preference_rank : p->rank,
+                  p->preference_reg, p->preference_alpha};
+    if (k.k != t->key.k || k.reg != t->key.reg || k.alpha != t->key.alpha)
+        drop_prefs(t);
+    t->key = k;
+}
+
 /* One regularisation path: regs (descending) for the other values in p. */
 static rec_status walk_path(tuner *t, rec_als_params p, const double *regs,
                             size_t n_regs, rec_error *err)
@@ -564,21 +777,25 @@ static rec_status walk_path(tuner *t, rec_als_params p, const double *regs,
         f->prev = NULL;
         drop(f, old);
     }
+    if (t->rank_points)
+        new_pref_setting(t, &p);
     double path_best = 0.0;
     int worse_in_a_row = 0;
     for (size_t i = 0; i < n_regs; i++) {
         p.reg = regs[i];
         int warm = i > 0 && o->warm_start && !implicit;
-        rec_tune_point pt;
-        rec_status st = run_point(&pt, t, &p, warm, err);
+        size_t best_row = 0;
+        rec_status st = run_point(t, &p, warm, &best_row, err);
         if (st != REC_OK)
             return st;
-        if ((st = point_done(t, &pt, err)) != REC_OK)
-            return st;
-        if (i == 0 || better(t, pt.metric, path_best)) {
-            path_best = pt.metric;
+        double metric = t->rows[best_row].metric;
+        for (size_t r = 0; r < t->n_pairs; r++)
+            if ((st = point_done(t, &t->rows[r], err)) != REC_OK)
+                return st;
+        if (i == 0 || better(t, metric, path_best)) {
+            path_best = metric;
             worse_in_a_row = 0;
-        } else if (clearly_above(t, pt.metric, path_best) &&
+        } else if (clearly_above(t, metric, path_best) &&
                    o->path_patience > 0 &&
                    ++worse_in_a_row >= o->path_patience) {
             break; /* a flat stretch goes on: only worse points count */
@@ -587,16 +804,62 @@ static rec_status walk_path(tuner *t, rec_als_params p, const double *regs,
     return REC_OK;
 }
 
-/* nDCG of the best point when the search optimised RMSE. */
-static rec_status best_ndcg(double *out, tuner *t, rec_error *err)
+/* After a search on RMSE: nDCG of the best point with its own ranking
+   (a hybrid's best models get their preference part first), and with
+   blend lists the pair of best nDCG, each pair a row. */
+static rec_status rank_best(double *out, tuner *t, rec_error *err)
 {
-    rec_model **models = calloc((size_t)t->n_folds, sizeof *models);
+    int n = t->n_folds;
+    rec_model **models = calloc((size_t)n, sizeof *models);
     if (!models)
         return rec__fail(err, REC_ENOMEM, "rec_tune_als: out of memory");
-    for (int i = 0; i < t->n_folds; i++)
+    rec_status st = REC_OK;
+    rec_als_params p = t->best.params;
+    train_ctx ctx = {t};
+    p.progress = t->o->progress ? on_iteration : NULL;
+    p.progress_userdata = &ctx;
+    for (int i = 0; st == REC_OK && i < n; i++) {
         models[i] = t->folds[i].best;
+        if (t->hybrid) {
+            st = rec__train_preference(models[i], t->folds[i].train, &p, err);
+            if (st != REC_OK)
+                st = train_failed(t, st, err);
+        }
+    }
+    const rec_tune_options *o = t->o;
     double rmse;
-    rec_status st = score(&rmse, out, t, models, 1, err);
+    if (st == REC_OK && !(t->hybrid && (o->n_blends || o->n_blend_shrinks)))
+        st = score(&rmse, out, t, models, 1, err);
+    else if (st == REC_OK) {
+        size_t n_pairs = (o->n_blends ? o->n_blends : 1) *
+                         (o->n_blend_shrinks ? o->n_blend_shrinks : 1);
+        rec_tune_point chosen = t->best;
+        size_t chosen_index = t->best_index;
+        for (size_t i = 0; st == REC_OK && i < n_pairs; i++) {
+            rec_tune_point row = t->best;
+            double t0 = omp_get_wtime();
+            pair_at(t, i, &p, &row.params.blend, &row.params.blend_shrink);
+            st = set_ranking(t, models, row.params.blend,
+                             row.params.blend_shrink, err);
+            if (st == REC_OK)
+                st = score(&rmse, &row.ndcg, t, models, 1, err);
+            if (st != REC_OK)
+                break;
+            row.reranked = 1;
+            row.stopped_early = 0;
+            row.seconds = omp_get_wtime() - t0;
+            if (i == 0 || row.ndcg > chosen.ndcg) {
+                chosen = row;
+                chosen_index = t->n;
+            }
+            st = point_done(t, &row, err);
+        }
+        if (st == REC_OK) {
+            t->best = chosen;
+            t->best_index = chosen_index;
+            *out = chosen.ndcg;
+        }
+    }
     free(models);
     return st;
 }
@@ -607,55 +870,97 @@ rec_status rec_tune_als(rec_tune_result *out, rec_tune_point *points,
 {
     if (!out || !r || !opts || (cap > 0 && !points))
         return rec__fail(err, REC_EINVAL, "rec_tune_als: NULL argument");
-    rec_status st = check_options(opts, r, err);
+    rec_tune_options o;
+    rec_status st = read_options(&o, opts, err);
+    if (st == REC_OK)
+        st = check_options(&o, r, err);
     if (st != REC_OK)
         return st;
-    const rec_tune_options *o = opts;
-    tuner t = {.o = o, .out = points, .cap = cap, .t0 = omp_get_wtime()};
-    t.nt = o->base.n_threads > 0 ? o->base.n_threads : omp_get_max_threads();
+    tuner t = {.o = &o, .out = points, .cap = cap, .t0 = omp_get_wtime()};
+    t.nt = o.base.n_threads > 0 ? o.base.n_threads : omp_get_max_threads();
     if (t.nt < 1)
         t.nt = 1;
+    t.hybrid = rec__train_hybrid(&o.base);
+    t.rank_points = t.hybrid && o.metric == REC_METRIC_NDCG;
+    size_t n_blend_pairs = (o.n_blends ? o.n_blends : 1) *
+                           (o.n_blend_shrinks ? o.n_blend_shrinks : 1);
+    t.n_pairs = t.rank_points ? n_blend_pairs : 1;
 
-    size_t n_regs = o->n_regs ? o->n_regs
-                              : sizeof default_regs / sizeof *default_regs;
+    size_t n_regs = o.n_regs ? o.n_regs
+                             : sizeof default_regs / sizeof *default_regs;
     double *regs = malloc(n_regs * sizeof *regs);
-    if (!regs)
+    t.rows = calloc(t.n_pairs, sizeof *t.rows);
+    if (!regs || !t.rows) {
+        free(regs);
+        free(t.rows);
         return rec__fail(err, REC_ENOMEM, "rec_tune_als: out of memory");
-    memcpy(regs, o->n_regs ? o->regs : default_regs, n_regs * sizeof *regs);
+    }
+    memcpy(regs, o.n_regs ? o.regs : default_regs, n_regs * sizeof *regs);
     qsort(regs, n_regs, sizeof *regs, cmp_desc); /* strong to weak */
 
-    size_t nk = o->n_ranks ? o->n_ranks : 1;
-    size_t na = o->n_alphas ? o->n_alphas : 1;
-    size_t nb = o->n_bias_regs ? o->n_bias_regs : 1;
-    t.points_max = nk * na * nb * n_regs;
+    /* the paths: every combination of the other lists, rank outermost,
+       then these in order (the preference setting changes less often
+       than the biases') */
+    const struct {
+        const double *v;
+        size_t n, off;
+    } dims[] = {
+        {o.alphas, o.n_alphas, offsetof(rec_als_params, alpha)},
+        {o.preference_alphas, o.n_preference_alphas,
+         offsetof(rec_als_params, preference_alpha)},
+        {o.preference_regs, o.n_preference_regs,
+         offsetof(rec_als_params, preference_reg)},
+        {o.bias_regs, o.n_bias_regs, offsetof(rec_als_params, bias_reg)},
+        {o.bias_priors, o.n_bias_priors,
+         offsetof(rec_als_params, bias_prior)},
+    };
+    const int n_dims = (int)(sizeof dims / sizeof *dims);
+    size_t n_paths = o.n_ranks ? o.n_ranks : 1;
+    for (int d = 0; d < n_dims; d++)
+        n_paths *= dims[d].n ? dims[d].n : 1;
+    t.points_max = n_paths * n_regs * t.n_pairs +
+                   (t.hybrid && !t.rank_points &&
+                            (o.n_blends || o.n_blend_shrinks)
+                        ? n_blend_pairs
+                        : 0);
     st = make_folds(&t, r, err);
-    for (size_t ik = 0; st == REC_OK && ik < nk; ik++)
-        for (size_t ia = 0; st == REC_OK && ia < na; ia++)
-            for (size_t ib = 0; st == REC_OK && ib < nb; ib++) {
-                rec_als_params p = o->base;
-                if (o->n_ranks)
-                    p.rank = o->ranks[ik];
-                if (o->n_alphas)
-                    p.alpha = o->alphas[ia];
-                if (o->n_bias_regs)
-                    p.bias_reg = o->bias_regs[ib];
-                st = walk_path(&t, p, regs, n_regs, err);
-            }
+    for (size_t path = 0; st == REC_OK && path < n_paths; path++) {
+        rec_als_params p = o.base;
+        size_t rest = path;
+        for (int d = n_dims - 1; d >= 0; d--) {
+            size_t nd = dims[d].n ? dims[d].n : 1;
+            if (dims[d].n)
+                *(double *)((char *)&p + dims[d].off) = dims[d].v[rest % nd];
+            rest /= nd;
+        }
+        if (o.n_ranks)
+            p.rank = o.ranks[rest];
+        st = walk_path(&t, p, regs, n_regs, err);
+    }
     double ndcg = t.best.ndcg;
-    if (st == REC_OK && o->metric != REC_METRIC_NDCG)
-        st = best_ndcg(&ndcg, &t, err);
+    if (st == REC_OK && o.metric != REC_METRIC_NDCG)
+        st = rank_best(&ndcg, &t, err);
     free(regs);
+    free(t.rows);
     free_folds(&t);
     if (st != REC_OK)
         return st;
 
     rec_tune_result res;
     memset(&res, 0, sizeof res);
-    res.best = o->base;
-    res.best.rank = t.best.params.rank;
-    res.best.reg = t.best.params.reg;
-    res.best.alpha = t.best.params.alpha;
-    res.best.bias_reg = t.best.params.bias_reg;
+    const rec_als_params *b = &t.best.params;
+    res.best = o.base;
+    res.best.rank = b->rank;
+    res.best.reg = b->reg;
+    res.best.alpha = b->alpha;
+    res.best.bias_reg = b->bias_reg;
+    if (o.base.version >= 3) {
+        res.best.bias_prior = b->bias_prior;
+        res.best.preference_reg = b->preference_reg;
+        res.best.preference_alpha = b->preference_alpha;
+        res.best.blend = b->blend;
+        res.best.blend_shrink = b->blend_shrink;
+    }
     res.metric = t.best.metric;
     res.rmse = t.best.rmse;
     res.ndcg = ndcg;

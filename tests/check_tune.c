@@ -369,6 +369,276 @@ START_TEST(test_implicit_alpha)
 }
 END_TEST
 
+/* ---- the hybrid model: bias prior, preference model, blend ---- */
+
+static void hybrid_options(rec_tune_options *o)
+{
+    options(o);
+    o->base.preference = 1;
+    o->base.rank = 4;
+    o->base.iterations = 6;
+}
+
+/* nDCG@10 of rec_train_als(p) on the tuner's random validation split:
+   what rec_top_n ranks, scored as a point is */
+static double split_ndcg(const rec_ratings *r, const rec_tune_options *o,
+                         const rec_als_params *p)
+{
+    rec_ratings *tr = NULL, *val = NULL;
+    rec_model *m = NULL;
+    rec_error e;
+    ck_assert_ok(rec_ratings_split(&tr, &val, r, o->fraction, o->split_seed,
+                                   &e),
+                 &e);
+    ck_assert_ok(rec_train_als(&m, tr, p, &e), &e);
+    rec_eval_result ev;
+    ck_assert_ok(rec_evaluate(&ev, m, val, o->k, o->relevant_min, &e), &e);
+    rec_model_free(m);
+    rec_ratings_free(tr);
+    rec_ratings_free(val);
+    return ev.ndcg_at_k;
+}
+
+/* Under nDCG every point is ranked at every blend, each pair a row; the
+   figures are those of the model rec_train_als trains (cold points), also
+   for a point whose preference part is the cached one (second bias
+   prior). */
+START_TEST(test_hybrid_ndcg_blends)
+{
+    planted d = make_planted(0.4);
+    static const double blends[] = {0.0, 0.4, 3.0};
+    static const double priors[] = {0.5, 5.0};
+    static const double one_reg[] = {0.1};
+    rec_tune_options o;
+    hybrid_options(&o);
+    o.metric = REC_METRIC_NDCG;
+    o.regs = one_reg;
+    o.n_regs = 1;
+    o.blends = blends;
+    o.n_blends = 3;
+    o.bias_priors = priors;
+    o.n_bias_priors = 2;
+    rec_tune_point pts[6];
+    rec_tune_result res;
+    rec_error e;
+    ck_assert_ok(rec_tune_als(&res, pts, 6, d.train, &o, &e), &e);
+    ck_assert_uint_eq(res.n_points, 6);
+    int differ = 0;
+    for (size_t i = 0; i < 6; i++) {
+        const rec_tune_point *q = &pts[i];
+        ck_assert(q->params.blend == blends[i % 3]);
+        ck_assert(q->params.bias_prior == priors[i / 3]);
+        ck_assert_int_eq(q->reranked, i % 3 != 0);
+        ck_assert_int_eq(q->warm, 0);
+        ck_assert(q->metric == q->ndcg && q->ndcg > 0.0 && q->ndcg <= 1.0);
+        ck_assert(q->rmse == pts[i - i % 3].rmse); /* one rating model */
+        differ |= q->ndcg != pts[i - i % 3].ndcg;
+        double want = split_ndcg(d.train, &o, &q->params);
+        ck_assert_msg(q->ndcg == want, "row %zu: nDCG %.17g, trained %.17g",
+                      i, q->ndcg, want);
+    }
+    ck_assert_msg(differ, "the blend changes the ranking");
+    ck_assert(res.metric == pts[res.best_index].ndcg);
+    for (size_t i = 0; i < 6; i++)
+        ck_assert(pts[i].ndcg <= res.metric);
+    ck_assert(res.best.blend == pts[res.best_index].params.blend);
+    ck_assert(res.best.bias_prior == pts[res.best_index].params.bias_prior);
+    ck_assert_int_eq(res.best.preference, 1);
+    free_planted(&d);
+}
+END_TEST
+
+/* Under RMSE the rating model is chosen by RMSE, then the best point is
+   ranked at every blend and the blend of best nDCG kept. */
+START_TEST(test_hybrid_rmse_then_blend)
+{
+    planted d = make_planted(0.4);
+    static const double blends[] = {0.0, 3.0};
+    static const double shrinks[] = {0.0, 50.0};
+    rec_tune_options o;
+    hybrid_options(&o);
+    o.blends = blends;
+    o.n_blends = 2;
+    o.blend_shrinks = shrinks;
+    o.n_blend_shrinks = 2;
+    rec_tune_point pts[N_GRID + 4];
+    rec_tune_result res;
+    rec_error e;
+    ck_assert_ok(rec_tune_als(&res, pts, N_GRID + 4, d.train, &o, &e), &e);
+    size_t n = res.n_points, searched = n - 4;
+    ck_assert_uint_ge(searched, 3);
+    size_t best_rmse = 0;
+    for (size_t i = 0; i < searched; i++) {
+        ck_assert_int_eq(pts[i].reranked, 0);
+        ck_assert(pts[i].ndcg == -1.0 && pts[i].metric == pts[i].rmse);
+        if (pts[i].rmse < pts[best_rmse].rmse)
+            best_rmse = i;
+    }
+    double top = -1.0;
+    for (size_t i = searched; i < n; i++) {
+        const rec_tune_point *q = &pts[i];
+        ck_assert_int_eq(q->reranked, 1);
+        ck_assert(q->params.reg == pts[best_rmse].params.reg);
+        ck_assert(q->rmse == pts[best_rmse].rmse);
+        ck_assert(q->params.blend == blends[(i - searched) / 2]);
+        ck_assert(q->params.blend_shrink == shrinks[(i - searched) % 2]);
+        ck_assert(q->ndcg > 0.0 && q->ndcg <= 1.0);
+        if (q->ndcg > top)
+            top = q->ndcg;
+    }
+    ck_assert_uint_ge(res.best_index, searched);
+    ck_assert(res.ndcg == top && res.ndcg == pts[res.best_index].ndcg);
+    ck_assert(res.rmse == pts[best_rmse].rmse);
+    ck_assert(res.best.reg == pts[best_rmse].params.reg);
+    ck_assert(res.best.blend == pts[res.best_index].params.blend);
+    ck_assert(res.best.blend_shrink == pts[res.best_index].params.blend_shrink);
+    /* the best point was ranked as its trained model ranks (it is cold
+       when it is the first point) */
+    if (best_rmse == 0)
+        ck_assert(res.ndcg == split_ndcg(d.train, &o, &res.best));
+    free_planted(&d);
+}
+END_TEST
+
+/* A warm point of a hybrid path is ranked with the full preference model
+   (not one trained for the warm point's few iterations): its figure is
+   that of the warm rating model plus the preference model of
+   rec_train_als. */
+START_TEST(test_warm_point_full_preference)
+{
+    planted d = make_planted(0.4);
+    static const double regs[] = {0.1, 0.05};
+    rec_tune_options o;
+    hybrid_options(&o);
+    o.metric = REC_METRIC_NDCG;
+    o.regs = regs;
+    o.n_regs = 2;
+    o.path_patience = 0;
+    o.early_stop = 0.0;
+    rec_tune_point pts[2];
+    rec_tune_result res;
+    rec_error e;
+    ck_assert_ok(rec_tune_als(&res, pts, 2, d.train, &o, &e), &e);
+    ck_assert_int_eq(pts[1].warm, 1);
+    ck_assert_int_eq(pts[1].iterations, 2); /* 6 / 3 */
+
+    rec_ratings *tr = NULL, *val = NULL;
+    ck_assert_ok(rec_ratings_split(&tr, &val, d.train, o.fraction,
+                                   o.split_seed, &e),
+                 &e);
+    rec_als_params p = pts[0].params;
+    p.preference = 0;
+    rec_model *cold = NULL, *warm = NULL;
+    ck_assert_ok(rec_train_als(&cold, tr, &p, &e), &e);
+    p.reg = 0.05;
+    p.iterations = 2;
+    ck_assert_ok(rec__train_als_from(&warm, tr, &p, cold, &e), &e);
+    ck_assert_ok(rec__train_preference(warm, tr, &pts[1].params, &e), &e);
+    rec_eval_result ev;
+    ck_assert_ok(rec_evaluate(&ev, warm, val, o.k, o.relevant_min, &e), &e);
+    ck_assert_msg(pts[1].ndcg == ev.ndcg_at_k, "warm point %.17g, rebuilt %.17g",
+                  pts[1].ndcg, ev.ndcg_at_k);
+    /* a model that has a preference part, or non-hybrid parameters, gets
+       none */
+    ck_assert_int_eq(rec__train_preference(warm, tr, &pts[1].params, &e),
+                     REC_EINVAL);
+    rec_model_free(cold);
+    rec_model_free(warm);
+    rec_ratings_free(tr);
+    rec_ratings_free(val);
+    free_planted(&d);
+}
+END_TEST
+
+/* The preference model's settings: searched under nDCG, each trained
+   once per fold and setting; the same table whatever the thread count. */
+START_TEST(test_hybrid_preference_grid)
+{
+    planted d = make_planted(0.4);
+    static const double pregs[] = {1.0, 20.0};
+    static const double palphas[] = {0.3, 3.0};
+    static const double regs[] = {0.2, 0.1};
+    rec_tune_point pts[2][8];
+    rec_tune_result res[2];
+    for (int th = 0; th < 2; th++) {
+        rec_tune_options o;
+        hybrid_options(&o);
+        o.base.n_threads = th + 1;
+        o.metric = REC_METRIC_NDCG;
+        o.regs = regs;
+        o.n_regs = 2;
+        o.path_patience = 0;
+        o.preference_regs = pregs;
+        o.n_preference_regs = 2;
+        o.preference_alphas = palphas;
+        o.n_preference_alphas = 2;
+        rec_error e;
+        ck_assert_ok(rec_tune_als(&res[th], pts[th], 8, d.train, &o, &e), &e);
+        ck_assert_uint_eq(res[th].n_points, 8);
+        for (size_t i = 0; i < 8; i++) {
+            const rec_tune_point *q = &pts[th][i];
+            ck_assert(q->params.preference_alpha == palphas[i / 4]);
+            ck_assert(q->params.preference_reg == pregs[(i / 2) % 2]);
+            ck_assert(q->params.reg == regs[i % 2]);
+            ck_assert_int_eq(q->warm, (int)(i % 2));
+            if (i % 2 == 0) /* cold: the trained model's figure */
+                ck_assert(q->ndcg == split_ndcg(d.train, &o, &q->params));
+        }
+        const rec_tune_point *b = &pts[th][res[th].best_index];
+        ck_assert(res[th].best.preference_reg == b->params.preference_reg);
+        ck_assert(res[th].best.preference_alpha == b->params.preference_alpha);
+    }
+    for (size_t i = 0; i < 8; i++)
+        ck_assert(pts[0][i].ndcg == pts[1][i].ndcg &&
+                  pts[0][i].rmse == pts[1][i].rmse);
+    ck_assert_uint_eq(res[0].best_index, res[1].best_index);
+    free_planted(&d);
+}
+END_TEST
+
+/* A bias-prior grid walks one reg path per prior; a version 1 options
+   struct has no version 2 fields, whatever follows it in memory. */
+START_TEST(test_bias_prior_grid_and_v1)
+{
+    planted d = make_planted(0.4);
+    static const double priors[] = {0.0, 25.0};
+    rec_tune_options o;
+    options(&o);
+    o.bias_priors = priors;
+    o.n_bias_priors = 2;
+    rec_tune_point pts[2 * N_GRID];
+    rec_tune_result res;
+    rec_error e;
+    ck_assert_ok(rec_tune_als(&res, pts, 2 * N_GRID, d.train, &o, &e), &e);
+    int seen[2] = {0, 0};
+    for (size_t i = 0; i < res.n_points; i++) {
+        ck_assert(pts[i].params.bias_prior == priors[0] ||
+                  pts[i].params.bias_prior == priors[1]);
+        seen[pts[i].params.bias_prior == priors[1]]++;
+        if (i > 0 && pts[i].params.bias_prior != pts[i - 1].params.bias_prior)
+            ck_assert_int_eq(pts[i].warm, 0);
+    }
+    ck_assert(seen[0] > 0 && seen[1] > 0);
+    ck_assert(res.best.bias_prior == pts[res.best_index].params.bias_prior);
+
+    rec_tune_options v1;
+    options(&v1);
+    v1.version = 1;
+    v1.bias_priors = (const double *)&v1; /* not read: not there in v1 */
+    v1.n_bias_priors = (size_t)-1;
+    v1.blends = NULL;
+    v1.n_blends = 7;
+    rec_tune_result r1, r0;
+    ck_assert_ok(rec_tune_als(&r1, NULL, 0, d.train, &v1, &e), &e);
+    options(&o);
+    ck_assert_ok(rec_tune_als(&r0, NULL, 0, d.train, &o, &e), &e);
+    ck_assert(r1.best.reg == r0.best.reg && r1.rmse == r0.rmse &&
+              r1.n_points == r0.n_points);
+    ck_assert(r1.best.bias_prior == o.base.bias_prior);
+    free_planted(&d);
+}
+END_TEST
+
 /* ---- cancel ---- */
 
 typedef struct cancel_at {
@@ -457,6 +727,62 @@ static void m_base(rec_tune_options *o) { o->base.iterations = 0; }
 static void m_early(rec_tune_options *o) { o->early_stop = -1.0; }
 static void m_warm(rec_tune_options *o) { o->warm_iterations = -2; }
 static void m_patience(rec_tune_options *o) { o->path_patience = -1; }
+static const double neg1[] = {-1.0};
+static const double one1[] = {1.0};
+static void m_prior_neg(rec_tune_options *o)
+{
+    o->bias_priors = neg1;
+    o->n_bias_priors = 1;
+}
+static void m_prior_implicit(rec_tune_options *o)
+{
+    o->base.implicit = 1;
+    o->metric = REC_METRIC_NDCG;
+    o->bias_priors = one1;
+    o->n_bias_priors = 1;
+}
+static void m_prior_nobias(rec_tune_options *o)
+{
+    o->base.biases = 0;
+    o->bias_priors = one1;
+    o->n_bias_priors = 1;
+}
+static void m_blend_explicit(rec_tune_options *o)
+{
+    o->blends = one1; /* options() trains the rating model alone */
+    o->n_blends = 1;
+}
+static void m_blend_neg(rec_tune_options *o)
+{
+    o->base.preference = 1;
+    o->blends = neg1;
+    o->n_blends = 1;
+}
+static void m_shrink_null(rec_tune_options *o)
+{
+    o->base.preference = 1;
+    o->blend_shrinks = NULL;
+    o->n_blend_shrinks = 2;
+}
+static void m_preg_rmse(rec_tune_options *o)
+{
+    o->base.preference = 1;
+    o->preference_regs = one1;
+    o->n_preference_regs = 1;
+}
+static void m_palpha_zero(rec_tune_options *o)
+{
+    o->base.preference = 1;
+    o->metric = REC_METRIC_NDCG;
+    o->preference_alphas = zero_alpha;
+    o->n_preference_alphas = 1;
+}
+static void m_palpha_explicit(rec_tune_options *o)
+{
+    o->metric = REC_METRIC_NDCG;
+    o->preference_alphas = one1;
+    o->n_preference_alphas = 1;
+}
 
 static const struct {
     mutate_fn f;
@@ -472,6 +798,11 @@ static const struct {
     {m_implicit_rmse, "NDCG"}, {m_base, "iterations"},
     {m_early, "early_stop"},   {m_warm, "warm_iterations"},
     {m_patience, "path_patience"},
+    {m_prior_neg, "bias_priors[0]"}, {m_prior_implicit, "bias_priors need"},
+    {m_prior_nobias, "biases"},  {m_blend_explicit, "blends are searched"},
+    {m_blend_neg, "blends[0]"},  {m_shrink_null, "blend_shrinks is NULL"},
+    {m_preg_rmse, "REC_METRIC_NDCG"}, {m_palpha_zero, "preference_alphas[0]"},
+    {m_palpha_explicit, "hybrid"},
 };
 
 START_TEST(test_bad_options)
@@ -534,6 +865,11 @@ static Suite *tune_suite(void)
     tcase_add_test(tc, test_same_result_any_thread_count);
     tcase_add_test(tc, test_schemes_and_ndcg);
     tcase_add_test(tc, test_implicit_alpha);
+    tcase_add_test(tc, test_hybrid_ndcg_blends);
+    tcase_add_test(tc, test_hybrid_rmse_then_blend);
+    tcase_add_test(tc, test_hybrid_preference_grid);
+    tcase_add_test(tc, test_warm_point_full_preference);
+    tcase_add_test(tc, test_bias_prior_grid_and_v1);
     tcase_add_test(tc, test_cancel_gives_no_result);
     tcase_add_loop_test(tc, test_bad_options, 0,
                         (int)(sizeof bad / sizeof *bad));

@@ -91,6 +91,11 @@ class BaseConfig:
     # the model's answers for the pages (model_cache.py), in entries.
     MOVIEME_CARD_CACHE = 4096
     MOVIEME_MODEL_CACHE = 4096
+    # Test hook (faults.py): retrain steps at which the worker pauses and
+    # writes a marker file, so a test can kill it there. Empty: off.
+    MOVIEME_FAULT_STEPS = ""
+    MOVIEME_FAULT_DIR = None             # default: the instance folder
+    MOVIEME_FAULT_WAIT = 120.0           # seconds at most at each pause
 
 
 class DevelopmentConfig(BaseConfig):
@@ -129,8 +134,9 @@ _OVERRIDES = {
     "MOVIEME_RETRAIN_MIN_GAP": float, "MOVIEME_BEST_MIN_COUNT": int,
     "MOVIEME_WORKER_POLL": float, "MOVIEME_BACKGROUND": "bool",
     "MOVIEME_RETRAIN_API": "bool", "MOVIEME_MODEL_CHECK_SECONDS": float,
-    "MOVIEME_TRAIN_DELAY": float, "MOVIEME_CARD_CACHE": int, "MOVIEME_MODEL_CACHE": int,
-    "MOVIEME_ALS_MODE": str, "MOVIEME_ALPHA": float,
+    "MOVIEME_TRAIN_DELAY": float, "MOVIEME_FAULT_STEPS": str,
+    "MOVIEME_FAULT_DIR": str, "MOVIEME_FAULT_WAIT": float, "MOVIEME_ALS_MODE": str, "MOVIEME_ALPHA": float,
+    "MOVIEME_CARD_CACHE": int, "MOVIEME_MODEL_CACHE": int,
     "LOGIN_MAX_PER_USER": int, "LOGIN_MAX_PER_IP": int,
     "LOGIN_WINDOW_SECONDS": int,
 }

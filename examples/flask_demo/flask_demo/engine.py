@@ -3,14 +3,19 @@ quick (fold-in) recommendations, and the retrain worker.
 
 Model life cycle
   * The model file (instance/model.bin by default) is derived data. At start
-    it is loaded; if missing it is trained once (MovieLens + members) under a
-    file lock, so several gunicorn workers never train it together.
+    it is loaded; if missing, or if it does not load (kept as
+    model.bin.corrupt), it is trained (MovieLens + members) under a file
+    lock, so several gunicorn workers never train it together.
   * A retrain builds a new Ratings (MovieLens copy + every member's ratings
-    from the database), trains, saves to model.bin.new and renames it over
-    model.bin (atomic), computes each member's full recommendations from
-    the trained factors, then swaps the in-memory model under a lock and
-    commits them. A failed retrain keeps the old model and marks the job
-    failed.
+    from the database), trains, saves over model.bin (the library writes a
+    temporary file, fsyncs it, renames it, fsyncs the folder: a kill or a
+    power loss leaves the old file or the new one, and at most a
+    temporary that the next worker removes), computes each member's full
+    recommendations from the trained factors, then swaps the in-memory
+    model under a lock and commits them with the job's end in one
+    transaction. A failed retrain keeps the old model and marks the job
+    failed; a database error puts the job back to pending (retried, at
+    most MAX_ATTEMPTS attempts in all).
   * Every list a member gets is the library's ranking (the default hybrid
     model, candidate options such as min_count passed to the library), with
     its predicted rating and the reasons from rec_explain; a member with
@@ -28,7 +33,10 @@ host runs the worker: the one holding an exclusive flock on
 instance/retrain.lock. Holding that lock proves no other worker is alive,
 and the worker runs one job at a time, so a 'running' job found at the start
 of a worker step was orphaned (killed process, database gone before the job
-could be marked failed) and goes back to 'pending' to be retried.
+could be marked failed) and goes back to 'pending' to be retried. A job
+interrupted anywhere is redone from the start on a fresh snapshot, so the
+ratings posted meanwhile are in it; its recommendations replace all stored
+ones in the transaction that ends it, so redoing it is harmless.
 """
 import collections
 import datetime as dt
@@ -40,8 +48,10 @@ import time
 import traceback
 
 import movieme
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import func
 
+from . import faults
 from .model_cache import PerModel
 from .models import Rating, Recommendation, RetrainJob, db, utcnow
 
@@ -53,6 +63,9 @@ log = logging.getLogger("flask_demo.engine")
 Pick = collections.namedtuple("Pick", "movie_id score rating because")
 
 MAX_ATTEMPTS = 3
+# The database is away or restarting: the job is retried, not failed.
+DATABASE_ERRORS = (sa_exc.OperationalError, sa_exc.InterfaceError,
+                   sa_exc.DisconnectionError)
 
 
 class Catalogue:
@@ -123,6 +136,8 @@ class Engine:
         size = cfg["MOVIEME_MODEL_CACHE"]
         self._explained = PerModel(self._explain, size)
         self._similar = PerModel(self._similar_movies, size)
+        # test hook (faults.py): None unless MOVIEME_FAULT_STEPS is set
+        self._faults = faults.from_config(cfg, app.instance_path)
 
     # ---- ids ---------------------------------------------------------------
     def model_user_id(self, member_id):
@@ -134,20 +149,45 @@ class Engine:
         st = os.stat(path)
         return (st.st_mtime_ns, st.st_ino, st.st_size)
 
+    def _model_file_lock(self):
+        """An exclusive flock on model.bin.lock (released when closed):
+        held while the first model is trained and while temporaries of
+        killed saves are removed."""
+        fd = open(self.model_path + ".lock", "a")
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return fd
+
     def ensure_model(self):
-        """Load the model file, training it first if it does not exist."""
-        if not os.path.exists(self.model_path):
-            lock_path = self.model_path + ".lock"
-            with open(lock_path, "a") as fd:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                try:
-                    if not os.path.exists(self.model_path):
-                        log.info("no model at %s: training it", self.model_path)
-                        model, _, _ = self._train_snapshot()
-                        self._save(model)
-                finally:
-                    fcntl.flock(fd, fcntl.LOCK_UN)
+        """Load the model file, training it first if it does not exist or
+        does not load (a file damaged outside the site: it is derived data,
+        kept as model.bin.corrupt for a look)."""
+        try:
+            return self._load_file()
+        except (FileNotFoundError, movieme.FormatError):
+            pass
+        with self._model_file_lock():
+            try:
+                return self._load_file()    # another process made it meanwhile
+            except FileNotFoundError:
+                log.info("no model at %s: training it", self.model_path)
+            except movieme.FormatError as exc:
+                log.error("model file %s does not load (%s): kept as %s.corrupt; "
+                          "training a new one", self.model_path, exc, self.model_path)
+                os.replace(self.model_path, self.model_path + ".corrupt")
+            model, _, _ = self._train_snapshot()
+            self._save(model)
         self._load_file()
+
+    def remove_temporaries(self):
+        """Delete what saves killed midway left: the library's temporary
+        files (model.bin.tmp-XXXXXX) and model.bin.new of versions before
+        0.2. Under the model file lock, so no first training is saving."""
+        folder, name = os.path.split(self.model_path)
+        with self._model_file_lock():
+            for entry in os.listdir(folder or "."):
+                if entry.startswith(name + ".tmp-") or entry.startswith(name + ".new"):
+                    log.warning("removing %s, left by an interrupted save", entry)
+                    os.unlink(os.path.join(folder, entry))
 
     def _load_file(self):
         ident = self._ident(self.model_path)
@@ -180,9 +220,8 @@ class Engine:
             return self._model
 
     def _save(self, model):
-        tmp = self.model_path + ".new"
-        model.save(tmp)
-        os.replace(tmp, self.model_path)
+        # atomic and durable: temporary, fsync, rename, fsync of the folder
+        model.save(self.model_path)
 
     def _swap(self, model):
         ident = self._ident(self.model_path)
@@ -311,6 +350,10 @@ class Engine:
                 prior_weight=10.0, genre=genre or None)
         return self._best_cache[key]
 
+    def _fault(self, step):
+        if self._faults is not None:
+            self._faults.reached(step)
+
     # ---- training ------------------------------------------------------------
     def _member_rows(self):
         rows = db.session.query(Rating.user_id, Rating.movie_id, Rating.rating).all()
@@ -321,6 +364,7 @@ class Engine:
         """Train on MovieLens + members. Returns (model, rows, snapshot_at)."""
         snapshot_at = utcnow()
         rows = self._member_rows()
+        self._fault("snapshot")
         data = self.base.copy()
         if rows:
             data.add([(self.model_user_id(u), m, float(r)) for u, m, r in rows])
@@ -351,6 +395,7 @@ class Engine:
                 db.session.commit()
             except Exception:       # progress is best effort
                 db.session.rollback()
+            self._fault("training")
             return not self._stop.is_set()
         return report
 
@@ -368,14 +413,21 @@ class Engine:
         """Jobs left 'running' by a killed process: retry (or give up)."""
         n = 0
         for job in RetrainJob.query.filter_by(status="running").all():
-            if job.attempts >= MAX_ATTEMPTS:
-                job.status, job.error = "failed", "interrupted %d times" % job.attempts
-                job.finished_at = utcnow()
-            else:
-                job.status = "pending"
+            self._retry_or_give_up(job, "interrupted")
             n += 1
         db.session.commit()
         return n
+
+    @staticmethod
+    def _retry_or_give_up(job, why, last=None):
+        """A job stopped by no fault of its own (its process killed, the
+        database away): pending again, or failed after MAX_ATTEMPTS."""
+        if job.attempts >= MAX_ATTEMPTS:
+            job.status, job.finished_at = "failed", utcnow()
+            job.error = ("%s %d times" % (why, job.attempts)
+                         + (" (last: %s)" % last if last else ""))[:500]
+        else:
+            job.status = "pending"
 
     def due_reason(self):
         """Why a retrain is due now, or None."""
@@ -423,12 +475,15 @@ class Engine:
             return None
         job_id = job.id
         t0 = time.monotonic()
+        self._fault("claimed")
         try:
             delay = self.app.config["MOVIEME_TRAIN_DELAY"]
             if delay:
                 time.sleep(delay)   # test hook: a window to kill the process
             model, rows, snapshot_at = self._train_snapshot(self._progress(job_id))
+            self._fault("save")
             self._save(model)
+            self._fault("renamed")
             # the recommendations from the trained factors, before quick
             # requests fold members into the served model; they and the
             # job's end are committed in one transaction after the swap
@@ -438,7 +493,9 @@ class Engine:
             job.status, job.finished_at = "done", utcnow()
             job.snapshot_at, job.n_ratings = snapshot_at, len(rows)
             job.seconds = time.monotonic() - t0
+            self._fault("stored")
             db.session.commit()
+            self._fault("committed")
             log.info("retrain job %d done in %.1fs", job_id, job.seconds)
         except movieme.CancelledError:
             # stopped while training (shutdown): the job waits for the next start
@@ -448,6 +505,16 @@ class Engine:
             job.iteration = job.iterations = None
             db.session.commit()
             log.info("retrain job %d cancelled by shutdown; it stays pending", job_id)
+        except DATABASE_ERRORS as exc:
+            # the database went away (a restart, the network): retry the
+            # job. If it is still away this raises; the job stays
+            # 'running' and the worker's next step recovers it.
+            db.session.rollback()
+            what = "%s: %s" % (type(exc).__name__, str(exc).splitlines()[0])
+            log.warning("retrain job %d interrupted by a database error: %s", job_id, what)
+            job = db.session.get(RetrainJob, job_id)
+            self._retry_or_give_up(job, "stopped by a database error", what)
+            db.session.commit()
         except Exception as exc:   # keep the old model, record the failure
             db.session.rollback()
             log.error("retrain job %d failed: %s", job_id, traceback.format_exc())
@@ -465,13 +532,13 @@ class Engine:
         members = [(u, self.model_user_id(u))
                    for u in sorted({u for u, _, _ in rows})]
         members = [(u, uid) for u, uid in members if uid in model]
+        if members:     # computed before the first write: on SQLite a
+            # write holds the database's write lock until the commit
+            ids, scores, ratings = model.top_n_many(
+                [uid for _, uid in members], n, with_ratings=True,
+                **self.top_options())
         db.session.query(Recommendation).delete(synchronize_session=False)
-        if not members:
-            return
         now = utcnow()
-        ids, scores, ratings = model.top_n_many(
-            [uid for _, uid in members], n, with_ratings=True,
-            **self.top_options())
         for row, (u, _) in enumerate(members):
             db.session.add_all(
                 Recommendation(user_id=u, position=i,
@@ -510,16 +577,24 @@ class Engine:
 
     def _loop(self):
         poll = self.app.config["MOVIEME_WORKER_POLL"]
+        failures = 0
+        try:
+            self.remove_temporaries()
+        except OSError:
+            log.exception("cannot remove temporary model files")
         while not self._stop.is_set():
             with self.app.app_context():
                 try:
                     while self.tick() is not None and not self._stop.is_set():
                         pass
+                    failures = 0
                 except Exception:   # the database may be away: try later
+                    failures += 1
                     log.exception("retrain worker step failed")
                 finally:
                     db.session.remove()
-            self._stop.wait(poll)
+            # after failed steps, wait twice as long each time (up to a minute)
+            self._stop.wait(min(poll * 2 ** min(failures, 10), max(poll, 60.0)))
 
     def stop(self):
         self._stop.set()

@@ -133,6 +133,30 @@ def test_orphaned_job_is_retried_by_the_next_tick(app, engine, monkeypatch):
         assert Recommendation.query.filter_by(user_id=1).count() == 48
 
 
+def test_database_errors_retry_the_job_a_bounded_number_of_times(app, engine, monkeypatch):
+    """A database error in a job (the database restarted under it and is
+    back at once) puts the job back to pending, not failed; after
+    MAX_ATTEMPTS attempts it fails with the last error. (The live version,
+    a real PostgreSQL restart, is in test_faults.py.)"""
+    from sqlalchemy.exc import OperationalError
+    from flask_demo.engine import MAX_ATTEMPTS
+    add_member(app, "alice", {2: 5, 4: 5, 6: 4.5})
+
+    def connection_lost(*a, **kw):
+        raise OperationalError("DELETE FROM recommendations", {},
+                               Exception("server closed the connection unexpectedly"))
+    monkeypatch.setattr(engine, "_store_recommendations", connection_lost)
+    with app.app_context():
+        job = engine.enqueue("test")
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            again = engine.run_next_job()
+            assert again.id == job.id and again.attempts == attempt
+            assert again.status == ("pending" if attempt < MAX_ATTEMPTS else "failed")
+        assert "stopped by a database error 3 times" in again.error
+        assert "server closed the connection" in again.error
+        assert engine.run_next_job() is None
+
+
 def test_shutdown_cancels_training_and_job_stays_pending(app, engine):
     add_member(app, "alice", {2: 5, 4: 5, 6: 4.5})
     before = engine.model
