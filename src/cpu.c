@@ -17,6 +17,8 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static rec_cpu_level level = REC_CPU_PORTABLE;
 static rec_score_rows_fn score_rows = rec__score_rows_portable;
 static rec_gram_add_fn gram_add = rec__gram_add_portable;
+static rec_above_fn above = rec__above_portable;
+static rec_auc_count_fn auc_count = rec__auc_count_portable;
 
 static rec_cpu_level detect(void)
 {
@@ -47,9 +49,12 @@ static void choose(void)
     if (level == REC_CPU_AVX2) {
         score_rows = rec__score_rows_avx2;
         gram_add = rec__gram_add_avx2;
+        above = rec__above_avx2;
     } else if (level == REC_CPU_AVX512) {
         score_rows = rec__score_rows_avx512;
         gram_add = rec__gram_add_avx512;
+        above = rec__above_avx512;
+        auc_count = rec__auc_count_avx512;
     }
 #endif
 }
@@ -77,6 +82,48 @@ void rec__gram_add(double *A, const float *Z, size_t n, int ld, int kk)
 {
     pthread_once(&once, choose);
     gram_add(A, Z, n, ld, kk);
+}
+
+void rec__above(uint64_t *bits, const float *x, size_t n, float t)
+{
+    pthread_once(&once, choose);
+    above(bits, x, n, t);
+}
+
+uint64_t rec__auc_count(const float *a, size_t n, const float *pos,
+                        size_t np, float w, uint32_t *near, size_t *n_near)
+{
+    pthread_once(&once, choose);
+    return auc_count(a, n, pos, np, w, near, n_near);
+}
+
+void rec__above_at(rec_cpu_level l, uint64_t *bits, const float *x, size_t n,
+                   float t)
+{
+#ifdef REC_HAVE_X86_KERNELS
+    if (l == REC_CPU_AVX512 && detect() == REC_CPU_AVX512) {
+        rec__above_avx512(bits, x, n, t);
+        return;
+    }
+    if (l >= REC_CPU_AVX2 && detect() >= REC_CPU_AVX2) {
+        rec__above_avx2(bits, x, n, t);
+        return;
+    }
+#endif
+    (void)l;
+    rec__above_portable(bits, x, n, t);
+}
+
+uint64_t rec__auc_count_at(rec_cpu_level l, const float *a, size_t n,
+                           const float *pos, size_t np, float w,
+                           uint32_t *near, size_t *n_near)
+{
+#ifdef REC_HAVE_X86_KERNELS
+    if (l == REC_CPU_AVX512 && detect() == REC_CPU_AVX512)
+        return rec__auc_count_avx512(a, n, pos, np, w, near, n_near);
+#endif
+    (void)l;
+    return rec__auc_count_portable(a, n, pos, np, w, near, n_near);
 }
 
 void rec__score_rows_at(rec_cpu_level l, float *out, const float *Y, int k,

@@ -131,6 +131,62 @@ static double user_auc(const rec__row_scores *rs, const rec_candidates *cand,
     return n_neg ? right / ((double)np * (double)n_neg) : 1.0;
 }
 
+/* The same AUC by counting: the kernel (rec__auc_count) counts the pairs
+   of every movie at once, deciding on the approximate score wherever no
+   relevant score is within twice the rounding bound; the movies that are
+   no "other" (rated, relevant, not candidates: `excl`, ascending, no
+   repeats) are taken out again with the kernel's very float test, and the
+   near ones are decided on their exact score. Counts of pairs and half
+   pairs are exact in double, so the sum equals user_auc's. */
+static double user_auc_counted(const rec__row_scores *rs, const float *pos,
+                               size_t np, const int32_t *excl, size_t n_excl,
+                               uint32_t *near)
+{
+    const rec_model *m = rs->m;
+    double w = 2.0 * rs->margin;
+    float wf = (float)w; /* rounded up: the test may only get wider */
+    if ((double)wf < w)
+        wf = nextafterf(wf, INFINITY);
+    size_t n_near = 0;
+    uint64_t right = rec__auc_count(rs->approx, m->n_movies, pos, np, wf,
+                                    near, &n_near);
+    for (size_t i = 0; i < n_excl; i++) {
+        float a = rs->approx[excl[i]], hi = a + wf, lo = a - wf;
+        size_t g = bound(pos, np, hi, 0);
+        if (!(g > 0 && pos[g - 1] >= lo)) /* counted by the kernel */
+            right -= np - g;
+    }
+    double half = 0.0; /* the near movies that are others, exactly */
+    for (size_t i = 0, e = 0; i < n_near; i++) {
+        while (e < n_excl && (uint32_t)excl[e] < near[i])
+            e++;
+        if (e < n_excl && (uint32_t)excl[e] == near[i])
+            continue;
+        float sc = exact_score(rs, near[i]);
+        size_t gt = bound(pos, np, sc, 0), ge = bound(pos, np, sc, 1);
+        half += (double)(np - gt) + 0.5 * (double)(gt - ge);
+    }
+    size_t n_neg = m->n_movies - n_excl;
+    return n_neg ? ((double)right + half) / ((double)np * (double)n_neg)
+                 : 1.0;
+}
+
+/* Merge ascending a and b into out, without repeats. */
+static size_t merge_unique(int32_t *out, const int32_t *a, size_t na,
+                           const int32_t *b, size_t nb)
+{
+    size_t i = 0, j = 0, w = 0;
+    while (i < na || j < nb) {
+        int32_t v = j >= nb || (i < na && a[i] <= b[j]) ? a[i] : b[j];
+        while (i < na && a[i] == v)
+            i++;
+        while (j < nb && b[j] == v)
+            j++;
+        out[w++] = v;
+    }
+    return w;
+}
+
 typedef struct user_metrics {
     double precision, recall, ndcg, ap, auc;
     int ranked;
@@ -149,7 +205,45 @@ typedef struct eval_ctx {
     float *pos;             /* max_per_user per thread */
     int32_t *cand;          /* n_movies per thread */
     size_t max_per_user, n_movies;
+    /* counted AUC (user_auc_counted), when few movies are not candidates */
+    const int32_t *noncand; /* ascending */
+    size_t n_noncand;
+    int counted;
+    uint32_t *near;         /* n_movies per thread */
+    int32_t *excl;          /* excl_len per thread */
+    size_t excl_len;        /* 2 * n_movies + max_per_user */
 } eval_ctx;
+
+/* AUC of one ranked user: counted where the row has a rounding bound. */
+static double row_auc(const eval_ctx *c, const rec__row_scores *rs,
+                      const int32_t *rel, size_t n_rel, int tid)
+{
+    float *pos = c->pos + (size_t)tid * c->max_per_user;
+    if (!c->counted || !rs->approx)
+        return user_auc(rs, c->cands, rel, n_rel, pos);
+    const rec_model *m = rs->m;
+    size_t nx = c->excl_len;
+    /* the excluded movies, the rated and relevant ones, the relevant */
+    int32_t *excl = c->excl + (size_t)tid * nx, *tmp = excl + c->n_movies,
+            *reld = tmp + c->n_movies;
+    size_t np = 0;
+    for (size_t i = 0; i < n_rel; i++) {
+        int32_t j = rec__idmap_get(&m->movie_map, rel[i]);
+        if (j >= 0) {
+            reld[np] = j;
+            pos[np++] = exact_score(rs, (size_t)j);
+        }
+    }
+    if (np == 0)
+        return 0.5;
+    qsort(pos, np, sizeof *pos, cmp_float);
+    qsort(reld, np, sizeof *reld, cmp_i32);
+    /* rated (ascending, unique) + relevant, then + not candidates */
+    size_t n1 = merge_unique(tmp, rs->view.rated, rs->view.n_rated, reld, np);
+    size_t n2 = merge_unique(excl, tmp, n1, c->noncand, c->n_noncand);
+    return user_auc_counted(rs, pos, np, excl, n2,
+                            c->near + (size_t)tid * c->n_movies);
+}
 
 /* Ranking metrics of one test user (a row of the batch). */
 static void rank_row(void *vc, size_t row, const rec__row_scores *rs, int tid)
@@ -190,8 +284,7 @@ static void rank_row(void *vc, size_t row, const rec__row_scores *rs, int tid)
     um->recall = hits / (double)n_rel;
     um->ndcg = dcg / idcg;
     um->ap = ap / (double)ideal;
-    um->auc = user_auc(rs, c->cands, rel, n_rel,
-                       c->pos + (size_t)tid * c->max_per_user);
+    um->auc = row_auc(c, rs, rel, n_rel, tid);
     um->got = got;
     um->ranked = 1;
 }
@@ -300,7 +393,21 @@ rec_status rec_evaluate(rec_eval_result *out, const rec_model *m,
     c.rel = malloc(nt * c.max_per_user * sizeof *c.rel);
     c.pos = malloc(nt * c.max_per_user * sizeof *c.pos);
     c.cand = malloc(nt * c.n_movies * sizeof *c.cand);
-    if (!um || !rows || !row_tu || !c.tops || !c.rel || !c.pos || !c.cand)
+    /* The counted AUC takes the movies that are not candidates out of
+       every user's count: worth it while they are few. */
+    int32_t *noncand = malloc(c.n_movies * sizeof *noncand);
+    for (size_t j = 0; noncand && j < m->n_movies; j++)
+        if (!rec__candidate(&cands, j))
+            noncand[c.n_noncand++] = (int32_t)j;
+    c.noncand = noncand;
+    c.counted = c.n_noncand <= m->n_movies / 4;
+    c.excl_len = 2 * c.n_movies + c.max_per_user;
+    if (c.counted) {
+        c.near = malloc(nt * c.n_movies * sizeof *c.near);
+        c.excl = malloc(nt * c.excl_len * sizeof *c.excl);
+    }
+    if (!um || !rows || !row_tu || !c.tops || !c.rel || !c.pos || !c.cand ||
+        !noncand || (c.counted && (!c.near || !c.excl)))
         st = rec__fail(err, REC_ENOMEM, "rec_evaluate: out of memory");
     for (size_t tu = 0; st == REC_OK && tu < test->n_users; tu++) {
         int32_t u = rec__idmap_get(&m->user_map, test->user_ids[tu]);
@@ -320,6 +427,9 @@ rec_status rec_evaluate(rec_eval_result *out, const rec_model *m,
     free(c.pos);
     free(c.cand);
     free(c.tops);
+    free(noncand);
+    free(c.near);
+    free(c.excl);
     rec__candidates_free(&cands);
     if (st != REC_OK) {
         free(um);

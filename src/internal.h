@@ -491,7 +491,23 @@ void rec__gram_add(double *A, const float *Z, size_t n, int ld, int kk);
    predictions). */
 void rec__score_rows(float *out, const float *Y, int k, const float *x,
                      size_t j0, size_t j1);
+/* Bit i of bits[i / 64] set when x[i] > t, for i < n (selection scans;
+   bits holds (n + 63) / 64 words). */
+void rec__above(uint64_t *bits, const float *x, size_t n, float t);
+/* The AUC pairs of one row of approximate scores a[0..n) against the
+   ascending relevant scores pos[0..np): with hi = a[i] + w and
+   lo = a[i] - w in float, movie i is near when some pos lies in [lo, hi]
+   (its index goes to near[], ascending: decide it exactly); the others
+   add the number of pos above hi, which is returned. Comparisons only:
+   every level gives the same result. */
+uint64_t rec__auc_count(const float *a, size_t n, const float *pos,
+                        size_t np, float w, uint32_t *near, size_t *n_near);
 /* The same kernels at a given level (capped by the CPU): tests, benches. */
+void rec__above_at(rec_cpu_level l, uint64_t *bits, const float *x, size_t n,
+                   float t);
+uint64_t rec__auc_count_at(rec_cpu_level l, const float *a, size_t n,
+                           const float *pos, size_t np, float w,
+                           uint32_t *near, size_t *n_near);
 void rec__score_rows_at(rec_cpu_level l, float *out, const float *Y, int k,
                         const float *x, size_t j0, size_t j1);
 void rec__gram_add_at(rec_cpu_level l, double *A, const float *Z, size_t n,

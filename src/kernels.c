@@ -52,6 +52,66 @@ void rec__gram_add_portable(double *restrict A, const float *restrict Z,
     }
 }
 
+/* ---- selection: which scores of a row pass a threshold ----
+ * Comparisons only, so every variant gives the same bits. */
+
+void rec__above_portable(uint64_t *bits, const float *x, size_t n, float t)
+{
+    for (size_t w = 0; w < (n + 63) / 64; w++) {
+        size_t i0 = w * 64, i1 = n - i0 < 64 ? n : i0 + 64;
+        uint64_t b = 0;
+        for (size_t i = i0; i < i1; i++)
+            b |= (uint64_t)(x[i] > t) << (i - i0);
+        bits[w] = b;
+    }
+}
+
+/* First index of ascending pos[0..np) whose value is > v. */
+static inline size_t first_above(const float *pos, size_t np, float v)
+{
+    size_t lo = 0, hi = np;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (pos[mid] > v)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+/* First index of ascending pos[0..np) whose value is >= v. */
+static inline size_t first_at_least(const float *pos, size_t np, float v)
+{
+    size_t lo = 0, hi = np;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (pos[mid] >= v)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+uint64_t rec__auc_count_portable(const float *a, size_t n, const float *pos,
+                                 size_t np, float w, uint32_t *near,
+                                 size_t *n_near)
+{
+    uint64_t right = 0;
+    size_t nn = 0;
+    for (size_t i = 0; i < n; i++) {
+        float hi = a[i] + w, lo = a[i] - w;
+        size_t g = first_above(pos, np, hi);
+        if (g > 0 && pos[g - 1] >= lo)
+            near[nn++] = (uint32_t)i;
+        else
+            right += np - g;
+    }
+    *n_near = nn;
+    return right;
+}
+
 #ifdef REC_HAVE_X86_KERNELS
 #include <immintrin.h>
 
@@ -156,6 +216,23 @@ rec__gram_add_avx2(double *restrict A, const float *restrict Z, size_t n,
     for (int bi = 0; bi < nt; bi++)
         for (int bj = bi; bj < nt; bj++)
             tile_avx2(A, Z, n, ld, bi, bj);
+}
+
+__attribute__((target("avx2"))) void
+rec__above_avx2(uint64_t *bits, const float *x, size_t n, float t)
+{
+    __m256 tv = _mm256_set1_ps(t);
+    for (size_t w = 0; w < (n + 63) / 64; w++) {
+        size_t i0 = w * 64, i1 = n - i0 < 64 ? n : i0 + 64, i = i0;
+        uint64_t b = 0;
+        for (; i + 8 <= i1; i += 8)
+            b |= (uint64_t)(unsigned)_mm256_movemask_ps(_mm256_cmp_ps(
+                     _mm256_loadu_ps(x + i), tv, _CMP_GT_OQ))
+                 << (i - i0);
+        for (; i < i1; i++)
+            b |= (uint64_t)(x[i] > t) << (i - i0);
+        bits[w] = b;
+    }
 }
 
 /* ---- AVX-512 (F) ---- */
@@ -266,5 +343,66 @@ AVX512 void rec__gram_add_avx512(double *restrict A, const float *restrict Z,
         if (bj < nt)
             tile_avx2(A, Z, n, ld, bi, bj);
     }
+}
+AVX512 void rec__above_avx512(uint64_t *bits, const float *x, size_t n,
+                              float t)
+{
+    __m512 tv = _mm512_set1_ps(t);
+    for (size_t w = 0; w < (n + 63) / 64; w++) {
+        uint64_t b = 0;
+        for (size_t i = w * 64; i < n && i < w * 64 + 64; i += 16) {
+            size_t left = n - i;
+            __mmask16 live = left >= 16 ? (__mmask16)0xFFFF
+                                        : (__mmask16)((1u << left) - 1u);
+            __m512 v = _mm512_maskz_loadu_ps(live, x + i);
+            b |= (uint64_t)_mm512_mask_cmp_ps_mask(live, v, tv, _CMP_GT_OQ)
+                 << (i - w * 64);
+        }
+        bits[w] = b;
+    }
+}
+
+/* Sixteen movies at a time, each relevant score compared with all sixteen
+   lanes. With many relevant scores, those above every lane's hi (pos is
+   ascending) count for all lanes at once and only those between the
+   block's lowest lo and highest hi are compared lane by lane. */
+AVX512 uint64_t rec__auc_count_avx512(const float *a, size_t n,
+                                      const float *pos, size_t np, float w,
+                                      uint32_t *near, size_t *n_near)
+{
+    __m512 wv = _mm512_set1_ps(w);
+    const __m512i one = _mm512_set1_epi32(1);
+    uint64_t right = 0;
+    size_t nn = 0;
+    int ranged = np > 32;
+    for (size_t i = 0; i < n; i += 16) {
+        size_t left = n - i;
+        __mmask16 live = left >= 16 ? (__mmask16)0xFFFF
+                                    : (__mmask16)((1u << left) - 1u);
+        __m512 av = _mm512_maskz_loadu_ps(live, a + i);
+        __m512 hi = _mm512_add_ps(av, wv), lo = _mm512_sub_ps(av, wv);
+        size_t p_lo = 0, p_hi = np;
+        if (ranged) {
+            p_hi = first_above(pos, np, _mm512_mask_reduce_max_ps(live, hi));
+            p_lo = first_at_least(pos, np,
+                                  _mm512_mask_reduce_min_ps(live, lo));
+        }
+        __m512i cnt = _mm512_setzero_si512();
+        __mmask16 nearm = 0;
+        for (size_t p = p_lo; p < p_hi; p++) {
+            __m512 pv = _mm512_set1_ps(pos[p]);
+            __mmask16 gt = _mm512_mask_cmp_ps_mask(live, pv, hi, _CMP_GT_OQ);
+            __mmask16 ge = _mm512_mask_cmp_ps_mask(live, pv, lo, _CMP_GE_OQ);
+            cnt = _mm512_mask_add_epi32(cnt, gt, cnt, one);
+            nearm |= (__mmask16)(ge & (__mmask16)~gt);
+        }
+        __mmask16 far = (__mmask16)(live & (__mmask16)~nearm);
+        right += (uint64_t)(unsigned)_mm512_mask_reduce_add_epi32(far, cnt) +
+                 (uint64_t)(np - p_hi) * (unsigned)__builtin_popcount(far);
+        for (unsigned m = nearm; m; m &= m - 1)
+            near[nn++] = (uint32_t)(i + (size_t)__builtin_ctz(m));
+    }
+    *n_near = nn;
+    return right;
 }
 #endif /* REC_HAVE_X86_KERNELS */

@@ -4,6 +4,7 @@
 #define REC_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define REC_HAVE_X86_KERNELS 1
@@ -16,8 +17,20 @@ typedef void (*rec_score_rows_fn)(float *out, const float *Y, int k,
 typedef void (*rec_gram_add_fn)(double *A, const float *Z, size_t n, int ld,
                                 int kk);
 
+/* Bit i of bits[i / 64] set when x[i] > t, for i < n. */
+typedef void (*rec_above_fn)(uint64_t *bits, const float *x, size_t n,
+                             float t);
+/* The AUC count of one row (rec__auc_count). */
+typedef uint64_t (*rec_auc_count_fn)(const float *a, size_t n,
+                                     const float *pos, size_t np, float w,
+                                     uint32_t *near, size_t *n_near);
+
 void rec__score_rows_portable(float *out, const float *Y, int k,
                               const float *x, size_t j0, size_t j1);
+void rec__above_portable(uint64_t *bits, const float *x, size_t n, float t);
+uint64_t rec__auc_count_portable(const float *a, size_t n, const float *pos,
+                                 size_t np, float w, uint32_t *near,
+                                 size_t *n_near);
 void rec__gram_add_portable(double *A, const float *Z, size_t n, int ld,
                             int kk);
 #ifdef REC_HAVE_X86_KERNELS
@@ -28,6 +41,11 @@ void rec__score_rows_avx512(float *out, const float *Y, int k,
                             const float *x, size_t j0, size_t j1);
 void rec__gram_add_avx512(double *A, const float *Z, size_t n, int ld,
                           int kk);
+void rec__above_avx2(uint64_t *bits, const float *x, size_t n, float t);
+void rec__above_avx512(uint64_t *bits, const float *x, size_t n, float t);
+uint64_t rec__auc_count_avx512(const float *a, size_t n, const float *pos,
+                               size_t np, float w, uint32_t *near,
+                               size_t *n_near);
 #endif
 
 #endif

@@ -42,7 +42,8 @@ static size_t block_rows(const rec_model *m, int nt)
     return rows ? rows : 1;
 }
 
-/* Largest norm of a movie's ranking vector: the rounding bound. */
+/* Largest norm of a movie's ranking vector: the rounding bound (infinite
+   when a vector is not finite). */
 static double movie_extent(const rec_model *m)
 {
     double y = 0.0;
@@ -52,6 +53,8 @@ static double movie_extent(const rec_model *m)
         double s = 0.0;
         for (int f = 0; f < d; f++)
             s += (double)v[f] * v[f];
+        if (!isfinite(s))
+            return INFINITY; /* then no row has a bound */
         if (s > y)
             y = s;
     }
@@ -103,10 +106,18 @@ rec_status rec__for_each_row(const rec_model *m, const int32_t *users,
                 rec__user_rank_vec(X + r * k, &C[r], m, v.x, v.bias, v.p);
             }
             int use_blas = rec__blas_buffer_ok();
+            /* S starts at each row's constant and SGEMM adds the dot
+               products to it (beta 1): one rounding of the addition, as
+               rec__score_one, in the bound below */
+            for (size_t r = 0; use_blas && r < nr; r++) {
+                float *row = S + r * m->n_movies;
+                for (size_t j = 0; j < m->n_movies; j++)
+                    row[j] = C[r];
+            }
             if (use_blas)
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nr,
                             (int)m->n_movies, (int)k, 1.0f, X, (int)k,
-                            m->rank_movie, (int)k, 0.0f, S,
+                            m->rank_movie, (int)k, 1.0f, S,
                             (int)m->n_movies);
             for (size_t r = 0; r < nr; r++) {
                 size_t u = (size_t)users[r0 + r];
@@ -114,22 +125,18 @@ rec_status rec__for_each_row(const rec_model *m, const int32_t *users,
                 rec__row_scores rs = {.m = m, .u = u, .v = X + r * k,
                                       .c = C[r]};
                 rec__user_view(&rs.view, m, u);
-                /* The same float addition as rec__score_one. */
-                int finite = use_blas;
-                for (size_t j = 0; use_blas && j < m->n_movies; j++) {
-                    row[j] = row[j] + rs.c;
-                    finite &= isfinite(row[j]) != 0;
-                }
                 double vn = 0.0;
                 for (size_t f = 0; f < k; f++)
                     vn += (double)rs.v[f] * rs.v[f];
                 /* |dot_sgemm - dot_exact| <= 2 gamma_k |v||y| (any order
                    of summation), plus one rounding of the addition;
                    FLT_EPSILON is 2u, so this is about twice the bound. */
-                rs.margin = 2.0 * ((double)k + 4.0) * FLT_EPSILON *
-                            (sqrt(vn) * ymax + fabs((double)rs.c));
-                rs.approx = use_blas && finite && isfinite(rs.margin) &&
-                                    !user_cold(m, &rs.view)
+                double extent = sqrt(vn) * ymax + fabs((double)rs.c);
+                rs.margin = 2.0 * ((double)k + 4.0) * FLT_EPSILON * extent;
+                /* Every partial sum is within about extent (Cauchy-Schwarz)
+                   so, far below FLT_MAX, every score is finite. */
+                int finite = isfinite(rs.margin) && extent < 1e37;
+                rs.approx = use_blas && finite && !user_cold(m, &rs.view)
                                 ? row
                                 : NULL;
                 fn(ctx, r0 + r, &rs, tid);
@@ -158,6 +165,65 @@ static inline bool eligible(const rec_candidates *cands,
     return !(*e < v->n_rated && (size_t)v->rated[*e] == j);
 }
 
+/* Movies per threshold refresh of the selection scans. */
+#define SCAN_CHUNK 1024
+
+/* Offer every eligible movie of the row with an approximate score above
+   the heap's worst to the heap: the threshold is refreshed per chunk and a
+   vector compare (rec__above) finds the few movies that beat it, so the
+   eligibility checks and heap updates run for those alone. A movie equal
+   to the worst never enters (the worst has a lower index). */
+static size_t approx_top(rec_scored *out, size_t n, const rec__row_scores *rs,
+                         const rec_candidates *cands)
+{
+    const rec_model *m = rs->m;
+    uint64_t bits[SCAN_CHUNK / 64];
+    size_t size = 0, e = 0;
+    for (size_t j0 = 0; j0 < m->n_movies; j0 += SCAN_CHUNK) {
+        size_t nb = m->n_movies - j0 < SCAN_CHUNK ? m->n_movies - j0
+                                                  : SCAN_CHUNK;
+        /* approx is finite: -inf lets every movie in while filling */
+        rec__above(bits, rs->approx + j0, nb,
+                   size < n ? -INFINITY : out[0].score);
+        for (size_t w = 0; w < (nb + 63) / 64; w++)
+            for (uint64_t b = bits[w]; b; b &= b - 1) {
+                size_t j = j0 + w * 64 + (size_t)__builtin_ctzll(b);
+                if (eligible(cands, &rs->view, &e, j))
+                    rec__heap_offer(out, &size, n, (int32_t)j,
+                                    rs->approx[j]);
+            }
+    }
+    return size;
+}
+
+/* The eligible movies whose approximate score is >= thr, ascending. */
+static size_t near_top(int32_t *cand, const rec__row_scores *rs,
+                       const rec_candidates *cands, double thr)
+{
+    const rec_model *m = rs->m;
+    /* scan for > the float below thr rounded down: a superset, then the
+       exact test in double */
+    float t = (float)thr;
+    if ((double)t > thr)
+        t = nextafterf(t, -INFINITY);
+    t = nextafterf(t, -INFINITY);
+    uint64_t bits[SCAN_CHUNK / 64];
+    size_t nc = 0, e = 0;
+    for (size_t j0 = 0; j0 < m->n_movies; j0 += SCAN_CHUNK) {
+        size_t nb = m->n_movies - j0 < SCAN_CHUNK ? m->n_movies - j0
+                                                  : SCAN_CHUNK;
+        rec__above(bits, rs->approx + j0, nb, t);
+        for (size_t w = 0; w < (nb + 63) / 64; w++)
+            for (uint64_t b = bits[w]; b; b &= b - 1) {
+                size_t j = j0 + w * 64 + (size_t)__builtin_ctzll(b);
+                if ((double)rs->approx[j] >= thr &&
+                    eligible(cands, &rs->view, &e, j))
+                    cand[nc++] = (int32_t)j;
+            }
+    }
+    return nc;
+}
+
 size_t rec__row_top_n(rec_scored *out, size_t n, const rec__row_scores *rs,
                       const rec_candidates *cands, int32_t *cand)
 {
@@ -169,23 +235,16 @@ size_t rec__row_top_n(rec_scored *out, size_t n, const rec__row_scores *rs,
         rec__rank(out, n, &got, m, &rs->view, cands, NULL);
         return got;
     }
-    size_t size = 0, e = 0;
-    for (size_t j = 0; j < m->n_movies; j++)
-        if (eligible(cands, &rs->view, &e, j))
-            rec__heap_offer(out, &size, n, (int32_t)j, rs->approx[j]);
-    if (size < n) { /* every candidate is in: rank them exactly */
+    if (approx_top(out, n, rs, cands) < n) {
+        /* every candidate is in: rank them exactly */
         rec__rank(out, n, &got, m, &rs->view, cands, NULL);
         return got;
     }
     /* Any movie of the exact top n scores within 2 margins of the n-th
        approximate score. */
-    double thr = (double)out[0].score - 2.0 * rs->margin;
-    size_t nc = 0;
-    e = 0;
-    for (size_t j = 0; j < m->n_movies; j++)
-        if (eligible(cands, &rs->view, &e, j) && (double)rs->approx[j] >= thr)
-            cand[nc++] = (int32_t)j;
-    size = 0;
+    size_t nc = near_top(cand, rs, cands,
+                         (double)out[0].score - 2.0 * rs->margin);
+    size_t size = 0;
     for (size_t c = 0; c < nc; c++)
         rec__heap_offer(out, &size, n, cand[c],
                         rec__score_one(m, rs->v, rs->c, (size_t)cand[c]));

@@ -89,6 +89,76 @@ START_TEST(gram_variants_agree)
 }
 END_TEST
 
+/* The selection kernels compare only: every level gives the same bits
+   and counts, and the counts are those of the definition. Scores on a
+   coarse grid, so ties and near scores are frequent. */
+START_TEST(selection_variants_agree)
+{
+    uint64_t s = 21;
+    static const size_t ns[] = {1, 15, 16, 17, 63, 64, 65, 200, 1024, 1030};
+    static const size_t nps[] = {1, 2, 5, 16, 32, 33, 70};
+    float x[1030], pos[70];
+    uint32_t near[3][1030];
+    for (size_t t = 0; t < sizeof ns / sizeof *ns; t++) {
+        size_t n = ns[t];
+        for (size_t i = 0; i < n; i++)
+            x[i] = 0.25f * (float)(int)(rnd(&s, 0) * 40.0f);
+        for (size_t q = 0; q < 5; q++) {
+            float th = q == 0 ? -INFINITY : 0.25f * (float)((int)q * 7 - 14);
+            uint64_t bits[3][17];
+            for (int l = 0; l < 3; l++)
+                rec__above_at((rec_cpu_level)l, bits[l], x, n, th);
+            for (size_t i = 0; i < n; i++) {
+                int want = x[i] > th;
+                for (int l = 0; l < 3; l++)
+                    ck_assert_int_eq((int)(bits[l][i / 64] >> (i % 64) & 1),
+                                     want);
+            }
+        }
+        for (size_t u = 0; u < sizeof nps / sizeof *nps; u++) {
+            size_t np = nps[u];
+            for (size_t p = 0; p < np; p++)
+                pos[p] = 0.25f * (float)(int)(rnd(&s, 0) * 40.0f);
+            if (np > 2)
+                pos[0] = -INFINITY; /* a NaN score ranks as -inf */
+            for (size_t i = 1; i < np; i++) /* ascending */
+                for (size_t j = i; j > 0 && pos[j - 1] > pos[j]; j--) {
+                    float tmp = pos[j];
+                    pos[j] = pos[j - 1];
+                    pos[j - 1] = tmp;
+                }
+            float w = u % 2 ? 0.1f : 0.3f;
+            uint64_t want = 0;
+            size_t want_near = 0;
+            for (size_t i = 0; i < n; i++) {
+                float hi = x[i] + w, lo = x[i] - w;
+                size_t above = 0, in = 0;
+                for (size_t p = 0; p < np; p++) {
+                    above += pos[p] > hi;
+                    in += pos[p] >= lo && pos[p] <= hi;
+                }
+                if (in)
+                    want_near++;
+                else
+                    want += above;
+            }
+            for (int l = 0; l < 3; l++) {
+                size_t nn = 0;
+                uint64_t got = rec__auc_count_at((rec_cpu_level)l, x, n, pos,
+                                                 np, w, near[l], &nn);
+                ck_assert_msg(got == want, "n %zu np %zu level %d: %llu vs "
+                              "%llu", n, np, l, (unsigned long long)got,
+                              (unsigned long long)want);
+                ck_assert_uint_eq(nn, want_near);
+                ck_assert_mem_eq(near[l], near[0], nn * sizeof **near);
+                for (size_t i = 1; i < nn; i++)
+                    ck_assert_uint_lt(near[l][i - 1], near[l][i]);
+            }
+        }
+    }
+}
+END_TEST
+
 /* MOVIEME_CPU picks the level, capped by the CPU; the default is the best. */
 START_TEST(level_follows_the_environment)
 {
@@ -184,6 +254,7 @@ static Suite *suite(void)
     TCase *t = tcase_create("core");
     tcase_add_test(t, score_variants_agree);
     tcase_add_test(t, gram_variants_agree);
+    tcase_add_test(t, selection_variants_agree);
     tcase_add_test(t, level_follows_the_environment);
     tcase_add_test(t, top_n_exact_at_every_level);
     suite_add_tcase(s, t);
