@@ -16,6 +16,10 @@ most 4x the wall time of the untuned run; ml-latest-small: test RMSE <=
 differ by < 0.003 in test RMSE. Writes a JSON record with --out.
 
   bench/bench_tune.py --build build [--sizes 1M,5M,20M] [--out FILE]
+      [--small-grid 'reg=0.2,0.12;bias_prior=0.5,2' ...]
+
+Each --small-grid is one search of ml-latest-small (';' separates the
+--grid lists of one search; '' is the default grid alone).
 """
 import argparse
 import json
@@ -77,15 +81,21 @@ def one_set(build, data, rank, threads, tune_args, tmp):
 
 def table(rec):
     t = rec["tuned_seed1"]
-    lines = ["| # | rank | reg | bias_reg | val RMSE | iters | warm | s | |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| # | rank | reg | bias_reg | bias_prior | blend | val RMSE | "
+             "val nDCG | iters | warm | s | |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for i, p in enumerate(t["points"]):
-        note = "best" if i == t["best"]["index"] else (
-            "stopped early" if p["stopped_early"] else "")
-        lines.append("| %d | %d | %g | %g | %.4f | %d | %s | %.2f | %s |"
-                     % (i, p["rank"], p["reg"], p["bias_reg"], p["rmse"],
-                        p["iterations"], "yes" if p["warm"] else "no",
-                        p["seconds"], note))
+        notes = [n for n, on in (("best", i == t["best"]["index"]),
+                                 ("stopped early", p["stopped_early"]),
+                                 ("ranked again", p.get("reranked"))) if on]
+        ndcg = "-" if p["ndcg"] is None else "%.4f" % p["ndcg"]
+        lines.append("| %d | %d | %g | %g | %s | %s | %.4f | %s | %d | %s | "
+                     "%.2f | %s |"
+                     % (i, p["rank"], p["reg"], p["bias_reg"],
+                        "%g" % p["bias_prior"] if "bias_prior" in p else "-",
+                        "%g" % p["blend"] if "blend" in p else "-", p["rmse"],
+                        ndcg, p["iterations"], "yes" if p["warm"] else "no",
+                        p["seconds"], ", ".join(notes)))
     return "\n".join(lines)
 
 
@@ -130,8 +140,10 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--small", default=os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "..", "data", "ml-latest-small"))
-    ap.add_argument("--small-grid", default="rank=32,64",
-                    help="extra --grid for ml-latest-small ('' for none)")
+    ap.add_argument("--small-grid", action="append",
+                    help="--grid lists of one ml-latest-small search, ';' "
+                         "between lists ('' for the default grid); "
+                         "repeatable (default: one search, the default grid)")
     ap.add_argument("--out")
     args = ap.parse_args()
     data_dir = args.data_dir or os.path.join(args.build, "bench", "data")
@@ -142,12 +154,13 @@ def main():
             rec = one_set(args.build, d, 10, args.threads, [], tmp)
             results["sizes"][label] = rec
             report("synthetic %s" % label, rec, True)
-        extra = ["--grid", args.small_grid] if args.small_grid else []
-        rec = one_set(args.build, os.path.abspath(args.small), 32, args.threads,
-                      extra, tmp)
-        results["ml-latest-small"] = rec
-        report("ml-latest-small 90/10 (grid: default reg path%s)"
-               % (", " + args.small_grid if args.small_grid else ""), rec, False)
+        for grid in args.small_grid or [""]:
+            extra = [a for g in grid.split(";") if g for a in ("--grid", g)]
+            rec = one_set(args.build, os.path.abspath(args.small), 32,
+                          args.threads, extra, tmp)
+            results.setdefault("ml-latest-small", {})[grid] = rec
+            report("ml-latest-small 90/10 (grid: %s)"
+                   % (grid.replace(";", " ") or "the default"), rec, False)
     if args.out:
         with open(args.out, "w") as f:
             json.dump(results, f, indent=1)

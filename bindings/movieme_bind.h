@@ -22,6 +22,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -579,6 +580,51 @@ static mm_factors mm_model_factors(mm_model *w, int is_user, int32_t id,
         out.n = k;
     MM_UNLOCK(w);
     return out;
+}
+
+/* ---- tuning: the grid lists by name (both bindings' options) ---- */
+
+/* The real-valued grid lists of rec_tune_options: option name, and
+   where the list and its length live. */
+#define MM_TUNE_LISTS 8
+static const struct mm_tune_list {
+    const char *name;
+    size_t list, n;
+} mm_tune_lists[MM_TUNE_LISTS] = {
+    {"regs", offsetof(rec_tune_options, regs),
+     offsetof(rec_tune_options, n_regs)},
+    {"alphas", offsetof(rec_tune_options, alphas),
+     offsetof(rec_tune_options, n_alphas)},
+    {"bias_regs", offsetof(rec_tune_options, bias_regs),
+     offsetof(rec_tune_options, n_bias_regs)},
+    {"bias_priors", offsetof(rec_tune_options, bias_priors),
+     offsetof(rec_tune_options, n_bias_priors)},
+    {"preference_regs", offsetof(rec_tune_options, preference_regs),
+     offsetof(rec_tune_options, n_preference_regs)},
+    {"preference_alphas", offsetof(rec_tune_options, preference_alphas),
+     offsetof(rec_tune_options, n_preference_alphas)},
+    {"blends", offsetof(rec_tune_options, blends),
+     offsetof(rec_tune_options, n_blends)},
+    {"blend_shrinks", offsetof(rec_tune_options, blend_shrinks),
+     offsetof(rec_tune_options, n_blend_shrinks)},
+};
+
+/* Index of the grid list option `k` in mm_tune_lists, or -1. */
+static int mm_tune_list_index(const char *k)
+{
+    int i;
+    for (i = 0; i < MM_TUNE_LISTS; i++)
+        if (!strcmp(k, mm_tune_lists[i].name))
+            return i;
+    return -1;
+}
+
+/* Set grid list i of `o` to v[0..n) (v stays the caller's). */
+static void mm_tune_set_list(rec_tune_options *o, int i, const double *v,
+                             size_t n)
+{
+    *(const double **)((char *)o + mm_tune_lists[i].list) = v;
+    *(size_t *)((char *)o + mm_tune_lists[i].n) = n;
 }
 
 #endif /* MOVIEME_BIND_H */

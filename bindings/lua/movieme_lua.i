@@ -926,15 +926,15 @@ static int mm_lua_als_params_(lua_State *L, int idx, rec_als_params *p,
 
 %{
 typedef struct mm_lua_tune {
-    double *lists[3]; /* regs, alphas, bias_regs */
+    double *lists[MM_TUNE_LISTS]; /* the grid lists (mm_tune_lists) */
     int *ranks;
 } mm_lua_tune;
 
 static void mm_lua_tune_free(mm_lua_tune *t)
 {
-    free(t->lists[0]);
-    free(t->lists[1]);
-    free(t->lists[2]);
+    int i;
+    for (i = 0; i < MM_TUNE_LISTS; i++)
+        free(t->lists[i]);
     free(t->ranks);
     memset(t, 0, sizeof *t);
 }
@@ -980,7 +980,7 @@ static int mm_lua_tune_options(lua_State *L, int idx, rec_tune_options *o,
     while (lua_next(L, idx) != 0) {
         const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2)
                                                         : "";
-        int isnum = 1, bad = 0;
+        int isnum = 1, bad = 0, list;
         const char *sv = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1)
                                                         : "";
         if (!strcmp(k, "base")) {
@@ -1019,16 +1019,10 @@ static int mm_lua_tune_options(lua_State *L, int idx, rec_tune_options *o,
             o->split_seed = (uint64_t)lua_tointegerx(L, -1, &isnum);
         else if (!strcmp(k, "warm_start"))
             o->warm_start = lua_toboolean(L, -1);
-        else if (!strcmp(k, "regs")) {
-            bad = mm_lua_num_array(L, (void **)&t->lists[0], &o->n_regs, 0);
-            o->regs = t->lists[0];
-        } else if (!strcmp(k, "alphas")) {
-            bad = mm_lua_num_array(L, (void **)&t->lists[1], &o->n_alphas, 0);
-            o->alphas = t->lists[1];
-        } else if (!strcmp(k, "bias_regs")) {
-            bad = mm_lua_num_array(L, (void **)&t->lists[2], &o->n_bias_regs,
-                                   0);
-            o->bias_regs = t->lists[2];
+        else if ((list = mm_tune_list_index(k)) >= 0) {
+            size_t n = 0;
+            bad = mm_lua_num_array(L, (void **)&t->lists[list], &n, 0);
+            mm_tune_set_list(o, list, t->lists[list], n);
         } else if (!strcmp(k, "ranks")) {
             bad = mm_lua_num_array(L, (void **)&t->ranks, &o->n_ranks, 1);
             o->ranks = t->ranks;
@@ -1045,13 +1039,27 @@ static int mm_lua_tune_options(lua_State *L, int idx, rec_tune_options *o,
     return 0;
 }
 
+/* The searched values of a point or of the best (C names, so that
+   train_als takes the best as it is). */
+static void mm_lua_tune_params(lua_State *L, const rec_als_params *p)
+{
+    mm_lua_setint(L, "rank", p->rank);
+    mm_lua_setnum(L, "reg", p->reg);
+    mm_lua_setnum(L, "bias_reg", p->bias_reg);
+    mm_lua_setnum(L, "alpha", p->alpha);
+    mm_lua_setnum(L, "bias_prior", p->bias_prior);
+    mm_lua_setnum(L, "preference_reg", p->preference_reg);
+    mm_lua_setnum(L, "preference_alpha", p->preference_alpha);
+    mm_lua_setnum(L, "blend", p->blend);
+    mm_lua_setnum(L, "blend_shrink", p->blend_shrink);
+}
+
 static void mm_lua_tune_point(lua_State *L, const rec_tune_point *q)
 {
-    lua_createtable(L, 0, 11);
-    mm_lua_setint(L, "rank", q->params.rank);
-    mm_lua_setnum(L, "reg", q->params.reg);
-    mm_lua_setnum(L, "bias_reg", q->params.bias_reg);
-    mm_lua_setnum(L, "alpha", q->params.alpha);
+    lua_createtable(L, 0, 17);
+    mm_lua_tune_params(L, &q->params);
+    lua_pushboolean(L, q->reranked);
+    lua_setfield(L, -2, "reranked");
     mm_lua_setnum(L, "metric", q->metric);
     mm_lua_setnum(L, "rmse", q->rmse);
     mm_lua_setnum(L, "ndcg", q->ndcg);
@@ -1089,16 +1097,35 @@ static void mm_lua_tune_point(lua_State *L, const rec_tune_point *q)
             lua_rawseti(L, -2, (lua_Integer)i + 1);
         }
         lua_setfield(L, -2, "points");
-        lua_createtable(L, 0, 8);
-        mm_lua_setint(L, "rank", b->rank);
+        lua_createtable(L, 0, 24);
+        mm_lua_tune_params(L, b);
         mm_lua_setint(L, "iterations", b->iterations);
-        mm_lua_setnum(L, "reg", b->reg);
-        mm_lua_setnum(L, "bias_reg", b->bias_reg);
         mm_lua_setint(L, "seed", (lua_Integer)b->seed);
         mm_lua_setint(L, "n_threads", b->n_threads);
         lua_pushboolean(L, b->implicit);
         lua_setfield(L, -2, "implicit");
-        mm_lua_setnum(L, "alpha", b->alpha);
+        lua_pushboolean(L, b->biases);
+        lua_setfield(L, -2, "biases");
+        lua_pushboolean(L, b->nonnegative);
+        lua_setfield(L, -2, "nonnegative");
+        lua_pushboolean(L, b->preference);
+        lua_setfield(L, -2, "preference");
+        mm_lua_setint(L, "preference_rank", b->preference_rank);
+        mm_lua_setint(L, "preference_iterations", b->preference_iterations);
+        lua_pushstring(L, b->preference_weighting == REC_WEIGHT_BM25 ? "bm25"
+                                                                     : "none");
+        lua_setfield(L, -2, "preference_weighting");
+        lua_pushstring(L, b->implicit_weighting == REC_WEIGHT_BM25 ? "bm25"
+                                                                   : "none");
+        lua_setfield(L, -2, "implicit_weighting");
+        mm_lua_setnum(L, "bm25_k1", b->bm25_k1);
+        mm_lua_setnum(L, "bm25_b", b->bm25_b);
+        lua_pushstring(L, b->solver == REC_SOLVER_CG ? "cg" : "cholesky");
+        lua_setfield(L, -2, "solver");
+        mm_lua_setint(L, "cg_steps", b->cg_steps);
+        mm_lua_setnum(L, "implicit_min_rating", b->implicit_min_rating);
+        lua_pushboolean(L, b->implicit_weight_by_value);
+        lua_setfield(L, -2, "implicit_weight_by_value");
         lua_setfield(L, -2, "best");
         mm_lua_setnum(L, "metric", $1.result.metric);
         mm_lua_setnum(L, "rmse", $1.result.rmse);

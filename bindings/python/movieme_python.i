@@ -783,20 +783,27 @@ static int mm_py_als_params(rec_als_params *p, mm_py_progress *prog,
 typedef struct mm_py_tune {
     PyObject *fn; /* progress, borrowed from the options dict, or NULL */
     PyObject *exc_type, *exc_value, *exc_tb;
-    double *regs, *alphas, *bias_regs; /* the grid lists (owned) */
+    double *lists[MM_TUNE_LISTS]; /* the grid lists (owned) */
     int *ranks;
 } mm_py_tune;
 
 static PyObject *mm_py_tune_point(const rec_tune_point *q)
 {
-    return Py_BuildValue("{s:i,s:d,s:d,s:d,s:d,s:d,s:d,s:d,s:i,s:O,s:O}",
-                         "rank", q->params.rank, "reg", q->params.reg,
-                         "bias_reg", q->params.bias_reg, "alpha",
-                         q->params.alpha, "metric", q->metric, "rmse", q->rmse,
-                         "ndcg", q->ndcg, "seconds", q->seconds, "iterations",
-                         q->iterations, "warm", q->warm ? Py_True : Py_False,
+    const rec_als_params *p = &q->params;
+    /* rank; reg .. blend_shrink (8); metric, rmse, ndcg, seconds; ... */
+    return Py_BuildValue("{s:i,s:d,s:d,s:d,s:d,s:d,s:d,s:d,s:d,s:d,s:d,s:d,"
+                         "s:d,s:i,s:O,s:O,s:O}",
+                         "rank", p->rank, "reg", p->reg, "bias_reg",
+                         p->bias_reg, "alpha", p->alpha, "bias_prior",
+                         p->bias_prior, "preference_reg", p->preference_reg,
+                         "preference_alpha", p->preference_alpha, "blend",
+                         p->blend, "blend_shrink", p->blend_shrink, "metric",
+                         q->metric, "rmse", q->rmse, "ndcg", q->ndcg,
+                         "seconds", q->seconds, "iterations", q->iterations,
+                         "warm", q->warm ? Py_True : Py_False,
                          "stopped_early",
-                         q->stopped_early ? Py_True : Py_False);
+                         q->stopped_early ? Py_True : Py_False, "reranked",
+                         q->reranked ? Py_True : Py_False);
 }
 
 /* Called with the GIL released after every iteration and point: calls
@@ -889,6 +896,7 @@ static int mm_py_tune_options(rec_tune_options *o, mm_py_tune *t,
                                       REC_VALIDATION_FOLDS};
     PyObject *key, *val;
     Py_ssize_t pos = 0;
+    int list;
     rec_tune_options_init(o);
     o->progress = mm_py_tune_cb;
     o->progress_userdata = t;
@@ -945,16 +953,10 @@ static int mm_py_tune_options(rec_tune_options *o, mm_py_tune *t,
             if (sd == (unsigned long long)-1 && PyErr_Occurred())
                 return -1;
             o->split_seed = (uint64_t)sd;
-        } else if (!strcmp(k, "regs")) {
-            r = mm_py_num_list((void **)&t->regs, &o->n_regs, val, k, 0);
-            o->regs = t->regs;
-        } else if (!strcmp(k, "alphas")) {
-            r = mm_py_num_list((void **)&t->alphas, &o->n_alphas, val, k, 0);
-            o->alphas = t->alphas;
-        } else if (!strcmp(k, "bias_regs")) {
-            r = mm_py_num_list((void **)&t->bias_regs, &o->n_bias_regs, val,
-                               k, 0);
-            o->bias_regs = t->bias_regs;
+        } else if ((list = mm_tune_list_index(k)) >= 0) {
+            size_t n = 0;
+            r = mm_py_num_list((void **)&t->lists[list], &n, val, k, 0);
+            mm_tune_set_list(o, list, t->lists[list], n);
         } else if (!strcmp(k, "ranks")) {
             r = mm_py_num_list((void **)&t->ranks, &o->n_ranks, val, k, 1);
             o->ranks = t->ranks;
@@ -982,9 +984,9 @@ static int mm_py_tune_options(rec_tune_options *o, mm_py_tune *t,
     $1 = &temp;
 }
 %typemap(freearg) rec_tune_options *tune_opts {
-    free(tune$argnum.regs);
-    free(tune$argnum.alphas);
-    free(tune$argnum.bias_regs);
+    int list_;
+    for (list_ = 0; list_ < MM_TUNE_LISTS; list_++)
+        free(tune$argnum.lists[list_]);
     free(tune$argnum.ranks);
 }
 %typemap(argout) rec_tune_options *tune_opts {
@@ -1012,7 +1014,8 @@ static int mm_py_tune_options(rec_tune_options *o, mm_py_tune *t,
             }
             PyList_SET_ITEM(pts, (Py_ssize_t)i, d);
         }
-        best = Py_BuildValue("{s:i,s:i,s:d,s:d,s:K,s:i,s:O,s:O,s:O,s:d}",
+        best = Py_BuildValue("{s:i,s:i,s:d,s:d,s:K,s:i,s:O,s:O,s:O,s:d,"
+                             "s:O,s:i,s:d,s:d,s:i,s:s,s:d,s:d,s:d,s:d,s:d}",
                              "rank", b->rank, "iterations", b->iterations,
                              "reg", b->reg, "bias_reg", b->bias_reg, "seed",
                              (unsigned long long)b->seed, "n_threads",
@@ -1020,7 +1023,21 @@ static int mm_py_tune_options(rec_tune_options *o, mm_py_tune *t,
                              b->biases ? Py_True : Py_False, "nonnegative",
                              b->nonnegative ? Py_True : Py_False, "implicit",
                              b->implicit ? Py_True : Py_False, "alpha",
-                             b->alpha);
+                             b->alpha, "preference",
+                             b->preference ? Py_True : Py_False,
+                             "preference_rank", b->preference_rank,
+                             "preference_reg", b->preference_reg,
+                             "preference_alpha", b->preference_alpha,
+                             "preference_iterations", b->preference_iterations,
+                             "weighting",
+                             (b->implicit ? b->implicit_weighting
+                                          : b->preference_weighting) ==
+                                     REC_WEIGHT_BM25
+                                 ? "bm25"
+                                 : "none",
+                             "bm25_k1", b->bm25_k1, "bm25_b", b->bm25_b,
+                             "blend", b->blend, "blend_shrink",
+                             b->blend_shrink, "bias_prior", b->bias_prior);
         if (pts && best)
             $result = Py_BuildValue("(NNdddnd)", pts, best, $1.result.metric,
                                     $1.result.rmse, $1.result.ndcg,

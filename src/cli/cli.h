@@ -175,7 +175,9 @@ void text_eval(const rec_eval_result *ev, const char *indent);
     {"--split-seed", NULL, "S", "tune: seed of the validation split "        \
      "(default 1)", false},                                                 \
     {"--grid", NULL, "NAME=V1,V2,...",                                       \
-     "tune: values to search, NAME reg, rank, alpha or bias_reg (default "   \
+     "tune: values to search, NAME reg, rank, alpha (--implicit), "         \
+     "bias_reg, bias_prior, blend, blend_shrink, preference_reg or "         \
+     "preference_alpha (the last two with --metric ndcg) (default "          \
      "reg=0.3,0.2,0.12,0.08,0.05,0.03,0.02,0.012); repeatable", true},      \
     {"--no-warm", NULL, NULL, "tune: every point starts cold", false},       \
     {"--warm-iters", NULL, "N",                                              \

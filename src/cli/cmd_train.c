@@ -319,6 +319,7 @@ static int run_train(ctx *c)
             json_num(&c->j, "pref_lambda", p.preference_reg);
             json_num(&c->j, "pref_alpha", p.preference_alpha);
             json_num(&c->j, "blend", p.blend);
+            json_num(&c->j, "blend_shrink", p.blend_shrink);
             json_str(&c->j, "weighting",
                      p.preference_weighting == REC_WEIGHT_BM25 ? "bm25"
                                                                : "none");

@@ -37,10 +37,18 @@ static void on_sigint(int sig)
 #define MAX_VALUES 64
 
 typedef struct grid_lists {
-    double regs[MAX_VALUES], alphas[MAX_VALUES], bias_regs[MAX_VALUES];
+    double regs[MAX_VALUES], alphas[MAX_VALUES], bias_regs[MAX_VALUES],
+        bias_priors[MAX_VALUES], preference_regs[MAX_VALUES],
+        preference_alphas[MAX_VALUES], blends[MAX_VALUES],
+        blend_shrinks[MAX_VALUES];
     int ranks[MAX_VALUES];
-    size_t n_regs, n_alphas, n_bias_regs, n_ranks;
+    size_t n_regs, n_alphas, n_bias_regs, n_bias_priors, n_preference_regs,
+        n_preference_alphas, n_blends, n_blend_shrinks, n_ranks;
 } grid_lists;
+
+#define GRID_NAMES                                                           \
+    "reg, rank, alpha, bias_reg, bias_prior, preference_reg, "               \
+    "preference_alpha, blend or blend_shrink"
 
 static bool parse_list(double *out, size_t *n, const ctx *c, const char *spec,
                        const char *values, double min, double max)
@@ -70,26 +78,46 @@ static bool parse_list(double *out, size_t *n, const ctx *c, const char *spec,
     return true;
 }
 
+/* The real-valued lists of --grid: name, list, lower bound (the library
+   checks the rest: REC_EINVAL names the list). */
+typedef struct grid_real {
+    const char *name;
+    double *v;
+    size_t *n;
+    double min;
+} grid_real;
+
 static bool parse_grid(grid_lists *g, const ctx *c)
 {
     const char *specs[16];
     int n = cli_values(&c->args, "--grid", specs, 16);
     memset(g, 0, sizeof *g);
+    const grid_real reals[] = {
+        {"reg", g->regs, &g->n_regs, 0},
+        {"alpha", g->alphas, &g->n_alphas, 1e-12},
+        {"bias_reg", g->bias_regs, &g->n_bias_regs, 0},
+        {"bias_prior", g->bias_priors, &g->n_bias_priors, 0},
+        {"preference_reg", g->preference_regs, &g->n_preference_regs, 0},
+        {"preference_alpha", g->preference_alphas, &g->n_preference_alphas,
+         1e-12},
+        {"blend", g->blends, &g->n_blends, 0},
+        {"blend_shrink", g->blend_shrinks, &g->n_blend_shrinks, 0},
+    };
     for (int i = 0; i < n && i < 16; i++) {
         const char *eq = strchr(specs[i], '=');
         size_t len = eq ? (size_t)(eq - specs[i]) : 0;
         const char *v = eq ? eq + 1 : "";
         double tmp[MAX_VALUES];
-        bool ok;
-        if (len == 3 && !strncmp(specs[i], "reg", 3))
-            ok = parse_list(g->regs, &g->n_regs, c, specs[i], v, 0, 1e6);
-        else if (len == 5 && !strncmp(specs[i], "alpha", 5))
-            ok = parse_list(g->alphas, &g->n_alphas, c, specs[i], v, 1e-12,
-                            1e12);
-        else if (len == 8 && !strncmp(specs[i], "bias_reg", 8))
-            ok = parse_list(g->bias_regs, &g->n_bias_regs, c, specs[i], v, 0,
-                            1e6);
-        else if (len == 4 && !strncmp(specs[i], "rank", 4)) {
+        bool ok = false, known = false;
+        for (size_t r = 0; r < sizeof reals / sizeof *reals; r++)
+            if (len == strlen(reals[r].name) &&
+                !strncmp(specs[i], reals[r].name, len)) {
+                ok = parse_list(reals[r].v, reals[r].n, c, specs[i], v,
+                                reals[r].min, 1e12);
+                known = true;
+            }
+        if (!known && len == 4 && !strncmp(specs[i], "rank", 4)) {
+            known = true;
             ok = parse_list(tmp, &g->n_ranks, c, specs[i], v, 1, 4096);
             for (size_t k = 0; ok && k < g->n_ranks; k++) {
                 if (tmp[k] != floor(tmp[k])) {
@@ -99,13 +127,11 @@ static bool parse_grid(grid_lists *g, const ctx *c)
                 }
                 g->ranks[k] = (int)tmp[k];
             }
-        } else {
+        }
+        if (!known)
             cli_usage_error(c->cmd,
                             "--grid: '%s' is not NAME=V1,V2,... with NAME "
-                            "reg, rank, alpha or bias_reg",
-                            specs[i]);
-            ok = false;
-        }
+                            GRID_NAMES, specs[i]);
         if (!ok)
             return false;
     }
@@ -174,7 +200,42 @@ static bool parse_tune_options(rec_tune_options *o, grid_lists *g,
     o->n_alphas = g->n_alphas;
     o->bias_regs = g->bias_regs;
     o->n_bias_regs = g->n_bias_regs;
+    o->bias_priors = g->bias_priors;
+    o->n_bias_priors = g->n_bias_priors;
+    o->preference_regs = g->preference_regs;
+    o->n_preference_regs = g->n_preference_regs;
+    o->preference_alphas = g->preference_alphas;
+    o->n_preference_alphas = g->n_preference_alphas;
+    o->blends = g->blends;
+    o->n_blends = g->n_blends;
+    o->blend_shrinks = g->blend_shrinks;
+    o->n_blend_shrinks = g->n_blend_shrinks;
     return true;
+}
+
+/* The hybrid model (docs/ranking.md) has more to show. */
+static bool hybrid(const rec_als_params *p)
+{
+    return !p->implicit && p->preference;
+}
+
+/* The searched values of a point (or of the best) as JSON members. */
+static void json_params(json *j, const rec_als_params *p)
+{
+    json_int(j, "rank", p->rank);
+    json_num(j, "reg", p->reg);
+    if (p->implicit) {
+        json_num(j, "alpha", p->alpha);
+        return;
+    }
+    json_num(j, "bias_reg", p->bias_reg);
+    json_num(j, "bias_prior", p->bias_prior);
+    if (hybrid(p)) {
+        json_num(j, "preference_reg", p->preference_reg);
+        json_num(j, "preference_alpha", p->preference_alpha);
+        json_num(j, "blend", p->blend);
+        json_num(j, "blend_shrink", p->blend_shrink);
+    }
 }
 
 static int on_tune_progress(void *ud, const rec_tune_progress *p)
@@ -185,11 +246,19 @@ static int on_tune_progress(void *ud, const rec_tune_progress *p)
         char ndcg[32] = "";
         if (q->ndcg >= 0)
             snprintf(ndcg, sizeof ndcg, ", nDCG %.4f", q->ndcg);
+        char more[96] = "";
+        if (hybrid(&q->params) && q->ndcg >= 0) /* where it was ranked */
+            snprintf(more, sizeof more, ", bias_prior %g, blend %g%s",
+                     q->params.bias_prior, q->params.blend,
+                     q->reranked ? " (ranked again)" : "");
+        else if (!q->params.implicit)
+            snprintf(more, sizeof more, ", bias_prior %g",
+                     q->params.bias_prior);
         progress(c,
-                 "point %zu (of up to %zu): rank %d, reg %g%s -> RMSE %.4f%s "
-                 "(%.2f s, %d iterations%s); best so far: reg %g\n",
+                 "point %zu (of up to %zu): rank %d, reg %g%s%s -> RMSE "
+                 "%.4f%s (%.2f s, %d iterations%s); best so far: reg %g\n",
                  p->points_done, p->points_max, q->params.rank, q->params.reg,
-                 q->warm ? ", warm" : "", q->rmse, ndcg, q->seconds,
+                 more, q->warm ? ", warm" : "", q->rmse, ndcg, q->seconds,
                  q->iterations, q->stopped_early ? ", stopped early" : "",
                  p->best->params.reg);
     }
@@ -224,11 +293,7 @@ static void json_tune(json *j, const rec_tune_options *o,
     for (size_t i = 0; i < n; i++) {
         const rec_tune_point *q = &pts[i];
         json_object(j, NULL);
-        json_int(j, "rank", q->params.rank);
-        json_num(j, "reg", q->params.reg);
-        json_num(j, "bias_reg", q->params.bias_reg);
-        if (q->params.implicit)
-            json_num(j, "alpha", q->params.alpha);
+        json_params(j, &q->params);
         json_num(j, "metric", q->metric);
         json_num(j, "rmse", q->rmse);
         if (q->ndcg >= 0)
@@ -239,16 +304,13 @@ static void json_tune(json *j, const rec_tune_options *o,
         json_int(j, "iterations", q->iterations);
         json_bool(j, "warm", q->warm != 0);
         json_bool(j, "stopped_early", q->stopped_early != 0);
+        json_bool(j, "reranked", q->reranked != 0);
         json_end_object(j);
     }
     json_end_array(j);
     json_object(j, "best");
     json_int(j, "index", (long long)res->best_index);
-    json_int(j, "rank", res->best.rank);
-    json_num(j, "reg", res->best.reg);
-    json_num(j, "bias_reg", res->best.bias_reg);
-    if (res->best.implicit)
-        json_num(j, "alpha", res->best.alpha);
+    json_params(j, &res->best);
     json_num(j, "metric", res->metric);
     json_num(j, "rmse", res->rmse);
     json_num(j, "ndcg", res->ndcg);
@@ -256,31 +318,60 @@ static void json_tune(json *j, const rec_tune_options *o,
     json_num(j, "tune_seconds", res->seconds);
 }
 
+/* One table cell per searched value the model has: alpha (implicit), the
+   biases' (explicit), the preference model's and the blend (hybrid). */
+static int text_params(char *out, size_t cap, const rec_als_params *p,
+                       bool header)
+{
+    if (header)
+        return snprintf(out, cap,
+                        p->implicit ? " %8s" : hybrid(p) ? " %8s %6s %7s %6s %6s %6s"
+                                                         : " %8s %6s",
+                        p->implicit ? "alpha" : "bias_reg", "prior",
+                        "p_reg", "p_alph", "blend", "shrink");
+    if (p->implicit)
+        return snprintf(out, cap, " %8g", p->alpha);
+    if (!hybrid(p))
+        return snprintf(out, cap, " %8g %6g", p->bias_reg, p->bias_prior);
+    return snprintf(out, cap, " %8g %6g %7g %6g %6g %6g", p->bias_reg,
+                    p->bias_prior, p->preference_reg, p->preference_alpha,
+                    p->blend, p->blend_shrink);
+}
+
 static void text_tune(const rec_tune_options *o, const rec_tune_result *res,
                       const rec_tune_point *pts, size_t n)
 {
+    char cells[128];
     printf("%zu points on a %s validation split, metric %s%s:\n", n,
            validation_name(o), metric_name(o),
            o->metric == REC_METRIC_NDCG ? "@k" : "");
-    printf("  %3s %5s %8s %8s %8s %8s %8s %6s %5s %8s\n", "#", "rank", "reg",
-           "bias_reg", "alpha", "RMSE", "nDCG", "iters", "warm", "seconds");
+    text_params(cells, sizeof cells, &o->base, true);
+    printf("  %3s %5s %8s%s %8s %8s %6s %5s %8s\n", "#", "rank", "reg", cells,
+           "RMSE", "nDCG", "iters", "warm", "seconds");
     for (size_t i = 0; i < n; i++) {
         const rec_tune_point *q = &pts[i];
-        char ndcg[16] = "-", alpha[16] = "-";
+        char ndcg[16] = "-";
         if (q->ndcg >= 0)
             snprintf(ndcg, sizeof ndcg, "%.4f", q->ndcg);
-        if (q->params.implicit)
-            snprintf(alpha, sizeof alpha, "%g", q->params.alpha);
-        printf("  %3zu %5d %8g %8g %8s %8.4f %8s %6d %5s %8.2f%s%s\n", i,
-               q->params.rank, q->params.reg, q->params.bias_reg, alpha,
-               q->rmse, ndcg, q->iterations, q->warm ? "yes" : "no",
-               q->seconds, q->stopped_early ? "  stopped early" : "",
+        text_params(cells, sizeof cells, &q->params, false);
+        printf("  %3zu %5d %8g%s %8.4f %8s %6d %5s %8.2f%s%s%s\n", i,
+               q->params.rank, q->params.reg, cells, q->rmse, ndcg,
+               q->iterations, q->warm ? "yes" : "no", q->seconds,
+               q->reranked ? "  ranked again" : "",
+               q->stopped_early ? "  stopped early" : "",
                i == res->best_index ? "  <- best" : "");
     }
-    printf("best: rank %d, reg %g, bias_reg %g", res->best.rank, res->best.reg,
-           res->best.bias_reg);
-    if (res->best.implicit)
-        printf(", alpha %g", res->best.alpha);
+    const rec_als_params *b = &res->best;
+    printf("best: rank %d, reg %g", b->rank, b->reg);
+    if (b->implicit)
+        printf(", alpha %g", b->alpha);
+    else
+        printf(", bias_reg %g, bias_prior %g", b->bias_reg, b->bias_prior);
+    if (hybrid(b))
+        printf(", preference_reg %g, preference_alpha %g, blend %g, "
+               "blend_shrink %g",
+               b->preference_reg, b->preference_alpha, b->blend,
+               b->blend_shrink);
     printf(": validation RMSE %.4f, nDCG@%d %.4f (%.2f s)\n", res->rmse, o->k,
            res->ndcg, res->seconds);
 }
@@ -313,10 +404,10 @@ int tune_run(tune_outcome *t, ctx *c, const rec_ratings *data,
     rec_status st = rec_tune_als(&t->result, t->points, cap, data, &t->opts, e);
     sigaction(SIGINT, &old, NULL);
     /* the grid lists live in g: the outcome keeps the figures only */
-    t->opts.regs = NULL;
+    t->opts.regs = t->opts.alphas = t->opts.bias_regs = NULL;
+    t->opts.bias_priors = t->opts.preference_regs = NULL;
+    t->opts.preference_alphas = t->opts.blends = t->opts.blend_shrinks = NULL;
     t->opts.ranks = NULL;
-    t->opts.alphas = NULL;
-    t->opts.bias_regs = NULL;
     free(g);
     if (st != REC_OK) {
         free(t->points);

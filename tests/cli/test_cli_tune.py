@@ -32,9 +32,11 @@ class TuneTest(unittest.TestCase):
                              check=0)
         self.assertIn("points on a random validation split, metric rmse", out)
         self.assertIn("<- best", out)
-        self.assertRegex(out, r"best: rank 8, reg 0\.(2|1|05), bias_reg 0\.1: "
+        self.assertRegex(out, r"best: rank 8, reg 0\.(2|1|05), bias_reg 0\.1, "
+                              r"bias_prior 0\.5, .*blend 0\.4, .*: "
                               r"validation RMSE 0\.\d+, nDCG@10 0\.\d+")
-        self.assertRegex(err, r"point 1 \(of up to 3\): rank 8, reg 0\.2 -> RMSE")
+        self.assertRegex(err, r"point 1 \(of up to 3\): rank 8, reg 0\.2, "
+                              r"bias_prior 0\.5 -> RMSE")
 
     def test_json_matches_grid(self):
         doc, _ = run_json("tune", "--data", small(), "--rank", 6, "--threads",
@@ -85,12 +87,70 @@ class TuneTest(unittest.TestCase):
         self.assertIn("<- best", out)
         self.assertIn("trained rank 8", out)
 
+    def test_hybrid_grid_rmse_then_blend(self):
+        # the rating model's reg and bias prior by RMSE, then the blend of
+        # the best point by nDCG (rows "reranked"), and train --tune trains
+        # with all of them
+        model = os.path.join(self.tmp, "h.bin")
+        doc, err = run_json("train", "--data", small(), "--out", model,
+                            "--rank", 6, "--threads", 2, "--tune",
+                            "--grid", "reg=0.2,0.1", "--grid",
+                            "bias_prior=0,5", "--grid", "blend=0,0.4,2",
+                            "--patience", 0, "--test-fraction", 0.1)
+        t = doc["tune"]
+        pts = t["points"]
+        search, ranked = pts[:-3], pts[-3:]
+        self.assertEqual([(p["bias_prior"], p["reg"]) for p in search],
+                         [(0, 0.2), (0, 0.1), (5, 0.2), (5, 0.1)])
+        self.assertTrue(all(p["ndcg"] is None and not p["reranked"]
+                            for p in search))
+        best_rmse = min(search, key=lambda p: p["rmse"])
+        self.assertEqual([p["blend"] for p in ranked], [0, 0.4, 2])
+        for p in ranked:
+            self.assertTrue(p["reranked"])
+            self.assertEqual((p["reg"], p["bias_prior"], p["rmse"]),
+                             (best_rmse["reg"], best_rmse["bias_prior"],
+                              best_rmse["rmse"]))
+        best = t["best"]
+        self.assertEqual(best["ndcg"], max(p["ndcg"] for p in ranked))
+        self.assertEqual(pts[best["index"]]["blend"], best["blend"])
+        params = doc["params"]
+        self.assertEqual((params["lambda"], params["bias_prior"],
+                          params["blend"], params["blend_shrink"]),
+                         (best["reg"], best["bias_prior"], best["blend"],
+                          best["blend_shrink"]))
+        self.assertIn("(ranked again)", err)
+
+    def test_hybrid_grid_ndcg(self):
+        doc, _ = run_json("tune", "--data", small(), "--rank", 4,
+                          "--threads", 2, "--metric", "ndcg", "--grid",
+                          "reg=0.1", "--grid", "preference_alpha=0.3,2",
+                          "--grid", "blend_shrink=0,50", "-q")
+        pts = doc["tune"]["points"]
+        self.assertEqual([(p["preference_alpha"], p["blend_shrink"],
+                           p["reranked"]) for p in pts],
+                         [(0.3, 0, False), (0.3, 50, True), (2, 0, False),
+                          (2, 50, True)])
+        for p in pts:
+            self.assertEqual(p["metric"], p["ndcg"])
+        best = doc["tune"]["best"]
+        self.assertEqual(best["ndcg"], max(p["ndcg"] for p in pts))
+        code, out, _ = run("tune", "--data", small(), "--rank", 4,
+                           "--threads", 2, "--grid", "reg=0.1", "--grid",
+                           "blend=0,1", check=0)
+        self.assertIn("ranked again", out)
+        self.assertRegex(out, r"best: rank 4, reg 0\.1, bias_reg 0\.1, "
+                              r"bias_prior 0\.5, preference_reg 10, "
+                              r"preference_alpha 0\.3, blend (0|1), ")
+
     def test_usage_errors(self):
         cases = [
             (["--grid", "reg=0.1,x"], "--grid"),
             (["--grid", "lambda=0.1"], "is not NAME=V1,V2"),
             (["--grid", "rank=2.5"], "whole number"),
             (["--grid", "reg="], "no values"),
+            (["--grid", "blend=-1"], "--grid"),
+            (["--grid", "bias_priors=1"], "bias_prior, preference_reg"),
             (["--metric", "mae"], "not rmse or ndcg"),
             (["--folds", 2, "--validation", 0.2], "give one of"),
             (["--folds", 1], "--folds"),
@@ -107,6 +167,15 @@ class TuneTest(unittest.TestCase):
         code, out, err = run("tune", "--data", k100(), "--grid", "alpha=1,2")
         self.assertEqual(code, 1)
         self.assertIn("implicit", err)
+        # the preference model's settings change the ranking only
+        code, out, err = run("tune", "--data", k100(), "--grid",
+                             "preference_reg=1,10")
+        self.assertEqual(code, 1)
+        self.assertIn("NDCG", err)
+        code, out, err = run("tune", "--data", k100(), "--implicit",
+                             "--grid", "blend=0,1")
+        self.assertEqual(code, 1)
+        self.assertIn("hybrid", err)
         code, out, err = run("tune", "--data", os.path.join(self.tmp, "none"))
         self.assertEqual(code, 1)
 

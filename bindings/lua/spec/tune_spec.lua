@@ -34,6 +34,48 @@ describe("tune_als", function()
     assert.are.equal(t.metric, t.ndcg)
   end)
 
+  it("searches the hybrid's bias prior, then its blend by nDCG", function()
+    local t = movieme.tune_als(ds, {base = {rank = 4, iterations = 3,
+                                            n_threads = 2},
+                                    regs = {0.1}, bias_priors = {0.5, 4},
+                                    blends = {0, 2}})
+    assert.are.equal(4, #t.points)
+    assert.are.equal(0.5, t.points[1].bias_prior)
+    assert.are.equal(4, t.points[2].bias_prior)
+    assert.is_false(t.points[1].reranked)
+    assert.is_true(t.points[3].reranked and t.points[4].reranked)
+    assert.are.equal(0, t.points[3].blend)
+    assert.are.equal(2, t.points[4].blend)
+    local best = t.points[t.best_index]
+    assert.is_true(best.reranked)
+    assert.are.equal(math.max(t.points[3].ndcg, t.points[4].ndcg), t.ndcg)
+    assert.are.equal(best.blend, t.best.blend)
+    assert.are.equal(best.bias_prior, t.best.bias_prior)
+    assert.is_true(t.best.preference)
+    local m = movieme.train_als(ds, t.best)
+    assert.is_true(m:hybrid())
+  end)
+
+  it("searches the preference model on nDCG only", function()
+    local t = movieme.tune_als(ds, {base = {rank = 4, iterations = 3,
+                                            n_threads = 2},
+                                    metric = "ndcg", regs = {0.1},
+                                    preference_regs = {1, 10},
+                                    blend_shrinks = {0, 50}})
+    assert.are.equal(4, #t.points)
+    assert.are.equal(1, t.points[1].preference_reg)
+    assert.are.equal(50, t.points[2].blend_shrink)
+    assert.are.equal(10, t.points[3].preference_reg)
+    assert.are.equal(t.metric, t.ndcg)
+    local ok, err = pcall(movieme.tune_als, ds, {preference_regs = {1}})
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("NDCG"))
+    ok, err = pcall(movieme.tune_als, ds, {base = {preference = false},
+                                           blends = {1}})
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("hybrid"))
+  end)
+
   it("rejects bad options with a message", function()
     local ok, err = pcall(movieme.tune_als, ds, {validation = "folds",
                                                  folds = 1})

@@ -792,13 +792,16 @@ def load_model(path):
 
 class TuneResult(_NamedTuple):
     """What :func:`tune_als` found: `points` is every point tried, in
-    order, as dicts (rank, reg, bias_reg, alpha, metric, rmse, ndcg (-1 when
-    not computed), seconds, iterations, warm, stopped_early); `best` the
-    winning parameters as keyword arguments of :func:`train_als`
-    (``movieme.train_als(ratings, **result.best)``); `metric`, `rmse`,
-    `ndcg` the best point's validation figures (nDCG computed for it
-    whatever the metric); `best_index` its index in `points`; `seconds` the
-    search's wall time."""
+    order, as dicts (rank, reg, bias_reg, bias_prior, alpha,
+    preference_reg, preference_alpha, blend, blend_shrink, metric, rmse,
+    ndcg (-1 when not computed), seconds, iterations, warm, stopped_early,
+    reranked: the models of an earlier row ranked with another blend);
+    `best` the winning parameters as keyword arguments of
+    :func:`train_als` (``movieme.train_als(ratings, **result.best)``);
+    `metric`, `rmse`, `ndcg` the best point's validation figures (nDCG of
+    the model's own ranking, that of top_n, computed for it whatever the
+    metric); `best_index` its index in `points`; `seconds` the search's
+    wall time."""
     points: list
     best: dict
     metric: float
@@ -811,27 +814,38 @@ class TuneResult(_NamedTuple):
 _TRAIN_KEYS = ("rank", "iterations", "reg", "seed", "n_threads",
                "nonnegative", "biases", "bias_reg", "implicit", "alpha",
                "solver", "cg_steps", "min_rating", "weight_by_value")
+# train_als's parameters of the hybrid model (issue 15), passed as they are
+_HYBRID_KEYS = ("preference", "preference_rank", "preference_reg",
+                "preference_alpha", "preference_iterations", "bm25_k1",
+                "bm25_b", "blend", "blend_shrink", "bias_prior")
 
 
 def tune_als(ratings, *, metric="rmse", validation="random", fraction=None,
              leave_out=None, folds=None, split_seed=None, k=None,
              relevant_min=None, regs=None, ranks=None, alphas=None,
-             bias_regs=None, warm_start=True, warm_iterations=None,
-             early_stop=None, path_patience=None, progress=None, **base):
+             bias_regs=None, bias_priors=None, preference_regs=None,
+             preference_alphas=None, blends=None, blend_shrinks=None,
+             warm_start=True, warm_iterations=None, early_stop=None,
+             path_patience=None, progress=None, **base):
     """Search ALS parameters on a validation split of `ratings`
     (rec_tune_als, docs/tuning.md) and return a :class:`TuneResult`.
 
     `metric` is ``"rmse"`` or ``"ndcg"`` (needed with ``implicit=True``);
     `validation` ``"random"`` (`fraction`, default 0.1), ``"per_user"``
     (`leave_out` ratings per user, default 1) or ``"folds"`` (`folds`,
-    default 5). `regs`, `ranks`, `alphas` (implicit) and `bias_regs` are the
-    grid (None: the library's default reg path, and the base value for the
-    others). Any other keyword is a :func:`train_als` parameter of the base
-    (``rank=10, iterations=10, n_threads=2, implicit=True, ...``).
-    `progress`, if given, is called with each point's dict as it finishes;
-    returning False cancels (CancelledError). The GIL is released while
-    tuning; Ctrl-C cancels. The same data, options and seeds give the same
-    result whatever `n_threads`.
+    default 5). The grid: `regs`, `ranks`, `alphas` (implicit),
+    `bias_regs`, `bias_priors`, and for the default hybrid model
+    `preference_regs` and `preference_alphas` (with ``metric="ndcg"``:
+    they change the ranking, not the RMSE), `blends` and `blend_shrinks`
+    (no training: the same models ranked again; under ``"rmse"`` the best
+    point's blend is then chosen by nDCG). None: the library's default reg
+    path, and the base value for the others. Any other keyword is a
+    :func:`train_als` parameter of the base (``rank=10, iterations=10,
+    n_threads=2, implicit=True, preference=False, bias_prior=1, ...``).
+    `progress`, if given, is called with each point's dict as it
+    finishes; returning False cancels (CancelledError). The GIL is
+    released while tuning; Ctrl-C cancels. The same data, options and
+    seeds give the same result whatever `n_threads`.
 
     Raises InvalidArgumentError (bad option: the message says which),
     OutOfMemoryError, CancelledError.
@@ -839,17 +853,25 @@ def tune_als(ratings, *, metric="rmse", validation="random", fraction=None,
     if not isinstance(ratings, Ratings):
         raise TypeError("tune_als() needs a movieme.Ratings, got %s"
                         % type(ratings).__name__)
-    unknown = sorted(set(base) - set(_TRAIN_KEYS) - {"progress"})
+    known = set(_TRAIN_KEYS) | set(_HYBRID_KEYS) | {"weighting"}
+    unknown = sorted(set(base) - known - {"progress"})
     if unknown or "progress" in base:
         raise TypeError("tune_als() got unexpected keyword argument(s) %s"
                         % ", ".join(unknown or ["base progress"]))
-    b = {key: base.get(key) for key in _TRAIN_KEYS[:8]}
+    weighting = base.get("weighting")
+    if weighting is not None and weighting not in ("bm25", "none"):
+        raise InvalidArgumentError("weighting must be 'bm25' or 'none', got "
+                                   "%r" % (weighting,))
+    b = {key: base.get(key) for key in _TRAIN_KEYS[:8] + _HYBRID_KEYS}
     if base.get("implicit"):
         b.update({"implicit": True, "alpha": base.get("alpha"),
                   "solver": base.get("solver"),
                   "cg_steps": base.get("cg_steps"),
                   "implicit_min_rating": base.get("min_rating"),
-                  "implicit_weight_by_value": base.get("weight_by_value")})
+                  "implicit_weight_by_value": base.get("weight_by_value"),
+                  "implicit_weighting": weighting})
+    else:
+        b["preference_weighting"] = weighting
     for key in ("biases", "nonnegative"):
         if b[key] is None:
             del b[key]
@@ -859,19 +881,27 @@ def tune_als(ratings, *, metric="rmse", validation="random", fraction=None,
             "fraction": fraction, "leave_out": leave_out, "folds": folds,
             "split_seed": split_seed, "k": k, "relevant_min": relevant_min,
             "regs": regs, "ranks": ranks, "alphas": alphas,
-            "bias_regs": bias_regs, "warm_start": warm_start,
+            "bias_regs": bias_regs, "bias_priors": bias_priors,
+            "preference_regs": preference_regs,
+            "preference_alphas": preference_alphas, "blends": blends,
+            "blend_shrinks": blend_shrinks, "warm_start": warm_start,
             "warm_iterations": warm_iterations, "early_stop": early_stop,
             "path_patience": path_patience, "progress": progress}
     pts, best, m, rmse, ndcg, idx, secs = _c.tune_als(_live(ratings), opts)
-    params = {"rank": best["rank"], "iterations": best["iterations"],
-              "reg": best["reg"], "bias_reg": best["bias_reg"],
-              "seed": best["seed"], "n_threads": best["n_threads"],
-              "biases": best["biases"], "nonnegative": best["nonnegative"]}
+    params = {key: best[key] for key in
+              ("rank", "iterations", "reg", "bias_reg", "seed", "n_threads",
+               "biases", "nonnegative", "bias_prior")}
     if best["implicit"]:
-        params.update({"implicit": True, "alpha": best["alpha"]})
+        params.update({"implicit": True, "alpha": best["alpha"],
+                       "weighting": best["weighting"], "bm25_k1":
+                       best["bm25_k1"], "bm25_b": best["bm25_b"]})
         for key in ("solver", "cg_steps", "min_rating", "weight_by_value"):
             if base.get(key) is not None:
                 params[key] = base[key]
+    elif best["preference"]:
+        params.update({key: best[key] for key in _HYBRID_KEYS + ("weighting",)})
+    else:
+        params["preference"] = False
     return TuneResult(pts, params, m, rmse, ndcg, idx, secs)
 
 

@@ -11,7 +11,11 @@ import movieme as _mm
 __all__ = ["ALSRecommender"]
 
 _PARAMS = ("rank", "iterations", "reg", "bias_reg", "seed", "n_threads",
-           "biases", "implicit", "alpha")
+           "biases", "nonnegative", "implicit", "alpha", "solver", "cg_steps",
+           "min_rating", "weight_by_value", "bias_prior", "preference",
+           "preference_rank", "preference_reg", "preference_alpha",
+           "preference_iterations", "weighting", "bm25_k1", "bm25_b", "blend",
+           "blend_shrink")
 
 
 class ALSRecommender:
@@ -21,17 +25,24 @@ class ALSRecommender:
     `movie_col` (and `rating_col`, used by :meth:`fit` when ``y`` is None)
     or an array-like of shape (n, 2) of (user id, movie id) pairs; ``y``
     the ratings. Parameters are :func:`movieme.train_als`'s (None: the
-    library's default). After :meth:`fit`, ``model_`` is the
-    :class:`movieme.Model`.
+    library's default), the hybrid model's too (`bias_prior`, `blend`,
+    `preference_reg`, ...), so the best parameters of a search build one:
+    ``ALSRecommender(**movieme.tune_als(ratings).best)``. After
+    :meth:`fit`, ``model_`` is the :class:`movieme.Model`.
     """
 
     def __init__(self, rank=32, iterations=10, reg=None, bias_reg=None,
-                 seed=42, n_threads=0, biases=True, implicit=False,
-                 alpha=None, user_col="userId", movie_col="movieId",
+                 seed=42, n_threads=0, biases=True, nonnegative=False,
+                 implicit=False, alpha=None, solver=None, cg_steps=None,
+                 min_rating=None, weight_by_value=False, bias_prior=None,
+                 preference=None, preference_rank=None, preference_reg=None,
+                 preference_alpha=None, preference_iterations=None,
+                 weighting=None, bm25_k1=None, bm25_b=None, blend=None,
+                 blend_shrink=None, user_col="userId", movie_col="movieId",
                  rating_col="rating"):
-        self.rank, self.iterations, self.reg = rank, iterations, reg
-        self.bias_reg, self.seed, self.n_threads = bias_reg, seed, n_threads
-        self.biases, self.implicit, self.alpha = biases, implicit, alpha
+        # scikit-learn's protocol: every parameter kept as given
+        for name in _PARAMS:
+            setattr(self, name, locals()[name])
         self.user_col, self.movie_col = user_col, movie_col
         self.rating_col = rating_col
 
@@ -65,8 +76,6 @@ class ALSRecommender:
             y = X[self.rating_col].to_numpy()
         ratings = _mm.Ratings.from_arrays(users, movies, y)
         opts = {k: getattr(self, k) for k in _PARAMS}
-        if not opts["implicit"]:
-            del opts["alpha"]
         self.model_ = _mm.train_als(ratings, **opts)
         return self
 

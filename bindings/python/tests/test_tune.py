@@ -114,3 +114,104 @@ def test_tune_releases_the_gil(ml):
         stop.set()
         th.join()
     assert len(ticks) > 5
+
+
+# ---- the hybrid model: bias prior, preference model, blend (issue 11) ----
+
+def test_tune_hybrid_rmse_then_blend(ml):
+    t = movieme.tune_als(ml, rank=6, iterations=5, n_threads=2,
+                         regs=[0.2, 0.1], bias_priors=[0.5, 4.0],
+                         blends=[0.0, 0.4, 2.0], path_patience=0)
+    search, ranked = t.points[:-3], t.points[-3:]
+    assert [(p["bias_prior"], p["reg"]) for p in search] == [
+        (0.5, 0.2), (0.5, 0.1), (4.0, 0.2), (4.0, 0.1)]
+    assert all(p["ndcg"] == -1.0 and not p["reranked"] for p in search)
+    best_rmse = min(search, key=lambda p: p["rmse"])
+    assert [p["blend"] for p in ranked] == [0.0, 0.4, 2.0]
+    for p in ranked:
+        assert p["reranked"] and p["rmse"] == best_rmse["rmse"]
+        assert (p["reg"], p["bias_prior"]) == (best_rmse["reg"],
+                                               best_rmse["bias_prior"])
+    assert t.ndcg == max(p["ndcg"] for p in ranked)
+    assert t.points[t.best_index]["ndcg"] == t.ndcg
+    best = t.best
+    assert best["preference"] is True and best["weighting"] == "bm25"
+    assert (best["reg"], best["bias_prior"], best["blend"]) == (
+        best_rmse["reg"], best_rmse["bias_prior"],
+        t.points[t.best_index]["blend"])
+    model = movieme.train_als(ml, **best)
+    assert model.hybrid
+
+
+def test_tune_ndcg_ranks_as_top_n(ml):
+    # a cold point's figure is the nDCG of the model train_als trains on
+    # the same split, ranked by top_n (here: at every blend_shrink)
+    t = movieme.tune_als(ml, rank=4, iterations=4, n_threads=2,
+                         metric="ndcg", regs=[0.1],
+                         preference_alphas=[0.3, 2.0],
+                         blend_shrinks=[0.0, 50.0])
+    assert [(p["preference_alpha"], p["blend_shrink"], p["reranked"])
+            for p in t.points] == [(0.3, 0.0, False), (0.3, 50.0, True),
+                                   (2.0, 0.0, False), (2.0, 50.0, True)]
+    train, val = ml.split(0.1, 1)   # the tuner's split (fraction, split seed)
+    for p in t.points:
+        model = movieme.train_als(train, rank=4, iterations=4, n_threads=2,
+                                  reg=p["reg"],
+                                  preference_alpha=p["preference_alpha"],
+                                  blend_shrink=p["blend_shrink"])
+        assert p["ndcg"] == model.evaluate(val, k=10).ndcg_at_k
+    assert t.metric == t.ndcg == max(p["ndcg"] for p in t.points)
+    assert t.best["preference_alpha"] == t.points[t.best_index][
+        "preference_alpha"]
+
+
+def test_tune_explicit_only_and_implicit_best(ml):
+    t = movieme.tune_als(ml, rank=4, iterations=3, n_threads=2,
+                         preference=False, regs=[0.1])
+    assert t.best["preference"] is False
+    assert not movieme.train_als(ml, **t.best).hybrid
+    t = movieme.tune_als(ml, implicit=True, rank=4, iterations=3,
+                         n_threads=2, metric="ndcg", regs=[1.0],
+                         weighting="bm25")
+    assert t.best["implicit"] is True and t.best["weighting"] == "bm25"
+    assert movieme.train_als(ml, **t.best).implicit
+
+
+def test_estimator_carries_the_hybrid_params(ml):
+    from movieme.estimator import ALSRecommender
+    t = movieme.tune_als(ml, rank=4, iterations=3, n_threads=2,
+                         regs=[0.1], blends=[0.0, 1.0])
+    est = ALSRecommender(**t.best)
+    params = est.get_params()
+    for key in ("bias_prior", "blend", "blend_shrink", "preference",
+                "preference_reg", "preference_alpha", "weighting"):
+        assert params[key] == t.best[key]
+    users, movies, ratings = ml.to_arrays()
+    import numpy as np
+    X = np.stack([users, movies], axis=1)
+    est.fit(X, ratings)
+    direct = movieme.train_als(ml, **t.best)
+    assert (est.predict(X[:50]) == direct.predict(users[:50],
+                                                  movies[:50])).all()
+    ids, _ = est.recommend([1], n=5)
+    assert list(ids[0]) == [r.movie_id for r in direct.top_n(1, n=5)]
+    est.set_params(blend=3.0, preference=False)
+    assert est.get_params()["blend"] == 3.0
+    with pytest.raises(ValueError):
+        est.set_params(blend_weight=1.0)
+
+
+@pytest.mark.parametrize("kwargs,needle", [
+    ({"bias_priors": [-1.0]}, "bias_priors[0]"),
+    ({"preference_regs": [1.0, 10.0]}, "NDCG"),
+    ({"metric": "ndcg", "preference_alphas": [0.0]}, "preference_alphas[0]"),
+    ({"blends": [0.4], "preference": False}, "hybrid"),
+    ({"blend_shrinks": [float("nan")]}, "blend_shrinks[0]"),
+    ({"bias_priors": [1.0], "implicit": True, "metric": "ndcg"},
+     "bias_priors need"),
+    ({"weighting": "tfidf"}, "weighting"),
+])
+def test_tune_bad_hybrid_options(ml, kwargs, needle):
+    with pytest.raises(movieme.InvalidArgumentError) as e:
+        movieme.tune_als(ml, rank=4, iterations=2, **kwargs)
+    assert needle in str(e.value)

@@ -180,8 +180,8 @@ class Engine:
 
     def remove_temporaries(self):
         """Delete what saves killed midway left: the library's temporary
-        files (model.bin.tmp-XXXXXX) and model.bin.new of versions before
-        0.2. Under the model file lock, so no first training is saving."""
+        files (model.bin.tmp-XXXXXX) and the model.bin.new that earlier
+        versions of the site saved to. Under the model file lock, so no first training is saving."""
         folder, name = os.path.split(self.model_path)
         with self._model_file_lock():
             for entry in os.listdir(folder or "."):
@@ -510,7 +510,7 @@ class Engine:
             # job. If it is still away this raises; the job stays
             # 'running' and the worker's next step recovers it.
             db.session.rollback()
-            what = "%s: %s" % (type(exc).__name__, str(exc).splitlines()[0])
+            what = "%s: %s" % (type(exc).__name__, (str(exc).splitlines() or [""])[0])
             log.warning("retrain job %d interrupted by a database error: %s", job_id, what)
             job = db.session.get(RetrainJob, job_id)
             self._retry_or_give_up(job, "stopped by a database error", what)
