@@ -114,11 +114,14 @@ rec_status rec__for_each_row(const rec_model *m, const int32_t *users,
                 for (size_t j = 0; j < m->n_movies; j++)
                     row[j] = C[r];
             }
-            if (use_blas)
+            if (use_blas) {
+                int token = rec__blas_enter();
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nr,
                             (int)m->n_movies, (int)k, 1.0f, X, (int)k,
                             m->rank_movie, (int)k, 1.0f, S,
                             (int)m->n_movies);
+                rec__blas_leave(token);
+            }
             for (size_t r = 0; r < nr; r++) {
                 size_t u = (size_t)users[r0 + r];
                 float *row = S + r * m->n_movies;
