@@ -87,6 +87,10 @@ class BaseConfig:
     MOVIEME_RETRAIN_API = True           # POST /api/retrain allowed for members
     MOVIEME_MODEL_CHECK_SECONDS = 2.0    # how often a worker stats the model file
     MOVIEME_TRAIN_DELAY = 0.0            # test hook: sleep before training
+    # Kept per process (an LRU each): rendered movie cards (fragments.py) and
+    # the model's answers for the pages (model_cache.py), in entries.
+    MOVIEME_CARD_CACHE = 4096
+    MOVIEME_MODEL_CACHE = 4096
     # Test hook (faults.py): retrain steps at which the worker pauses and
     # writes a marker file, so a test can kill it there. Empty: off.
     MOVIEME_FAULT_STEPS = ""
@@ -132,6 +136,7 @@ _OVERRIDES = {
     "MOVIEME_RETRAIN_API": "bool", "MOVIEME_MODEL_CHECK_SECONDS": float,
     "MOVIEME_TRAIN_DELAY": float, "MOVIEME_FAULT_STEPS": str,
     "MOVIEME_FAULT_DIR": str, "MOVIEME_FAULT_WAIT": float, "MOVIEME_ALS_MODE": str, "MOVIEME_ALPHA": float,
+    "MOVIEME_CARD_CACHE": int, "MOVIEME_MODEL_CACHE": int,
     "LOGIN_MAX_PER_USER": int, "LOGIN_MAX_PER_IP": int,
     "LOGIN_WINDOW_SECONDS": int,
 }
