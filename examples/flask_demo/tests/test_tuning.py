@@ -9,23 +9,20 @@ import os
 
 import movieme
 import pytest
-from helpers import register
+from helpers import login
+from test_retrain import add_member
 
-from flask_demo import create_app
-from flask_demo.models import ModelTuning, RetrainJob, User, db
+from flask_demo.models import ModelTuning, db
 
 GRID = {"regs": [0.2, 0.05], "bias_priors": [0.5, 2.0], "blends": [0.2, 0.8]}
 TUNE = dict(MOVIEME_TUNE=True, MOVIEME_TUNE_GRID=GRID, MOVIEME_TUNE_EVERY=2,
             MOVIEME_TUNE_MAX_AGE=0)
 
 
-def add_member(app, name, ratings):
+def member_client(app, name):
     client = app.test_client()
-    assert register(client, name).status_code == 302
-    for mid, r in ratings.items():
-        assert client.put("/api/ratings/%d" % mid, json={"rating": r}).status_code == 200
-    with app.app_context():
-        return User.query.filter_by(username=name).one().id, client
+    assert login(client, name).status_code == 302
+    return client
 
 
 def retrain(app, engine):
@@ -59,7 +56,7 @@ def same_model(a, b, user_id):
 def test_first_retrain_tunes_then_trains_with_the_choice(make_app):
     app = make_app(**TUNE)
     engine = app.extensions["movieme"]
-    alice, _ = add_member(app, "alice", {2: 5, 4: 5, 6: 4.5, 8: 4})
+    alice = add_member(app, "alice", {2: 5, 4: 5, 6: 4.5, 8: 4})
     retrain(app, engine)
     [row] = tunings(app)
     assert (row.mode, row.reason, row.metric, row.k) == ("hybrid", "first", "rmse", 10)
@@ -86,7 +83,8 @@ def test_first_retrain_tunes_then_trains_with_the_choice(make_app):
 def test_stored_choice_between_and_every_n_trainings(make_app):
     app = make_app(**TUNE)                       # tune every 2 trainings
     engine = app.extensions["movieme"]
-    alice, client = add_member(app, "alice", {2: 5, 4: 5, 6: 4.5})
+    alice = add_member(app, "alice", {2: 5, 4: 5, 6: 4.5})
+    client = member_client(app, "alice")
     retrain(app, engine)                         # tunes (first), training 1
     assert client.put("/api/ratings/10", json={"rating": 1}).status_code == 200
     retrain(app, engine)                         # training 2: the stored choice
@@ -160,7 +158,8 @@ def test_shutdown_cancels_a_tuning(make_app):
 def test_about_page(make_app):
     app = make_app(**TUNE)
     engine = app.extensions["movieme"]
-    _, client = add_member(app, "alice", {2: 5, 4: 5, 6: 4.5})
+    add_member(app, "alice", {2: 5, 4: 5, 6: 4.5})
+    client = member_client(app, "alice")
     html = client.get("/about").get_data(as_text=True)
     assert "About the model" in html and "Not tuned yet" in html
     assert 'href="/about"' in client.get("/").get_data(as_text=True)
