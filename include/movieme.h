@@ -1052,7 +1052,9 @@ typedef int (*rec_tune_progress_fn)(void *userdata,
  * point then gets its preference model and, when `blends` or
  * `blend_shrinks` are given, is ranked at every pair (rows marked
  * `reranked`), and the pair of best nDCG@k is kept: the rating model is
- * chosen by RMSE, the ranking blend by nDCG.
+ * chosen by RMSE, the ranking blend by nDCG. There a `ranks` list is the
+ * rating model's: a base.preference_rank of 0 becomes base.rank (the
+ * preference model keeps the base's rank; under nDCG it follows `ranks`).
  */
 typedef struct rec_tune_options {
     uint32_t version;       /**< REC_TUNE_OPTIONS_VERSION */
