@@ -54,11 +54,14 @@ def check_grid(grid):
         if name not in LISTS:
             raise ValueError("MOVIEME_TUNE_GRID: unknown list %r (one of %s)"
                              % (name, ", ".join(sorted(LISTS))))
+        kind = int if name == "ranks" else (int, float)
         if (not isinstance(values, (list, tuple)) or not values or
-                not all(isinstance(v, (int, float)) and
-                        not isinstance(v, bool) for v in values)):
+                not all(isinstance(v, kind) and not isinstance(v, bool)
+                        for v in values)):
             raise ValueError("MOVIEME_TUNE_GRID: %r must be a non-empty list "
-                             "of numbers, got %r" % (name, values))
+                             "of %s, got %r" % (name, "whole numbers" if
+                                                name == "ranks" else "numbers",
+                                                values))
 
 
 class Tuning:
@@ -103,7 +106,7 @@ class Tuning:
 
     def grid(self):
         """The lists of MOVIEME_TUNE_GRID that apply to the mode."""
-        return {name: [float(v) for v in values]
+        return {name: [(int if name == "ranks" else float)(v) for v in values]
                 for name, values in self.app.config["MOVIEME_TUNE_GRID"].items()
                 if name in MODE_LISTS[self.mode]}
 
@@ -121,6 +124,9 @@ class Tuning:
         # the values searched (the reg path always is), as train_als takes them
         chosen = {LISTS[name]: result.best[LISTS[name]]
                   for name in set(grid) | {"regs"}}
+        if "ranks" in grid and "preference_rank" in result.best:
+            # the rank searched was the rating model's (docs/tuning.md)
+            chosen["preference_rank"] = result.best["preference_rank"]
         row = ModelTuning(mode=self.mode, reason=reason,
                           seconds=time.monotonic() - t0, n_ratings=len(data),
                           metric=metric, k=K, val_rmse=result.rmse,

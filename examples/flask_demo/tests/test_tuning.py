@@ -143,6 +143,21 @@ def test_grid_follows_the_mode(make_app, mode, expect):
     assert row.metric == ("ndcg" if mode == "implicit" else "rmse")
 
 
+def test_rank_grid_keeps_the_preference_rank(make_app):
+    # under RMSE the rank searched is the rating model's; the preference
+    # model keeps the configured rank, in the tuning and in the training
+    app = make_app(**dict(TUNE, MOVIEME_TUNE_GRID={"regs": [0.1],
+                                                   "ranks": [4, 6]}))
+    engine = app.extensions["movieme"]
+    add_member(app, "alice", {2: 5, 4: 5, 6: 4.5})
+    retrain(app, engine)
+    [row] = tunings(app)
+    chosen = json.loads(row.chosen)
+    assert chosen["rank"] in (4, 6)
+    assert chosen["preference_rank"] == app.config["MOVIEME_RANK"] == 8
+    assert json.loads(row.trained_params)["preference_rank"] == 8
+
+
 def test_shutdown_cancels_a_tuning(make_app):
     app = make_app(**TUNE)
     engine = app.extensions["movieme"]
@@ -192,6 +207,7 @@ def test_about_needs_login(client):
     ({"MOVIEME_TUNE_GRID": {"lambdas": [1.0]}}, "unknown list 'lambdas'"),
     ({"MOVIEME_TUNE_GRID": {"regs": []}}, "'regs' must be a non-empty list"),
     ({"MOVIEME_TUNE_GRID": [0.1]}, "JSON object"),
+    ({"MOVIEME_TUNE_GRID": {"ranks": [8.5]}}, "whole numbers"),
     ({"MOVIEME_TUNE_EVERY": -1}, "MOVIEME_TUNE_EVERY must be >= 0"),
     ({"MOVIEME_TUNE_FRACTION": 1.0}, "MOVIEME_TUNE_FRACTION"),
 ])
