@@ -1038,7 +1038,7 @@ typedef int (*rec_tune_progress_fn)(void *userdata,
  * for each combination the `regs` are walked from the largest to the
  * smallest (a regularisation path). An empty list (NULL or 0 entries)
  * means the value of `base`, except `regs`, whose default path is
- * 0.3, 0.2, 0.12, 0.08, 0.05, 0.03, 0.02, 0.012.
+ * 0.3, 0.2, 0.16, 0.14, 0.12, 0.1, 0.08, 0.05, 0.03, 0.02, 0.012.
  *
  * The hybrid model (base.preference, docs/ranking.md) has two parts. The
  * rating model (reg, rank, bias_reg, bias_prior) decides the RMSE; the
