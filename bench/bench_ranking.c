@@ -9,7 +9,7 @@
  *                 [--rank R] [--iters N] [--reg X] [--bias-prior X]
  *                 [--pref-rank R] [--pref-reg X] [--pref-alpha X]
  *                 [--blend X] [--blend-shrink X] [--weighting bm25|none]
- *                 [--k1 X] [--b X]
+ *                 [--k1 X] [--b X] [--pref-confidence linear|scaled]
  *                 [--alpha X] [--by-value 0|1] [--min-rating X]
  *                 [--solver 0|1] [--cg-steps N] [--pref-iters N]
  *                 [--bias-reg X] [--threads T] [--show USER]
@@ -144,6 +144,11 @@ int main(int argc, char **argv)
     set_d(&p.bias_prior, argc, argv, "--bias-prior");
     set_d(&p.preference_reg, argc, argv, "--pref-reg");
     set_d(&p.preference_alpha, argc, argv, "--pref-alpha");
+    const char *conf = arg(argc, argv, "--pref-confidence");
+    if (conf)
+        p.preference_confidence = strcmp(conf, "scaled") == 0
+                                      ? REC_CONFIDENCE_SCALED
+                                      : REC_CONFIDENCE_LINEAR;
     set_d(&p.blend, argc, argv, "--blend");
     set_d(&p.blend_shrink, argc, argv, "--blend-shrink");
     set_d(&p.bm25_k1, argc, argv, "--k1");

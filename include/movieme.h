@@ -365,6 +365,18 @@ typedef int (*rec_progress_fn)(void *userdata, const rec_progress *progress);
                                discounts popular movies and heavy raters
                                (as the implicit library's bm25_weight) */
 
+/** Confidence of an interaction of weight w in the preference model
+    (rec_als_params.preference_confidence). */
+#define REC_CONFIDENCE_LINEAR 0 /**< c = 1 + alpha * w (Hu, Koren and
+                                     Volinsky 2008; Spark), never below an
+                                     unseen pair's 1 */
+#define REC_CONFIDENCE_SCALED 1 /**< c = alpha * w (the implicit library's
+                                     form): on BM25 weights, an interaction
+                                     with a popular movie by a heavy rater
+                                     can weigh less than an unseen pair,
+                                     which spreads the lists over more of
+                                     the catalogue (docs/ranking.md) */
+
 /** Solvers of implicit ALS (rec_als_params.solver). */
 #define REC_SOLVER_CG 0       /**< conjugate gradient, warm-started (default) */
 #define REC_SOLVER_CHOLESKY 1 /**< exact: the full normal equations per row */
@@ -422,7 +434,7 @@ typedef struct rec_als_params {
     int preference_rank;   /**< factors of the preference model, 0 (default)
                                 = `rank` */
     double preference_reg; /**< its lambda (plain, default 10) */
-    double preference_alpha; /**< its confidence slope (default 2) */
+    double preference_alpha; /**< its confidence slope (default 0.3) */
     int preference_iterations; /**< its ALS iterations, 0 (default) =
                                     `iterations` */
     int preference_weighting; /**< REC_WEIGHT_BM25 (default) or
@@ -448,8 +460,12 @@ typedef struct rec_als_params {
                                 ALS-WR penalty, bias_reg * count +
                                 bias_prior, so that movies and users with
                                 few ratings are shrunk toward the mean
-                                (Koren's baseline predictors; default 5; 0
+                                (Koren's baseline predictors; default 0.5; 0
                                 is the 0.1 behaviour) */
+    int preference_confidence; /**< REC_CONFIDENCE_LINEAR (default) or
+                                    REC_CONFIDENCE_SCALED: the preference
+                                    model's confidence form (implicit mode
+                                    always uses the linear one) */
 } rec_als_params;
 
 /** Fill `p` with the defaults (including `version`). Since 0.1. */

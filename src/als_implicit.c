@@ -2,7 +2,11 @@
  * als_implicit.c - implicit-feedback ALS (Hu, Koren and Volinsky 2008).
  *
  * Every rating that counts (rec__implicit_weight) is an interaction of
- * weight r: preference 1, confidence c = 1 + alpha * r. Every other
+ * weight r: preference 1, confidence c = 1 + alpha * r (implicit mode, as
+ * Hu et al. and Spark) or c = alpha * r (the preference model of a hybrid,
+ * on BM25 weights, as the implicit library: an interaction BM25 rates as
+ * common, a popular movie by a heavy rater, may weigh less than an unseen
+ * pair, which is what spreads the lists over the catalogue). Every other
  * (user, movie) pair has preference 0 and confidence 1. A row x (a user;
  * movies are the same with the roles swapped) solves
  *
@@ -11,8 +15,11 @@
  * Y^T Y is computed once per half-iteration, so a row costs only its own
  * interactions. Two solvers:
  *  - Cholesky: the matrix above in full (solve.c's Gram kernel on rows
- *    z_i = [sqrt(c_i - 1) y_i, c_i / sqrt(c_i - 1)], whose last column
- *    yields the right-hand side), then an exact solve: nnz k^2 + rows k^3/3.
+ *    z_i = [sqrt(|c_i - 1|) y_i, c_i / sqrt(|c_i - 1|)], whose last column
+ *    yields the right-hand side; those with c_i < 1 in a second matrix
+ *    that is subtracted: the whole stays positive definite, since it is
+ *    sum_unseen y y^T + sum_obs c_i y_i y_i^T + lambda I with c_i > 0),
+ *    then an exact solve: nnz k^2 + rows k^3/3.
  *  - CG: `cg_steps` conjugate-gradient steps warm-started from the row's
  *    previous factors (as the implicit library and Spark's fast paths):
  *    each step is one product with Y^T Y plus two passes over the row's
@@ -47,6 +54,7 @@
 typedef struct imp_ctx {
     int k, ld, solver, cg_steps;
     double lambda, alpha;
+    double conf_base;    /* c = conf_base + alpha * r: 1 or 0 */
     float min_rating;
     int by_value;
     const float *other;  /* fixed factors, stride k */
@@ -63,14 +71,15 @@ static int pad_ld(int k)
 static size_t row_scratch(int k)
 {
     size_t ld = (size_t)pad_ld(k), kk = (size_t)k;
-    /* A (ld^2), compact A (k^2), b (ld), Z (CHUNK*ld floats) */
-    return ld * ld + kk * kk + ld + (CHUNK * ld + 1) / 2 + 1;
+    /* A (ld^2), compact A (k^2), b (ld), Z (CHUNK*ld floats), then the
+       matrix of the interactions with c < 1 (ld^2) */
+    return 2 * ld * ld + kk * kk + ld + (CHUNK * ld + 1) / 2 + 1;
 }
 
 /* Scratch of the CG path for rows of up to max_row interactions. */
 static size_t cg_scratch(int k, size_t max_row)
 {
-    return (3 * (size_t)k + max_row + 1) / 2 + 1;
+    return (3 * (size_t)k + 2 * max_row + 1) / 2 + 1;
 }
 
 /* ---- Y^T Y, inside a parallel region ----
@@ -143,6 +152,60 @@ static inline void prefetch_row(const float *y, int k)
         __builtin_prefetch(p + b);
 }
 
+/* c - 1 of an interaction of weight r > 0 (exact for c = 1 + alpha r). */
+static inline double conf_minus_one(const imp_ctx *c, double r)
+{
+    return c->alpha * r - (1.0 - c->conf_base);
+}
+
+static size_t n_interactions(const imp_ctx *c, const float *vals, size_t n)
+{
+    size_t used = 0;
+    for (size_t t = 0; t < n; t++)
+        used += rec__implicit_weight(vals[t], c->min_rating, c->by_value) > 0.0;
+    return used;
+}
+
+/* G += sum of z_i z_i^T over the interactions whose c_i - 1 has the sign
+   `sign` (+1: above 0, -1: below), z_i = [sqrt(|c_i - 1|) y_i,
+   sign c_i / sqrt(|c_i - 1|)]: G's top-left gets |c_i - 1| y_i y_i^T, its
+   last column sign c_i y_i. Returns how many there were. */
+static size_t gather_add(double *G, float *Z, const imp_ctx *c,
+                         const int32_t *idx, const float *vals, size_t n,
+                         int sign)
+{
+    int k = c->k, ld = c->ld;
+    size_t used = 0;
+    for (size_t t0 = 0; t0 < n; t0 += CHUNK) {
+        size_t cn = n - t0 < CHUNK ? n - t0 : CHUNK, w = 0;
+        for (size_t t = 0; t < cn; t++) {
+            double r = rec__implicit_weight(vals[t0 + t], c->min_rating,
+                                            c->by_value);
+            if (r <= 0.0)
+                continue;
+            double cm1 = conf_minus_one(c, r) * sign;
+            if (!(cm1 > 0.0))
+                continue;
+            double s = sqrt(cm1);
+            float fs = (float)s;
+            const float *y = c->other + (size_t)idx[t0 + t] * k;
+            if (t + 6 < cn)
+                prefetch_row(c->other + (size_t)idx[t0 + t + 6] * k, k);
+            float *z = Z + w * ld;
+            for (int q = 0; q < k; q++)
+                z[q] = fs * y[q];
+            z[k] = (float)(sign * (1.0 + sign * cm1) / s);
+            for (int q = k + 1; q < ld; q++)
+                z[q] = 0.0f;
+            w++;
+        }
+        if (w)
+            rec__gram_add(G, Z, w, ld, k + 1);
+        used += w;
+    }
+    return used;
+}
+
 /* Exact solve. Returns 0, or -1 (zero factors written). */
 REC_IMPLICIT_CLONES
 static int row_cholesky(float *x_out, const imp_ctx *c, const int32_t *idx,
@@ -161,30 +224,24 @@ static int row_cholesky(float *x_out, const imp_ctx *c, const int32_t *idx,
                (size_t)(k - i) * sizeof *A);
         trace += A[(size_t)i * ld + i];
     }
-    size_t used = 0;
-    for (size_t t0 = 0; t0 < n; t0 += CHUNK) {
-        size_t cn = n - t0 < CHUNK ? n - t0 : CHUNK, w = 0;
-        for (size_t t = 0; t < cn; t++) {
-            double r = rec__implicit_weight(vals[t0 + t], c->min_rating,
+    size_t used = gather_add(A, Z, c, idx, vals, n, 1);
+    if (used < n_interactions(c, vals, n)) { /* some c_i <= 1 */
+        double *N = b + ld + (CHUNK * (size_t)ld + 1) / 2 + 1;
+        memset(N, 0, (size_t)ld * ld * sizeof *N);
+        used += gather_add(N, Z, c, idx, vals, n, -1);
+        for (int i = 0; i <= k; i++)
+            for (int j = i; j <= k; j++)
+                A[(size_t)i * ld + j] -= N[(size_t)i * ld + j];
+        for (size_t t = 0; t < n; t++) { /* c_i = 1: right-hand side only */
+            double r = rec__implicit_weight(vals[t], c->min_rating,
                                             c->by_value);
-            if (r <= 0.0)
-                continue;
-            double cm1 = c->alpha * r, s = sqrt(cm1);
-            float fs = (float)s;
-            const float *y = c->other + (size_t)idx[t0 + t] * k;
-            if (t + 6 < cn)
-                prefetch_row(c->other + (size_t)idx[t0 + t + 6] * k, k);
-            float *z = Z + w * ld;
-            for (int q = 0; q < k; q++)
-                z[q] = fs * y[q];
-            z[k] = (float)((1.0 + cm1) / s);
-            for (int q = k + 1; q < ld; q++)
-                z[q] = 0.0f;
-            w++;
+            if (r > 0.0 && conf_minus_one(c, r) == 0.0) {
+                const float *y = c->other + (size_t)idx[t] * k;
+                for (int i = 0; i < k; i++)
+                    A[(size_t)i * ld + k] += y[i];
+                used++;
+            }
         }
-        if (w)
-            rec__gram_add(A, Z, w, ld, k + 1);
-        used += w;
     }
     if (used == 0) { /* no interaction: A x = 0 */
         memset(x_out, 0, (size_t)k * sizeof *x_out);
@@ -224,12 +281,13 @@ static int row_cholesky(float *x_out, const imp_ctx *c, const int32_t *idx,
 
 /* q = (Y^T Y + lambda I) v + sum_obs [(c_i - 1)(y_i . v) - b_i] y_i, with
    b_i = c_i when `minus_b` (then -q is the residual b - A v) and 0
-   otherwise (then q = A v). The weights c_i - 1 = alpha * r are in cw (0
-   for ratings that do not count). (Four interactions at a time measured
-   slower: the one-row loops vectorise better.) */
+   otherwise (then q = A v). The confidences c_i are in cc (0 for ratings
+   that do not count), c_i - 1 in cw. (Four interactions at a time
+   measured slower: the one-row loops vectorise better.) */
 static inline void cg_apply(float *restrict q, const imp_ctx *c,
                             const float *restrict v, const int32_t *idx,
-                            const float *cw, size_t n, int minus_b)
+                            const float *cw, const float *cc, size_t n,
+                            int minus_b)
 {
     int k = c->k;
     const float *Y = c->other;
@@ -239,9 +297,11 @@ static inline void cg_apply(float *restrict q, const imp_ctx *c,
         const float *y = Y + (size_t)idx[t] * k;
         if (t + 6 < n)
             prefetch_row(Y + (size_t)idx[t + 6] * k, k);
-        float w = cw[t], sj = w * dot8(y, v, k);
-        if (minus_b && w != 0.0f)
-            sj -= 1.0f + w;
+        if (cc[t] == 0.0f)
+            continue;
+        float sj = cw[t] * dot8(y, v, k);
+        if (minus_b)
+            sj -= cc[t];
         for (int i = 0; i < k; i++)
             q[i] += sj * y[i];
     }
@@ -253,12 +313,17 @@ static int row_cg(float *x, const imp_ctx *c, const int32_t *idx,
                   const float *vals, size_t n, double *scratch)
 {
     int k = c->k;
-    /* scratch: r, p, q, then the row's weights alpha * r (cg_scratch) */
+    /* scratch: r, p, q, then the row's c_i - 1 and c_i (cg_scratch) */
     float *r = (float *)scratch, *p = r + k, *q = p + k, *cw = q + k;
+    float *cc = cw + n;
     size_t used = 0;
     for (size_t t = 0; t < n; t++) {
         double w = rec__implicit_weight(vals[t], c->min_rating, c->by_value);
-        cw[t] = (float)(c->alpha * w);
+        cw[t] = w > 0.0 ? (float)conf_minus_one(c, w) : 0.0f;
+        /* 1 + cw in float, as c = 1 + alpha r was always computed */
+        cc[t] = w <= 0.0 ? 0.0f
+                : c->conf_base == 1.0 ? 1.0f + cw[t]
+                                      : (float)(c->alpha * w);
         used += w > 0.0;
     }
     if (used == 0) {
@@ -266,14 +331,14 @@ static int row_cg(float *x, const imp_ctx *c, const int32_t *idx,
         return 0;
     }
     /* r = b - A x, b = sum c_i y_i */
-    cg_apply(q, c, x, idx, cw, n, 1);
+    cg_apply(q, c, x, idx, cw, cc, n, 1);
     for (int i = 0; i < k; i++)
         p[i] = r[i] = -q[i];
     float rs = dot8(r, r, k);
     for (int step = 0; step < c->cg_steps; step++) {
         if (!(rs > 1e-20f))
             break;
-        cg_apply(q, c, p, idx, cw, n, 0);
+        cg_apply(q, c, p, idx, cw, cc, n, 0);
         float pq = dot8(p, q, k);
         if (!(pq > 0.0f))
             break;
@@ -312,7 +377,7 @@ static void row_loss(double *loss, double *sse, const imp_ctx *c,
         if (w <= 0.0)
             continue;
         double s = dot8(c->other + (size_t)idx[t] * k, x, k);
-        l += (1.0 + c->alpha * w) * (1.0 - s) * (1.0 - s) - s * s;
+        l += (c->conf_base + c->alpha * w) * (1.0 - s) * (1.0 - s) - s * s;
         e += (1.0 - s) * (1.0 - s);
     }
     *loss = l;
@@ -409,8 +474,8 @@ rec_status rec__implicit_fit(float *X, float *Y, double **yty_out,
 
     imp_ctx c = {.k = k, .ld = ld, .solver = g->solver,
                  .cg_steps = g->cg_steps, .lambda = g->lambda,
-                 .alpha = g->alpha, .min_rating = g->min_rating,
-                 .by_value = g->by_value};
+                 .alpha = g->alpha, .conf_base = g->conf_base,
+                 .min_rating = g->min_rating, .by_value = g->by_value};
     half_args hm = {.x = Y, .n = r->n_movies, .off = r->movie_off,
                     .idx = r->movie_users, .vals = movie_vals,
                     .n_other = r->n_users, .part = part, .yty = yty,
@@ -503,8 +568,8 @@ rec_status rec__gram_of(double **out, const float *Y, size_t n, int k,
 
 rec_status rec__implicit_solve(float *x, int k, const float *Y,
                                const double *yty, double lambda, double alpha,
-                               const int32_t *items, const float *w, size_t n,
-                               rec_error *err)
+                               double conf_base, const int32_t *items,
+                               const float *w, size_t n, rec_error *err)
 {
     if (!yty)
         return rec__fail(err, REC_EINVAL, "implicit model without Y^T Y");
@@ -512,7 +577,8 @@ rec_status rec__implicit_solve(float *x, int k, const float *Y,
     if (!scratch)
         return rec__fail(err, REC_ENOMEM, "fold-in: out of memory");
     imp_ctx c = {.k = k, .ld = pad_ld(k), .solver = REC_SOLVER_CHOLESKY,
-                 .lambda = lambda, .alpha = alpha, .min_rating = 0.0f,
+                 .lambda = lambda, .alpha = alpha, .conf_base = conf_base,
+                 .min_rating = 0.0f,
                  .by_value = 1, .other = Y, .yty = yty};
     int st = row_cholesky(x, &c, items, w, n, scratch);
     free(scratch);
@@ -577,7 +643,8 @@ rec_status rec__implicit_half_new(rec_implicit_half **out,
     }
     s->c = (imp_ctx){.k = k, .ld = ld, .solver = g->solver,
                      .cg_steps = g->cg_steps, .lambda = g->lambda,
-                     .alpha = g->alpha, .min_rating = g->min_rating,
+                     .alpha = g->alpha, .conf_base = g->conf_base,
+                     .min_rating = g->min_rating,
                      .by_value = g->by_value != 0};
     *out = s;
     return REC_OK;

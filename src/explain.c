@@ -38,12 +38,13 @@ static rec_status preference_part(double *w, const rec_model *m, int k,
     }
     double *z = A + (size_t)k * k;
     rec__weigh_user(cw, &m->weighting, m->interactions, items, vals, n);
+    double base = rec__conf_base(!m->implicit && m->pref_scaled);
     memcpy(A, yty, (size_t)k * k * sizeof *A);
     for (size_t t = 0; t < n; t++) {
         if (cw[t] <= 0.0f)
             continue;
         const float *y = Y + (size_t)items[t] * k;
-        double cm1 = alpha * cw[t];
+        double cm1 = alpha * cw[t] - (1.0 - base);
         for (int a = 0; a < k; a++)
             for (int b = 0; b < k; b++)
                 A[(size_t)a * k + b] += cm1 * (double)y[a] * y[b];
@@ -65,7 +66,7 @@ static rec_status preference_part(double *w, const rec_model *m, int k,
         double d = 0.0;
         for (int a = 0; a < k; a++)
             d += z[a] * y[a];
-        w[t] += scale * (1.0 + alpha * cw[t]) * d;
+        w[t] += scale * (base + alpha * cw[t]) * d;
     }
     free(A);
     free(cw);

@@ -222,6 +222,7 @@ struct rec_model {
     float *pref_movie;        /* n_movies * pref_rank */
     double *pref_yty;         /* pref_rank^2 Gram matrix of pref_movie */
     double pref_reg, pref_alpha;
+    int pref_scaled;          /* REC_CONFIDENCE_SCALED preference model */
     float blend;              /* weight of the predicted rating */
     double blend_shrink;      /* its support prior (rec__model_finish) */
     /* interaction weights (hybrid and implicit models) */
@@ -439,6 +440,8 @@ rec_status rec__train_fill_model(rec_model *m, const rec_ratings *r,
 typedef struct rec_implicit_cfg {
     int k, iterations, solver, cg_steps, by_value;
     double lambda, alpha;
+    double conf_base; /* confidence c = conf_base + alpha * w: 1 (Hu et
+                         al., REC_CONFIDENCE_LINEAR) or 0 (SCALED) */
     float min_rating;
     uint64_t seed;
 } rec_implicit_cfg;
@@ -543,11 +546,19 @@ void rec__implicit_half_free(rec_implicit_half *s);
 rec_status rec__gram_of(double **out, const float *Y, size_t n, int k,
                         rec_error *err);
 /* Exact implicit solve of one user: x (k floats) from interaction weights
-   w (> 0 counts) of ascending dense movie indices, Y and its Y^T Y fixed. */
+   w (> 0 counts) of ascending dense movie indices, Y and its Y^T Y fixed;
+   confidences conf_base + alpha * w (rec_implicit_cfg). */
 rec_status rec__implicit_solve(float *x, int k, const float *Y,
                                const double *yty, double lambda, double alpha,
-                               const int32_t *items, const float *w, size_t n,
-                               rec_error *err);
+                               double conf_base, const int32_t *items,
+                               const float *w, size_t n, rec_error *err);
+/* conf_base of rec_implicit_cfg: 0 for a preference model with
+   REC_CONFIDENCE_SCALED, else 1. */
+static inline double rec__conf_base(int scaled)
+{
+    return scaled ? 0.0 : 1.0;
+}
+
 /* The interaction weight r of a rating (0: not an interaction). */
 static inline double rec__implicit_weight(float rating, float min_rating,
                                           int by_value)

@@ -329,7 +329,7 @@ static void write_ranking(writer *w, const rec_model *m)
     w_u32(w, (uint32_t)g->kind);
     w_u32(w, g->by_value ? 1u : 0u);
     w_f32(w, g->min_rating);
-    w_u32(w, 0);
+    w_u32(w, m->pref_scaled ? 1u : 0u); /* 0 in files before the option */
     w_f64(w, g->k1);
     w_f64(w, g->b);
     w_f64(w, g->n_users);
@@ -954,7 +954,7 @@ static rec_status read_ranking(rec_model *m, const reader *r,
                    r->extra_len[X_RANK], RANK_SIZE);
     size_t o = (size_t)(r->extra[X_RANK] - r->p);
     uint32_t kp = r_u32(r, o + 12), kind = r_u32(r, o + 32),
-             by_value = r_u32(r, o + 36), reserved = r_u32(r, o + 44);
+             by_value = r_u32(r, o + 36), scaled = r_u32(r, o + 44);
     float blend, min_rating;
     r_get(r, o, &m->bias_prior, 8);
     r_get(r, o + 8, &blend, 4);
@@ -971,8 +971,9 @@ static rec_status read_ranking(rec_model *m, const reader *r,
     r_get(r, o + 72, &w->avg_len, 8);
     r_get(r, o + 80, &m->blend_shrink, 8);
     m->blend = blend;
+    m->pref_scaled = scaled != 0;
     if (kp > REC_MAX_RANK || (kp && m->implicit) || kind > REC_WEIGHT_BM25 ||
-        by_value > 1 || reserved != 0 ||
+        by_value > 1 || scaled > 1 ||
         !(m->bias_prior >= 0.0 && m->bias_prior <= 1e15) ||
         !(blend >= 0.0f && blend <= 1e6f) ||
         !(m->pref_reg >= 0.0 && m->pref_reg <= 1e15) ||

@@ -285,7 +285,10 @@ static rec_status implicit_foldin(float *x, const rec_model *m, int k,
     if (!w)
         return rec__fail(err, REC_ENOMEM, "fold-in: out of memory");
     rec__weigh_user(w, &m->weighting, m->interactions, items, vals, n);
-    rec_status st = rec__implicit_solve(x, k, Y, yty, lambda, alpha, items,
+    rec_status st = rec__implicit_solve(x, k, Y, yty, lambda, alpha,
+                                        rec__conf_base(!m->implicit &&
+                                                       m->pref_scaled),
+                                        items,
                                         w, n, err);
     free(w);
     return st;

@@ -21,7 +21,7 @@
  */
 #include "internal.h"
 
-#include <lapack.h>
+#include <lapacke.h>
 #include <math.h>
 #include <string.h>
 
@@ -150,14 +150,14 @@ static int chol_solve_own(double *A, int ld, double *b, int m)
 /* LAPACK's Cholesky solve of the same system: A's upper triangle in rows
    of ld is the lower triangle of a column-major matrix, so no copy. One
    BLAS thread (blas.c): the same bytes whatever the OpenMP thread count.
-   dposv is called by its LAPACK name (declared by LAPACKE's lapack.h),
-   which OpenBLAS exports itself: the OpenMP OpenBLAS the library links
-   then serves it, never a system liblapack built for another OpenBLAS. */
+   Called through LAPACKE's C interface (its _work form: column-major, no
+   copy, no NaN scan of its own), which passes Fortran's hidden string
+   lengths for us; its dposv_ is the OpenBLAS the library links. */
 static int chol_solve_lapack(double *A, int ld, double *b, int m)
 {
     rec__blas_single_threaded();
-    lapack_int n = m, nrhs = 1, lda = ld, ldb = m, info = 0;
-    LAPACK_dposv("L", &n, &nrhs, A, &lda, b, &ldb, &info);
+    lapack_int info = LAPACKE_dposv_work(LAPACK_COL_MAJOR, 'L', m, 1, A, ld,
+                                         b, m);
     if (info != 0)
         return -1;
     for (int i = 0; i < m; i++)

@@ -58,6 +58,7 @@ void rec_als_params_init(rec_als_params *p)
     p->blend = 0.4;
     p->blend_shrink = 50.0;
     p->bias_prior = 0.5;
+    p->preference_confidence = REC_CONFIDENCE_LINEAR;
 }
 
 static bool finite_nonneg(double v)
@@ -126,6 +127,12 @@ static rec_status check_v3(const rec_als_params *p, rec_error *err)
     if (!(p->preference_alpha > 0.0) || !isfinite(p->preference_alpha))
         return rec__fail(err, REC_EINVAL,
                          "preference_alpha must be finite and > 0");
+    if (p->preference_confidence != REC_CONFIDENCE_LINEAR &&
+        p->preference_confidence != REC_CONFIDENCE_SCALED)
+        return rec__fail(err, REC_EINVAL,
+                         "preference_confidence %d is not "
+                         "REC_CONFIDENCE_LINEAR or REC_CONFIDENCE_SCALED",
+                         p->preference_confidence);
     if (!finite_nonneg(p->blend))
         return rec__fail(err, REC_EINVAL, "blend must be finite and >= 0");
     if (!finite_nonneg(p->blend_shrink))
@@ -186,6 +193,7 @@ static rec_status setup_preference(rec_model *m, const rec_als_params *p,
     rec__weighting_from_params(&m->weighting, p, p->implicit_min_rating, 1);
     m->pref_reg = p->preference_reg;
     m->pref_alpha = p->preference_alpha;
+    m->pref_scaled = p->preference_confidence == REC_CONFIDENCE_SCALED;
     m->blend = (float)p->blend;
     m->blend_shrink = p->blend_shrink;
     int kp = p->preference_rank > 0 ? p->preference_rank : p->rank;
@@ -251,6 +259,8 @@ void rec__train_implicit_cfg(rec_implicit_cfg *g, const rec_als_params *p,
         .solver = p->solver, .cg_steps = p->cg_steps,
         .lambda = implicit ? p->reg : p->preference_reg,
         .alpha = implicit ? p->alpha : p->preference_alpha,
+        .conf_base = rec__conf_base(
+            !implicit && p->preference_confidence == REC_CONFIDENCE_SCALED),
         .seed = implicit ? p->seed : p->seed ^ 0x2545F4914F6CDD1DULL};
     /* weights are final: every positive one counts, as it is */
     bool weighted = m->weighting.kind != REC_WEIGHT_NONE;

@@ -603,6 +603,17 @@ static int mm_lua_als_v3(lua_State *L, rec_als_params *p, const char *k,
             p->preference_weighting = w;
         if (k[0] != 'p')
             p->implicit_weighting = w;
+    } else if (!strcmp(k, "preference_confidence")) {
+        const char *sv = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1)
+                                                         : "";
+        int c = !strcmp(sv, "linear") ? REC_CONFIDENCE_LINEAR
+                : !strcmp(sv, "scaled") ? REC_CONFIDENCE_SCALED : -1;
+        if (c < 0) {
+            lua_pushfstring(L, "option %s must be 'linear' or 'scaled'", k);
+            *isnum = -1;
+            return 1;
+        }
+        p->preference_confidence = c;
     } else
         return 0;
     return 1;

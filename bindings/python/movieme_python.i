@@ -379,6 +379,18 @@ static int mm_py_als_v3(rec_als_params *p, const char *k, PyObject *val,
                              NULL);
             *r = -1;
         }
+    } else if (!strcmp(k, "preference_confidence")) {
+        const char *sv = PyUnicode_Check(val) ? PyUnicode_AsUTF8(val) : NULL;
+        if (sv && !strcmp(sv, "linear"))
+            p->preference_confidence = REC_CONFIDENCE_LINEAR;
+        else if (sv && !strcmp(sv, "scaled"))
+            p->preference_confidence = REC_CONFIDENCE_SCALED;
+        else {
+            mm_py_raise_code(REC_EINVAL,
+                             "preference_confidence must be 'linear' or "
+                             "'scaled'", NULL);
+            *r = -1;
+        }
     } else
         return 0;
     return 1;

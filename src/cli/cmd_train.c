@@ -75,6 +75,15 @@ const cli_opt train_opts[] = {
      "hybrid: regularisation of the preference model (default 10)", false},
     {"--pref-alpha", NULL, "A",
      "hybrid: confidence slope of the preference model (default 0.3)", false},
+    {"--pref-confidence", NULL, "linear|scaled",
+     "hybrid: confidence 1 + A w (linear, default) or A w (scaled: more of "
+     "the catalogue in the lists, docs/ranking.md)", false},
+    {"--blend-shrink", NULL, "S",
+     "hybrid: the predicted rating counts n / (n + S) for a movie with n "
+     "ratings (default 50)", false},
+    {"--bm25-k1", NULL, "K1", "BM25 saturation (default 100)", false},
+    {"--bm25-b", NULL, "B", "BM25 length normalisation, 0..1 (default 0.8)",
+     false},
     {"--weighting", NULL, "bm25|none",
      "interaction weights of the preference model, or with --implicit of "
      "the implicit model (defaults bm25, none)", false},
@@ -156,8 +165,21 @@ static bool parse_ranking_params(rec_als_params *p, const ctx *c)
         !opt_double(&p->preference_reg, c, "--pref-lambda",
                     p->preference_reg, 0, 1e9) ||
         !opt_double(&p->preference_alpha, c, "--pref-alpha",
-                    p->preference_alpha, 1e-12, 1e12))
+                    p->preference_alpha, 1e-12, 1e12) ||
+        !opt_double(&p->blend_shrink, c, "--blend-shrink", p->blend_shrink,
+                    0, 1e9) ||
+        !opt_double(&p->bm25_k1, c, "--bm25-k1", p->bm25_k1, 0, 1e9) ||
+        !opt_double(&p->bm25_b, c, "--bm25-b", p->bm25_b, 0, 1))
         return false;
+    const char *conf = cli_get(&c->args, "--pref-confidence");
+    if (conf && strcmp(conf, "linear") && strcmp(conf, "scaled")) {
+        cli_usage_error(c->cmd, "--pref-confidence: '%s' is not linear or "
+                        "scaled", conf);
+        return false;
+    }
+    if (conf)
+        p->preference_confidence = conf[0] == 's' ? REC_CONFIDENCE_SCALED
+                                                  : REC_CONFIDENCE_LINEAR;
     p->preference_rank = (int)kp;
     p->preference = cli_get(&c->args, "--explicit-only") == NULL;
     if (w && strcmp(w, "bm25") && strcmp(w, "none")) {
@@ -320,6 +342,10 @@ static int run_train(ctx *c)
             json_num(&c->j, "pref_alpha", p.preference_alpha);
             json_num(&c->j, "blend", p.blend);
             json_num(&c->j, "blend_shrink", p.blend_shrink);
+            json_str(&c->j, "pref_confidence",
+                     p.preference_confidence == REC_CONFIDENCE_SCALED
+                         ? "scaled"
+                         : "linear");
             json_str(&c->j, "weighting",
                      p.preference_weighting == REC_WEIGHT_BM25 ? "bm25"
                                                                : "none");

@@ -254,7 +254,7 @@ typedef struct ckpt_head {
     uint64_t p_seed;
     double p_lambda, p_alpha, bm25_k1, bm25_b, bias_prior;
     float p_min_rating;
-    uint32_t pad;
+    uint32_t p_scaled; /* the preference model's REC_CONFIDENCE_SCALED */
 } ckpt_head;
 
 static uint32_t crc_buf(uint32_t crc, const void *p, size_t n)
@@ -314,6 +314,7 @@ static void ckpt_fill_head(ckpt_head *h, const setup *s, uint32_t dcrc,
     h->bm25_b = s->bm25_b;
     h->bias_prior = s->bias_prior;
     h->p_min_rating = s->ph.min_rating;
+    h->p_scaled = s->ph.conf_base == 0.0;
 }
 
 /* The arrays a checkpoint holds after its header: the factors and biases

@@ -232,6 +232,20 @@ class TrainKinds(unittest.TestCase):
         self.assertEqual(code, 2)
         self.assertIn("--weighting", err)
 
+    def test_scaled_confidence_options(self):
+        out = os.path.join(Fixture.tmp, "scaled.bin")
+        d, _ = run_json("train", "--data", ml100k(), "--out", out, "--rank", 6,
+                        "--iters", 3, "--pref-confidence", "scaled",
+                        "--blend-shrink", 10, "--bm25-b", 1, "--bm25-k1", 50)
+        self.assertEqual((d["params"]["pref_confidence"],
+                          d["params"]["blend_shrink"]), ("scaled", 10))
+        rec, _ = run_json("recommend", "-m", out, "--user", 1, "-n", 3)
+        self.assertEqual(len(rec["recommendations"]), 3)
+        for bad in (("--pref-confidence", "log"), ("--bm25-b", 2)):
+            code, _, err = run("train", "--data", ml100k(), "--out", out, *bad)
+            self.assertEqual(code, 2)
+            self.assertIn(bad[0], err)
+
 
 class Eval(unittest.TestCase):
     def test_json(self):

@@ -471,7 +471,7 @@ def train_als(ratings, *, rank=None, iterations=None, reg=None, seed=None,
               preference=None, preference_rank=None, preference_reg=None,
               preference_alpha=None, preference_iterations=None,
               weighting=None, bm25_k1=None, bm25_b=None, blend=None,
-              blend_shrink=None, bias_prior=None):
+              blend_shrink=None, bias_prior=None, preference_confidence=None):
     """Train an ALS model on `ratings` and return a new :class:`Model`.
 
     By default (``preference=None`` or True) the model is the hybrid of
@@ -483,6 +483,9 @@ def train_als(ratings, *, rank=None, iterations=None, reg=None, seed=None,
     or ``"none"``, with `bm25_k1`, `bm25_b`); top_n() ranks by preference
     plus `blend` times the personal part of the predicted rating, which
     counts n / (n + `blend_shrink`) for a movie with n ratings.
+    `preference_confidence` ``"linear"`` (default: 1 + alpha w) or
+    ``"scaled"`` (alpha w, the implicit library's form, which spreads the
+    lists over more of the catalogue; docs/ranking.md).
     ``preference=False`` trains an explicit-only model that ranks by
     predicted rating. `bias_prior` is a constant added to the bias penalty
     (shrinks rarely rated movies and users toward the mean).
@@ -522,7 +525,8 @@ def train_als(ratings, *, rank=None, iterations=None, reg=None, seed=None,
                  "preference_alpha": preference_alpha,
                  "preference_iterations": preference_iterations,
                  "bm25_k1": bm25_k1, "bm25_b": bm25_b, "blend": blend,
-                 "blend_shrink": blend_shrink, "bias_prior": bias_prior})
+                 "blend_shrink": blend_shrink, "bias_prior": bias_prior,
+                 "preference_confidence": preference_confidence})
     if implicit:
         opts.update({"implicit": True, "alpha": alpha, "solver": solver,
                      "cg_steps": cg_steps, "implicit_min_rating": min_rating,

@@ -56,6 +56,11 @@ def test_v3_training_parameters_take_effect(tiny):
     a = movieme.train_als(tiny, **base)
     b = movieme.train_als(tiny, blend=3.0, **base)
     c = movieme.train_als(tiny, weighting="none", **base)
+    e = movieme.train_als(tiny, preference_confidence="scaled", **base)
+    assert ([r.score for r in e.top_n(1, 5)]
+            != [r.score for r in a.top_n(1, 5)])
+    with pytest.raises(movieme.InvalidArgumentError):
+        movieme.train_als(tiny, preference_confidence="log", **base)
     d = movieme.train_als(tiny, preference_rank=2, preference_reg=1.0,
                           preference_alpha=5.0, preference_iterations=2,
                           blend_shrink=0.0, bias_prior=0.0, bm25_k1=10.0,

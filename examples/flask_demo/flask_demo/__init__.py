@@ -165,7 +165,8 @@ def create_app(overrides=None, profile=None):
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from . import api, auth, views
+    from . import api, auth, fragments, views
+    fragments.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp, url_prefix="/api")

@@ -88,6 +88,10 @@ class BaseConfig:
     MOVIEME_RETRAIN_API = True           # POST /api/retrain allowed for members
     MOVIEME_MODEL_CHECK_SECONDS = 2.0    # how often a worker stats the model file
     MOVIEME_TRAIN_DELAY = 0.0            # test hook: sleep before training
+    # Kept per process (an LRU each): rendered movie cards (fragments.py) and
+    # the model's answers for the pages (model_cache.py), in entries.
+    MOVIEME_CARD_CACHE = 4096
+    MOVIEME_MODEL_CACHE = 4096
     # Test hook (faults.py): retrain steps at which the worker pauses and
     # writes a marker file, so a test can kill it there. Empty: off.
     MOVIEME_FAULT_STEPS = ""
@@ -151,6 +155,7 @@ _OVERRIDES = {
     "MOVIEME_TUNE": "bool", "MOVIEME_TUNE_EVERY": int,
     "MOVIEME_TUNE_MAX_AGE": float, "MOVIEME_TUNE_FRACTION": float,
     "MOVIEME_TUNE_GRID": json.loads,
+    "MOVIEME_CARD_CACHE": int, "MOVIEME_MODEL_CACHE": int,
     "LOGIN_MAX_PER_USER": int, "LOGIN_MAX_PER_IP": int,
     "LOGIN_WINDOW_SECONDS": int,
 }

@@ -52,6 +52,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import func
 
 from . import faults
+from .model_cache import PerModel
 from .tuning import Tuning
 from .models import Rating, Recommendation, RetrainJob, db, utcnow
 
@@ -132,6 +133,10 @@ class Engine:
         self.catalogue = Catalogue(self.base)
         self.catalogue_size = max(1, len(self.catalogue.movies))
         self._best_cache = {}
+        # answers of the model that folds do not change (model_cache.py)
+        size = cfg["MOVIEME_MODEL_CACHE"]
+        self._explained = PerModel(self._explain, size)
+        self._similar = PerModel(self._similar_movies, size)
         # test hook (faults.py): None unless MOVIEME_FAULT_STEPS is set
         self._faults = faults.from_config(cfg, app.instance_path)
         self.tuning = Tuning(app)
@@ -249,16 +254,26 @@ class Engine:
         """Titles of the member's own liked movies that contributed most to
         movie_id's score (rec_explain_for_ratings): reasons with a positive
         weight whose rating is at least MOVIEME_LIKED_MIN, at most
-        MOVIEME_REASONS of them. [] when the model cannot say."""
+        MOVIEME_REASONS of them. () when the model cannot say."""
+        return self.reasons_many(ratings, [movie_id])[0]
+
+    def reasons_many(self, ratings, movie_ids):
+        """reasons() of each movie, for one set of ratings. Kept per model
+        and exact ratings (model_cache.py): a changed rating is a new key."""
+        if not ratings or self.app.config["MOVIEME_REASONS"] <= 0:
+            return [()] * len(movie_ids)
+        model, key = self.model, frozenset(ratings.items())
+        return [self._explained(model, key, m) for m in movie_ids]
+
+    def _explain(self, model, ratings_key, movie_id):
         cfg = self.app.config
         liked, most = cfg["MOVIEME_LIKED_MIN"], cfg["MOVIEME_REASONS"]
-        if not ratings or most <= 0:
-            return []
+        ratings = dict(ratings_key)
         try:
-            x = self.model.explain_for_ratings(ratings, movie_id,
-                                               n=most + len(ratings))
+            x = model.explain_for_ratings(ratings, movie_id,
+                                          n=most + len(ratings))
         except movieme.NotFoundError:
-            return []
+            return ()
         titles = []
         for r in x.reasons:
             if r.weight > 0 and ratings.get(r.movie_id, 0) >= liked:
@@ -266,13 +281,13 @@ class Engine:
                 titles.append(m.title if m else r.title)
                 if len(titles) >= most:
                     break
-        return titles
+        return tuple(titles)
 
     def picks(self, recs, ratings):
         """Library results as Picks (score, predicted rating, reasons)."""
-        return [Pick(r.movie_id, r.score, r.rating,
-                     tuple(self.reasons(ratings, r.movie_id)))
-                for r in recs]
+        because = self.reasons_many(ratings, [r.movie_id for r in recs])
+        return [Pick(r.movie_id, r.score, r.rating, b)
+                for r, b in zip(recs, because)]
 
     def quick_recommendations(self, ratings, n=None, member_id=None, genre=None):
         """Recommendations for {movie_id: rating}: a member's current ratings,
@@ -318,12 +333,16 @@ class Engine:
         return self.picks(recs, {})
 
     def similar(self, movie_id, n=10):
+        """The model's similar movies (a tuple; kept per model)."""
+        return self._similar(self.model, movie_id, n)
+
+    def _similar_movies(self, model, movie_id, n):
         least = self.app.config["MOVIEME_SIMILAR_MIN_COUNT"]
         try:
-            return self.model.similar_movies(movie_id, n=n,
-                                             min_count=least or None)
+            return tuple(model.similar_movies(movie_id, n=n,
+                                              min_count=least or None))
         except movieme.NotFoundError:
-            return []
+            return ()
 
     def best(self, genre=None, n=50):
         key = (genre or "", n)

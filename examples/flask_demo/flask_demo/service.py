@@ -1,9 +1,31 @@
 """Member data and recommendations, shared by the pages and the API."""
 from flask import current_app
-from sqlalchemy import func
+from sqlalchemy import bindparam, func, or_, select
 
 from .engine import Pick
 from .models import Rating, Recommendation, RetrainJob, db, utcnow
+
+# The queries of every page view, built once: SQLAlchemy would otherwise
+# build and hash the expression again on each call (measured: most of the
+# cost of a query on SQLite). Executed with bound parameters.
+_MY_RATINGS = select(Rating.movie_id, Rating.rating).where(
+    Rating.user_id == bindparam("user_id"))
+_MY_RATINGS_TIMES = select(Rating.movie_id, Rating.rating, Rating.updated_at).where(
+    Rating.user_id == bindparam("user_id"))
+_SITE_STATS = select(func.count(Rating.rating), func.avg(Rating.rating)).where(
+    Rating.movie_id == bindparam("movie_id"))
+_RECOMMENDATIONS = (
+    select(Recommendation.movie_id, Recommendation.score, Recommendation.rating,
+           Recommendation.created_at)
+    .where(Recommendation.user_id == bindparam("user_id"))
+    .order_by(Recommendation.position))
+# the jobs a recommendations page shows: pending or running, and the last done
+_PAGE_JOBS = (
+    select(RetrainJob.id, RetrainJob.status, RetrainJob.snapshot_at)
+    .where(or_(RetrainJob.status.in_(("pending", "running")),
+               RetrainJob.id == select(func.max(RetrainJob.id))
+               .where(RetrainJob.status == "done").scalar_subquery()))
+    .order_by(RetrainJob.id))
 
 
 def engine():
@@ -12,8 +34,14 @@ def engine():
 
 def my_ratings(user_id):
     """{movie_id: rating} of a member."""
-    return dict(db.session.query(Rating.movie_id, Rating.rating)
-                .filter(Rating.user_id == user_id).all())
+    return dict(db.session.execute(_MY_RATINGS, {"user_id": user_id}).all())
+
+
+def my_ratings_latest(user_id):
+    """({movie_id: rating}, when the member last rated or None), one query."""
+    rows = db.session.execute(_MY_RATINGS_TIMES, {"user_id": user_id}).all()
+    return ({m: r for m, r, _ in rows},
+            max((t for _, _, t in rows), default=None))
 
 
 def my_rating_rows(user_id):
@@ -56,23 +84,25 @@ def cold(mine, n=None, genre=None):
 
 
 def site_stats(movie_id):
-    count, avg = (db.session.query(func.count(Rating.rating), func.avg(Rating.rating))
-                  .filter(Rating.movie_id == movie_id).one())
+    count, avg = db.session.execute(_SITE_STATS, {"movie_id": movie_id}).one()
     return {"count": count or 0, "average": float(avg) if avg is not None else None}
 
 
-def full(user_id, mine=None):
+def full(user_id):
     """The member's full recommendations and their state:
     'no-ratings', 'too-few' (below the quick minimum), 'preparing' (not
-    computed yet) or 'ready'."""
-    mine = my_ratings(user_id) if mine is None else mine
-    rows = (Recommendation.query.filter_by(user_id=user_id)
-            .order_by(Recommendation.position).all())
-    pending = (RetrainJob.query.filter(RetrainJob.status.in_(("pending", "running")))
-               .order_by(RetrainJob.id).first())
-    last_done = (RetrainJob.query.filter_by(status="done")
-                 .order_by(RetrainJob.id.desc()).first())
-    state = {"items": [], "cold": [], "status": "ready",
+    computed yet) or 'ready'; state["mine"] is their {movie_id: rating}.
+    Four queries with the member's: ratings, recommendations (columns, not
+    objects) and the retrain jobs (pending or running, and the last done,
+    in one)."""
+    mine, latest = my_ratings_latest(user_id)
+    rows = db.session.execute(_RECOMMENDATIONS, {"user_id": user_id}).all()
+    jobs = db.session.execute(_PAGE_JOBS).all()
+    pending = next((j for j in jobs if j.status in ("pending", "running")), None)
+    last_done = next((j for j in jobs if j.status == "done"), None)
+    if pending is not None:             # all of it, for the page's progress line
+        pending = db.session.get(RetrainJob, pending.id)
+    state = {"items": [], "cold": [], "status": "ready", "mine": mine,
              "job": pending.as_dict() if pending else None,
              "computed_at": None, "stale": False,
              "interval": current_app.config["MOVIEME_RETRAIN_INTERVAL"]}
@@ -86,15 +116,16 @@ def full(user_id, mine=None):
         if state["status"] != "preparing":
             state["cold"] = cold(mine)
         return state
+    state["computed_at"] = rows[0].created_at
+    rows = [r for r in rows if r.movie_id not in mine]
     model, uid = engine().model, engine().model_user_id(user_id)
+    because = engine().reasons_many(mine, [r.movie_id for r in rows])
     state["items"] = [
         Pick(r.movie_id, r.score,
              r.rating if r.rating is not None else model.predict(uid, r.movie_id),
-             tuple(engine().reasons(mine, r.movie_id)))
-        for r in rows if r.movie_id not in mine]
-    state["computed_at"] = rows[0].created_at
-    if last_done and last_done.snapshot_at:
-        newer = (Rating.query.filter(Rating.user_id == user_id,
-                                     Rating.updated_at > last_done.snapshot_at).count())
-        state["stale"] = newer > 0
+             b)
+        for r, b in zip(rows, because)]
+    if last_done and last_done.snapshot_at and latest is not None:
+        # rated since the snapshot the recommendations were computed from
+        state["stale"] = latest > last_done.snapshot_at
     return state

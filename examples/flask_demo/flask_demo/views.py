@@ -160,8 +160,8 @@ def quick():
 
 @bp.route("/recommendations")
 def full():
-    mine = service.my_ratings(current_user.id)
-    state = service.full(current_user.id, mine)
+    state = service.full(current_user.id)
+    mine = state["mine"]
     items = [(r, engine().catalogue.movies.get(r.movie_id)) for r in state["items"]]
     cold = [(r, engine().catalogue.movies.get(r.movie_id)) for r in state["cold"]]
     return render_template("full.html", state=state, items=items, cold=cold,
