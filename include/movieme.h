@@ -758,10 +758,13 @@ REC_API rec_status rec_model_user_ids(int32_t *out, size_t cap, size_t *n_out,
  * [i*n, i*n + n_out[i])) holds the top n of user_ids[i], exactly what
  * rec_top_n() gives that user (same movies, scores, ties and order). `out`
  * holds n_users * n entries, `n_out` n_users counts; both owned by the
- * caller. Scoring is one matrix product per block of users (OpenBLAS SGEMM,
- * single-threaded inside; OpenMP across blocks, omp_get_max_threads()
- * threads), with at most 64 MB of scratch; the chosen movies are scored
- * again with rec_top_n's own kernel, so results do not depend on BLAS.
+ * caller. Scoring is a matrix product per block of users and tile of
+ * movies (OpenBLAS SGEMM, single-threaded inside; OpenMP across blocks,
+ * omp_get_max_threads() threads), about 3 MB of scratch per thread plus a
+ * copy of the movies' ranking vectors; tiles are visited in descending
+ * order of the movies' vector norms and a user stops when no remaining
+ * movie can reach their list. The chosen movies are scored again with
+ * rec_top_n's own kernel, so results do not depend on BLAS.
  * `opts` as rec_top_n_ex() (NULL: the defaults).
  * @return REC_OK; REC_ENOTFOUND for an unknown user id (the message names
  *         it; nothing is written); REC_EINVAL; REC_ENOMEM.

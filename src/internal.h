@@ -378,6 +378,7 @@ typedef struct rec__row_scores {
     int bounded;
     const float *approx;       /* the tile's scores (tile calls only) */
     double margin;
+    double vnorm;              /* |v| */
 } rec__row_scores;
 /* The calls a batch makes for each row: begin, then tile for each tile of
    movies [j0, j1) in ascending order (bounded rows only), then end. From

@@ -8,8 +8,12 @@
  * OpenMP runs the blocks), one tile of movies at a time: a tile of scores
  * stays in the core's cache while it is scanned, and the scratch of a call
  * is a few MB whatever the catalogue (serving all users stays within a few
- * per cent of the model's memory). Cold-start users (no usable ratings)
- * have no vector: they are ranked as rec_top_n ranks them.
+ * per cent of the model's memory). Top-n visits the tiles in descending
+ * order of the movies' norms and drops a user from the block once no
+ * further movie can reach their list (Cauchy-Schwarz); evaluation, which
+ * needs every score for the AUC, visits them all in id order. Cold-start
+ * users (no usable ratings) have no vector: they are ranked as rec_top_n
+ * ranks them.
  *
  * SGEMM sums in another order than the library's dot product
  * (recommend.c), so its scores are only approximate, within a bound
@@ -142,24 +146,49 @@ static bool sel_compact(rec__sel *s, double margin)
     return w < s->cap;
 }
 
-void rec__sel_tile(rec__sel *s, const rec__row_scores *rs,
-                   const rec_candidates *cands, size_t j0, size_t j1)
+/* Whether dense movie j may be in the row's list, for movies visited in
+   any order: the rated movies by binary search. */
+static bool eligible_any(const rec_candidates *cands, const rec_user_view *v,
+                         size_t j)
+{
+    if (!rec__candidate(cands, j))
+        return false;
+    if (cands->include_rated)
+        return true;
+    size_t lo = 0, hi = v->n_rated;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if ((size_t)v->rated[mid] < j)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return !(lo < v->n_rated && (size_t)v->rated[lo] == j);
+}
+
+/* The scan of one tile of scores rs->approx[0..nj): movie j0 + i, or
+   ids[i] when ids (any order). */
+static void sel_scan(rec__sel *s, const rec__row_scores *rs,
+                     const rec_candidates *cands, size_t j0,
+                     const int32_t *ids, size_t nj)
 {
     if (s->n == 0 || s->overflow)
         return;
     uint64_t bits[SCAN_CHUNK / 64];
-    for (size_t c0 = j0; c0 < j1; c0 += SCAN_CHUNK) {
-        size_t cn = j1 - c0 < SCAN_CHUNK ? j1 - c0 : SCAN_CHUNK;
+    for (size_t c0 = 0; c0 < nj; c0 += SCAN_CHUNK) {
+        size_t cn = nj - c0 < SCAN_CHUNK ? nj - c0 : SCAN_CHUNK;
         /* a vector compare finds the few movies above the floor; the
            approximate scores are finite, so -inf lets all in at first */
-        rec__above(bits, rs->approx + (c0 - j0), cn,
+        rec__above(bits, rs->approx + c0, cn,
                    float_below(sel_floor(s, rs->margin)));
         for (size_t w = 0; w < (cn + 63) / 64; w++)
             for (uint64_t b = bits[w]; b; b &= b - 1) {
-                size_t j = c0 + w * 64 + (size_t)__builtin_ctzll(b);
-                if (!eligible(cands, &rs->view, &s->e, j))
+                size_t i = c0 + w * 64 + (size_t)__builtin_ctzll(b);
+                size_t j = ids ? (size_t)ids[i] : j0 + i;
+                if (ids ? !eligible_any(cands, &rs->view, j)
+                        : !eligible(cands, &rs->view, &s->e, j))
                     continue;
-                float a = rs->approx[j - j0];
+                float a = rs->approx[i];
                 if ((double)a < sel_floor(s, rs->margin))
                     continue;
                 if (s->nn == s->cap && !sel_compact(s, rs->margin)) {
@@ -170,6 +199,12 @@ void rec__sel_tile(rec__sel *s, const rec__row_scores *rs,
                 rec__heap_offer(s->out, &s->size, s->n, (int32_t)j, a);
             }
     }
+}
+
+void rec__sel_tile(rec__sel *s, const rec__row_scores *rs,
+                   const rec_candidates *cands, size_t j0, size_t j1)
+{
+    sel_scan(s, rs, cands, j0, NULL, j1 - j0);
 }
 
 size_t rec__sel_finish(rec__sel *s, const rec__row_scores *rs,
@@ -226,11 +261,27 @@ static void block_setup(rec__row_scores *rs, float *X, float *C,
            is 2u, so this is about twice the bound. Every partial sum is
            within about `extent` (Cauchy-Schwarz), so far below FLT_MAX
            every score is finite. */
-        double extent = sqrt(vn) * ymax + fabs((double)q->c);
+        q->vnorm = sqrt(vn);
+        double extent = q->vnorm * ymax + fabs((double)q->c);
         q->margin = 2.0 * ((double)k + 4.0) * FLT_EPSILON * extent;
         q->bounded = use_blas && isfinite(q->margin) && extent < 1e37 &&
                      !user_cold(m, &q->view);
     }
+}
+
+/* S (nr x nj) = each row's constant C[r] + X Y^T over the tile: S starts
+   at the constants and SGEMM adds the dot products to them (beta 1: one
+   rounding of the addition, as rec__score_one, in the margin). */
+static void score_tile(float *S, const float *X, const float *C,
+                       const float *Y, size_t nr, size_t nj, size_t k)
+{
+    for (size_t r = 0; r < nr; r++)
+        for (size_t j = 0; j < nj; j++)
+            S[r * nj + j] = C[r];
+    int token = rec__blas_enter();
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nr, (int)nj,
+                (int)k, 1.0f, X, (int)k, Y, (int)k, 1.0f, S, (int)nj);
+    rec__blas_leave(token);
 }
 
 rec_status rec__for_each_tile(const rec_model *m, const int32_t *users,
@@ -272,16 +323,7 @@ rec_status rec__for_each_tile(const rec_model *m, const int32_t *users,
             }
             for (size_t j0 = 0; any && j0 < nm; j0 += tile) {
                 size_t nj = nm - j0 < tile ? nm - j0 : tile;
-                /* S starts at each row's constant and SGEMM adds the dot
-                   products to it (beta 1) */
-                for (size_t r = 0; r < nr; r++)
-                    for (size_t j = 0; j < nj; j++)
-                        S[r * nj + j] = C[r];
-                int token = rec__blas_enter();
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nr,
-                            (int)nj, (int)k, 1.0f, X, (int)k,
-                            m->rank_movie + j0 * k, (int)k, 1.0f, S, (int)nj);
-                rec__blas_leave(token);
+                score_tile(S, X, C, m->rank_movie + j0 * k, nr, nj, k);
                 for (size_t r = 0; r < nr; r++) {
                     if (!rs[r].bounded)
                         continue;
@@ -339,65 +381,172 @@ rec_status rec_model_user_ids(int32_t *out, size_t cap, size_t *n_out,
     return REC_OK;
 }
 
-typedef struct many_ctx {
-    rec_scored *out;
-    size_t n, rows, cap;
-    size_t *n_out;
-    const rec_candidates *cands;
-    rec__sel *sel;   /* rows per thread */
-    rec__near *near; /* rows * cap per thread */
-} many_ctx;
+/* ---- top n by tiles of movies in descending norm ----
+ * A movie's score is at most |v| |y_j| + c (Cauchy-Schwarz), so once a
+ * row's heap is full, a tile whose largest norm cannot reach the row's
+ * floor holds nothing for it, and nor does any later tile (norms descend,
+ * floors rise): the row leaves the block. Movies with a small ranking
+ * vector, which rarely rated movies have, are then never scored. */
 
-static rec__sel *many_sel(many_ctx *c, size_t slot, int tid)
+typedef struct movie_order {
+    int32_t *perm;  /* dense movie indices, norms descending */
+    float *Y;       /* their ranking vectors, in that order */
+    double *tmax;   /* per tile: the largest norm in it */
+    size_t tile, n_tiles;
+} movie_order;
+
+typedef struct normed {
+    double norm;
+    int32_t j;
+} normed;
+
+static int by_norm_desc(const void *a, const void *b)
 {
-    return &c->sel[(size_t)tid * c->rows + slot];
+    const normed *x = a, *y = b;
+    if (x->norm != y->norm)
+        return x->norm < y->norm ? 1 : -1;
+    return (x->j > y->j) - (x->j < y->j);
 }
 
-static void many_begin(void *ctx, size_t row, size_t slot,
-                       const rec__row_scores *rs, int tid)
+static void order_free(movie_order *o)
 {
-    (void)rs;
-    many_ctx *c = ctx;
-    rec__sel_start(many_sel(c, slot, tid), c->out + row * c->n, c->n,
-                   c->near + ((size_t)tid * c->rows + slot) * c->cap, c->cap);
+    free(o->perm);
+    free(o->Y);
+    free(o->tmax);
 }
 
-static void many_tile(void *ctx, size_t row, size_t slot,
-                      const rec__row_scores *rs, size_t j0, size_t j1,
-                      int tid)
+static rec_status order_init(movie_order *o, const rec_model *m,
+                             rec_error *err)
 {
-    (void)row;
-    many_ctx *c = ctx;
-    rec__sel_tile(many_sel(c, slot, tid), rs, c->cands, j0, j1);
+    size_t nm = m->n_movies, d = (size_t)m->rank_dim;
+    memset(o, 0, sizeof *o);
+    o->tile = rec__tile_movies(m);
+    o->n_tiles = (nm + o->tile - 1) / o->tile;
+    normed *t = malloc((nm ? nm : 1) * sizeof *t);
+    o->perm = malloc((nm ? nm : 1) * sizeof *o->perm);
+    o->Y = malloc((nm ? nm : 1) * d * sizeof *o->Y);
+    o->tmax = malloc((o->n_tiles ? o->n_tiles : 1) * sizeof *o->tmax);
+    if (!t || !o->perm || !o->Y || !o->tmax) {
+        free(t);
+        order_free(o);
+        return rec__fail(err, REC_ENOMEM, "batch top-n: out of memory");
+    }
+    for (size_t j = 0; j < nm; j++) {
+        const float *v = m->rank_movie + j * d;
+        double q = 0.0;
+        for (size_t f = 0; f < d; f++)
+            q += (double)v[f] * v[f];
+        /* a non-finite vector first: its tile is never skipped (and the
+           rows have no bound then anyway) */
+        t[j] = (normed){.norm = isfinite(q) ? sqrt(q) : INFINITY,
+                        .j = (int32_t)j};
+    }
+    qsort(t, nm, sizeof *t, by_norm_desc);
+    for (size_t i = 0; i < nm; i++) {
+        o->perm[i] = t[i].j;
+        memcpy(o->Y + i * d, m->rank_movie + (size_t)t[i].j * d,
+               d * sizeof *o->Y);
+        if (i % o->tile == 0)
+            o->tmax[i / o->tile] = t[i].norm;
+    }
+    free(t);
+    return REC_OK;
 }
 
-static void many_end(void *ctx, size_t row, size_t slot,
-                     const rec__row_scores *rs, int tid)
+/* Whether any movie of norm <= ymax may still enter the row's list. */
+static bool may_gain(const rec__sel *s, const rec__row_scores *rs,
+                     double ymax)
 {
-    many_ctx *c = ctx;
-    c->n_out[row] = rec__sel_finish(many_sel(c, slot, tid), rs, c->cands);
+    double floor = sel_floor(s, rs->margin);
+    if (floor == -INFINITY)
+        return true;
+    /* the approximate score is within a margin of the exact one, which is
+       within another of |v| |y| + c */
+    return rs->vnorm * ymax + (double)rs->c + 2.0 * rs->margin >= floor;
 }
 
 /* Top n of dense users[0..nu) into out/n_out. */
 static rec_status top_n_dense(rec_scored *out, size_t n, size_t *n_out,
-                              const rec_model *m, const int32_t *users,
-                              size_t nu, const rec_candidates *cands,
-                              rec_error *err)
+                              const rec_model *m, const movie_order *o,
+                              const int32_t *users, size_t nu,
+                              const rec_candidates *cands, rec_error *err)
 {
-    size_t nt = (size_t)omp_get_max_threads();
-    many_ctx c = {.out = out, .n = n, .n_out = n_out, .cands = cands,
-                  .rows = rec__tile_rows(n), .cap = rec__sel_cap(n)};
-    c.sel = malloc(nt * c.rows * sizeof *c.sel);
-    c.near = malloc(nt * c.rows * c.cap * sizeof *c.near);
-    rec_status st = REC_OK;
-    static const rec__tile_fns fns = {many_begin, many_tile, many_end};
-    if (!c.sel || !c.near)
-        st = rec__fail(err, REC_ENOMEM, "batch top-n: out of memory");
-    else
-        st = rec__for_each_tile(m, users, nu, c.rows, &fns, &c, err);
-    free(c.sel);
-    free(c.near);
-    return st;
+    if (nu == 0)
+        return REC_OK;
+    rec__blas_single_threaded();
+    int nt = omp_get_max_threads();
+    size_t rows = rec__tile_rows(n), cap = rec__sel_cap(n);
+    size_t k = (size_t)m->rank_dim, nm = m->n_movies;
+    size_t n_blocks = (nu + rows - 1) / rows;
+    if ((size_t)nt > n_blocks)
+        nt = (int)n_blocks;
+    double ymax = o->n_tiles ? o->tmax[0] : 0.0;
+    int failed = 0;
+#pragma omp parallel num_threads(nt) reduction(| : failed)
+    {
+        float *S = malloc(rows * o->tile * sizeof *S);
+        float *X = malloc(rows * k * sizeof *X);
+        float *Xa = malloc(rows * k * sizeof *Xa);
+        float *C = malloc(rows * sizeof *C);
+        float *Ca = malloc(rows * sizeof *Ca);
+        rec__row_scores *rs = malloc(rows * sizeof *rs);
+        rec__sel *sel = malloc(rows * sizeof *sel);
+        rec__near *near = malloc(rows * cap * sizeof *near);
+        size_t *act = malloc(rows * sizeof *act);
+        bool ok = S && X && Xa && C && Ca && rs && sel && near && act;
+        failed = !ok;
+#pragma omp for schedule(dynamic, 1)
+        for (size_t b = 0; b < n_blocks; b++) {
+            if (!ok)
+                continue;
+            size_t r0 = b * rows, nr = nu - r0 < rows ? nu - r0 : rows;
+            block_setup(rs, X, C, m, users + r0, nr, ymax,
+                        rec__blas_buffer_ok());
+            size_t na = 0;
+            for (size_t r = 0; r < nr; r++) {
+                rec__sel_start(&sel[r], out + (r0 + r) * n, n,
+                               near + r * cap, cap);
+                if (rs[r].bounded && n > 0)
+                    act[na++] = r;
+            }
+            for (size_t t = 0; na > 0 && t < o->n_tiles; t++) {
+                size_t w = 0; /* the rows this tile can still serve */
+                for (size_t i = 0; i < na; i++)
+                    if (!sel[act[i]].overflow &&
+                        may_gain(&sel[act[i]], &rs[act[i]], o->tmax[t]))
+                        act[w++] = act[i];
+                if ((na = w) == 0)
+                    break;
+                size_t j0 = t * o->tile, nj = nm - j0 < o->tile ? nm - j0
+                                                              : o->tile;
+                for (size_t i = 0; i < na; i++) {
+                    memcpy(Xa + i * k, rs[act[i]].v, k * sizeof *Xa);
+                    Ca[i] = rs[act[i]].c;
+                }
+                score_tile(S, Xa, Ca, o->Y + j0 * k, na, nj, k);
+                for (size_t i = 0; i < na; i++) {
+                    rec__row_scores *q = &rs[act[i]];
+                    q->approx = S + i * nj;
+                    sel_scan(&sel[act[i]], q, cands, 0, o->perm + j0, nj);
+                    q->approx = NULL;
+                }
+            }
+            for (size_t r = 0; r < nr; r++)
+                n_out[r0 + r] = rec__sel_finish(&sel[r], &rs[r], cands);
+        }
+        free(S);
+        free(X);
+        free(Xa);
+        free(C);
+        free(Ca);
+        free(rs);
+        free(sel);
+        free(near);
+        free(act);
+    }
+    if (failed)
+        return rec__fail(err, REC_ENOMEM, "batch top-n: out of memory");
+    return REC_OK;
 }
 
 rec_status rec_top_n_many(rec_scored *out, size_t n, size_t *n_out,
@@ -414,9 +563,13 @@ rec_status rec_top_n_many(rec_scored *out, size_t n, size_t *n_out,
     if (st != REC_OK)
         return st;
     int32_t *d = NULL;
+    movie_order o = {0};
     st = dense_users(&d, m, user_ids, n_users, "rec_top_n_many", err);
     if (st == REC_OK)
-        st = top_n_dense(out, n, n_out, m, d, n_users, &cands, err);
+        st = order_init(&o, m, err);
+    if (st == REC_OK)
+        st = top_n_dense(out, n, n_out, m, &o, d, n_users, &cands, err);
+    order_free(&o);
     free(d);
     rec__candidates_free(&cands);
     return st;
@@ -446,11 +599,14 @@ rec_status rec_top_n_each(const rec_model *m, const int32_t *user_ids,
     rec_scored *top = malloc(chunk * (n ? n : 1) * sizeof *top);
     size_t *got = malloc(chunk * sizeof *got);
     int32_t *ids = malloc(chunk * sizeof *ids);
+    movie_order o = {0};
     if (!top || !got || !ids)
         st = rec__fail(err, REC_ENOMEM, "rec_top_n_each: out of memory");
+    else
+        st = order_init(&o, m, err);
     for (size_t i0 = 0; st == REC_OK && i0 < n_users; i0 += chunk) {
         size_t nb = n_users - i0 < chunk ? n_users - i0 : chunk;
-        st = top_n_dense(top, n, got, m, d + i0, nb, &cands, err);
+        st = top_n_dense(top, n, got, m, &o, d + i0, nb, &cands, err);
         if (st != REC_OK)
             break;
         for (size_t i = 0; i < nb; i++)
@@ -460,6 +616,7 @@ rec_status rec_top_n_each(const rec_model *m, const int32_t *user_ids,
                            "rec_top_n_each: stopped by the callback after "
                            "%zu users", i0 + nb);
     }
+    order_free(&o);
     free(top);
     free(got);
     free(ids);

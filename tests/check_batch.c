@@ -37,6 +37,80 @@ static rec_model *train(int rank, int iters, int implicit)
     return m;
 }
 
+/* Every user's rec_top_n_many row equals rec_top_n_ex with the same
+   options, bit for bit. */
+static void expect_batch_equals_single_opts(const rec_model *m, size_t n,
+                                            const rec_top_n_options *o)
+{
+    rec_error e = {0};
+    size_t nu = rec_model_n_users(m), got_ids = 0;
+    int32_t *ids = malloc(nu * sizeof *ids);
+    rec_scored *many = malloc(nu * n * sizeof *many);
+    rec_scored *one = malloc(n * sizeof *one);
+    size_t *n_many = malloc(nu * sizeof *n_many);
+    ck_assert_ok(rec_model_user_ids(ids, nu, &got_ids, m, &e), &e);
+    ck_assert_ok(rec_top_n_many(many, n, n_many, m, ids, nu, o, &e), &e);
+    size_t differ = 0;
+    for (size_t i = 0; i < nu; i++) {
+        size_t got = 0;
+        ck_assert_ok(rec_top_n_ex(one, n, &got, m, ids[i], o, &e), &e);
+        if (got != n_many[i] || memcmp(one, many + i * n, got * sizeof *one))
+            differ++;
+    }
+    ck_assert_msg(differ == 0, "%zu of %zu users differ (n %zu)", differ, nu,
+                  n);
+    free(ids);
+    free(many);
+    free(one);
+    free(n_many);
+}
+
+/* The candidate options through the batch path (whose tiles visit movies
+   in descending norm, not in id order), for each kind of model. */
+START_TEST(top_n_many_equals_top_n_with_options)
+{
+    static const int32_t allow[] = {1, 2, 50, 260, 296, 318, 356, 593, 1196,
+                                    2571, 4993, 7153, 58559, 193609};
+    static const int32_t deny[] = {318, 356, 296, 2571, 1};
+    for (int kind = 0; kind < 3; kind++) {
+        rec_als_params p;
+        rec_als_params_init(&p);
+        p.rank = 12;
+        p.iterations = 3;
+        p.preference = kind != 1;
+        p.implicit = kind == 2;
+        rec_model *m = NULL;
+        rec_error e = {0};
+        ck_assert_ok(rec_train_als(&m, ml_small(), &p, &e), &e);
+        rec_top_n_options o;
+        for (int v = 0; v < 5; v++) {
+            rec_top_n_options_init(&o);
+            if (v == 0)
+                o.include_rated = 1;
+            if (v == 1)
+                o.min_count = 20;
+            if (v == 2) {
+                o.allow = allow;
+                o.n_allow = sizeof allow / sizeof *allow;
+            }
+            if (v == 3) {
+                o.deny = deny;
+                o.n_deny = sizeof deny / sizeof *deny;
+                o.genre = "Sci-Fi";
+            }
+            if (v == 4) {
+                o.include_rated = 1;
+                o.genre = "Documentary";
+                o.min_count = 2;
+            }
+            expect_batch_equals_single_opts(m, 10, &o);
+            expect_batch_equals_single_opts(m, 60, &o);
+        }
+        rec_model_free(m);
+    }
+}
+END_TEST
+
 /* Every user's rec_top_n_many row equals rec_top_n, bit for bit. */
 static void expect_batch_equals_single(const rec_model *m, size_t n)
 {
@@ -463,6 +537,7 @@ static Suite *suite(void)
     tcase_add_test(t, top_n_many_equals_top_n_rank50_and_implicit);
     tcase_add_test(t, top_n_many_ties_nan_and_large_n);
     tcase_add_test(t, top_n_many_tiers_of_ties);
+    tcase_add_test(t, top_n_many_equals_top_n_with_options);
     tcase_add_test(t, top_n_each_all_users_and_stop);
     tcase_add_test(t, batch_errors);
     tcase_add_test(t, predict_and_similar_many_equal_single);
