@@ -6,11 +6,11 @@
  * test movie (rating >= relevant_min, movie known to the model) gets the
  * top k of all movies they did not rate in training (as rec_top_n), which
  * are compared with the relevant set. Ranking goes through the batch path
- * (recommend_batch.c: SGEMM blocks, exact top k, cold users as rec_top_n);
- * the AUC decides each pair on the block's approximate score unless a
- * relevant score lies within the rounding bound, so it equals the exact
- * computation. Per-user results are summed in user order: no dependence on
- * the thread count. Calls flow one way: popularity (eval_rank.c) ->
+ * (recommend_batch.c: SGEMM tiles, exact top k, cold users as rec_top_n);
+ * the AUC counts the pairs of each tile of approximate scores at once
+ * (rec__auc_count) and decides exactly only where a relevant score lies
+ * within the rounding bound, so it equals the exact computation. Per-user
+ * results are summed in user order: no dependence on the thread count. Calls flow one way: popularity (eval_rank.c) ->
  * metrics (here) -> batch ranking (recommend_batch.c) -> scoring
  * (recommend.c).
  */
@@ -52,20 +52,6 @@ static size_t bound(const float *sorted, size_t n, float v, int ge)
     return lo;
 }
 
-/* The same for a double threshold (compared exactly, no rounding). */
-static size_t bound_d(const float *sorted, size_t n, double v, int ge)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (ge ? (double)sorted[mid] >= v : (double)sorted[mid] > v)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return lo;
-}
-
 /* The exact ranking score (the user's vector, cold users too). */
 static float exact_score(const rec__row_scores *rs, size_t j)
 {
@@ -73,14 +59,14 @@ static float exact_score(const rec__row_scores *rs, size_t j)
     return s == s ? s : -INFINITY; /* NaN ranks last, as in top-n */
 }
 
-/* AUC of one user: the share of (relevant, other) pairs in the right
-   order, ties half; "other" is every candidate the user did not rate that
-   is not relevant. `rel` are ascending external movie ids; `pos` room for
-   n_rel floats. An other movie is decided on the block's approximate score
-   when no relevant score lies within twice the rounding bound of it, else
-   on its exact score: the result equals scoring every pair exactly. */
-static double user_auc(const rec__row_scores *rs, const rec_candidates *cand,
-                       const int32_t *rel, size_t n_rel, float *pos)
+/* AUC of one user, every pair scored exactly: the share of (relevant,
+   other) pairs in the right order, ties half; "other" is every candidate
+   the user did not rate that is not relevant. `rel` are ascending
+   external movie ids; `pos` room for n_rel floats. For the rows without a
+   rounding bound (cold start, non-finite scores). */
+static double user_auc_exact(const rec__row_scores *rs,
+                             const rec_candidates *cand, const int32_t *rel,
+                             size_t n_rel, float *pos)
 {
     const rec_model *m = rs->m;
     const rec_user_view *u = &rs->view;
@@ -93,8 +79,7 @@ static double user_auc(const rec__row_scores *rs, const rec_candidates *cand,
     if (np == 0)
         return 0.5;
     qsort(pos, np, sizeof *pos, cmp_float);
-    double right = 0.0, w = 2.0 * rs->margin;
-    double lowest = pos[0], highest = pos[np - 1];
+    double right = 0.0;
     size_t n_neg = 0, e = 0, q = 0;
     for (size_t j = 0; j < m->n_movies; j++) {
         while (e < u->n_rated && (size_t)u->rated[e] < j)
@@ -108,22 +93,6 @@ static double user_auc(const rec__row_scores *rs, const rec_candidates *cand,
         if (!rec__candidate(cand, j))
             continue;
         n_neg++;
-        if (rs->approx) { /* the exact score is within w / 2 of a */
-            double a = rs->approx[j];
-            if (a + w < lowest) { /* below every relevant one: most movies */
-                right += (double)np;
-                continue;
-            }
-            if (a - w > highest)
-                continue;
-            /* the relevant scores above a + w, and whether the nearest
-               one below it is under a - w (then none is near) */
-            size_t above = bound_d(pos, np, a + w, 0);
-            if (above == 0 || (double)pos[above - 1] < a - w) {
-                right += (double)(np - above);
-                continue;
-            }
-        }
         float s = exact_score(rs, j);
         size_t gt = bound(pos, np, s, 0), ge = bound(pos, np, s, 1);
         right += (double)(np - gt) + 0.5 * (double)(gt - ge);
@@ -131,67 +100,28 @@ static double user_auc(const rec__row_scores *rs, const rec_candidates *cand,
     return n_neg ? right / ((double)np * (double)n_neg) : 1.0;
 }
 
-/* The same AUC by counting: the kernel (rec__auc_count) counts the pairs
-   of every movie at once, deciding on the approximate score wherever no
-   relevant score is within twice the rounding bound; the movies that are
-   no "other" (rated, relevant, not candidates: `excl`, ascending, no
-   repeats) are taken out again with the kernel's very float test, and the
-   near ones are decided on their exact score. Counts of pairs and half
-   pairs are exact in double, so the sum equals user_auc's. */
-static double user_auc_counted(const rec__row_scores *rs, const float *pos,
-                               size_t np, const int32_t *excl, size_t n_excl,
-                               uint32_t *near)
-{
-    const rec_model *m = rs->m;
-    double w = 2.0 * rs->margin;
-    float wf = (float)w; /* rounded up: the test may only get wider */
-    if ((double)wf < w)
-        wf = nextafterf(wf, INFINITY);
-    size_t n_near = 0;
-    uint64_t right = rec__auc_count(rs->approx, m->n_movies, pos, np, wf,
-                                    near, &n_near);
-    for (size_t i = 0; i < n_excl; i++) {
-        float a = rs->approx[excl[i]], hi = a + wf, lo = a - wf;
-        size_t g = bound(pos, np, hi, 0);
-        if (!(g > 0 && pos[g - 1] >= lo)) /* counted by the kernel */
-            right -= np - g;
-    }
-    double half = 0.0; /* the near movies that are others, exactly */
-    for (size_t i = 0, e = 0; i < n_near; i++) {
-        while (e < n_excl && (uint32_t)excl[e] < near[i])
-            e++;
-        if (e < n_excl && (uint32_t)excl[e] == near[i])
-            continue;
-        float sc = exact_score(rs, near[i]);
-        size_t gt = bound(pos, np, sc, 0), ge = bound(pos, np, sc, 1);
-        half += (double)(np - gt) + 0.5 * (double)(gt - ge);
-    }
-    size_t n_neg = m->n_movies - n_excl;
-    return n_neg ? ((double)right + half) / ((double)np * (double)n_neg)
-                 : 1.0;
-}
-
-/* Merge ascending a and b into out, without repeats. */
-static size_t merge_unique(int32_t *out, const int32_t *a, size_t na,
-                           const int32_t *b, size_t nb)
-{
-    size_t i = 0, j = 0, w = 0;
-    while (i < na || j < nb) {
-        int32_t v = j >= nb || (i < na && a[i] <= b[j]) ? a[i] : b[j];
-        while (i < na && a[i] == v)
-            i++;
-        while (j < nb && b[j] == v)
-            j++;
-        out[w++] = v;
-    }
-    return w;
-}
-
 typedef struct user_metrics {
     double precision, recall, ndcg, ap, auc;
     int ranked;
     size_t got; /* entries of its top k (eval_ctx.tops) */
 } user_metrics;
+
+/* A row's state between its tiles. The AUC by counting: the kernel
+   (rec__auc_count) counts the pairs of all the tile's movies on their
+   approximate scores wherever no relevant score is within twice the
+   rounding bound; the tile's movies that are no "other" (rated, relevant,
+   not candidates) are taken out again with the kernel's very float test;
+   the near ones are decided on their exact score. Counts of pairs and half
+   pairs are exact in double, so the result equals user_auc_exact's. */
+typedef struct row_state {
+    size_t n_rel;        /* relevant movies; 0: the user is not ranked */
+    rec__sel sel;        /* the top k */
+    size_t er, ep, en;   /* walks of rated, relevant, not candidates */
+    size_t n_excl;       /* movies that are no "other", so far */
+    uint64_t right;      /* pairs decided on approximate scores */
+    double exact;        /* pairs of near movies, decided exactly */
+    float w;             /* twice the margin, rounded up */
+} row_state;
 
 typedef struct eval_ctx {
     const rec_ratings *test;
@@ -201,60 +131,35 @@ typedef struct eval_ctx {
     rec_scored *tops;       /* k per test user */
     int k;
     float relevant_min;
-    int32_t *rel;           /* max_per_user per thread */
-    float *pos;             /* max_per_user per thread */
-    int32_t *cand;          /* n_movies per thread */
-    size_t max_per_user, n_movies;
-    /* counted AUC (user_auc_counted), when few movies are not candidates */
+    size_t rows, cap, max_per_user, tile;
+    row_state *st;          /* rows per thread */
+    rec__near *near;        /* rows * cap per thread */
+    int32_t *rel, *reld;    /* rows * max_per_user per thread */
+    float *pos;             /* rows * max_per_user per thread */
     const int32_t *noncand; /* ascending */
     size_t n_noncand;
-    int counted;
-    uint32_t *near;         /* n_movies per thread */
-    int32_t *excl;          /* excl_len per thread */
-    size_t excl_len;        /* 2 * n_movies + max_per_user */
+    uint32_t *near_t;       /* tile per thread: near movies of a tile */
+    int32_t *excl_t;        /* tile per thread: excluded movies of a tile */
 } eval_ctx;
 
-/* AUC of one ranked user: counted where the row has a rounding bound. */
-static double row_auc(const eval_ctx *c, const rec__row_scores *rs,
-                      const int32_t *rel, size_t n_rel, int tid)
+static size_t slot_of(const eval_ctx *c, size_t slot, int tid)
 {
-    float *pos = c->pos + (size_t)tid * c->max_per_user;
-    if (!c->counted || !rs->approx)
-        return user_auc(rs, c->cands, rel, n_rel, pos);
-    const rec_model *m = rs->m;
-    size_t nx = c->excl_len;
-    /* the excluded movies, the rated and relevant ones, the relevant */
-    int32_t *excl = c->excl + (size_t)tid * nx, *tmp = excl + c->n_movies,
-            *reld = tmp + c->n_movies;
-    size_t np = 0;
-    for (size_t i = 0; i < n_rel; i++) {
-        int32_t j = rec__idmap_get(&m->movie_map, rel[i]);
-        if (j >= 0) {
-            reld[np] = j;
-            pos[np++] = exact_score(rs, (size_t)j);
-        }
-    }
-    if (np == 0)
-        return 0.5;
-    qsort(pos, np, sizeof *pos, cmp_float);
-    qsort(reld, np, sizeof *reld, cmp_i32);
-    /* rated (ascending, unique) + relevant, then + not candidates */
-    size_t n1 = merge_unique(tmp, rs->view.rated, rs->view.n_rated, reld, np);
-    size_t n2 = merge_unique(excl, tmp, n1, c->noncand, c->n_noncand);
-    return user_auc_counted(rs, pos, np, excl, n2,
-                            c->near + (size_t)tid * c->n_movies);
+    return (size_t)tid * c->rows + slot;
 }
 
-/* Ranking metrics of one test user (a row of the batch). */
-static void rank_row(void *vc, size_t row, const rec__row_scores *rs, int tid)
+static void eval_begin(void *vc, size_t row, size_t slot,
+                       const rec__row_scores *rs, int tid)
 {
     eval_ctx *c = vc;
     const rec_ratings *test = c->test;
     const rec_model *m = rs->m;
-    size_t tu = (size_t)c->row_tu[row];
-    user_metrics *um = &c->um[tu];
-    int32_t *rel = c->rel + (size_t)tid * c->max_per_user;
-    size_t n_rel = 0, k = (size_t)c->k;
+    size_t tu = (size_t)c->row_tu[row], q = slot_of(c, slot, tid);
+    row_state *st = &c->st[q];
+    int32_t *rel = c->rel + q * c->max_per_user;
+    int32_t *reld = c->reld + q * c->max_per_user;
+    float *pos = c->pos + q * c->max_per_user;
+    memset(st, 0, sizeof *st);
+    size_t n_rel = 0;
     for (uint64_t t = test->user_off[tu]; t < test->user_off[tu + 1]; t++) {
         if (test->user_vals[t] < c->relevant_min)
             continue;
@@ -263,12 +168,102 @@ static void rank_row(void *vc, size_t row, const rec__row_scores *rs, int tid)
         if (j >= 0)
             rel[n_rel++] = m->movie_ids[j];
     }
+    st->n_rel = n_rel;
     if (n_rel == 0)
         return;
     qsort(rel, n_rel, sizeof *rel, cmp_i32);
-    rec_scored *top = c->tops + tu * k;
-    size_t got = rec__row_top_n(top, k, rs, c->cands,
-                                c->cand + (size_t)tid * c->n_movies);
+    rec__sel_start(&st->sel, c->tops + tu * (size_t)c->k, (size_t)c->k,
+                   c->near + q * c->cap, c->cap);
+    if (!rs->bounded)
+        return;
+    for (size_t i = 0; i < n_rel; i++) {
+        reld[i] = rec__idmap_get(&m->movie_map, rel[i]);
+        pos[i] = exact_score(rs, (size_t)reld[i]);
+    }
+    qsort(pos, n_rel, sizeof *pos, cmp_float);
+    qsort(reld, n_rel, sizeof *reld, cmp_i32);
+    double w = 2.0 * rs->margin;
+    st->w = (float)w; /* rounded up: the test may only get wider */
+    if ((double)st->w < w)
+        st->w = nextafterf(st->w, INFINITY);
+}
+
+/* The next movie below `end` of ascending list[*i..n), skipping repeats,
+   or INT32_MAX. */
+static int32_t head_below(const int32_t *list, size_t n, size_t i, size_t end)
+{
+    return i < n && (size_t)list[i] < end ? list[i] : INT32_MAX;
+}
+
+static void eval_tile(void *vc, size_t row, size_t slot,
+                      const rec__row_scores *rs, size_t j0, size_t j1,
+                      int tid)
+{
+    (void)row;
+    eval_ctx *c = vc;
+    size_t q = slot_of(c, slot, tid);
+    row_state *st = &c->st[q];
+    if (st->n_rel == 0)
+        return;
+    rec__sel_tile(&st->sel, rs, c->cands, j0, j1);
+    const float *pos = c->pos + q * c->max_per_user;
+    const int32_t *reld = c->reld + q * c->max_per_user;
+    size_t np = st->n_rel, nn = 0, nx = 0;
+    uint32_t *near = c->near_t + (size_t)tid * c->tile;
+    int32_t *excl = c->excl_t + (size_t)tid * c->tile;
+    st->right += rec__auc_count(rs->approx, j1 - j0, pos, np, st->w, near,
+                                &nn);
+    /* the tile's excluded movies: rated, relevant, not candidates */
+    const rec_user_view *u = &rs->view;
+    for (;;) {
+        int32_t v = head_below(u->rated, u->n_rated, st->er, j1);
+        int32_t b = head_below(reld, np, st->ep, j1);
+        int32_t d = head_below(c->noncand, c->n_noncand, st->en, j1);
+        v = b < v ? b : v;
+        v = d < v ? d : v;
+        if (v == INT32_MAX)
+            break;
+        while (st->er < u->n_rated && u->rated[st->er] == v)
+            st->er++;
+        while (st->ep < np && reld[st->ep] == v)
+            st->ep++;
+        while (st->en < c->n_noncand && c->noncand[st->en] == v)
+            st->en++;
+        excl[nx++] = v;
+        float a = rs->approx[(size_t)v - j0], hi = a + st->w,
+              lo = a - st->w;
+        size_t g = bound(pos, np, hi, 0);
+        if (!(g > 0 && pos[g - 1] >= lo)) /* counted by the kernel */
+            st->right -= np - g;
+    }
+    st->n_excl += nx;
+    for (size_t i = 0, e = 0; i < nn; i++) {
+        size_t j = j0 + near[i];
+        while (e < nx && (size_t)excl[e] < j)
+            e++;
+        if (e < nx && (size_t)excl[e] == j)
+            continue;
+        float sc = exact_score(rs, j);
+        size_t gt = bound(pos, np, sc, 0), ge = bound(pos, np, sc, 1);
+        st->exact += (double)(np - gt) + 0.5 * (double)(gt - ge);
+    }
+}
+
+/* Ranking metrics of one test user (a row of the batch). */
+static void eval_end(void *vc, size_t row, size_t slot,
+                     const rec__row_scores *rs, int tid)
+{
+    eval_ctx *c = vc;
+    size_t q = slot_of(c, slot, tid);
+    row_state *st = &c->st[q];
+    size_t n_rel = st->n_rel, k = (size_t)c->k;
+    if (n_rel == 0)
+        return;
+    size_t tu = (size_t)c->row_tu[row];
+    user_metrics *um = &c->um[tu];
+    const int32_t *rel = c->rel + q * c->max_per_user;
+    rec_scored *top = st->sel.out;
+    size_t got = rec__sel_finish(&st->sel, rs, c->cands);
     double hits = 0.0, dcg = 0.0, idcg = 0.0, ap = 0.0;
     for (size_t i = 0; i < got; i++) {
         if (contains(rel, n_rel, top[i].movie_id)) {
@@ -284,7 +279,15 @@ static void rank_row(void *vc, size_t row, const rec__row_scores *rs, int tid)
     um->recall = hits / (double)n_rel;
     um->ndcg = dcg / idcg;
     um->ap = ap / (double)ideal;
-    um->auc = row_auc(c, rs, rel, n_rel, tid);
+    if (rs->bounded) {
+        size_t n_neg = rs->m->n_movies - st->n_excl;
+        um->auc = n_neg ? ((double)st->right + st->exact) /
+                              ((double)n_rel * (double)n_neg)
+                        : 1.0;
+    } else {
+        um->auc = user_auc_exact(rs, c->cands, rel, n_rel,
+                                 c->pos + q * c->max_per_user);
+    }
     um->got = got;
     um->ranked = 1;
 }
@@ -384,30 +387,37 @@ rec_status rec_evaluate(rec_eval_result *out, const rec_model *m,
     eval_ctx c = {.test = test, .cands = &cands, .k = k,
                   .relevant_min = relevant_min,
                   .max_per_user = max_per_user ? max_per_user : 1,
-                  .n_movies = m->n_movies ? m->n_movies : 1};
+                  .cap = rec__sel_cap((size_t)k),
+                  .tile = rec__tile_movies(m)};
+    /* rows per block: the selections' lists and the relevant movies of a
+       thread's rows within a few MB */
+    c.rows = rec__tile_rows((size_t)k);
+    size_t per_row = c.max_per_user * 12;
+    if (c.rows * per_row > ((size_t)4 << 20))
+        c.rows = ((size_t)4 << 20) / per_row ? ((size_t)4 << 20) / per_row : 1;
+    size_t slots = nt * c.rows;
     size_t nu = test->n_users ? test->n_users : 1;
     user_metrics *um = c.um = calloc(nu, sizeof *um);
     int32_t *rows = malloc(nu * sizeof *rows);
     int32_t *row_tu = malloc(nu * sizeof *row_tu);
     c.tops = malloc(nu * (size_t)k * sizeof *c.tops);
-    c.rel = malloc(nt * c.max_per_user * sizeof *c.rel);
-    c.pos = malloc(nt * c.max_per_user * sizeof *c.pos);
-    c.cand = malloc(nt * c.n_movies * sizeof *c.cand);
-    /* The counted AUC takes the movies that are not candidates out of
-       every user's count: worth it while they are few. */
-    int32_t *noncand = malloc(c.n_movies * sizeof *noncand);
+    c.st = malloc(slots * sizeof *c.st);
+    c.near = malloc(slots * c.cap * sizeof *c.near);
+    c.rel = malloc(slots * c.max_per_user * sizeof *c.rel);
+    c.reld = malloc(slots * c.max_per_user * sizeof *c.reld);
+    c.pos = malloc(slots * c.max_per_user * sizeof *c.pos);
+    c.near_t = malloc(nt * c.tile * sizeof *c.near_t);
+    c.excl_t = malloc(nt * c.tile * sizeof *c.excl_t);
+    /* the movies that are no candidate (with the defaults: no training
+       rating), taken out of every user's AUC count */
+    int32_t *noncand = malloc((m->n_movies ? m->n_movies : 1) *
+                              sizeof *noncand);
     for (size_t j = 0; noncand && j < m->n_movies; j++)
         if (!rec__candidate(&cands, j))
             noncand[c.n_noncand++] = (int32_t)j;
     c.noncand = noncand;
-    c.counted = c.n_noncand <= m->n_movies / 4;
-    c.excl_len = 2 * c.n_movies + c.max_per_user;
-    if (c.counted) {
-        c.near = malloc(nt * c.n_movies * sizeof *c.near);
-        c.excl = malloc(nt * c.excl_len * sizeof *c.excl);
-    }
-    if (!um || !rows || !row_tu || !c.tops || !c.rel || !c.pos || !c.cand ||
-        !noncand || (c.counted && (!c.near || !c.excl)))
+    if (!um || !rows || !row_tu || !c.tops || !c.st || !c.near || !c.rel ||
+        !c.reld || !c.pos || !c.near_t || !c.excl_t || !noncand)
         st = rec__fail(err, REC_ENOMEM, "rec_evaluate: out of memory");
     for (size_t tu = 0; st == REC_OK && tu < test->n_users; tu++) {
         int32_t u = rec__idmap_get(&m->user_map, test->user_ids[tu]);
@@ -417,19 +427,22 @@ rec_status rec_evaluate(rec_eval_result *out, const rec_model *m,
         }
     }
     c.row_tu = row_tu;
+    static const rec__tile_fns fns = {eval_begin, eval_tile, eval_end};
     if (st == REC_OK)
-        st = rec__for_each_row(m, rows, n_rows, rank_row, &c, err);
+        st = rec__for_each_tile(m, rows, n_rows, c.rows, &fns, &c, err);
     if (st == REC_OK && list_stats(&res, m, &c, test->n_users) != REC_OK)
         st = rec__fail(err, REC_ENOMEM, "rec_evaluate: out of memory");
     free(rows);
     free(row_tu);
-    free(c.rel);
-    free(c.pos);
-    free(c.cand);
     free(c.tops);
-    free(noncand);
+    free(c.st);
     free(c.near);
-    free(c.excl);
+    free(c.rel);
+    free(c.reld);
+    free(c.pos);
+    free(c.near_t);
+    free(c.excl_t);
+    free(noncand);
     rec__candidates_free(&cands);
     if (st != REC_OK) {
         free(um);

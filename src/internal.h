@@ -365,31 +365,66 @@ float rec__shown_rating(const rec_model *m, const rec_user_view *u, size_t j);
 float rec__score_one(const rec_model *m, const float *v, float c, size_t j);
 
 /* ---- batch ranking (recommend_batch.c) ---- */
-/* One user's row of scores in a batch: approx[j] is within `margin` of
-   rec__score_one(m, v, c, j) for every movie, or NULL when no bound holds
-   (non-finite scores, or a cold-start user: score exactly). */
+/* One user's row in a batch. When `bounded`, the tile calls see
+   approx[j - j0] within `margin` of rec__score_one(m, v, c, j) for the
+   tile's movies; otherwise (non-finite scores, or a cold-start user)
+   there are no tile calls: score exactly. */
 typedef struct rec__row_scores {
     const rec_model *m;
     size_t u;                  /* dense user */
     rec_user_view view;        /* factors and rated movies */
     const float *v;            /* ranking vector (rank_dim) and constant */
     float c;
-    const float *approx;       /* n_movies, or NULL */
+    int bounded;
+    const float *approx;       /* the tile's scores (tile calls only) */
     double margin;
 } rec__row_scores;
-/* Called for each row, from OpenMP threads (tid < omp_get_max_threads()),
+/* The calls a batch makes for each row: begin, then tile for each tile of
+   movies [j0, j1) in ascending order (bounded rows only), then end. From
+   OpenMP threads (tid < omp_get_max_threads()); `slot` < the rows per
+   block is the row's place in its block, for per-thread per-row state;
    rows in no particular order. */
-typedef void (*rec__row_fn)(void *ctx, size_t row, const rec__row_scores *rs,
-                            int tid);
-/* Score dense users[0..n) block by block (SGEMM) and call fn per row. */
-rec_status rec__for_each_row(const rec_model *m, const int32_t *users,
-                             size_t n, rec__row_fn fn, void *ctx,
-                             rec_error *err);
+typedef struct rec__tile_fns {
+    void (*begin)(void *ctx, size_t row, size_t slot,
+                  const rec__row_scores *rs, int tid);
+    void (*tile)(void *ctx, size_t row, size_t slot,
+                 const rec__row_scores *rs, size_t j0, size_t j1, int tid);
+    void (*end)(void *ctx, size_t row, size_t slot,
+                const rec__row_scores *rs, int tid);
+} rec__tile_fns;
+/* Score dense users[0..n) in blocks of `rows` users, tile by tile of
+   movies (SGEMM), and make the calls of fns. */
+rec_status rec__for_each_tile(const rec_model *m, const int32_t *users,
+                              size_t n, size_t rows, const rec__tile_fns *fns,
+                              void *ctx, rec_error *err);
+/* The selection of a row's top n: the heap of approximate scores (in the
+   caller's out, n entries) and the candidates that may still be in the
+   exact top n (near, cap entries). */
+typedef struct rec__near {
+    int32_t j;
+    float a;
+} rec__near;
+typedef struct rec__sel {
+    rec_scored *out;
+    size_t n, size, e;
+    rec__near *near;
+    size_t cap, nn;
+    int overflow;
+} rec__sel;
+/* Candidate list entries per row for top n, and rows per block that keep
+   the lists of a thread within a few MB. */
+size_t rec__sel_cap(size_t n);
+size_t rec__tile_rows(size_t n);
+/* Movies per tile of the batch (at most 1024). */
+size_t rec__tile_movies(const rec_model *m);
+void rec__sel_start(rec__sel *s, rec_scored *out, size_t n, rec__near *near,
+                    size_t cap);
+void rec__sel_tile(rec__sel *s, const rec__row_scores *rs,
+                   const rec_candidates *cands, size_t j0, size_t j1);
 /* The row's top n over the candidates, exactly as rec_top_n_ex (external
-   movie ids, shown ratings); `cand` holds n_movies ints of scratch.
-   Returns the number written. */
-size_t rec__row_top_n(rec_scored *out, size_t n, const rec__row_scores *rs,
-                      const rec_candidates *cands, int32_t *cand);
+   movie ids, shown ratings), in out. Returns the number written. */
+size_t rec__sel_finish(rec__sel *s, const rec__row_scores *rs,
+                       const rec_candidates *cands);
 
 /* ---- BLAS (blas.c) ---- */
 /* Whether OpenBLAS can be called on this thread: it maps a 128 MB work

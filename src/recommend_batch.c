@@ -4,15 +4,20 @@
  * pairs, similar movies for many movies. Evaluation ranks through here too.
  *
  * Scoring: the ranking vectors of a block of users (rec__user_rank_vec)
- * times the movies' ranking vectors, one SGEMM (OpenBLAS, single-threaded;
- * OpenMP runs the blocks), with scratch bounded by REC_BATCH_SCRATCH bytes
- * over all threads. Cold-start users (no usable ratings) have no vector:
- * they are ranked as rec_top_n ranks them. SGEMM sums in another
- * order than the library's dot product (recommend.c), so its scores are
- * only approximate: each row's top n is selected on them, every movie whose
- * approximate score is within twice a rounding bound of the n-th is scored
- * again exactly (rec__score_one), and the final top n is chosen on exact
- * scores. The result equals rec_top_n's bit for bit, ties and order too.
+ * times the movies' ranking vectors, by SGEMM (OpenBLAS, single-threaded;
+ * OpenMP runs the blocks), one tile of movies at a time: a tile of scores
+ * stays in the core's cache while it is scanned, and the scratch of a call
+ * is a few MB whatever the catalogue (serving all users stays within a few
+ * per cent of the model's memory). Cold-start users (no usable ratings)
+ * have no vector: they are ranked as rec_top_n ranks them.
+ *
+ * SGEMM sums in another order than the library's dot product
+ * (recommend.c), so its scores are only approximate, within a bound
+ * `margin` of the exact ones. A row's selection (rec__sel) keeps the top n
+ * on approximate scores and every movie that may still be within twice
+ * the margin of the n-th; at the end those are scored again exactly
+ * (rec__score_one) and the top n is chosen on exact scores. The result
+ * equals rec_top_n's bit for bit, ties and order too.
  */
 #include "internal.h"
 #include "topn.h"
@@ -24,23 +29,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Upper bound of the score scratch of one call, all threads together. */
-#define REC_BATCH_SCRATCH ((size_t)64 << 20)
-/* Rows of one SGEMM block at most. */
-#define REC_BATCH_MAX_ROWS 256
+/* Movies of one SGEMM tile, and users of one block at most: a tile of
+   scores is 1 MB, a core's L2 (rows x 256 more users halved the packing
+   of the movie tile; tiles of 2048 movies were no faster). */
+#define TILE_MOVIES 1024
+#define TILE_ROWS 256
+/* Bytes of the selections' candidate lists of one thread at most. */
+#define SEL_BYTES ((size_t)2 << 20)
 /* Users per callback of rec_top_n_each. */
 #define REC_BATCH_CHUNK 4096
-
-/* Rows per block for this model and thread count. */
-static size_t block_rows(const rec_model *m, int nt)
-{
-    size_t per_thread = REC_BATCH_SCRATCH / (size_t)nt;
-    size_t row_bytes = (m->n_movies ? m->n_movies : 1) * sizeof(float);
-    size_t rows = per_thread / row_bytes;
-    if (rows > REC_BATCH_MAX_ROWS)
-        rows = REC_BATCH_MAX_ROWS;
-    return rows ? rows : 1;
-}
+/* Movies per threshold refresh of the selection scans. */
+#define SCAN_CHUNK 256
 
 /* Largest norm of a movie's ranking vector: the rounding bound (infinite
    when a vector is not finite). */
@@ -73,82 +72,31 @@ static bool user_cold(const rec_model *m, const rec_user_view *v)
     return true;
 }
 
-rec_status rec__for_each_row(const rec_model *m, const int32_t *users,
-                             size_t n, rec__row_fn fn, void *ctx,
-                             rec_error *err)
+/* ---- the selection of one row ---- */
+
+size_t rec__sel_cap(size_t n)
 {
-    if (n == 0)
-        return REC_OK;
-    rec__blas_single_threaded();
-    int nt = omp_get_max_threads();
-    size_t rows = block_rows(m, nt), k = (size_t)m->rank_dim;
-    size_t n_blocks = (n + rows - 1) / rows;
-    if ((size_t)nt > n_blocks)
-        nt = (int)n_blocks;
-    double ymax = movie_extent(m);
-    int failed = 0;
-#pragma omp parallel num_threads(nt) reduction(| : failed)
-    {
-        float *S = malloc(rows * (m->n_movies ? m->n_movies : 1) * sizeof *S);
-        float *X = malloc(rows * k * sizeof *X);
-        float *C = malloc(rows * sizeof *C);
-        if (!S || !X || !C)
-            failed = 1;
-        int tid = omp_get_thread_num();
-#pragma omp for schedule(dynamic, 1)
-        for (size_t b = 0; b < n_blocks; b++) {
-            if (!S || !X || !C)
-                continue;
-            size_t r0 = b * rows, nr = n - r0 < rows ? n - r0 : rows;
-            for (size_t r = 0; r < nr; r++) {
-                rec_user_view v;
-                rec__user_view(&v, m, (size_t)users[r0 + r]);
-                rec__user_rank_vec(X + r * k, &C[r], m, v.x, v.bias, v.p);
-            }
-            int use_blas = rec__blas_buffer_ok();
-            /* S starts at each row's constant and SGEMM adds the dot
-               products to it (beta 1): one rounding of the addition, as
-               rec__score_one, in the bound below */
-            for (size_t r = 0; use_blas && r < nr; r++) {
-                float *row = S + r * m->n_movies;
-                for (size_t j = 0; j < m->n_movies; j++)
-                    row[j] = C[r];
-            }
-            if (use_blas)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nr,
-                            (int)m->n_movies, (int)k, 1.0f, X, (int)k,
-                            m->rank_movie, (int)k, 1.0f, S,
-                            (int)m->n_movies);
-            for (size_t r = 0; r < nr; r++) {
-                size_t u = (size_t)users[r0 + r];
-                float *row = S + r * m->n_movies;
-                rec__row_scores rs = {.m = m, .u = u, .v = X + r * k,
-                                      .c = C[r]};
-                rec__user_view(&rs.view, m, u);
-                double vn = 0.0;
-                for (size_t f = 0; f < k; f++)
-                    vn += (double)rs.v[f] * rs.v[f];
-                /* |dot_sgemm - dot_exact| <= 2 gamma_k |v||y| (any order
-                   of summation), plus one rounding of the addition;
-                   FLT_EPSILON is 2u, so this is about twice the bound. */
-                double extent = sqrt(vn) * ymax + fabs((double)rs.c);
-                rs.margin = 2.0 * ((double)k + 4.0) * FLT_EPSILON * extent;
-                /* Every partial sum is within about extent (Cauchy-Schwarz)
-                   so, far below FLT_MAX, every score is finite. */
-                int finite = isfinite(rs.margin) && extent < 1e37;
-                rs.approx = use_blas && finite && !user_cold(m, &rs.view)
-                                ? row
-                                : NULL;
-                fn(ctx, r0 + r, &rs, tid);
-            }
-        }
-        free(S);
-        free(X);
-        free(C);
-    }
-    if (failed)
-        return rec__fail(err, REC_ENOMEM, "batch ranking: out of memory");
-    return REC_OK;
+    return n * 4 > 512 ? n * 4 : 512;
+}
+
+size_t rec__tile_movies(const rec_model *m)
+{
+    return m->n_movies < TILE_MOVIES ? (m->n_movies ? m->n_movies : 1)
+                                     : TILE_MOVIES;
+}
+
+size_t rec__tile_rows(size_t n)
+{
+    size_t rows = SEL_BYTES / (rec__sel_cap(n) * sizeof(rec__near));
+    if (rows > TILE_ROWS)
+        rows = TILE_ROWS;
+    return rows ? rows : 1;
+}
+
+void rec__sel_start(rec__sel *s, rec_scored *out, size_t n, rec__near *near,
+                    size_t cap)
+{
+    *s = (rec__sel){.out = out, .n = n, .near = near, .cap = cap};
 }
 
 /* Whether dense movie j may be in the row's list: a candidate, and not
@@ -165,96 +113,193 @@ static inline bool eligible(const rec_candidates *cands,
     return !(*e < v->n_rated && (size_t)v->rated[*e] == j);
 }
 
-/* Movies per threshold refresh of the selection scans. */
-#define SCAN_CHUNK 1024
-
-/* Offer every eligible movie of the row with an approximate score above
-   the heap's worst to the heap: the threshold is refreshed per chunk and a
-   vector compare (rec__above) finds the few movies that beat it, so the
-   eligibility checks and heap updates run for those alone. A movie equal
-   to the worst never enters (the worst has a lower index). */
-static size_t approx_top(rec_scored *out, size_t n, const rec__row_scores *rs,
-                         const rec_candidates *cands)
+/* The lowest approximate score a movie of the final top n may have, as
+   far as the heap tells now: the n-th less two margins. */
+static double sel_floor(const rec__sel *s, double margin)
 {
-    const rec_model *m = rs->m;
-    uint64_t bits[SCAN_CHUNK / 64];
-    size_t size = 0, e = 0;
-    for (size_t j0 = 0; j0 < m->n_movies; j0 += SCAN_CHUNK) {
-        size_t nb = m->n_movies - j0 < SCAN_CHUNK ? m->n_movies - j0
-                                                  : SCAN_CHUNK;
-        /* approx is finite: -inf lets every movie in while filling */
-        rec__above(bits, rs->approx + j0, nb,
-                   size < n ? -INFINITY : out[0].score);
-        for (size_t w = 0; w < (nb + 63) / 64; w++)
-            for (uint64_t b = bits[w]; b; b &= b - 1) {
-                size_t j = j0 + w * 64 + (size_t)__builtin_ctzll(b);
-                if (eligible(cands, &rs->view, &e, j))
-                    rec__heap_offer(out, &size, n, (int32_t)j,
-                                    rs->approx[j]);
-            }
-    }
-    return size;
+    return s->size < s->n ? -INFINITY : (double)s->out[0].score - 2.0 * margin;
 }
 
-/* The eligible movies whose approximate score is >= thr, ascending. */
-static size_t near_top(int32_t *cand, const rec__row_scores *rs,
-                       const rec_candidates *cands, double thr)
+/* A float t with x > t for every float x >= v (a scan's threshold). */
+static float float_below(double v)
 {
-    const rec_model *m = rs->m;
-    /* scan for > the float below thr rounded down: a superset, then the
-       exact test in double */
-    float t = (float)thr;
-    if ((double)t > thr)
+    float t = (float)v;
+    if ((double)t > v)
         t = nextafterf(t, -INFINITY);
-    t = nextafterf(t, -INFINITY);
-    uint64_t bits[SCAN_CHUNK / 64];
-    size_t nc = 0, e = 0;
-    for (size_t j0 = 0; j0 < m->n_movies; j0 += SCAN_CHUNK) {
-        size_t nb = m->n_movies - j0 < SCAN_CHUNK ? m->n_movies - j0
-                                                  : SCAN_CHUNK;
-        rec__above(bits, rs->approx + j0, nb, t);
-        for (size_t w = 0; w < (nb + 63) / 64; w++)
-            for (uint64_t b = bits[w]; b; b &= b - 1) {
-                size_t j = j0 + w * 64 + (size_t)__builtin_ctzll(b);
-                if ((double)rs->approx[j] >= thr &&
-                    eligible(cands, &rs->view, &e, j))
-                    cand[nc++] = (int32_t)j;
-            }
-    }
-    return nc;
+    return nextafterf(t, -INFINITY);
 }
 
-size_t rec__row_top_n(rec_scored *out, size_t n, const rec__row_scores *rs,
-                      const rec_candidates *cands, int32_t *cand)
+/* Drop the candidates the heap has since left behind; false if the list
+   is still full. */
+static bool sel_compact(rec__sel *s, double margin)
+{
+    double lo = sel_floor(s, margin);
+    size_t w = 0;
+    for (size_t i = 0; i < s->nn; i++)
+        if ((double)s->near[i].a >= lo)
+            s->near[w++] = s->near[i];
+    s->nn = w;
+    return w < s->cap;
+}
+
+void rec__sel_tile(rec__sel *s, const rec__row_scores *rs,
+                   const rec_candidates *cands, size_t j0, size_t j1)
+{
+    if (s->n == 0 || s->overflow)
+        return;
+    uint64_t bits[SCAN_CHUNK / 64];
+    for (size_t c0 = j0; c0 < j1; c0 += SCAN_CHUNK) {
+        size_t cn = j1 - c0 < SCAN_CHUNK ? j1 - c0 : SCAN_CHUNK;
+        /* a vector compare finds the few movies above the floor; the
+           approximate scores are finite, so -inf lets all in at first */
+        rec__above(bits, rs->approx + (c0 - j0), cn,
+                   float_below(sel_floor(s, rs->margin)));
+        for (size_t w = 0; w < (cn + 63) / 64; w++)
+            for (uint64_t b = bits[w]; b; b &= b - 1) {
+                size_t j = c0 + w * 64 + (size_t)__builtin_ctzll(b);
+                if (!eligible(cands, &rs->view, &s->e, j))
+                    continue;
+                float a = rs->approx[j - j0];
+                if ((double)a < sel_floor(s, rs->margin))
+                    continue;
+                if (s->nn == s->cap && !sel_compact(s, rs->margin)) {
+                    s->overflow = 1; /* degenerate scores: rank exactly */
+                    return;
+                }
+                s->near[s->nn++] = (rec__near){.j = (int32_t)j, .a = a};
+                rec__heap_offer(s->out, &s->size, s->n, (int32_t)j, a);
+            }
+    }
+}
+
+size_t rec__sel_finish(rec__sel *s, const rec__row_scores *rs,
+                       const rec_candidates *cands)
 {
     const rec_model *m = rs->m;
     size_t got = 0;
-    if (n == 0)
+    if (s->n == 0)
         return 0;
-    if (!rs->approx) { /* cold start, or no bound on the rounding */
-        rec__rank(out, n, &got, m, &rs->view, cands, NULL);
-        return got;
-    }
-    if (approx_top(out, n, rs, cands) < n) {
-        /* every candidate is in: rank them exactly */
-        rec__rank(out, n, &got, m, &rs->view, cands, NULL);
+    if (!rs->bounded || s->overflow || s->size < s->n) {
+        /* cold start, no bound on the rounding, or every candidate is
+           in: rank exactly */
+        rec__rank(s->out, s->n, &got, m, &rs->view, cands, NULL);
         return got;
     }
     /* Any movie of the exact top n scores within 2 margins of the n-th
-       approximate score. */
-    size_t nc = near_top(cand, rs, cands,
-                         (double)out[0].score - 2.0 * rs->margin);
-    size_t size = 0;
-    for (size_t c = 0; c < nc; c++)
-        rec__heap_offer(out, &size, n, cand[c],
-                        rec__score_one(m, rs->v, rs->c, (size_t)cand[c]));
-    rec__heap_finish(out, size, NULL);
-    for (size_t i = 0; i < size; i++) { /* as rec__rank finishes */
-        size_t j = (size_t)out[i].movie_id;
-        out[i].rating = rec__shown_rating(m, &rs->view, j);
-        out[i].movie_id = m->movie_ids[j];
+       approximate score: among the kept candidates. */
+    double thr = (double)s->out[0].score - 2.0 * rs->margin;
+    for (size_t i = 0; i < s->nn; i++)
+        if ((double)s->near[i].a >= thr)
+            rec__heap_offer(s->out, &got, s->n, s->near[i].j,
+                            rec__score_one(m, rs->v, rs->c,
+                                           (size_t)s->near[i].j));
+    rec__heap_finish(s->out, got, NULL);
+    for (size_t i = 0; i < got; i++) { /* as rec__rank finishes */
+        size_t j = (size_t)s->out[i].movie_id;
+        s->out[i].rating = rec__shown_rating(m, &rs->view, j);
+        s->out[i].movie_id = m->movie_ids[j];
     }
-    return size;
+    return got;
+}
+
+/* ---- the tiles ---- */
+
+/* One block's rows: ranking vectors, constants, views and bounds. */
+static void block_setup(rec__row_scores *rs, float *X, float *C,
+                        const rec_model *m, const int32_t *users, size_t nr,
+                        double ymax, int use_blas)
+{
+    size_t k = (size_t)m->rank_dim;
+    for (size_t r = 0; r < nr; r++) {
+        size_t u = (size_t)users[r];
+        rec__row_scores *q = &rs[r];
+        *q = (rec__row_scores){.m = m, .u = u, .v = X + r * k};
+        rec__user_view(&q->view, m, u);
+        rec__user_rank_vec(X + r * k, &C[r], m, q->view.x, q->view.bias,
+                           q->view.p);
+        q->c = C[r];
+        double vn = 0.0;
+        for (size_t f = 0; f < k; f++)
+            vn += (double)q->v[f] * q->v[f];
+        /* |dot_sgemm - dot_exact| <= 2 gamma_k |v||y| (any order of
+           summation), plus one rounding of the addition of c; FLT_EPSILON
+           is 2u, so this is about twice the bound. Every partial sum is
+           within about `extent` (Cauchy-Schwarz), so far below FLT_MAX
+           every score is finite. */
+        double extent = sqrt(vn) * ymax + fabs((double)q->c);
+        q->margin = 2.0 * ((double)k + 4.0) * FLT_EPSILON * extent;
+        q->bounded = use_blas && isfinite(q->margin) && extent < 1e37 &&
+                     !user_cold(m, &q->view);
+    }
+}
+
+rec_status rec__for_each_tile(const rec_model *m, const int32_t *users,
+                              size_t n, size_t rows, const rec__tile_fns *fns,
+                              void *ctx, rec_error *err)
+{
+    if (n == 0)
+        return REC_OK;
+    rec__blas_single_threaded();
+    int nt = omp_get_max_threads();
+    size_t k = (size_t)m->rank_dim, nm = m->n_movies;
+    size_t tile = rec__tile_movies(m);
+    rows = rows ? rows : 1;
+    size_t n_blocks = (n + rows - 1) / rows;
+    if ((size_t)nt > n_blocks)
+        nt = (int)n_blocks;
+    double ymax = movie_extent(m);
+    int failed = 0;
+#pragma omp parallel num_threads(nt) reduction(| : failed)
+    {
+        float *S = malloc(rows * tile * sizeof *S);
+        float *X = malloc(rows * k * sizeof *X);
+        float *C = malloc(rows * sizeof *C);
+        rec__row_scores *rs = malloc(rows * sizeof *rs);
+        bool ok = S && X && C && rs;
+        failed = !ok;
+        int tid = omp_get_thread_num();
+#pragma omp for schedule(dynamic, 1)
+        for (size_t b = 0; b < n_blocks; b++) {
+            if (!ok)
+                continue;
+            size_t r0 = b * rows, nr = n - r0 < rows ? n - r0 : rows;
+            int use_blas = rec__blas_buffer_ok();
+            block_setup(rs, X, C, m, users + r0, nr, ymax, use_blas);
+            bool any = false;
+            for (size_t r = 0; r < nr; r++) {
+                fns->begin(ctx, r0 + r, r, &rs[r], tid);
+                any |= rs[r].bounded;
+            }
+            for (size_t j0 = 0; any && j0 < nm; j0 += tile) {
+                size_t nj = nm - j0 < tile ? nm - j0 : tile;
+                /* S starts at each row's constant and SGEMM adds the dot
+                   products to it (beta 1) */
+                for (size_t r = 0; r < nr; r++)
+                    for (size_t j = 0; j < nj; j++)
+                        S[r * nj + j] = C[r];
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nr,
+                            (int)nj, (int)k, 1.0f, X, (int)k,
+                            m->rank_movie + j0 * k, (int)k, 1.0f, S, (int)nj);
+                for (size_t r = 0; r < nr; r++) {
+                    if (!rs[r].bounded)
+                        continue;
+                    rs[r].approx = S + r * nj;
+                    fns->tile(ctx, r0 + r, r, &rs[r], j0, j0 + nj, tid);
+                }
+            }
+            for (size_t r = 0; r < nr; r++) {
+                rs[r].approx = NULL;
+                fns->end(ctx, r0 + r, r, &rs[r], tid);
+            }
+        }
+        free(S);
+        free(X);
+        free(C);
+        free(rs);
+    }
+    if (failed)
+        return rec__fail(err, REC_ENOMEM, "batch ranking: out of memory");
+    return REC_OK;
 }
 
 /* ---- the public calls ---- */
@@ -294,19 +339,41 @@ rec_status rec_model_user_ids(int32_t *out, size_t cap, size_t *n_out,
 
 typedef struct many_ctx {
     rec_scored *out;
-    size_t n;
+    size_t n, rows, cap;
     size_t *n_out;
     const rec_candidates *cands;
-    int32_t *cand; /* n_movies per thread */
-    size_t n_movies;
+    rec__sel *sel;   /* rows per thread */
+    rec__near *near; /* rows * cap per thread */
 } many_ctx;
 
-static void many_row(void *ctx, size_t row, const rec__row_scores *rs,
-                     int tid)
+static rec__sel *many_sel(many_ctx *c, size_t slot, int tid)
+{
+    return &c->sel[(size_t)tid * c->rows + slot];
+}
+
+static void many_begin(void *ctx, size_t row, size_t slot,
+                       const rec__row_scores *rs, int tid)
+{
+    (void)rs;
+    many_ctx *c = ctx;
+    rec__sel_start(many_sel(c, slot, tid), c->out + row * c->n, c->n,
+                   c->near + ((size_t)tid * c->rows + slot) * c->cap, c->cap);
+}
+
+static void many_tile(void *ctx, size_t row, size_t slot,
+                      const rec__row_scores *rs, size_t j0, size_t j1,
+                      int tid)
+{
+    (void)row;
+    many_ctx *c = ctx;
+    rec__sel_tile(many_sel(c, slot, tid), rs, c->cands, j0, j1);
+}
+
+static void many_end(void *ctx, size_t row, size_t slot,
+                     const rec__row_scores *rs, int tid)
 {
     many_ctx *c = ctx;
-    c->n_out[row] = rec__row_top_n(c->out + row * c->n, c->n, rs, c->cands,
-                                   c->cand + (size_t)tid * c->n_movies);
+    c->n_out[row] = rec__sel_finish(many_sel(c, slot, tid), rs, c->cands);
 }
 
 /* Top n of dense users[0..nu) into out/n_out. */
@@ -317,12 +384,17 @@ static rec_status top_n_dense(rec_scored *out, size_t n, size_t *n_out,
 {
     size_t nt = (size_t)omp_get_max_threads();
     many_ctx c = {.out = out, .n = n, .n_out = n_out, .cands = cands,
-                  .n_movies = m->n_movies ? m->n_movies : 1};
-    c.cand = malloc(nt * c.n_movies * sizeof *c.cand);
-    if (!c.cand)
-        return rec__fail(err, REC_ENOMEM, "batch top-n: out of memory");
-    rec_status st = rec__for_each_row(m, users, nu, many_row, &c, err);
-    free(c.cand);
+                  .rows = rec__tile_rows(n), .cap = rec__sel_cap(n)};
+    c.sel = malloc(nt * c.rows * sizeof *c.sel);
+    c.near = malloc(nt * c.rows * c.cap * sizeof *c.near);
+    rec_status st = REC_OK;
+    static const rec__tile_fns fns = {many_begin, many_tile, many_end};
+    if (!c.sel || !c.near)
+        st = rec__fail(err, REC_ENOMEM, "batch top-n: out of memory");
+    else
+        st = rec__for_each_tile(m, users, nu, c.rows, &fns, &c, err);
+    free(c.sel);
+    free(c.near);
     return st;
 }
 

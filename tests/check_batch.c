@@ -102,6 +102,34 @@ START_TEST(top_n_many_ties_nan_and_large_n)
 }
 END_TEST
 
+/* Scores in a few tiers (no factors, biases on a grid): ties at the top
+   of every row. 3 tiers: thousands tie with the n-th, more than a row's
+   candidate list holds (the row is ranked exactly); 40 tiers: a few
+   hundred, kept after the list drops the lower tiers. */
+START_TEST(top_n_many_tiers_of_ties)
+{
+    static const int tiers[] = {3, 40};
+    for (int t = 0; t < 2; t++) {
+        rec_als_params p;
+        rec_als_params_init(&p);
+        p.rank = 8;
+        p.iterations = 2;
+        p.preference = 0; /* explicit: score = x.y + biases */
+        rec_model *m = NULL;
+        rec_error e = {0};
+        ck_assert_ok(rec_train_als(&m, ml_small(), &p, &e), &e);
+        memset(m->movie_factors, 0,
+               m->n_movies * (size_t)m->rank * sizeof *m->movie_factors);
+        for (size_t j = 0; j < m->n_movies; j++)
+            m->movie_bias[j] = 0.5f * (float)(j * 7919 % (size_t)tiers[t]);
+        ck_assert_ok(rec__model_finish(m, &e), &e);
+        expect_batch_equals_single(m, 10);
+        expect_batch_equals_single(m, 600);
+        rec_model_free(m);
+    }
+}
+END_TEST
+
 typedef struct each_state {
     const rec_model *m;
     size_t users, calls, differ;
@@ -431,6 +459,7 @@ static Suite *suite(void)
     tcase_add_test(t, top_n_many_equals_top_n_rank10);
     tcase_add_test(t, top_n_many_equals_top_n_rank50_and_implicit);
     tcase_add_test(t, top_n_many_ties_nan_and_large_n);
+    tcase_add_test(t, top_n_many_tiers_of_ties);
     tcase_add_test(t, top_n_each_all_users_and_stop);
     tcase_add_test(t, batch_errors);
     tcase_add_test(t, predict_and_similar_many_equal_single);
