@@ -50,6 +50,7 @@ def generate(build, data_dir, label):
     d = os.path.join(data_dir, "synth-%s-seed1" % label)
     if not os.path.exists(os.path.join(d, "ratings.csv")):
         log("generating %s ..." % d)
+        os.makedirs(data_dir, exist_ok=True)
         subprocess.run([os.path.join(build, "bench", "gen_movielens"), "--scale",
                         str(SCALES[label]), "--seed", "1", d], check=True)
     return d

@@ -1054,7 +1054,7 @@ typedef int (*rec_tune_progress_fn)(void *userdata,
  * for each combination the `regs` are walked from the largest to the
  * smallest (a regularisation path). An empty list (NULL or 0 entries)
  * means the value of `base`, except `regs`, whose default path is
- * 0.3, 0.2, 0.12, 0.08, 0.05, 0.03, 0.02, 0.012.
+ * 0.3, 0.2, 0.16, 0.14, 0.12, 0.1, 0.08, 0.05, 0.03, 0.02, 0.012.
  *
  * The hybrid model (base.preference, docs/ranking.md) has two parts. The
  * rating model (reg, rank, bias_reg, bias_prior) decides the RMSE; the
@@ -1068,7 +1068,9 @@ typedef int (*rec_tune_progress_fn)(void *userdata,
  * point then gets its preference model and, when `blends` or
  * `blend_shrinks` are given, is ranked at every pair (rows marked
  * `reranked`), and the pair of best nDCG@k is kept: the rating model is
- * chosen by RMSE, the ranking blend by nDCG.
+ * chosen by RMSE, the ranking blend by nDCG. There a `ranks` list is the
+ * rating model's: a base.preference_rank of 0 becomes base.rank (the
+ * preference model keeps the base's rank; under nDCG it follows `ranks`).
  */
 typedef struct rec_tune_options {
     uint32_t version;       /**< REC_TUNE_OPTIONS_VERSION */

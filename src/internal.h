@@ -431,9 +431,16 @@ size_t rec__sel_finish(rec__sel *s, const rec__row_scores *rs,
    buffer at a thread's first call and retries forever when the mapping
    fails (a hang under a small RLIMIT_AS). Probes until it succeeds once. */
 int rec__blas_buffer_ok(void);
-/* OpenBLAS runs single-threaded inside the library's OpenMP regions: set
-   once per process, before the first BLAS/LAPACK call. */
+/* OpenBLAS runs single-threaded for the library: call before BLAS or
+   LAPACK work (cheap when nothing changed; a no-op inside an active
+   parallel region, where OpenBLAS's OpenMP build is single-threaded by
+   itself). Leaves the caller's OpenMP thread count as it was. */
 void rec__blas_single_threaded(void);
+/* Around each BLAS or LAPACK call: one OpenBLAS thread for the call, also
+   outside the library's parallel regions; rec__blas_leave takes what
+   rec__blas_enter returned. */
+int rec__blas_enter(void);
+void rec__blas_leave(int token);
 
 /* ---- training ----
  * train.c is the front door (rec_train_als: checks, dispatch, the model);

@@ -277,9 +277,11 @@ rec_status rec__for_each_tile(const rec_model *m, const int32_t *users,
                 for (size_t r = 0; r < nr; r++)
                     for (size_t j = 0; j < nj; j++)
                         S[r * nj + j] = C[r];
+                int token = rec__blas_enter();
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nr,
                             (int)nj, (int)k, 1.0f, X, (int)k,
                             m->rank_movie + j0 * k, (int)k, 1.0f, S, (int)nj);
+                rec__blas_leave(token);
                 for (size_t r = 0; r < nr; r++) {
                     if (!rs[r].bounded)
                         continue;

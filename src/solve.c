@@ -155,9 +155,10 @@ static int chol_solve_own(double *A, int ld, double *b, int m)
    lengths for us; its dposv_ is the OpenBLAS the library links. */
 static int chol_solve_lapack(double *A, int ld, double *b, int m)
 {
-    rec__blas_single_threaded();
+    int token = rec__blas_enter();
     lapack_int info = LAPACKE_dposv_work(LAPACK_COL_MAJOR, 'L', m, 1, A, ld,
                                          b, m);
+    rec__blas_leave(token);
     if (info != 0)
         return -1;
     for (int i = 0; i < m; i++)

@@ -39,8 +39,10 @@
 #define MAX_GRID_POINTS 100000
 #define MAX_FOLDS 100
 
-static const double default_regs[] = {0.3, 0.2, 0.12, 0.08,
-                                      0.05, 0.03, 0.02, 0.012};
+/* 0.16, 0.14 and 0.1: ml-latest-small's optimum lies between 0.12 and 0.16
+   (test RMSE 0.8392 -> 0.8383 at three more warm points) */
+static const double default_regs[] = {0.3,  0.2,  0.16, 0.14, 0.12, 0.1,
+                                      0.08, 0.05, 0.03, 0.02, 0.012};
 
 void rec_tune_options_init(rec_tune_options *o)
 {
@@ -882,6 +884,11 @@ rec_status rec_tune_als(rec_tune_result *out, rec_tune_point *points,
         t.nt = 1;
     t.hybrid = rec__train_hybrid(&o.base);
     t.rank_points = t.hybrid && o.metric == REC_METRIC_NDCG;
+    /* Under RMSE a ranks list searches the rating model's rank: the
+       preference model, which does not change the RMSE, keeps the base's
+       (following a rank of 64 cost ml-latest-small 0.009 nDCG@10) */
+    if (t.hybrid && !t.rank_points && o.n_ranks && !o.base.preference_rank)
+        o.base.preference_rank = o.base.rank;
     size_t n_blend_pairs = (o.n_blends ? o.n_blends : 1) *
                            (o.n_blend_shrinks ? o.n_blend_shrinks : 1);
     t.n_pairs = t.rank_points ? n_blend_pairs : 1;

@@ -2,6 +2,8 @@
    cancel, pitfalls (empty rows, reg 0 with few ratings), nonnegative,
    fold-in consistency, and the end-to-end RMSE on ml-latest-small. */
 #include <check.h>
+#include <cblas.h>
+#include <omp.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -167,6 +169,10 @@ START_TEST(test_lapack_rows)
         free(b2);
         free(z);
     }
+    /* an application that set its own thread counts: the library solves
+       with one OpenBLAS thread and leaves the OpenMP count alone */
+    openblas_set_num_threads(2);
+    omp_set_num_threads(3);
     rec_ratings *r = fx_ratings(150, 130, 0.5);
     for (int implicit = 0; implicit <= 1; implicit++) {
         rec_model *a[2];
@@ -185,6 +191,27 @@ START_TEST(test_lapack_rows)
         ck_assert(same_model(a[0], a[1]));
         rec_model_free(a[0]);
         rec_model_free(a[1]);
+        ck_assert_int_eq(openblas_get_num_threads(), 1);
+        ck_assert_int_eq(omp_get_max_threads(), 3);
+        /* fold-in on this thread: the same LAPACK path */
+        openblas_set_num_threads(2);
+        omp_set_num_threads(3);
+        rec_model *f = NULL;
+        rec_als_params p;
+        rec_als_params_init(&p);
+        p.rank = REC_LAPACK_MIN_DIM + 8;
+        p.iterations = 1;
+        p.preference = 0;
+        p.implicit = implicit;
+        ck_assert_ok(rec_train_als(&f, r, &p, NULL), (rec_error *)NULL);
+        const rec_movie_rating mine[] = {{r->movie_ids[0], 4.0f},
+                                         {r->movie_ids[1], 2.0f}};
+        rec_scored top[3];
+        size_t n;
+        ck_assert_ok(rec_recommend_for_ratings(top, 3, &n, f, mine, 2, NULL),
+                     (rec_error *)NULL);
+        ck_assert_int_eq(omp_get_max_threads(), 3);
+        rec_model_free(f);
     }
     rec_ratings_free(r);
 }

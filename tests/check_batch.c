@@ -250,8 +250,11 @@ START_TEST(blas_threads_do_not_multiply)
     rec_model *m = train(32, 2, 0);
     omp_set_num_threads(2);
     openblas_set_num_threads(2); /* what an application might have set */
+    omp_set_num_threads(2);
     expect_batch_equals_single(m, 10);
     ck_assert_int_eq(openblas_get_num_threads(), 1);
+    /* the application's own OpenMP setting is left alone */
+    ck_assert_int_eq(omp_get_max_threads(), 2);
     rec_model_free(m);
 }
 END_TEST

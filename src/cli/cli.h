@@ -178,7 +178,8 @@ void text_eval(const rec_eval_result *ev, const char *indent);
      "tune: values to search, NAME reg, rank, alpha (--implicit), "         \
      "bias_reg, bias_prior, blend, blend_shrink, preference_reg or "         \
      "preference_alpha (the last two with --metric ndcg) (default "          \
-     "reg=0.3,0.2,0.12,0.08,0.05,0.03,0.02,0.012); repeatable", true},      \
+     "reg=0.3,0.2,0.16,0.14,0.12,0.1,0.08,0.05,0.03,0.02,0.012); "           \
+     "repeatable", true},                                                    \
     {"--no-warm", NULL, NULL, "tune: every point starts cold", false},       \
     {"--warm-iters", NULL, "N",                                              \
      "tune: iterations of a warm point (default iters/3, at least 2)",       \

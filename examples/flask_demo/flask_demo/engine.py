@@ -53,6 +53,7 @@ from sqlalchemy import func
 
 from . import faults
 from .model_cache import PerModel
+from .tuning import Tuning
 from .models import Rating, Recommendation, RetrainJob, db, utcnow
 
 log = logging.getLogger("flask_demo.engine")
@@ -138,6 +139,7 @@ class Engine:
         self._similar = PerModel(self._similar_movies, size)
         # test hook (faults.py): None unless MOVIEME_FAULT_STEPS is set
         self._faults = faults.from_config(cfg, app.instance_path)
+        self.tuning = Tuning(app)
 
     # ---- ids ---------------------------------------------------------------
     def model_user_id(self, member_id):
@@ -378,10 +380,11 @@ class Engine:
             extra.update(implicit=True, alpha=cfg.get("MOVIEME_ALPHA", 1.0))
         elif mode == "explicit":            # the rating model only
             extra["preference"] = False
-        model = movieme.train_als(
-            data, rank=cfg["MOVIEME_RANK"], iterations=cfg["MOVIEME_ITERATIONS"],
+        # tuning.py: tunes now and then, else trains with the stored choice
+        model = self.tuning.train(data, dict(
+            rank=cfg["MOVIEME_RANK"], iterations=cfg["MOVIEME_ITERATIONS"],
             seed=cfg["MOVIEME_SEED"], n_threads=cfg["MOVIEME_THREADS"],
-            progress=progress, **extra)
+            **extra), progress=progress, stop=self._stop.is_set)
         return model, rows, snapshot_at
 
     def _progress(self, job_id):

@@ -89,6 +89,35 @@ class RetrainJob(db.Model):
                 "error": self.error}
 
 
+class ModelTuning(db.Model):
+    """A tuning of the model's parameters (tuning.py): what was searched,
+    what was chosen and its validation scores; the latest row's parameters
+    are those every retrain uses until the next tuning, which also counts
+    them (trainings, the last one's time and ratings)."""
+    __tablename__ = "model_tunings"
+    id = db.Column(db.Integer, primary_key=True)
+    tuned_at = db.Column(db.DateTime, default=utcnow, nullable=False)
+    mode = db.Column(db.String(10), nullable=False)    # MOVIEME_ALS_MODE
+    reason = db.Column(db.String(20), nullable=False)  # first | every | age
+    seconds = db.Column(db.Float, nullable=False)
+    n_ratings = db.Column(db.Integer, nullable=False)  # tuned on (all)
+    metric = db.Column(db.String(10), nullable=False)  # rmse | ndcg
+    k = db.Column(db.Integer, nullable=False)          # nDCG@k
+    val_rmse = db.Column(db.Float, nullable=False)
+    val_ndcg = db.Column(db.Float, nullable=False)
+    n_points = db.Column(db.Integer, nullable=False)
+    grid = db.Column(db.Text, nullable=False)          # JSON: lists searched
+    chosen = db.Column(db.Text, nullable=False)        # JSON: their best values
+    best = db.Column(db.Text, nullable=False)          # JSON: every parameter
+                                                       # of the best (defaults too)
+    # the trainings with these parameters since (the last one's parameters
+    # in full, its time and ratings)
+    trainings = db.Column(db.Integer, nullable=False, default=0)
+    trained_at = db.Column(db.DateTime)
+    trained_ratings = db.Column(db.Integer)
+    trained_params = db.Column(db.Text)                # JSON
+
+
 class LoginAttempt(db.Model):
     """Failed logins, for the rate limit (shared by all worker processes)."""
     __tablename__ = "login_attempts"

@@ -1,10 +1,14 @@
 """Application pages (members only)."""
+import datetime as dt
+import os
+
 from flask import (Blueprint, abort, current_app, flash, redirect,
                    render_template, request, url_for)
 from flask_login import current_user, login_required
 
 from . import service
 from .forms import DeleteRatingForm, RateForm
+from .models import RetrainJob
 from .security import safe_next
 
 bp = Blueprint("main", __name__)
@@ -168,3 +172,29 @@ def full():
 
 def _stars(x):
     return ("%.1f" % x).rstrip("0").rstrip(".")
+
+
+@bp.route("/about")
+def about():
+    """About the model: its parameters, where they come from (the stored
+    tuning, tuning.py), their validation scores, when it was trained and on
+    how many ratings."""
+    eng = engine()
+    cfg = current_app.config
+    tuned = eng.tuning.about()
+    last_job = (RetrainJob.query.filter_by(status="done")
+                .order_by(RetrainJob.id.desc()).first())
+    trained_at = dt.datetime.utcfromtimestamp(os.path.getmtime(eng.model_path))
+    next_tune = None
+    if tuned:
+        row = tuned["row"]
+        if cfg["MOVIEME_TUNE_EVERY"]:
+            next_tune = {"trainings": max(0, cfg["MOVIEME_TUNE_EVERY"] - row.trainings)}
+        if cfg["MOVIEME_TUNE_MAX_AGE"]:
+            next_tune = dict(next_tune or {}, at=row.tuned_at + dt.timedelta(
+                seconds=cfg["MOVIEME_TUNE_MAX_AGE"]))
+    return render_template("about.html", tuned=tuned, status=eng.status(),
+                           mode=cfg["MOVIEME_ALS_MODE"], trained_at=trained_at,
+                           last_job=last_job, base_ratings=len(eng.base),
+                           tuning_on=eng.tuning.enabled, next_tune=next_tune,
+                           mine=service.my_ratings(current_user.id))

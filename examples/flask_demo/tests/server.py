@@ -29,7 +29,9 @@ class Server:
         self.url = "http://127.0.0.1:%d" % self.port
         self.env = dict(os.environ, MOVIEME_INSTANCE=instance, MOVIEME_HOST="127.0.0.1",
                         MOVIEME_PORT=str(self.port), MOVIEME_ENV="development",
-                        PYTHONUNBUFFERED="1")
+                        # the live-server tests compare models with trainings
+                        # of the configured parameters (test_tuning tunes)
+                        MOVIEME_TUNE="0", PYTHONUNBUFFERED="1")
         self.env.update(env or {})
         self.proc = None
         self.log_path = os.path.join(instance, "server-%d.log" % self.port)
