@@ -8,6 +8,7 @@
  *       load time, peak and resident memory of a process that only loads
  *   bench_als train DIR [--rank K] [--iters N] [--threads T] [--split F]
  *                       [--seed S] [--save MODEL] [--progress] [--reference]
+ *                       [--explicit-only]
  *       load, split (F > 0), train, test RMSE; --progress records each
  *       iteration's time (the callback makes the library compute the
  *       training loss, so the plain run is the one to time); --reference
@@ -45,6 +46,7 @@ static int fail(const char *what, rec_status st, const rec_error *err)
 /* Options shared by the subcommands. */
 typedef struct opts {
     int rank, iters, threads, progress, reference, samples, reps;
+    int explicit_only;
     double split;
     unsigned long long seed;
     const char *save;
@@ -57,6 +59,8 @@ static int parse_opts(opts *o, int argc, char **argv)
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--progress"))
             o->progress = 1;
+        else if (!strcmp(a, "--explicit-only"))
+            o->explicit_only = 1;
         else if (!strcmp(a, "--reference"))
             o->reference = 1;
         else if (!v) {
@@ -261,6 +265,8 @@ static int cmd_train(int argc, char **argv)
     p.iterations = o.iters;
     p.n_threads = o.threads;
     p.seed = o.seed;
+    if (o.explicit_only)
+        p.preference = 0; /* the rating model alone (0.1's kind) */
     iter_log log = {calloc((size_t)o.iters + 1, sizeof(double)), 0, o.iters};
     if (o.progress) {
         p.progress = on_progress;

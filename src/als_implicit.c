@@ -43,13 +43,6 @@
 #define GRAM_BLOCKS 32  /* at most this many partial Gram matrices */
 #define GRAM_MIN_ROWS 1024
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define REC_IMPLICIT_CLONES \
-    __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define REC_IMPLICIT_CLONES
-#endif
-
 /* Fixed side of a half-iteration. */
 typedef struct imp_ctx {
     int k, ld, solver, cg_steps;
@@ -207,7 +200,6 @@ static size_t gather_add(double *G, float *Z, const imp_ctx *c,
 }
 
 /* Exact solve. Returns 0, or -1 (zero factors written). */
-REC_IMPLICIT_CLONES
 static int row_cholesky(float *x_out, const imp_ctx *c, const int32_t *idx,
                         const float *vals, size_t n, double *scratch)
 {
@@ -282,33 +274,18 @@ static int row_cholesky(float *x_out, const imp_ctx *c, const int32_t *idx,
 /* q = (Y^T Y + lambda I) v + sum_obs [(c_i - 1)(y_i . v) - b_i] y_i, with
    b_i = c_i when `minus_b` (then -q is the residual b - A v) and 0
    otherwise (then q = A v). The confidences c_i are in cc (0 for ratings
-   that do not count), c_i - 1 in cw. (Four interactions at a time
-   measured slower: the one-row loops vectorise better.) */
+   that do not count), c_i - 1 in cw. The product is rec__cg_apply
+   (kernels.c: the variant for the CPU, the same bits at every level). */
 static inline void cg_apply(float *restrict q, const imp_ctx *c,
                             const float *restrict v, const int32_t *idx,
                             const float *cw, const float *cc, size_t n,
                             int minus_b)
 {
-    int k = c->k;
-    const float *Y = c->other;
-    for (int i = 0; i < k; i++)
-        q[i] = dot8(c->ytyf + (size_t)i * k, v, k) + (float)c->lambda * v[i];
-    for (size_t t = 0; t < n; t++) {
-        const float *y = Y + (size_t)idx[t] * k;
-        if (t + 6 < n)
-            prefetch_row(Y + (size_t)idx[t + 6] * k, k);
-        if (cc[t] == 0.0f)
-            continue;
-        float sj = cw[t] * dot8(y, v, k);
-        if (minus_b)
-            sj -= cc[t];
-        for (int i = 0; i < k; i++)
-            q[i] += sj * y[i];
-    }
+    rec__cg_apply(q, c->ytyf, (float)c->lambda, c->other, c->k, v, idx, cw,
+                  cc, n, minus_b);
 }
 
 /* `cg_steps` steps of conjugate gradient from the factors in x. */
-REC_IMPLICIT_CLONES
 static int row_cg(float *x, const imp_ctx *c, const int32_t *idx,
                   const float *vals, size_t n, double *scratch)
 {

@@ -19,6 +19,9 @@ static rec_score_rows_fn score_rows = rec__score_rows_portable;
 static rec_gram_add_fn gram_add = rec__gram_add_portable;
 static rec_above_fn above = rec__above_portable;
 static rec_auc_count_fn auc_count = rec__auc_count_portable;
+static rec_chol_solve_fn chol_solve = rec__chol_solve_portable;
+static rec_cg_apply_fn cg_apply = rec__cg_apply_portable;
+static rec_cosine_rows_fn cosine_rows = rec__cosine_rows_portable;
 
 static rec_cpu_level detect(void)
 {
@@ -46,6 +49,11 @@ static void choose(void)
         want = REC_CPU_AVX512;
     level = want < best ? want : best;
 #ifdef REC_HAVE_X86_KERNELS
+    if (level >= REC_CPU_AVX2) { /* the AVX-512 level uses these too */
+        chol_solve = rec__chol_solve_avx2;
+        cg_apply = rec__cg_apply_avx2;
+        cosine_rows = rec__cosine_rows_avx2;
+    }
     if (level == REC_CPU_AVX2) {
         score_rows = rec__score_rows_avx2;
         gram_add = rec__gram_add_avx2;
@@ -88,6 +96,66 @@ void rec__above(uint64_t *bits, const float *x, size_t n, float t)
 {
     pthread_once(&once, choose);
     above(bits, x, n, t);
+}
+
+int rec__chol_solve(double *A, int ld, double *b, int m)
+{
+    pthread_once(&once, choose);
+    return chol_solve(A, ld, b, m);
+}
+
+void rec__cg_apply(float *q, const float *ytyf, float lambda, const float *Y,
+                   int k, const float *v, const int32_t *idx, const float *cw,
+                   const float *cc, size_t n, int minus_b)
+{
+    pthread_once(&once, choose);
+    cg_apply(q, ytyf, lambda, Y, k, v, idx, cw, cc, n, minus_b);
+}
+
+void rec__cosine_rows(float *out, const float *Y, int k, const float *y0,
+                      float n0, size_t j0, size_t j1)
+{
+    pthread_once(&once, choose);
+    cosine_rows(out, Y, k, y0, n0, j0, j1);
+}
+
+int rec__chol_solve_at(rec_cpu_level l, double *A, int ld, double *b, int m)
+{
+#ifdef REC_HAVE_X86_KERNELS
+    if (l >= REC_CPU_AVX2 && detect() >= REC_CPU_AVX2)
+        return rec__chol_solve_avx2(A, ld, b, m);
+#endif
+    (void)l;
+    return rec__chol_solve_portable(A, ld, b, m);
+}
+
+void rec__cg_apply_at(rec_cpu_level l, float *q, const float *ytyf,
+                      float lambda, const float *Y, int k, const float *v,
+                      const int32_t *idx, const float *cw,
+                      const float *cc, size_t n,
+                      int minus_b)
+{
+#ifdef REC_HAVE_X86_KERNELS
+    if (l >= REC_CPU_AVX2 && detect() >= REC_CPU_AVX2) {
+        rec__cg_apply_avx2(q, ytyf, lambda, Y, k, v, idx, cw, cc, n, minus_b);
+        return;
+    }
+#endif
+    (void)l;
+    rec__cg_apply_portable(q, ytyf, lambda, Y, k, v, idx, cw, cc, n, minus_b);
+}
+
+void rec__cosine_rows_at(rec_cpu_level l, float *out, const float *Y, int k,
+                         const float *y0, float n0, size_t j0, size_t j1)
+{
+#ifdef REC_HAVE_X86_KERNELS
+    if (l >= REC_CPU_AVX2 && detect() >= REC_CPU_AVX2) {
+        rec__cosine_rows_avx2(out, Y, k, y0, n0, j0, j1);
+        return;
+    }
+#endif
+    (void)l;
+    rec__cosine_rows_portable(out, Y, k, y0, n0, j0, j1);
 }
 
 uint64_t rec__auc_count(const float *a, size_t n, const float *pos,

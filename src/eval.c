@@ -10,7 +10,8 @@
  * the AUC counts the pairs of each tile of approximate scores at once
  * (rec__auc_count) and decides exactly only where a relevant score lies
  * within the rounding bound, so it equals the exact computation. Per-user
- * results are summed in user order: no dependence on the thread count. Calls flow one way: popularity (eval_rank.c) ->
+ * results are summed in user order: no dependence on the thread count.
+ * Calls flow one way: popularity (eval_rank.c) ->
  * metrics (here) -> batch ranking (recommend_batch.c) -> scoring
  * (recommend.c).
  */

@@ -536,6 +536,22 @@ void rec__gram_add(double *A, const float *Z, size_t n, int ld, int kk);
    predictions). */
 void rec__score_rows(float *out, const float *Y, int k, const float *x,
                      size_t j0, size_t j1);
+/* The library's Cholesky solve of the m x m system in rows of ld (upper
+   triangle used; A overwritten, b becomes x): 0, or -1 when A is not
+   positive definite or x not finite (solve.c calls it below LAPACK's
+   crossover). */
+int rec__chol_solve(double *A, int ld, double *b, int m);
+/* One CG product of implicit ALS: q = (Y^T Y + lambda I) v (ytyf, k x k
+   float) + sum_t [cw[t] (y_t . v) - b_t] y_t over the rows idx[t] of Y
+   with a confidence cc[t] != 0 (cw[t] = cc[t] - 1), b_t = cc[t] when
+   minus_b, else 0. The same bits at every level. */
+void rec__cg_apply(float *q, const float *ytyf, float lambda, const float *Y,
+                   int k, const float *v, const int32_t *idx, const float *cw,
+                   const float *cc, size_t n, int minus_b);
+/* out[j - j0] = the cosine of rows j of Y and y0 (whose norm is n0), 0 when
+   either norm is 0, for j in [j0, j1). The same bits at every level. */
+void rec__cosine_rows(float *out, const float *Y, int k, const float *y0,
+                      float n0, size_t j0, size_t j1);
 /* Bit i of bits[i / 64] set when x[i] > t, for i < n (selection scans;
    bits holds (n + 63) / 64 words). */
 void rec__above(uint64_t *bits, const float *x, size_t n, float t);
@@ -548,6 +564,14 @@ void rec__above(uint64_t *bits, const float *x, size_t n, float t);
 uint64_t rec__auc_count(const float *a, size_t n, const float *pos,
                         size_t np, float w, uint32_t *near, size_t *n_near);
 /* The same kernels at a given level (capped by the CPU): tests, benches. */
+int rec__chol_solve_at(rec_cpu_level l, double *A, int ld, double *b, int m);
+void rec__cg_apply_at(rec_cpu_level l, float *q, const float *ytyf,
+                      float lambda, const float *Y, int k, const float *v,
+                      const int32_t *idx, const float *cw,
+                      const float *cc, size_t n,
+                      int minus_b);
+void rec__cosine_rows_at(rec_cpu_level l, float *out, const float *Y, int k,
+                         const float *y0, float n0, size_t j0, size_t j1);
 void rec__above_at(rec_cpu_level l, uint64_t *bits, const float *x, size_t n,
                    float t);
 uint64_t rec__auc_count_at(rec_cpu_level l, const float *a, size_t n,

@@ -1,9 +1,10 @@
 /*
- * kernels.c - the two hot inner kernels in each instruction-set variant:
- * the scoring kernel (dot products of one vector with rows of a matrix:
- * top-n, predictions) and the Gram-tile kernel (A += Z^T Z on 8x8 tiles:
- * every ALS row). cpu.c picks one variant of each, once per process; only
- * it calls here.
+ * kernels.c - the hot inner kernels in each instruction-set variant: the
+ * scoring kernel (dot products of one vector with rows of a matrix: top-n,
+ * predictions), the Gram-tile kernel (A += Z^T Z on 8x8 tiles: every ALS
+ * row), the row Cholesky solve, the implicit CG product, the cosines of
+ * similar movies, and the selection scans of batch ranking. cpu.c picks
+ * one variant of each, once per process; only it calls here.
  *
  * The AVX-512 variants do the very arithmetic of the AVX2 ones, in the same
  * order, on twice the data per instruction (two movies per register for
@@ -13,6 +14,8 @@
  */
 #include "internal.h"
 #include "kernels.h"
+
+#include <math.h>
 
 /* ---- scoring: dot products of x with rows [j0, j1) of Y, into out ---- */
 
@@ -110,6 +113,178 @@ uint64_t rec__auc_count_portable(const float *a, size_t n, const float *pos,
     }
     *n_near = nn;
     return right;
+}
+
+/* ---- Cholesky solve on the upper triangle, row stride ld ----
+ * Right-looking, in panels of 4 rows: the trailing rows get one rank-4
+ * update per panel (4 multiply-adds per load/store of A). Row updates start
+ * at a 4-aligned column and run to the padded end, so the loops are whole
+ * vectors without alias checks; what they write left of the diagonal is
+ * never read (only the upper triangle is). */
+
+static inline __attribute__((always_inline)) void
+row_sub(double *restrict y, const double *restrict x, double f, int n)
+{
+    for (int j = 0; j < n; j++)
+        y[j] -= f * x[j];
+}
+
+static inline __attribute__((always_inline)) void
+row_sub4(double *restrict y, const double *restrict x0,
+                            const double *restrict x1,
+                            const double *restrict x2,
+                            const double *restrict x3, const double *f, int n)
+{
+    double f0 = f[0], f1 = f[1], f2 = f[2], f3 = f[3];
+    for (int j = 0; j < n; j++)
+        y[j] -= (f0 * x0[j] + f1 * x1[j]) + (f2 * x2[j] + f3 * x3[j]);
+}
+
+/* One body for every variant (inlined into each, compiled for its
+   instruction set): returns 0, or -1 when A is not positive definite or
+   the solution is not finite. */
+static inline __attribute__((always_inline)) int
+chol_body(double *A, int ld, double *b, int m)
+{
+    int jend = (m + 3) & ~3;
+    if (jend > ld)
+        jend = m;
+    for (int ib = 0; ib < m; ib += 4) {
+        int bend = ib + 4 < m ? ib + 4 : m;
+        for (int i = ib; i < bend; i++) { /* the panel itself */
+            double *Ai = A + (size_t)i * ld;
+            double d = Ai[i];
+            if (!(d > 0.0) || !isfinite(d))
+                return -1;
+            d = sqrt(d);
+            Ai[i] = d;
+            double inv = 1.0 / d;
+            for (int j = i + 1; j < m; j++)
+                Ai[j] *= inv;
+            for (int r = i + 1; r < bend; r++) {
+                int j0 = r & ~3;
+                row_sub(A + (size_t)r * ld + j0, Ai + j0, Ai[r], jend - j0);
+            }
+        }
+        const double *P = A + (size_t)ib * ld;
+        for (int r = bend; r < m; r++) { /* trailing rows */
+            int j0 = r & ~3;
+            double *Ar = A + (size_t)r * ld + j0;
+            if (bend - ib == 4) {
+                double f[4] = {P[r], P[ld + r], P[2 * ld + r],
+                               P[3 * ld + r]};
+                row_sub4(Ar, P + j0, P + ld + j0, P + 2 * ld + j0,
+                         P + 3 * ld + j0, f, jend - j0);
+            } else {
+                for (int p = ib; p < bend; p++) {
+                    const double *Ap = A + (size_t)p * ld;
+                    row_sub(Ar, Ap + j0, Ap[r], jend - j0);
+                }
+            }
+        }
+    }
+    /* U^T y = b, column-oriented so the inner loop runs along rows. */
+    for (int i = 0; i < m; i++) {
+        const double *Ai = A + (size_t)i * ld;
+        double y = b[i] / Ai[i];
+        b[i] = y;
+        row_sub(b + i + 1, Ai + i + 1, y, m - i - 1);
+    }
+    /* U x = y, the dot products with four partial sums */
+    for (int i = m - 1; i >= 0; i--) {
+        const double *Ai = A + (size_t)i * ld;
+        double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+        int j = i + 1;
+        for (; j + 4 <= m; j += 4) {
+            s0 += Ai[j] * b[j];
+            s1 += Ai[j + 1] * b[j + 1];
+            s2 += Ai[j + 2] * b[j + 2];
+            s3 += Ai[j + 3] * b[j + 3];
+        }
+        for (; j < m; j++)
+            s0 += Ai[j] * b[j];
+        b[i] = (b[i] - ((s0 + s1) + (s2 + s3))) / Ai[i];
+    }
+    for (int i = 0; i < m; i++)
+        if (!isfinite(b[i]))
+            return -1;
+    return 0;
+}
+
+int rec__chol_solve_portable(double *A, int ld, double *b, int m)
+{
+    return chol_body(A, ld, b, m);
+}
+
+/* ---- implicit ALS: one conjugate-gradient product ----
+ * q = (Y^T Y + lambda I) v + sum_t [(c_t - 1)(y_t . v) - b_t] y_t over a
+ * row's interactions (als_implicit.c, cg_apply): c_t in cc (0: no
+ * interaction), c_t - 1 in cw, b_t = c_t when minus_b, else 0. The dot
+ * products keep eight partial sums and nothing is contracted, so every
+ * variant gives the same bits. */
+
+/* Ask for every cache line of a factor row that will be read soon: rows
+   of the fixed side are visited in random order. */
+static inline __attribute__((always_inline)) void prefetch_row(const float *y,
+                                                              int k)
+{
+    const char *p = (const char *)y;
+    for (int b = 0; b < k * (int)sizeof *y; b += 64)
+        __builtin_prefetch(p + b);
+    __builtin_prefetch(p + k * (int)sizeof *y - 1);
+}
+
+static inline __attribute__((always_inline)) void
+cg_apply_body(float *restrict q, const float *ytyf, float lambda,
+              const float *Y, int k, const float *restrict v,
+              const int32_t *idx, const float *cw, const float *cc,
+              size_t n, int minus_b)
+{
+    for (int i = 0; i < k; i++)
+        q[i] = rec__dotf(ytyf + (size_t)i * k, v, k) + lambda * v[i];
+    for (size_t t = 0; t < n; t++) {
+        const float *y = Y + (size_t)idx[t] * k;
+        if (t + 6 < n)
+            prefetch_row(Y + (size_t)idx[t + 6] * k, k);
+        if (cc[t] == 0.0f)
+            continue; /* not an interaction */
+        float sj = cw[t] * rec__dotf(y, v, k);
+        if (minus_b)
+            sj -= cc[t];
+        for (int i = 0; i < k; i++)
+            q[i] += sj * y[i];
+    }
+}
+
+void rec__cg_apply_portable(float *q, const float *ytyf, float lambda,
+                            const float *Y, int k, const float *v,
+                            const int32_t *idx, const float *cw,
+                            const float *cc, size_t n,
+                            int minus_b)
+{
+    cg_apply_body(q, ytyf, lambda, Y, k, v, idx, cw, cc, n, minus_b);
+}
+
+/* ---- similar movies: cosines of rows of Y with y0 (norm n0) ---- */
+
+static inline __attribute__((always_inline)) void
+cosine_body(float *out, const float *Y, int k, const float *y0, float n0,
+            size_t j0, size_t j1)
+{
+    for (size_t j = j0; j < j1; j++) {
+        const float *y = Y + j * (size_t)k;
+        float nj = sqrtf(rec__dotf(y, y, k));
+        out[j - j0] = (n0 > 0.0f && nj > 0.0f)
+                          ? rec__dotf(y0, y, k) / (n0 * nj)
+                          : 0.0f;
+    }
+}
+
+void rec__cosine_rows_portable(float *out, const float *Y, int k,
+                               const float *y0, float n0, size_t j0,
+                               size_t j1)
+{
+    cosine_body(out, Y, k, y0, n0, j0, j1);
 }
 
 #ifdef REC_HAVE_X86_KERNELS
@@ -233,6 +408,33 @@ rec__above_avx2(uint64_t *bits, const float *x, size_t n, float t)
             b |= (uint64_t)(x[i] > t) << (i - i0);
         bits[w] = b;
     }
+}
+
+/* The Cholesky solve with AVX2 and fused multiply-adds (ISO C mode turns
+   contraction off by default; the portable variant keeps it off). The
+   AVX-512 level uses this variant too. */
+__attribute__((target("avx2,fma"), optimize("fp-contract=fast"))) int
+rec__chol_solve_avx2(double *A, int ld, double *b, int m)
+{
+    return chol_body(A, ld, b, m);
+}
+
+/* The CG product and the cosines vectorised for AVX2 (the same arithmetic
+   as the portable variants: no contraction, the same partial sums). The
+   AVX-512 level uses these too. */
+__attribute__((target("avx2"))) void
+rec__cg_apply_avx2(float *q, const float *ytyf, float lambda, const float *Y,
+                   int k, const float *v, const int32_t *idx, const float *cw,
+                   const float *cc, size_t n, int minus_b)
+{
+    cg_apply_body(q, ytyf, lambda, Y, k, v, idx, cw, cc, n, minus_b);
+}
+
+__attribute__((target("avx2"))) void
+rec__cosine_rows_avx2(float *out, const float *Y, int k, const float *y0,
+                      float n0, size_t j0, size_t j1)
+{
+    cosine_body(out, Y, k, y0, n0, j0, j1);
 }
 
 /* ---- AVX-512 (F) ---- */

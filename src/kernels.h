@@ -25,8 +25,30 @@ typedef uint64_t (*rec_auc_count_fn)(const float *a, size_t n,
                                      const float *pos, size_t np, float w,
                                      uint32_t *near, size_t *n_near);
 
+/* The row Cholesky solve (rec__chol_solve). */
+typedef int (*rec_chol_solve_fn)(double *A, int ld, double *b, int m);
+/* One CG product of implicit ALS (rec__cg_apply). */
+typedef void (*rec_cg_apply_fn)(float *q, const float *ytyf, float lambda,
+                                const float *Y, int k, const float *v,
+                                const int32_t *idx, const float *cw,
+                                const float *cc, size_t n,
+                                int minus_b);
+/* Cosines of rows of Y with y0 (rec__cosine_rows). */
+typedef void (*rec_cosine_rows_fn)(float *out, const float *Y, int k,
+                                   const float *y0, float n0, size_t j0,
+                                   size_t j1);
+
 void rec__score_rows_portable(float *out, const float *Y, int k,
                               const float *x, size_t j0, size_t j1);
+int rec__chol_solve_portable(double *A, int ld, double *b, int m);
+void rec__cg_apply_portable(float *q, const float *ytyf, float lambda,
+                            const float *Y, int k, const float *v,
+                            const int32_t *idx, const float *cw,
+                            const float *cc, size_t n,
+                            int minus_b);
+void rec__cosine_rows_portable(float *out, const float *Y, int k,
+                               const float *y0, float n0, size_t j0,
+                               size_t j1);
 void rec__above_portable(uint64_t *bits, const float *x, size_t n, float t);
 uint64_t rec__auc_count_portable(const float *a, size_t n, const float *pos,
                                  size_t np, float w, uint32_t *near,
@@ -41,6 +63,14 @@ void rec__score_rows_avx512(float *out, const float *Y, int k,
                             const float *x, size_t j0, size_t j1);
 void rec__gram_add_avx512(double *A, const float *Z, size_t n, int ld,
                           int kk);
+int rec__chol_solve_avx2(double *A, int ld, double *b, int m);
+void rec__cg_apply_avx2(float *q, const float *ytyf, float lambda,
+                        const float *Y, int k, const float *v,
+                        const int32_t *idx, const float *cw,
+                        const float *cc, size_t n,
+                        int minus_b);
+void rec__cosine_rows_avx2(float *out, const float *Y, int k, const float *y0,
+                           float n0, size_t j0, size_t j1);
 void rec__above_avx2(uint64_t *bits, const float *x, size_t n, float t);
 void rec__above_avx512(uint64_t *bits, const float *x, size_t n, float t);
 uint64_t rec__auc_count_avx512(const float *a, size_t n, const float *pos,

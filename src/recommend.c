@@ -72,15 +72,6 @@ rec_status rec_predict(float *out, const rec_model *m, int32_t user_id,
     return REC_OK;
 }
 
-/* Cosine similarity over all movies: worth an AVX2 build where the CPU
-   has it (picked once by the loader, through an ifunc). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define REC_SCORING_CLONES \
-    __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define REC_SCORING_CLONES
-#endif
-
 /* ---- ranking ---- */
 
 float rec__shown_rating(const rec_model *m, const rec_user_view *u, size_t j)
@@ -578,8 +569,8 @@ fail:
 /* ---- similar movies ---- */
 
 /* Cosine of movie factors: the preference model's where there is one
-   (movies the same people chose), else the rating model's. */
-REC_SCORING_CLONES
+   (movies the same people chose), else the rating model's; the cosines of
+   a block of movies by one kernel (rec__cosine_rows). */
 rec_status rec_similar_movies_ex(rec_scored *out, size_t n, size_t *n_out,
                                  const rec_model *m, int32_t movie_id,
                                  const rec_top_n_options *opts,
@@ -600,14 +591,14 @@ rec_status rec_similar_movies_ex(rec_scored *out, size_t n, size_t *n_out,
     const float *y0 = Y + (size_t)j0 * k;
     float n0 = sqrtf(dotf(y0, y0, k));
     size_t size = 0;
-    for (size_t j = 0; j < m->n_movies; j++) {
-        if (j == (size_t)j0 || !rec__candidate(&cand, j))
-            continue;
-        const float *y = Y + j * (size_t)k;
-        float nj = sqrtf(dotf(y, y, k));
-        float cos = (n0 > 0.0f && nj > 0.0f) ? dotf(y0, y, k) / (n0 * nj)
-                                             : 0.0f;
-        rec__heap_offer(out, &size, n, (int32_t)j, cos);
+    float cosines[RANK_BLOCK];
+    for (size_t b0 = 0; b0 < m->n_movies; b0 += RANK_BLOCK) {
+        size_t b1 = m->n_movies - b0 < RANK_BLOCK ? m->n_movies
+                                                  : b0 + RANK_BLOCK;
+        rec__cosine_rows(cosines, Y, k, y0, n0, b0, b1);
+        for (size_t j = b0; j < b1; j++)
+            if (j != (size_t)j0 && rec__candidate(&cand, j))
+                rec__heap_offer(out, &size, n, (int32_t)j, cosines[j - b0]);
     }
     rec__candidates_free(&cand);
     rec__heap_finish(out, size, NULL);

@@ -16,8 +16,8 @@
  * z_t = [y_t, 1, r_t - mu - c_t] the extended Gram matrix Z^T Z holds, in
  * one pass over the ratings, the normal matrix (top-left), the right-hand
  * side (last column) and sum of squared targets (corner). Z is gathered in
- * double, in chunks, and Z^T Z is accumulated by a vectorised kernel (an
- * AVX2/FMA variant is picked at run time on x86-64).
+ * float, in chunks, and Z^T Z is accumulated by a vectorised kernel
+ * (kernels.c: the variant for the CPU is picked once at run time).
  */
 #include "internal.h"
 
@@ -51,101 +51,8 @@ size_t rec__foldin_scratch(int k)
 }
 
 /* ---- Cholesky on the upper triangle, row stride ld ----
- * Right-looking, in panels of 4 rows: the trailing rows get one rank-4
- * update per panel (4 multiply-adds per load/store of A). Row updates start
- * at a 4-aligned column and run to the padded end, so the loops are whole
- * vectors without alias checks; what they write left of the diagonal is
- * never read (only the upper triangle is). */
-
-static inline void row_sub(double *restrict y, const double *restrict x,
-                           double f, int n)
-{
-    for (int j = 0; j < n; j++)
-        y[j] -= f * x[j];
-}
-
-static inline void row_sub4(double *restrict y, const double *restrict x0,
-                            const double *restrict x1,
-                            const double *restrict x2,
-                            const double *restrict x3, const double *f, int n)
-{
-    double f0 = f[0], f1 = f[1], f2 = f[2], f3 = f[3];
-    for (int j = 0; j < n; j++)
-        y[j] -= (f0 * x0[j] + f1 * x1[j]) + (f2 * x2[j] + f3 * x3[j]);
-}
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-/* AVX2 where the CPU has it, with fused multiply-adds (ISO C mode turns
-   contraction off by default). */
-__attribute__((target_clones("arch=x86-64-v3", "default"),
-               optimize("fp-contract=fast")))
-#endif
-static int chol_solve_own(double *A, int ld, double *b, int m)
-{
-    int jend = (m + 3) & ~3;
-    if (jend > ld)
-        jend = m;
-    for (int ib = 0; ib < m; ib += 4) {
-        int bend = ib + 4 < m ? ib + 4 : m;
-        for (int i = ib; i < bend; i++) { /* the panel itself */
-            double *Ai = A + (size_t)i * ld;
-            double d = Ai[i];
-            if (!(d > 0.0) || !isfinite(d))
-                return -1;
-            d = sqrt(d);
-            Ai[i] = d;
-            double inv = 1.0 / d;
-            for (int j = i + 1; j < m; j++)
-                Ai[j] *= inv;
-            for (int r = i + 1; r < bend; r++) {
-                int j0 = r & ~3;
-                row_sub(A + (size_t)r * ld + j0, Ai + j0, Ai[r], jend - j0);
-            }
-        }
-        const double *P = A + (size_t)ib * ld;
-        for (int r = bend; r < m; r++) { /* trailing rows */
-            int j0 = r & ~3;
-            double *Ar = A + (size_t)r * ld + j0;
-            if (bend - ib == 4) {
-                double f[4] = {P[r], P[ld + r], P[2 * ld + r],
-                               P[3 * ld + r]};
-                row_sub4(Ar, P + j0, P + ld + j0, P + 2 * ld + j0,
-                         P + 3 * ld + j0, f, jend - j0);
-            } else {
-                for (int p = ib; p < bend; p++) {
-                    const double *Ap = A + (size_t)p * ld;
-                    row_sub(Ar, Ap + j0, Ap[r], jend - j0);
-                }
-            }
-        }
-    }
-    /* U^T y = b, column-oriented so the inner loop runs along rows. */
-    for (int i = 0; i < m; i++) {
-        const double *Ai = A + (size_t)i * ld;
-        double y = b[i] / Ai[i];
-        b[i] = y;
-        row_sub(b + i + 1, Ai + i + 1, y, m - i - 1);
-    }
-    /* U x = y, the dot products with four partial sums */
-    for (int i = m - 1; i >= 0; i--) {
-        const double *Ai = A + (size_t)i * ld;
-        double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-        int j = i + 1;
-        for (; j + 4 <= m; j += 4) {
-            s0 += Ai[j] * b[j];
-            s1 += Ai[j + 1] * b[j + 1];
-            s2 += Ai[j + 2] * b[j + 2];
-            s3 += Ai[j + 3] * b[j + 3];
-        }
-        for (; j < m; j++)
-            s0 += Ai[j] * b[j];
-        b[i] = (b[i] - ((s0 + s1) + (s2 + s3))) / Ai[i];
-    }
-    for (int i = 0; i < m; i++)
-        if (!isfinite(b[i]))
-            return -1;
-    return 0;
-}
+ * The library's own kernel is rec__chol_solve (kernels.c, one variant per
+ * instruction set, chosen by cpu.c); LAPACK takes the larger systems. */
 
 /* LAPACK's Cholesky solve of the same system: A's upper triangle in rows
    of ld is the lower triangle of a column-major matrix, so no copy. One
@@ -169,7 +76,8 @@ static int chol_solve_lapack(double *A, int ld, double *b, int m)
 
 int rec__cholesky_solve_with(double *A, int ld, double *b, int m, int lapack)
 {
-    return lapack ? chol_solve_lapack(A, ld, b, m) : chol_solve_own(A, ld, b, m);
+    return lapack ? chol_solve_lapack(A, ld, b, m)
+                  : rec__chol_solve(A, ld, b, m);
 }
 
 /* LAPACK from REC_LAPACK_MIN_DIM unknowns up (bench/bench_solve, the
@@ -178,7 +86,7 @@ static int chol_solve_ld(double *A, int ld, double *b, int m)
 {
     if (m >= REC_LAPACK_MIN_DIM && rec__blas_buffer_ok())
         return chol_solve_lapack(A, ld, b, m);
-    return chol_solve_own(A, ld, b, m);
+    return rec__chol_solve(A, ld, b, m);
 }
 
 int rec__cholesky_solve(double *A, double *b, int k)
@@ -243,8 +151,11 @@ static void accumulate(double *A, float *Z, const rec_row_ctx *c,
         size_t cn = n - t0 < CHUNK ? n - t0 : CHUNK;
         for (size_t t = 0; t < cn; t++) {
             int32_t j = idx[t0 + t];
-            if (t + 8 < cn)
-                __builtin_prefetch(c->other + (size_t)idx[t0 + t + 8] * k);
+            if (t0 + t + 16 < n) { /* both ends: a row may span two lines */
+                const float *ahead = c->other + (size_t)idx[t0 + t + 16] * k;
+                __builtin_prefetch(ahead);
+                __builtin_prefetch(ahead + k - 1);
+            }
             float *z = Z + t * ld;
             const float *y = c->other + (size_t)j * k;
             int q = 0;

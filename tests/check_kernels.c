@@ -159,6 +159,108 @@ START_TEST(selection_variants_agree)
 }
 END_TEST
 
+/* The row Cholesky solve agrees within rounding at every level (the AVX2
+   variant contracts to FMA); the CG product of implicit ALS and the
+   similar-movies cosines give the same bits at every level. */
+START_TEST(solve_cg_cosine_variants)
+{
+    uint64_t s = 31;
+    for (size_t t = 0; t < sizeof ks / sizeof *ks; t++) {
+        int m = ks[t], ld = (m + 1 + 7) & ~7;
+        size_t cells = (size_t)ld * ld;
+        double *A0 = calloc(cells, sizeof *A0), *A[3], b[3][104];
+        /* A = B^T B + m I: positive definite */
+        for (int i = 0; i < m; i++)
+            for (int j = i; j < m; j++) {
+                double v = i == j ? m : 0.0;
+                for (int r = 0; r < m; r++)
+                    v += (double)rnd(&s, 0) * rnd(&s, 0) * 0.1;
+                A0[(size_t)i * ld + j] = v;
+            }
+        for (int l = 0; l < 3; l++) {
+            A[l] = malloc(cells * sizeof **A);
+            memcpy(A[l], A0, cells * sizeof **A);
+            uint64_t sb = 7;
+            for (int i = 0; i < m; i++)
+                b[l][i] = rnd(&sb, 0);
+            ck_assert_int_eq(rec__chol_solve_at((rec_cpu_level)l, A[l], ld,
+                                                b[l], m), 0);
+        }
+        for (int i = 0; i < m; i++)
+            ck_assert_msg(fabs(b[0][i] - b[1][i]) <= 1e-9 * (1 + fabs(b[0][i])),
+                          "m %d x[%d]: %.17g vs %.17g", m, i, b[0][i], b[1][i]);
+        ck_assert_mem_eq(b[1], b[2], (size_t)m * sizeof **b);
+        for (int l = 0; l < 3; l++)
+            free(A[l]);
+        free(A0);
+        /* not positive definite */
+        double bad[64] = {0}, rhs[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+        bad[0] = -1.0;
+        for (int l = 0; l < 3; l++)
+            ck_assert_int_eq(rec__chol_solve_at((rec_cpu_level)l, bad, 8, rhs,
+                                                1), -1);
+    }
+    for (size_t t = 0; t < sizeof ks / sizeof *ks; t++) {
+        int k = ks[t];
+        size_t ny = 40, n = 25;
+        float *Y = malloc(ny * (size_t)k * sizeof *Y);
+        float *G = malloc((size_t)k * k * sizeof *G), v[100], q[3][100];
+        float cw[25], cc[25], cos[3][40];
+        int32_t idx[25];
+        for (size_t i = 0; i < ny * (size_t)k; i++)
+            Y[i] = rnd(&s, 0);
+        for (size_t i = 0; i < (size_t)k * k; i++)
+            G[i] = rnd(&s, 0);
+        for (int f = 0; f < k; f++)
+            v[f] = rnd(&s, 0);
+        for (size_t i = 0; i < n; i++) {
+            idx[i] = (int32_t)(rec__splitmix64(&s) % ny);
+            cc[i] = i % 5 == 3 ? 0.0f : 1.0f + 2.0f * (rnd(&s, 0) + 1.0f);
+            cw[i] = cc[i] - 1.0f;
+        }
+        for (int minus_b = 0; minus_b <= 1; minus_b++) {
+            for (int l = 0; l < 3; l++)
+                rec__cg_apply_at((rec_cpu_level)l, q[l], G, 0.5f, Y, k, v,
+                                 idx, cw, cc, n, minus_b);
+            ck_assert_mem_eq(q[0], q[1], (size_t)k * sizeof **q);
+            ck_assert_mem_eq(q[0], q[2], (size_t)k * sizeof **q);
+            /* the definition, in double */
+            for (int i = 0; i < k; i++) {
+                double want = 0.5 * v[i], mag = fabs(want);
+                for (int j = 0; j < k; j++) {
+                    want += (double)G[(size_t)i * k + j] * v[j];
+                    mag += fabs((double)G[(size_t)i * k + j] * v[j]);
+                }
+                for (size_t u = 0; u < n; u++) {
+                    if (cc[u] == 0.0f)
+                        continue;
+                    const float *y = Y + (size_t)idx[u] * k;
+                    double d = 0.0;
+                    for (int j = 0; j < k; j++)
+                        d += (double)y[j] * v[j];
+                    double sj = cw[u] * d - (minus_b ? cc[u] : 0.0);
+                    want += sj * y[i];
+                    mag += fabs(sj * y[i]) + fabs(cw[u] * d * y[i]);
+                }
+                ck_assert_msg(fabs(q[0][i] - want) <= 1e-5 * (1.0 + mag),
+                              "k %d q[%d]: %g vs %g", k, i, q[0][i], want);
+            }
+        }
+        memset(Y, 0, (size_t)k * sizeof *Y); /* a zero row: cosine 0 */
+        float n0 = sqrtf(rec__dotf(Y + k, Y + k, k));
+        for (int l = 0; l < 3; l++)
+            rec__cosine_rows_at((rec_cpu_level)l, cos[l], Y, k, Y + k, n0, 0,
+                                ny);
+        ck_assert_mem_eq(cos[0], cos[1], ny * sizeof **cos);
+        ck_assert_mem_eq(cos[0], cos[2], ny * sizeof **cos);
+        ck_assert(cos[0][0] == 0.0f);
+        ck_assert(fabsf(cos[0][1] - 1.0f) < 1e-5f);
+        free(Y);
+        free(G);
+    }
+}
+END_TEST
+
 /* MOVIEME_CPU picks the level, capped by the CPU; the default is the best. */
 START_TEST(level_follows_the_environment)
 {
@@ -255,6 +357,7 @@ static Suite *suite(void)
     tcase_add_test(t, score_variants_agree);
     tcase_add_test(t, gram_variants_agree);
     tcase_add_test(t, selection_variants_agree);
+    tcase_add_test(t, solve_cg_cosine_variants);
     tcase_add_test(t, level_follows_the_environment);
     tcase_add_test(t, top_n_exact_at_every_level);
     suite_add_tcase(s, t);
