@@ -9,11 +9,10 @@
 # server log. Writes a report.
 #
 # Soak mode (MOVIEME_LOAD_SOAK=SECONDS, e.g. 600): the same for SECONDS at
-# fewer connections, while the member changes a rating every
-# MOVIEME_LOAD_SOAK_RERATE seconds (so retrains come due every
-# MOVIEME_LOAD_SOAK_RETRAIN seconds and every worker loads the new model),
-# and the resident memory of each gunicorn worker is sampled every
-# MOVIEME_LOAD_SOAK_EVERY seconds. Fails when a worker's memory grows after
+# fewer connections and a steady rate, while the member changes a rating
+# every MOVIEME_LOAD_SOAK_RERATE seconds (each change brings a retrain, and
+# every worker loads the new model), and the resident memory of each
+# gunicorn worker is sampled every MOVIEME_LOAD_SOAK_EVERY seconds. Fails when a worker's memory grows after
 # the warm-up (scripts/load-client.py verdict) or a worker is replaced.
 # Not part of scripts/test.sh (ten minutes per database).
 #
@@ -27,6 +26,8 @@
 #   MOVIEME_LOAD_THREADS      wrk threads (default 2)
 #   MOVIEME_LOAD_WORKERS      gunicorn worker processes (default 4)
 #   MOVIEME_LOAD_WORKER_THREADS  threads per worker (gthread; default 4)
+#   MOVIEME_LOAD_GUNICORN_ARGS   more gunicorn options, for experiments (e.g.
+#                             "--worker-connections 17"; default none)
 #   MOVIEME_LOAD_REPORT       report file (default docs/load-test.md, soak:
 #                             docs/load-soak.md; "-" for none)
 #   MOVIEME_LOAD_APP          the flask_demo folder to serve (default this
@@ -35,7 +36,7 @@
 #   MOVIEME_LOAD_PATHS        paths wrk rotates over (default: quick picks,
 #                             full recommendations, three movie pages)
 #   MOVIEME_LOAD_SOAK, MOVIEME_LOAD_SOAK_EVERY (10), MOVIEME_LOAD_SOAK_RERATE
-#                             (60), MOVIEME_LOAD_SOAK_RETRAIN (120): soak mode
+#                             (60; 0: none): soak mode
 #   PG_BIN                    PostgreSQL binaries (scripts/pg-temp.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,7 +57,6 @@ else
 fi
 SOAK_EVERY=${MOVIEME_LOAD_SOAK_EVERY:-10}
 SOAK_RERATE=${MOVIEME_LOAD_SOAK_RERATE:-60}
-SOAK_RETRAIN=${MOVIEME_LOAD_SOAK_RETRAIN:-120}
 THREADS=${MOVIEME_LOAD_THREADS:-2}
 WORKERS=${MOVIEME_LOAD_WORKERS:-4}
 WTHREADS=${MOVIEME_LOAD_WORKER_THREADS:-4}
@@ -119,17 +119,20 @@ run_db() {
   fi
   port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   url=http://127.0.0.1:$port
+  # A retrain as soon as a rating is new (MOVIEME_RETRAIN_MIN_RATINGS=1): one
+  # that ran between the member's first ratings is followed by one with all
+  # of them, and in the soak each change of a rating brings one.
   export MOVIEME_INSTANCE=$dir/instance MOVIEME_DATA=$DATA MOVIEME_ENV=production \
-         MOVIEME_WORKER_POLL=1 PYTHONUNBUFFERED=1
-  if [ "$SOAK" -gt 0 ]; then export MOVIEME_RETRAIN_INTERVAL=$SOAK_RETRAIN; fi
+         MOVIEME_WORKER_POLL=1 MOVIEME_RETRAIN_MIN_RATINGS=1 PYTHONUNBUFFERED=1
   # The first model (MovieLens only) is the same for every database: train
   # it once, before the workers start (no worker trains at boot).
   [ -f "$TMPROOT/base-model.bin" ] && cp "$TMPROOT/base-model.bin" "$MOVIEME_INSTANCE/model.bin"
   (cd "$APP" && "$PY" -m flask_demo --init) >"$dir/init.log" 2>&1 \
     || { cat "$dir/init.log"; die "$db: init failed"; }
   [ -f "$TMPROOT/base-model.bin" ] || cp "$MOVIEME_INSTANCE/model.bin" "$TMPROOT/base-model.bin"
+  # shellcheck disable=SC2206  # the extra options split on spaces
   GUNICORN=("$PY" -m gunicorn -w "$WORKERS" --threads "$WTHREADS" -b "127.0.0.1:$port"
-            --timeout 60 'flask_demo:create_app()')
+            --timeout 60 ${MOVIEME_LOAD_GUNICORN_ARGS:-} 'flask_demo:create_app()')
   (cd "$APP" && exec "${GUNICORN[@]}") >"$dir/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 300); do
@@ -239,7 +242,7 @@ for db in $DBS; do run_db "$db"; done
 
 write_report() {
   local cpu mem os site first=${DBS%% *} SOAK_PREFIX=""
-  [ "$SOAK" -gt 0 ] && SOAK_PREFIX="MOVIEME_LOAD_SOAK=$SOAK MOVIEME_LOAD_SOAK_EVERY=$SOAK_EVERY MOVIEME_LOAD_SOAK_RERATE=$SOAK_RERATE MOVIEME_LOAD_SOAK_RETRAIN=$SOAK_RETRAIN \\
+  [ "$SOAK" -gt 0 ] && SOAK_PREFIX="MOVIEME_LOAD_SOAK=$SOAK MOVIEME_LOAD_SOAK_EVERY=$SOAK_EVERY MOVIEME_LOAD_SOAK_RERATE=$SOAK_RERATE \\
   "
   cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   mem=$(awk '/MemTotal/ {printf "%.1f GB", $2 / 1048576}' /proc/meminfo)
@@ -258,8 +261,8 @@ write_report() {
     echo "the load test of [load-test.md](load-test.md) for $DURATION per database at"
     echo "$CONNECTIONS connections, each waiting $DELAY ms between its requests (a steady"
     echo "load, not the most the machine gives), while the member changes a rating every ${SOAK_RERATE} s"
-    echo "(so a retrain comes due every ${SOAK_RETRAIN} s and every worker loads the new"
-    echo "model file), and the resident memory (VmRSS) of each gunicorn worker is"
+    echo "(each change brings a retrain, and every worker loads the new model file),"
+    echo "and the resident memory (VmRSS) of each gunicorn worker is"
     echo "sampled every ${SOAK_EVERY} s. A worker's memory counts as flat when, after the"
     echo "warm-up (the first fifth of the run, at least 30 s), it grows by less than"
     echo "4 MB or 5% (median of the first three samples after the warm-up against"
@@ -292,7 +295,8 @@ MOVIEME_ENV=production $GUNICORN_SHOWN
 - Site: $site. Data: $(basename "$DATA"); model: ${V[$first:model]}.
 - Databases: $(for db in $DBS; do printf '%s: %s; ' "$db" "${V[$db:database]}"; done | sed 's/; $//').
 - Member: registered and logged in through the forms (CSRF tokens), 8
-  ratings through the JSON API, then the first retrain (background worker)
+  ratings through the JSON API, then a retrain that has all of them
+  (background worker; the server runs with MOVIEME_RETRAIN_MIN_RATINGS=1)
   so the full recommendations exist; wrk sends that member's session cookie.
 - Paths, in rotation (\`scripts/load-test.lua\`): \`/recommendations/quick\`
   (12 picks: the member folded into the worker's model, \`remove_user\` +
