@@ -10,6 +10,15 @@ for p in (os.getenv("LOAD_PATHS") or "/"):gmatch("%S+") do
   paths[#paths + 1] = p
 end
 
+-- LOAD_DELAY_MS > 0: each connection waits that long between its requests
+-- (the soak's steady load); otherwise back to back.
+local delay_ms = tonumber(os.getenv("LOAD_DELAY_MS") or "0") or 0
+if delay_ms > 0 then
+  function delay()
+    return delay_ms
+  end
+end
+
 local threads = {}
 
 function setup(thread)

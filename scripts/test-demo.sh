@@ -29,43 +29,19 @@ run_sqlite() {
   (cd "$APP" && "${PYTEST[@]}" tests --ignore=tests/browser)
 }
 
-PGTMP=""
-PG_CTL=""
-stop_pg() {
-  if [ -n "$PGTMP" ] && [ -d "$PGTMP/data" ]; then
-    $PGRUN "$PG_BIN/pg_ctl" -D "$PGTMP/data" -m immediate -w stop >/dev/null 2>&1 || true
-  fi
-  [ -n "$PGTMP" ] && rm -rf "$PGTMP"
-  PGTMP=""
-}
-trap stop_pg EXIT
+. scripts/pg-temp.sh            # pg_temp_start, pg_temp_stop
+trap pg_temp_stop EXIT
 
 run_postgres() {
-  PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
-  [ -x "$PG_BIN/initdb" ] || { echo "test-demo: PostgreSQL binaries not found" >&2; return 1; }
-  PGTMP=$(mktemp -d /tmp/movieme-pg.XXXXXX)
-  PGRUN=""
-  if [ "$(id -u)" -eq 0 ]; then          # initdb refuses root: run as postgres
-    id postgres >/dev/null 2>&1 || { echo "test-demo: no 'postgres' user" >&2; return 1; }
-    chown postgres "$PGTMP"
-    PGRUN="runuser -u postgres --"
-  fi
-  local port
-  port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  $PGRUN "$PG_BIN/initdb" -D "$PGTMP/data" -U movieme -A trust -E UTF8 --no-sync >"$PGTMP/initdb.log" 2>&1 \
-    || { cat "$PGTMP/initdb.log"; return 1; }
-  PG_CTL="$PGRUN $PG_BIN/pg_ctl -D $PGTMP/data -l $PGTMP/server.log -w"
-  local opts="-c listen_addresses=127.0.0.1 -p $port -k $PGTMP -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-  $PG_CTL -o "$opts" start >/dev/null
-  $PGRUN "$PG_BIN/createdb" -h 127.0.0.1 -p "$port" -U movieme movieme_test
-  echo "test-demo: PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$port ($PGTMP)"
+  pg_temp_start movieme_test || return 1
+  echo "test-demo: PostgreSQL $PG_VERSION at $PG_URL ($PGTMP)"
   (cd "$APP" && \
-   MOVIEME_TEST_DATABASE_URL="postgresql://movieme@127.0.0.1:$port/movieme_test" \
+   MOVIEME_TEST_DATABASE_URL="$PG_URL" \
    MOVIEME_TEST_PG_STOP="$PG_CTL -m fast stop" \
-   MOVIEME_TEST_PG_START="$PG_CTL -o '$opts' start" \
+   MOVIEME_TEST_PG_START="$PG_CTL -o '$PG_OPTS' start" \
    "${PYTEST[@]}" tests --ignore=tests/browser)
   local rc=$?
-  stop_pg
+  pg_temp_stop
   return $rc
 }
 

@@ -1131,6 +1131,10 @@ static void mm_lua_tune_point(lua_State *L, const rec_tune_point *q)
         lua_setfield(L, -2, "implicit_weighting");
         mm_lua_setnum(L, "bm25_k1", b->bm25_k1);
         mm_lua_setnum(L, "bm25_b", b->bm25_b);
+        lua_pushstring(L, b->preference_confidence == REC_CONFIDENCE_SCALED
+                              ? "scaled"
+                              : "linear");
+        lua_setfield(L, -2, "preference_confidence");
         lua_pushstring(L, b->solver == REC_SOLVER_CG ? "cg" : "cholesky");
         lua_setfield(L, -2, "solver");
         mm_lua_setint(L, "cg_steps", b->cg_steps);

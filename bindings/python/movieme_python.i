@@ -1027,7 +1027,8 @@ static int mm_py_tune_options(rec_tune_options *o, mm_py_tune *t,
             PyList_SET_ITEM(pts, (Py_ssize_t)i, d);
         }
         best = Py_BuildValue("{s:i,s:i,s:d,s:d,s:K,s:i,s:O,s:O,s:O,s:d,"
-                             "s:O,s:i,s:d,s:d,s:i,s:s,s:d,s:d,s:d,s:d,s:d}",
+                             "s:O,s:i,s:d,s:d,s:i,s:s,s:d,s:d,s:d,s:d,s:d,"
+                             "s:s}",
                              "rank", b->rank, "iterations", b->iterations,
                              "reg", b->reg, "bias_reg", b->bias_reg, "seed",
                              (unsigned long long)b->seed, "n_threads",
@@ -1049,7 +1050,11 @@ static int mm_py_tune_options(rec_tune_options *o, mm_py_tune *t,
                                  : "none",
                              "bm25_k1", b->bm25_k1, "bm25_b", b->bm25_b,
                              "blend", b->blend, "blend_shrink",
-                             b->blend_shrink, "bias_prior", b->bias_prior);
+                             b->blend_shrink, "bias_prior", b->bias_prior,
+                             "preference_confidence",
+                             b->preference_confidence == REC_CONFIDENCE_SCALED
+                                 ? "scaled"
+                                 : "linear");
         if (pts && best)
             $result = Py_BuildValue("(NNdddnd)", pts, best, $1.result.metric,
                                     $1.result.rmse, $1.result.ndcg,

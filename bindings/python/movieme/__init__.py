@@ -821,7 +821,8 @@ _TRAIN_KEYS = ("rank", "iterations", "reg", "seed", "n_threads",
 # train_als's parameters of the hybrid model (issue 15), passed as they are
 _HYBRID_KEYS = ("preference", "preference_rank", "preference_reg",
                 "preference_alpha", "preference_iterations", "bm25_k1",
-                "bm25_b", "blend", "blend_shrink", "bias_prior")
+                "bm25_b", "blend", "blend_shrink", "bias_prior",
+                "preference_confidence")
 
 
 def tune_als(ratings, *, metric="rmse", validation="random", fraction=None,

@@ -15,7 +15,7 @@ _PARAMS = ("rank", "iterations", "reg", "bias_reg", "seed", "n_threads",
            "min_rating", "weight_by_value", "bias_prior", "preference",
            "preference_rank", "preference_reg", "preference_alpha",
            "preference_iterations", "weighting", "bm25_k1", "bm25_b", "blend",
-           "blend_shrink")
+           "blend_shrink", "preference_confidence")
 
 
 class ALSRecommender:
@@ -38,8 +38,8 @@ class ALSRecommender:
                  preference=None, preference_rank=None, preference_reg=None,
                  preference_alpha=None, preference_iterations=None,
                  weighting=None, bm25_k1=None, bm25_b=None, blend=None,
-                 blend_shrink=None, user_col="userId", movie_col="movieId",
-                 rating_col="rating"):
+                 blend_shrink=None, preference_confidence=None,
+                 user_col="userId", movie_col="movieId", rating_col="rating"):
         # scikit-learn's protocol: every parameter kept as given
         for name in _PARAMS:
             setattr(self, name, locals()[name])

@@ -136,6 +136,7 @@ def test_tune_hybrid_rmse_then_blend(ml):
     assert t.points[t.best_index]["ndcg"] == t.ndcg
     best = t.best
     assert best["preference"] is True and best["weighting"] == "bm25"
+    assert best["preference_confidence"] == "linear"
     assert (best["reg"], best["bias_prior"], best["blend"]) == (
         best_rmse["reg"], best_rmse["bias_prior"],
         t.points[t.best_index]["blend"])
@@ -163,6 +164,15 @@ def test_tune_ndcg_ranks_as_top_n(ml):
     assert t.metric == t.ndcg == max(p["ndcg"] for p in t.points)
     assert t.best["preference_alpha"] == t.points[t.best_index][
         "preference_alpha"]
+
+
+def test_tune_keeps_the_base_confidence(ml):
+    t = movieme.tune_als(ml, rank=4, iterations=3, n_threads=2, regs=[0.1],
+                         preference_confidence="scaled", preference_alpha=2.0)
+    assert t.best["preference_confidence"] == "scaled"
+    assert t.best["preference_alpha"] == 2.0
+    from movieme.estimator import ALSRecommender
+    assert ALSRecommender(**t.best).preference_confidence == "scaled"
 
 
 def test_tune_explicit_only_and_implicit_best(ml):

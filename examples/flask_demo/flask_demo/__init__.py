@@ -13,12 +13,12 @@ from flask import (Flask, g, jsonify, make_response, redirect, render_template,
                    request, url_for)
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from sqlalchemy import event
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.pool import QueuePool
 from sqlalchemy import exc as sa_exc
 
 from .config import load_config
-from .limits import IdConverter, has_nul, ids_in_range
+from .limits import IdConverter, has_nul, ids_in_range, valid_id
 from .models import User, add_missing_columns, db
 
 csrf = CSRFProtect()
@@ -29,13 +29,20 @@ login_manager.login_message_category = "info"
 login_manager.session_protection = "basic"
 
 
+# Built once: the session's member is loaded on every request (prebuilt,
+# SQLAlchemy skips building and hashing the query each time).
+_USER_BY_ID = select(User).where(User.id == bindparam("uid"))
+
+
 @login_manager.user_loader
 def _load_user(user_id):
     try:
         uid, version = (int(x) for x in user_id.split(":"))
     except (ValueError, AttributeError):
         return None
-    user = db.session.get(User, uid)
+    if not valid_id(uid):                 # no such row (limits.py)
+        return None
+    user = db.session.execute(_USER_BY_ID, {"uid": uid}).scalar_one_or_none()
     if user is None or user.session_version != version:
         return None
     return user
@@ -201,6 +208,8 @@ def create_app(overrides=None, profile=None):
         return resp
 
     from .engine import Engine
+    from .memory import keep_large_blocks_mapped
+    keep_large_blocks_mapped()        # a replaced model goes back to the system
     with app.app_context():
         if uri.startswith("sqlite"):
             event.listen(db.engine, "connect", _sqlite_pragmas)
