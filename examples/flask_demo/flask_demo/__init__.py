@@ -20,6 +20,7 @@ from sqlalchemy import exc as sa_exc
 from .config import load_config
 from .limits import IdConverter, has_nul, ids_in_range, valid_id
 from .models import User, add_missing_columns, db
+from .sessions import RefreshWhenOld
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -146,6 +147,7 @@ def create_app(overrides=None, profile=None):
     app.url_map.converters["int"] = IdConverter
     app.url_value_preprocessor(ids_in_range)
     load_config(app, profile, overrides)
+    app.session_interface = RefreshWhenOld()
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app)
