@@ -104,6 +104,11 @@ def member():
         time.sleep(1)
     status, body = c.call("GET", "/api/recommendations/quick")
     assert status == 200 and len(json.loads(body)["results"]) == 12, body[:300]
+    # a page with forms puts the CSRF token in the session, as a browser's
+    # first page would: wrk replays the cookie as it is now, and without
+    # the token every request would make a new one and a new cookie
+    status, _ = c.call("GET", "/")
+    assert status == 200, "home: %d" % status
     print("session=%s" % c.cookies["session"])
 
 
