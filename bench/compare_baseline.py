@@ -15,7 +15,10 @@ load average seen at each start (the machine may be shared).
 
 Data (kept in --data between runs; delete it when done): a MovieLens-20M-
 shaped set from the new build's bench/gen_movielens (--scale 1.0), and a
-90/10 random split of its ratings (seed 14) into train/ and test/.
+90/10 random split of its ratings (seed 14) into train/ and test/. Two
+runs may share --data: shared files are moved in once complete, and each
+run keeps the models it trains per measurement in its own run-* directory
+there (removed at its end).
 
 Sections (--only picks some):
   recommend  top 10 of every user at rank 50. The same explicit model file
@@ -129,6 +132,10 @@ class Compare:
         self.full = os.path.join(self.data, "full")
         self.train = os.path.join(self.data, "train")
         self.test = os.path.join(self.data, "test")
+        # This run's own outputs (models trained per run, CSVs): another
+        # run may share --data at the same time.
+        os.makedirs(self.data, exist_ok=True)
+        self.scratch = tempfile.mkdtemp(prefix="run-", dir=self.data)
 
     def exe(self, build, name):
         for p in (os.path.join(build, name), os.path.join(build, "bench",
@@ -139,6 +146,9 @@ class Compare:
 
     def model(self, name):
         return os.path.join(self.data, name)
+
+    def tmp(self, name):
+        return os.path.join(self.scratch, name)
 
     def row(self, target, base, new, ratio, goal, how, runs):
         self.rows.append([target, base, new, ratio, goal, how, loads(runs)])
@@ -157,32 +167,40 @@ class Compare:
                 os.makedirs(d, exist_ok=True)
                 shutil.copy(os.path.join(self.full, "movies.csv"), d)
             with open(os.path.join(self.full, "ratings.csv")) as f, \
-                    open(os.path.join(self.train, "ratings.csv"), "w") as tr, \
-                    open(os.path.join(self.test, "ratings.csv"), "w") as te:
+                    open(self.tmp("train.csv"), "w") as tr, \
+                    open(self.tmp("test.csv"), "w") as te:
                 head = f.readline()
                 tr.write(head)
                 te.write(head)
                 for line in f:
                     (te if rng.random() < 0.1 else tr).write(line)
+            # test last: its presence says the split is complete
+            os.replace(self.tmp("train.csv"),
+                       os.path.join(self.train, "ratings.csv"))
+            os.replace(self.tmp("test.csv"),
+                       os.path.join(self.test, "ratings.csv"))
         if self.a.libmf and not os.path.exists(
                 os.path.join(self.data, "test.libmf")):
             log("LIBMF text files (user item rating)")
             for part in ("train", "test"):
                 with open(os.path.join(self.data, part, "ratings.csv")) as f, \
-                        open(os.path.join(self.data, f"{part}.libmf"),
-                             "w") as o:
+                        open(self.tmp(f"{part}.libmf"), "w") as o:
                     f.readline()
                     for line in f:
                         u, m, r = line.split(",", 3)[:3]
                         o.write(f"{u} {m} {r}\n")
+                os.replace(self.tmp(f"{part}.libmf"),
+                           os.path.join(self.data, f"{part}.libmf"))
 
     def train_model(self, build, name, data, extra):
         path = self.model(name)
-        if not os.path.exists(path):
+        if not os.path.exists(path):  # trained here, then moved in whole
             self.r.run(f"model {name}", [self.exe(build, "movieme"), "train",
-                                         "--data", data, "--out", path,
-                                         "--threads", str(THREADS), "-q",
-                                         "--json"] + extra)
+                                         "--data", data, "--out",
+                                         self.tmp(name), "--threads",
+                                         str(THREADS), "-q", "--json"]
+                       + extra)
+            os.replace(self.tmp(name), path)
         return path
 
     def rotate(self, sides, rep):
@@ -209,19 +227,19 @@ class Compare:
             "cli": lambda: self.r.run("recommend cli", [
                 self.exe(a.new, "movieme"), "recommend", "--model", m,
                 "--all", "-n", "10", "--out",
-                os.path.join(self.data, "recs.csv"), "-q"],
+                self.tmp("recs.csv"), "-q"],
                 parse_json=False),
             "cli-default": lambda: self.r.run("recommend cli default", [
                 self.exe(a.new, "movieme"), "recommend", "--model", hyb,
                 "--all", "-n", "10", "--out",
-                os.path.join(self.data, "recs.csv"), "-q"],
+                self.tmp("recs.csv"), "-q"],
                 parse_json=False),
         }
         res = {k: [] for k in sides}
         for rep in range(a.reps):
             for k in self.rotate(list(sides), rep):
                 res[k].append(sides[k]())
-        os.remove(os.path.join(self.data, "recs.csv"))
+        os.remove(self.tmp("recs.csv"))
         bw = med([r["json"]["recommend_all_s"] for r in res["base"]])
         bc = med([r["json"]["recommend_all_cpu_s"] for r in res["base"]])
         for key, what in (("new", "explicit rank-50 model (the same file)"),
@@ -312,7 +330,7 @@ class Compare:
         test = os.path.join(self.test, "ratings.csv")
 
         def tr(build, label, extra):
-            out = self.model(f"x-{label}.model")
+            out = self.tmp(f"x-{label}.model")
             return lambda: self.r.run(f"train {label}", [
                 self.exe(build, "movieme"), "train", "--data", self.train,
                 "--out", out, "--rank", "10", "--iters", "10", "--threads",
@@ -320,7 +338,7 @@ class Compare:
         sides = {"base": tr(a.base, "base", []),
                  "new": tr(a.new, "new", ["--explicit-only"])}
         if a.libmf:
-            lm = self.model("libmf.model")
+            lm = self.tmp("libmf.model")
             sides["libmf"] = lambda: self.r.run("train libmf", [
                 os.path.join(a.libmf, "mf-train"), "-s", str(THREADS), "-k",
                 "10", os.path.join(self.data, "train.libmf"), lm],
@@ -333,23 +351,23 @@ class Compare:
         for k in ("base", "new"):  # the new build's eval: the same code
             rmse[k] = self.r.run(f"rmse {k}", [
                 self.exe(a.new, "movieme"), "eval", "--model",
-                self.model(f"x-{k}.model"), "--test", test, "--json",
+                self.tmp(f"x-{k}.model"), "--test", test, "--json",
                 "-q"])["json"]["rmse"]
         if a.libmf:
             p = self.r.run("rmse libmf", [
                 os.path.join(a.libmf, "mf-predict"),
                 os.path.join(self.data, "test.libmf"),
-                self.model("libmf.model"),
-                os.path.join(self.data, "libmf.out")], parse_json=False)
+                self.tmp("libmf.model"),
+                self.tmp("libmf.out")], parse_json=False)
             for tok in p["stdout"].replace("=", " ").split():
                 try:
                     rmse["libmf"] = float(tok)
                 except ValueError:
                     pass
-            os.remove(os.path.join(self.data, "libmf.out"))
-            os.remove(self.model("libmf.model"))
+            os.remove(self.tmp("libmf.out"))
+            os.remove(self.tmp("libmf.model"))
         for k in ("base", "new"):
-            os.remove(self.model(f"x-{k}.model"))
+            os.remove(self.tmp(f"x-{k}.model"))
         w = {k: med([r["wall_s"] for r in v]) for k, v in res.items()}
         c = {k: med([r["cpu_s"] for r in v]) for k, v in res.items()}
         t = {k: med([r.get("json", {}).get("train_seconds") for r in v])
@@ -378,7 +396,7 @@ class Compare:
         a = self.a
 
         def tr(build, label):
-            out = self.model(f"i-{label}.model")
+            out = self.tmp(f"i-{label}.model")
             return lambda: self.r.run(f"implicit {label}", [
                 self.exe(build, "movieme"), "train", "--data", self.full,
                 "--out", out, "--implicit", "--rank", "50", "--iters", "15",
@@ -386,7 +404,7 @@ class Compare:
                 "-q"])
         sides = {"base": tr(a.base, "base"), "new": tr(a.new, "new")}
         if a.implicit_python:
-            script = os.path.join(self.data, "run_implicit.py")
+            script = self.tmp("run_implicit.py")
             with open(script, "w") as f:
                 f.write(IMPLICIT_RUNNER)
             sides["implicit"] = lambda: self.r.run("implicit library", [
@@ -398,7 +416,7 @@ class Compare:
             for k in self.rotate(list(sides), rep):
                 res[k].append(sides[k]())
         for k in ("base", "new"):
-            os.remove(self.model(f"i-{k}.model"))
+            os.remove(self.tmp(f"i-{k}.model"))
         t = {k: med([r["json"].get("train_seconds", r["json"].get("fit_s"))
                      for r in v]) for k, v in res.items()}
         c = {k: med([r["cpu_s"] for r in v]) for k, v in res.items()}
@@ -495,14 +513,17 @@ def main():
                     "raw runs beside it (.json)")
     a = ap.parse_args()
     c = Compare(a)
-    c.prepare()
-    order = ["recommend", "eval", "explicit", "implicit"]
-    only = a.only.split(",") if a.only else order
-    for name in order:
-        if name in only:
-            log(f"section {name}")
-            getattr(c, f"sec_{name}")()
-            c.report()  # after each section: nothing lost if stopped
+    try:
+        c.prepare()
+        order = ["recommend", "eval", "explicit", "implicit"]
+        only = a.only.split(",") if a.only else order
+        for name in order:
+            if name in only:
+                log(f"section {name}")
+                getattr(c, f"sec_{name}")()
+                c.report()  # after each section: nothing lost if stopped
+    finally:
+        shutil.rmtree(c.scratch, ignore_errors=True)
     return 0
 
 

@@ -69,10 +69,13 @@ static size_t row_scratch(int k)
     return 2 * ld * ld + kk * kk + ld + (CHUNK * ld + 1) / 2 + 1;
 }
 
-/* Scratch of the CG path for rows of up to max_row interactions. */
+/* Scratch of the CG path for rows of up to max_row interactions: r, p, q,
+   then per interaction c - 1, c, its position in the row and its factor
+   row (gathered, at a cache-line boundary). */
 static size_t cg_scratch(int k, size_t max_row)
 {
-    return (3 * (size_t)k + 2 * max_row + 1) / 2 + 1;
+    size_t floats = 3 * (size_t)k + 3 * max_row + 16 + max_row * (size_t)k;
+    return (floats + 1) / 2 + 1;
 }
 
 /* ---- Y^T Y, inside a parallel region ----
@@ -273,49 +276,87 @@ static int row_cholesky(float *x_out, const imp_ctx *c, const int32_t *idx,
 
 /* q = (Y^T Y + lambda I) v + sum_obs [(c_i - 1)(y_i . v) - b_i] y_i, with
    b_i = c_i when `minus_b` (then -q is the residual b - A v) and 0
-   otherwise (then q = A v). The confidences c_i are in cc (0 for ratings
-   that do not count), c_i - 1 in cw. The product is rec__cg_apply
+   otherwise (then q = A v), over the row's interactions: their factor rows
+   gathered in G, c_i in cc, c_i - 1 in cw. The product is rec__cg_apply
    (kernels.c: the variant for the CPU, the same bits at every level). */
 static inline void cg_apply(float *restrict q, const imp_ctx *c,
-                            const float *restrict v, const int32_t *idx,
+                            const float *restrict v, const float *G,
                             const float *cw, const float *cc, size_t n,
                             int minus_b)
 {
-    rec__cg_apply(q, c->ytyf, (float)c->lambda, c->other, c->k, v, idx, cw,
-                  cc, n, minus_b);
+    rec__cg_apply(q, c->ytyf, (float)c->lambda, G, c->k, v, cw, cc, n,
+                  minus_b);
 }
 
-/* `cg_steps` steps of conjugate gradient from the factors in x. */
-static int row_cg(float *x, const imp_ctx *c, const int32_t *idx,
-                  const float *vals, size_t n, double *scratch)
+/* The CG scratch of a row of n ratings (cg_scratch). */
+typedef struct cg_rows {
+    float *r, *p, *q, *cw, *cc, *G;
+    int32_t *pos; /* the interaction's index in the row's ratings */
+    size_t used;  /* interactions */
+} cg_rows;
+
+static cg_rows cg_layout(double *scratch, int k, size_t n)
+{
+    cg_rows w;
+    w.r = (float *)scratch;
+    w.p = w.r + k;
+    w.q = w.p + k;
+    w.cw = w.q + k;
+    w.cc = w.cw + n;
+    w.pos = (int32_t *)(w.cc + n);
+    uintptr_t g = (uintptr_t)(w.pos + n);
+    w.G = (float *)((g + 63) & ~(uintptr_t)63);
+    w.used = 0;
+    return w;
+}
+
+/* The row's interactions, compacted: confidences, positions and factor
+   rows gathered contiguously (the CG steps then stream them from the
+   caches instead of visiting random rows of the fixed side each time;
+   ratings that are no interaction drop out once). */
+static void cg_gather(cg_rows *w, const imp_ctx *c, const int32_t *idx,
+                      const float *vals, size_t n)
 {
     int k = c->k;
-    /* scratch: r, p, q, then the row's c_i - 1 and c_i (cg_scratch) */
-    float *r = (float *)scratch, *p = r + k, *q = p + k, *cw = q + k;
-    float *cc = cw + n;
     size_t used = 0;
     for (size_t t = 0; t < n; t++) {
-        double w = rec__implicit_weight(vals[t], c->min_rating, c->by_value);
-        cw[t] = w > 0.0 ? (float)conf_minus_one(c, w) : 0.0f;
+        if (t + 8 < n)
+            prefetch_row(c->other + (size_t)idx[t + 8] * k, k);
+        double wt = rec__implicit_weight(vals[t], c->min_rating, c->by_value);
+        if (wt <= 0.0)
+            continue;
+        float cm1 = (float)conf_minus_one(c, wt);
+        w->cw[used] = cm1;
         /* 1 + cw in float, as c = 1 + alpha r was always computed */
-        cc[t] = w <= 0.0 ? 0.0f
-                : c->conf_base == 1.0 ? 1.0f + cw[t]
-                                      : (float)(c->alpha * w);
-        used += w > 0.0;
+        w->cc[used] = c->conf_base == 1.0 ? 1.0f + cm1 : (float)(c->alpha * wt);
+        w->pos[used] = (int32_t)t;
+        memcpy(w->G + used * (size_t)k, c->other + (size_t)idx[t] * k,
+               (size_t)k * sizeof *w->G);
+        used++;
     }
-    if (used == 0) {
+    w->used = used;
+}
+
+/* `cg_steps` steps of conjugate gradient from the factors in x, over the
+   gathered interactions. */
+static int row_cg(float *x, const imp_ctx *c, const cg_rows *w)
+{
+    int k = c->k;
+    float *r = w->r, *p = w->p, *q = w->q;
+    size_t n = w->used;
+    if (n == 0) {
         memset(x, 0, (size_t)k * sizeof *x);
         return 0;
     }
     /* r = b - A x, b = sum c_i y_i */
-    cg_apply(q, c, x, idx, cw, cc, n, 1);
+    cg_apply(q, c, x, w->G, w->cw, w->cc, n, 1);
     for (int i = 0; i < k; i++)
         p[i] = r[i] = -q[i];
     float rs = dot8(r, r, k);
     for (int step = 0; step < c->cg_steps; step++) {
         if (!(rs > 1e-20f))
             break;
-        cg_apply(q, c, p, idx, cw, cc, n, 0);
+        cg_apply(q, c, p, w->G, w->cw, w->cc, n, 0);
         float pq = dot8(p, q, k);
         if (!(pq > 0.0f))
             break;
@@ -340,20 +381,23 @@ static int row_cg(float *x, const imp_ctx *c, const int32_t *idx,
 
 /* Weighted loss of a row at x: x^T YtY x + sum_obs [c (1 - s)^2 - s^2]
    (the all-zero preferences via YtY, corrected on the interactions), and
-   the squared error on the interactions, sum_obs (1 - s)^2. */
+   the squared error on the interactions, sum_obs (1 - s)^2. Rating u has
+   the factor row Y + (rows ? rows[u] : u) k and the value
+   vals[pos ? pos[u] : u] (the CG path passes its gathered rows). */
 static void row_loss(double *loss, double *sse, const imp_ctx *c,
-                     const float *x, const int32_t *idx, const float *vals,
-                     size_t n)
+                     const float *x, const float *Y, const int32_t *rows,
+                     const float *vals, const int32_t *pos, size_t n)
 {
     int k = c->k;
     double l = 0.0, e = 0.0;
     for (int i = 0; i < k; i++)
         l += (double)x[i] * dot8(c->ytyf + (size_t)i * k, x, k);
-    for (size_t t = 0; t < n; t++) {
-        double w = rec__implicit_weight(vals[t], c->min_rating, c->by_value);
+    for (size_t u = 0; u < n; u++) {
+        double w = rec__implicit_weight(vals[pos ? pos[u] : (int32_t)u],
+                                        c->min_rating, c->by_value);
         if (w <= 0.0)
             continue;
-        double s = dot8(c->other + (size_t)idx[t] * k, x, k);
+        double s = dot8(Y + (size_t)(rows ? rows[u] : (int32_t)u) * k, x, k);
         l += (c->conf_base + c->alpha * w) * (1.0 - s) * (1.0 - s) - s * s;
         e += (1.0 - s) * (1.0 - s);
     }
@@ -397,15 +441,22 @@ static void half_step(half_args *h, imp_ctx *c)
         for (size_t i = 0; i < h->n; i++) {
             uint64_t a = h->off[i], b = h->off[i + 1];
             float *xi = h->x + i * kk;
-            int st = c->solver == REC_SOLVER_CHOLESKY
-                         ? row_cholesky(xi, c, h->idx + a, h->vals + a,
-                                        (size_t)(b - a), s)
-                         : row_cg(xi, c, h->idx + a, h->vals + a,
-                                  (size_t)(b - a), s);
-            failed |= st != 0;
-            if (h->loss)
-                row_loss(h->loss + i, h->sse + i, c, xi, h->idx + a,
-                         h->vals + a, (size_t)(b - a));
+            const int32_t *idx = h->idx + a;
+            const float *vals = h->vals + a;
+            size_t n = (size_t)(b - a);
+            if (c->solver == REC_SOLVER_CHOLESKY) {
+                failed |= row_cholesky(xi, c, idx, vals, n, s) != 0;
+                if (h->loss)
+                    row_loss(h->loss + i, h->sse + i, c, xi, c->other, idx,
+                             vals, NULL, n);
+            } else {
+                cg_rows w = cg_layout(s, c->k, n);
+                cg_gather(&w, c, idx, vals, n);
+                failed |= row_cg(xi, c, &w) != 0;
+                if (h->loss)
+                    row_loss(h->loss + i, h->sse + i, c, xi, w.G, NULL, vals,
+                             w.pos, w.used);
+            }
         }
     }
     h->failed = failed;
@@ -448,6 +499,10 @@ rec_status rec__implicit_fit(float *X, float *Y, double **yty_out,
         goto done;
     }
     rec__implicit_init_factors(X, r->n_users, Y, r->n_movies, k, g->seed);
+    size_t nobs = 0; /* interactions, for the progress RMSE */
+    for (size_t t = 0; on_iter && t < r->nnz; t++)
+        nobs += rec__implicit_weight(user_vals[t], g->min_rating,
+                                     g->by_value) > 0.0;
 
     imp_ctx c = {.k = k, .ld = ld, .solver = g->solver,
                  .cg_steps = g->cg_steps, .lambda = g->lambda,
@@ -482,7 +537,6 @@ rec_status rec__implicit_fit(float *X, float *Y, double **yty_out,
         }
         if (on_iter) {
             double tl = 0.0, te = 0.0, nx = 0.0, ny = 0.0;
-            size_t nobs = 0;
             for (size_t u = 0; u < r->n_users; u++) {
                 tl += loss[u];
                 te += sse[u];
@@ -495,9 +549,6 @@ rec_status rec__implicit_fit(float *X, float *Y, double **yty_out,
                 for (int f = 0; f < k; f++)
                     ny += (double)y[f] * y[f];
             }
-            for (size_t t = 0; t < r->nnz; t++)
-                nobs += rec__implicit_weight(user_vals[t], c.min_rating,
-                                             c.by_value) > 0.0;
             double rmse = nobs ? sqrt(te / (double)nobs) : 0.0;
             if (on_iter(iter_ctx, rmse, tl + g->lambda * (nx + ny)) != 0) {
                 st = REC_ECANCELED;

@@ -496,6 +496,17 @@ typedef struct rec_implicit_cfg {
 void rec__train_implicit_cfg(rec_implicit_cfg *g, const rec_als_params *p,
                              const rec_model *m);
 
+/* The automatic lambda of a preference model (pref_reg.c): SCALE * alpha *
+   (sum of the interaction weights) / sqrt(users * movies with a rating),
+   from `user_vals` (user order) as `g` applies them. */
+#define REC__PREF_REG_SCALE 0.15
+double rec__pref_reg_auto(const rec_ratings *r, const float *user_vals,
+                          const rec_implicit_cfg *g);
+/* p->preference_reg, or the automatic value for REC_PREFERENCE_REG_AUTO. */
+double rec__pref_reg_resolve(const rec_als_params *p, const rec_ratings *r,
+                             const float *user_vals,
+                             const rec_implicit_cfg *g);
+
 /* Initial factors of rows [0, n): row i depends only on (seed, i)
    (solve.c). */
 void rec__init_factors(float *f, size_t n, int k, uint64_t seed, int nonneg);
@@ -543,11 +554,12 @@ void rec__score_rows(float *out, const float *Y, int k, const float *x,
    crossover). */
 int rec__chol_solve(double *A, int ld, double *b, int m);
 /* One CG product of implicit ALS: q = (Y^T Y + lambda I) v (ytyf, k x k
-   float) + sum_t [cw[t] (y_t . v) - b_t] y_t over the rows idx[t] of Y
-   with a confidence cc[t] != 0 (cw[t] = cc[t] - 1), b_t = cc[t] when
-   minus_b, else 0. The same bits at every level. */
+   float) + sum_t [cw[t] (y_t . v) - b_t] y_t over the n rows y_t of Y
+   (a row's interactions, gathered contiguously) with confidences cc[t]
+   (cw[t] = cc[t] - 1), b_t = cc[t] when minus_b, else 0. The same bits at
+   every level. */
 void rec__cg_apply(float *q, const float *ytyf, float lambda, const float *Y,
-                   int k, const float *v, const int32_t *idx, const float *cw,
+                   int k, const float *v, const float *cw,
                    const float *cc, size_t n, int minus_b);
 /* out[j - j0] = the cosine of rows j of Y and y0 (whose norm is n0), 0 when
    either norm is 0, for j in [j0, j1). The same bits at every level. */
@@ -568,7 +580,7 @@ uint64_t rec__auc_count(const float *a, size_t n, const float *pos,
 int rec__chol_solve_at(rec_cpu_level l, double *A, int ld, double *b, int m);
 void rec__cg_apply_at(rec_cpu_level l, float *q, const float *ytyf,
                       float lambda, const float *Y, int k, const float *v,
-                      const int32_t *idx, const float *cw,
+                      const float *cw,
                       const float *cc, size_t n,
                       int minus_b);
 void rec__cosine_rows_at(rec_cpu_level l, float *out, const float *Y, int k,

@@ -218,51 +218,27 @@ int rec__chol_solve_portable(double *A, int ld, double *b, int m)
 
 /* ---- implicit ALS: one conjugate-gradient product ----
  * q = (Y^T Y + lambda I) v + sum_t [(c_t - 1)(y_t . v) - b_t] y_t over a
- * row's interactions (als_implicit.c, cg_apply): c_t in cc (0: no
- * interaction), c_t - 1 in cw, b_t = c_t when minus_b, else 0. The dot
- * products keep eight partial sums and nothing is contracted, so every
- * variant gives the same bits. */
+ * row's n interactions, their factor rows gathered contiguously in Y
+ * (als_implicit.c, row_cg): c_t in cc, c_t - 1 in cw, b_t = c_t when
+ * minus_b, else 0. The dot products are rec__dotf's (eight partial sums,
+ * a fixed final order) and nothing is contracted, so every variant gives
+ * the same bits. */
 
-/* Ask for every cache line of a factor row that will be read soon: rows
-   of the fixed side are visited in random order. */
-static inline __attribute__((always_inline)) void prefetch_row(const float *y,
-                                                              int k)
-{
-    const char *p = (const char *)y;
-    for (int b = 0; b < k * (int)sizeof *y; b += 64)
-        __builtin_prefetch(p + b);
-    __builtin_prefetch(p + k * (int)sizeof *y - 1);
-}
-
-static inline __attribute__((always_inline)) void
-cg_apply_body(float *restrict q, const float *ytyf, float lambda,
-              const float *Y, int k, const float *restrict v,
-              const int32_t *idx, const float *cw, const float *cc,
-              size_t n, int minus_b)
+void rec__cg_apply_portable(float *restrict q, const float *ytyf,
+                            float lambda, const float *Y, int k,
+                            const float *restrict v, const float *cw,
+                            const float *cc, size_t n, int minus_b)
 {
     for (int i = 0; i < k; i++)
         q[i] = rec__dotf(ytyf + (size_t)i * k, v, k) + lambda * v[i];
     for (size_t t = 0; t < n; t++) {
-        const float *y = Y + (size_t)idx[t] * k;
-        if (t + 6 < n)
-            prefetch_row(Y + (size_t)idx[t + 6] * k, k);
-        if (cc[t] == 0.0f)
-            continue; /* not an interaction */
+        const float *y = Y + t * (size_t)k;
         float sj = cw[t] * rec__dotf(y, v, k);
         if (minus_b)
             sj -= cc[t];
         for (int i = 0; i < k; i++)
             q[i] += sj * y[i];
     }
-}
-
-void rec__cg_apply_portable(float *q, const float *ytyf, float lambda,
-                            const float *Y, int k, const float *v,
-                            const int32_t *idx, const float *cw,
-                            const float *cc, size_t n,
-                            int minus_b)
-{
-    cg_apply_body(q, ytyf, lambda, Y, k, v, idx, cw, cc, n, minus_b);
 }
 
 /* ---- similar movies: cosines of rows of Y with y0 (norm n0) ---- */
@@ -419,15 +395,139 @@ rec__chol_solve_avx2(double *A, int ld, double *b, int m)
     return chol_body(A, ld, b, m);
 }
 
-/* The CG product and the cosines vectorised for AVX2 (the same arithmetic
-   as the portable variants: no contraction, the same partial sums). The
-   AVX-512 level uses these too. */
+/* ---- the CG product, AVX2 ----
+ * rec__dotf's arithmetic four rows at a time (independent chains, so the
+ * adds of four rows overlap), q in registers up to rank 64: the same
+ * operations in the same order as the portable variant, so the same bits.
+ */
+
+/* y_u . v for the four rows y + u ld, u < 4, as rec__dotf: lane l sums
+   f = l mod 8 in order, then ((l0+l4)+(l1+l5))+((l2+l6)+(l3+l7)), plus
+   the tail (f >= k8) summed in order. */
+__attribute__((target("avx2"))) static inline __m128
+dot4_avx2(const float *y, size_t ld, const float *v, int k8, int k)
+{
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (int f = 0; f < k8; f += 8) {
+        __m256 vv = _mm256_loadu_ps(v + f);
+        a0 = _mm256_add_ps(a0, _mm256_mul_ps(_mm256_loadu_ps(y + f), vv));
+        a1 = _mm256_add_ps(a1,
+                           _mm256_mul_ps(_mm256_loadu_ps(y + ld + f), vv));
+        a2 = _mm256_add_ps(
+            a2, _mm256_mul_ps(_mm256_loadu_ps(y + 2 * ld + f), vv));
+        a3 = _mm256_add_ps(
+            a3, _mm256_mul_ps(_mm256_loadu_ps(y + 3 * ld + f), vv));
+    }
+    __m128 s0 = _mm_add_ps(_mm256_castps256_ps128(a0),
+                           _mm256_extractf128_ps(a0, 1));
+    __m128 s1 = _mm_add_ps(_mm256_castps256_ps128(a1),
+                           _mm256_extractf128_ps(a1, 1));
+    __m128 s2 = _mm_add_ps(_mm256_castps256_ps128(a2),
+                           _mm256_extractf128_ps(a2, 1));
+    __m128 s3 = _mm_add_ps(_mm256_castps256_ps128(a3),
+                           _mm256_extractf128_ps(a3, 1));
+    __m128 h = _mm_hadd_ps(_mm_hadd_ps(s0, s1), _mm_hadd_ps(s2, s3));
+    __m128 tail = _mm_setzero_ps();
+    for (int f = k8; f < k; f++)
+        tail = _mm_add_ps(tail, _mm_mul_ps(_mm_set_ps(y[3 * ld + f],
+                                                      y[2 * ld + f],
+                                                      y[ld + f], y[f]),
+                                           _mm_set1_ps(v[f])));
+    return _mm_add_ps(h, tail);
+}
+
+/* q += s y over kc chunks of 8 (the last one masked). */
+#define CG_AXPY(Q, kc, sv, y, mask)                                         \
+    do {                                                                   \
+        for (int c_ = 0; c_ + 1 < (kc); c_++)                              \
+            (Q)[c_] = _mm256_add_ps(                                       \
+                (Q)[c_], _mm256_mul_ps((sv), _mm256_loadu_ps((y) + 8 * c_))); \
+        (Q)[(kc) - 1] = _mm256_add_ps(                                     \
+            (Q)[(kc) - 1],                                                 \
+            _mm256_mul_ps((sv), _mm256_maskload_ps((y) + 8 * ((kc) - 1),   \
+                                                   (mask))));              \
+    } while (0)
+
+/* The product with kc = ceil(k / 8) a constant (up to 8: q in registers),
+   or 0 (any k: q in memory). */
+__attribute__((target("avx2"), always_inline)) static inline void
+cg_apply_kc(float *restrict q, const float *ytyf, float lambda,
+            const float *Y, int k, const float *restrict v, const float *cw,
+            const float *cc, size_t n, int minus_b, const int KC)
+{
+    int k8 = k & ~7, kc = KC ? KC : (k + 7) / 8, left = k - 8 * (kc - 1);
+    __m256i mask = _mm256_loadu_si256(
+        (const __m256i *)(tail_lanes + 8 - left));
+    int i = 0;
+    for (; i + 4 <= k; i += 4)
+        _mm_storeu_ps(q + i, dot4_avx2(ytyf + (size_t)i * k, (size_t)k, v,
+                                       k8, k));
+    for (; i < k; i++)
+        q[i] = rec__dotf(ytyf + (size_t)i * k, v, k);
+    for (i = 0; i < k; i++)
+        q[i] += lambda * v[i];
+    __m256 Qr[8];
+    if (KC) {
+        for (int c = 0; c + 1 < KC; c++)
+            Qr[c] = _mm256_loadu_ps(q + 8 * c);
+        Qr[KC - 1] = _mm256_maskload_ps(q + 8 * (KC - 1), mask);
+    }
+    size_t t = 0;
+    for (; t + 4 <= n; t += 4) {
+        const float *y = Y + t * (size_t)k;
+        __m128 s = _mm_mul_ps(_mm_loadu_ps(cw + t),
+                              dot4_avx2(y, (size_t)k, v, k8, k));
+        if (minus_b)
+            s = _mm_sub_ps(s, _mm_loadu_ps(cc + t));
+        float sj[4];
+        _mm_storeu_ps(sj, s);
+        for (int u = 0; u < 4; u++) {
+            const float *yu = y + (size_t)u * k;
+            __m256 sv = _mm256_set1_ps(sj[u]);
+            if (KC) {
+                CG_AXPY(Qr, KC, sv, yu, mask);
+            } else {
+                for (int f = 0; f < k; f++)
+                    q[f] += sj[u] * yu[f];
+            }
+        }
+    }
+    for (; t < n; t++) {
+        const float *y = Y + t * (size_t)k;
+        float sj = cw[t] * rec__dotf(y, v, k);
+        if (minus_b)
+            sj -= cc[t];
+        if (KC) {
+            __m256 sv = _mm256_set1_ps(sj);
+            CG_AXPY(Qr, KC, sv, y, mask);
+        } else {
+            for (int f = 0; f < k; f++)
+                q[f] += sj * y[f];
+        }
+    }
+    if (KC) {
+        for (int c = 0; c + 1 < KC; c++)
+            _mm256_storeu_ps(q + 8 * c, Qr[c]);
+        _mm256_maskstore_ps(q + 8 * (KC - 1), mask, Qr[KC - 1]);
+    }
+}
+
 __attribute__((target("avx2"))) void
 rec__cg_apply_avx2(float *q, const float *ytyf, float lambda, const float *Y,
-                   int k, const float *v, const int32_t *idx, const float *cw,
-                   const float *cc, size_t n, int minus_b)
+                   int k, const float *v, const float *cw, const float *cc,
+                   size_t n, int minus_b)
 {
-    cg_apply_body(q, ytyf, lambda, Y, k, v, idx, cw, cc, n, minus_b);
+    switch ((k + 7) / 8) {
+#define CG_CASE(K)                                                          \
+    case K:                                                                \
+        cg_apply_kc(q, ytyf, lambda, Y, k, v, cw, cc, n, minus_b, K);      \
+        return;
+        CG_CASE(1) CG_CASE(2) CG_CASE(3) CG_CASE(4)
+        CG_CASE(5) CG_CASE(6) CG_CASE(7) CG_CASE(8)
+#undef CG_CASE
+    default:
+        cg_apply_kc(q, ytyf, lambda, Y, k, v, cw, cc, n, minus_b, 0);
+    }
 }
 
 __attribute__((target("avx2"))) void

@@ -30,7 +30,7 @@ typedef int (*rec_chol_solve_fn)(double *A, int ld, double *b, int m);
 /* One CG product of implicit ALS (rec__cg_apply). */
 typedef void (*rec_cg_apply_fn)(float *q, const float *ytyf, float lambda,
                                 const float *Y, int k, const float *v,
-                                const int32_t *idx, const float *cw,
+                                const float *cw,
                                 const float *cc, size_t n,
                                 int minus_b);
 /* Cosines of rows of Y with y0 (rec__cosine_rows). */
@@ -43,7 +43,7 @@ void rec__score_rows_portable(float *out, const float *Y, int k,
 int rec__chol_solve_portable(double *A, int ld, double *b, int m);
 void rec__cg_apply_portable(float *q, const float *ytyf, float lambda,
                             const float *Y, int k, const float *v,
-                            const int32_t *idx, const float *cw,
+                            const float *cw,
                             const float *cc, size_t n,
                             int minus_b);
 void rec__cosine_rows_portable(float *out, const float *Y, int k,
@@ -66,7 +66,7 @@ void rec__gram_add_avx512(double *A, const float *Z, size_t n, int ld,
 int rec__chol_solve_avx2(double *A, int ld, double *b, int m);
 void rec__cg_apply_avx2(float *q, const float *ytyf, float lambda,
                         const float *Y, int k, const float *v,
-                        const int32_t *idx, const float *cw,
+                        const float *cw,
                         const float *cc, size_t n,
                         int minus_b);
 void rec__cosine_rows_avx2(float *out, const float *Y, int k, const float *y0,
