@@ -22,6 +22,7 @@ import re
 import statistics
 import subprocess
 import sys
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LINE = re.compile(
@@ -29,6 +30,13 @@ LINE = re.compile(
     r"p99 ([\d.]+) ms, max ([\d.]+) ms, worker CPU ([\d.]+) ms per request; "
     r"load average ([\d. ]+?); server log problems: (\d+)")
 FIELDS = ("requests", "errors", "rps", "p50", "p99", "max", "cpu_ms", "loadavg", "log")
+
+
+def describe(tree):
+    """The commit a tree is at, if it is a git checkout."""
+    out = subprocess.run(["git", "-C", tree, "log", "-1", "--format=%h (%ad)", "--date=short"],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    return out.stdout.strip() or tree
 
 
 def run(version, tree, args):
@@ -105,7 +113,14 @@ def main():
                               statistics.median(p[1] for p in pairs),
                               ", ".join("%.2f" % p[2] for p in pairs),
                               statistics.median(p[2] for p in pairs)))
-    text = "\n".join(lines) + "\n\n" + "\n".join("- " + r for r in ratios) + "\n"
+    head = ("Measured by `bench/compare_load.py --base TREE --rounds %d --duration %s` on %s "
+            "(base: %s; new: %s): each round the load test of scripts/load-test.sh on both "
+            "versions, one after the other, the order turning each round; medians of the "
+            "rounds, and each round's ratios. Load average: 1-minute value just before each "
+            "run (median, range), on %d cores.\n\n" % (
+                args.rounds, args.duration, time.strftime("%Y-%m-%d", time.gmtime()),
+                describe(trees["base"]), describe(trees["new"]), os.cpu_count()))
+    text = head + "\n".join(lines) + "\n\n" + "\n".join("- " + r for r in ratios) + "\n"
     print()
     print(text)
     if args.out:

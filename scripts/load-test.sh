@@ -344,6 +344,15 @@ worker that accepted it, whichever woke first. Connections per worker
 (\`ss\`, 2 s into the run): $(for db in $DBS; do printf '%s %s; ' "$db" "${V[$db:conns]:-not sampled}"; done | sed 's/; $//').
 A worker with more of them answers each later, which is most of the p99.
 EOF
+  if [ "$SOAK" -eq 0 ] && [ -f "$ROOT/docs/load-compare.md" ]; then
+    # written by bench/compare_load.py --out docs/load-compare.md
+    echo
+    echo "## Before and after"
+    echo
+    echo "From [load-compare.md](load-compare.md):"
+    echo
+    cat "$ROOT/docs/load-compare.md"
+  fi
   if [ "$SOAK" -gt 0 ]; then
     echo
     echo "## Memory per worker"
