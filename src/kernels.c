@@ -668,6 +668,14 @@ AVX512 void rec__above_avx512(uint64_t *bits, const float *x, size_t n,
    lanes. With many relevant scores, those above every lane's hi (pos is
    ascending) count for all lanes at once and only those between the
    block's lowest lo and highest hi are compared lane by lane. */
+/* The sum of the 16 unsigned 32-bit lanes, without wrapping. */
+AVX512 static inline uint64_t lane_sum_u32(__m512i v)
+{
+    __m512i lo = _mm512_cvtepu32_epi64(_mm512_castsi512_si256(v));
+    __m512i hi = _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(v, 1));
+    return (uint64_t)_mm512_reduce_add_epi64(_mm512_add_epi64(lo, hi));
+}
+
 AVX512 uint64_t rec__auc_count_avx512(const float *a, size_t n,
                                       const float *pos, size_t np, float w,
                                       uint32_t *near, size_t *n_near)
@@ -677,6 +685,12 @@ AVX512 uint64_t rec__auc_count_avx512(const float *a, size_t n,
     uint64_t right = 0;
     size_t nn = 0;
     int ranged = np > 32;
+    /* the lanes' counts are summed once per `flush` blocks, not per block:
+       a lane gains at most np per block, so they cannot wrap meanwhile */
+    __m512i tot = _mm512_setzero_si512();
+    size_t flush = np ? 0x7FFFFFFFu / np : SIZE_MAX, pending = 0;
+    if (flush == 0)
+        flush = 1;
     for (size_t i = 0; i < n; i += 16) {
         size_t left = n - i;
         __mmask16 live = left >= 16 ? (__mmask16)0xFFFF
@@ -699,12 +713,18 @@ AVX512 uint64_t rec__auc_count_avx512(const float *a, size_t n,
             nearm |= (__mmask16)(ge & (__mmask16)~gt);
         }
         __mmask16 far = (__mmask16)(live & (__mmask16)~nearm);
-        right += (uint64_t)(unsigned)_mm512_mask_reduce_add_epi32(far, cnt) +
-                 (uint64_t)(np - p_hi) * (unsigned)__builtin_popcount(far);
+        tot = _mm512_mask_add_epi32(tot, far, tot, cnt);
+        if (++pending == flush) {
+            right += lane_sum_u32(tot);
+            tot = _mm512_setzero_si512();
+            pending = 0;
+        }
+        if (p_hi < np)
+            right += (uint64_t)(np - p_hi) * (unsigned)__builtin_popcount(far);
         for (unsigned m = nearm; m; m &= m - 1)
             near[nn++] = (uint32_t)(i + (size_t)__builtin_ctz(m));
     }
     *n_near = nn;
-    return right;
+    return right + lane_sum_u32(tot);
 }
 #endif /* REC_HAVE_X86_KERNELS */
