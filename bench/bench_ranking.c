@@ -7,7 +7,7 @@
  *   bench_ranking DATA [--split random|lko] [--fraction F] [--k-out K]
  *                 [--seed S] [--mode hybrid|explicit|implicit]
  *                 [--rank R] [--iters N] [--reg X] [--bias-prior X]
- *                 [--pref-rank R] [--pref-reg X] [--pref-alpha X]
+ *                 [--pref-rank R] [--pref-reg X|auto] [--pref-alpha X]
  *                 [--blend X] [--blend-shrink X] [--weighting bm25|none]
  *                 [--k1 X] [--b X] [--pref-confidence linear|scaled]
  *                 [--alpha X] [--by-value 0|1] [--min-rating X]
@@ -142,7 +142,10 @@ int main(int argc, char **argv)
     set_i(&p.n_threads, argc, argv, "--threads");
     set_d(&p.reg, argc, argv, "--reg");
     set_d(&p.bias_prior, argc, argv, "--bias-prior");
-    set_d(&p.preference_reg, argc, argv, "--pref-reg");
+    const char *pr = arg(argc, argv, "--pref-reg"); /* a value or "auto" */
+    if (pr)
+        p.preference_reg =
+            strcmp(pr, "auto") == 0 ? REC_PREFERENCE_REG_AUTO : atof(pr);
     set_d(&p.preference_alpha, argc, argv, "--pref-alpha");
     const char *conf = arg(argc, argv, "--pref-confidence");
     if (conf)
@@ -186,12 +189,13 @@ int main(int argc, char **argv)
            "eval_s=%.3f "
            "rmse=%.4f ndcg10=%.4f p10=%.4f r10=%.4f map10=%.4f auc=%.4f "
            "coverage=%.4f median_count=%.1f users=%zu pop_ndcg10=%.4f "
-           "pop_rmse=%.4f ndcg_vs_pop=%.2f\n",
+           "pop_rmse=%.4f ndcg_vs_pop=%.2f pref_reg=%.3f\n",
            split ? split : "random", rec_ratings_n_ratings(all), load_s,
            train_s, train_cpu_s, eval_s, ev.rmse, ev.ndcg_at_k, ev.precision_at_k,
            ev.recall_at_k, ev.map_at_k, ev.auc, coverage, median_count,
            ev.n_users_ranked, pop.ndcg_at_k, pop.rmse,
-           pop.ndcg_at_k > 0 ? ev.ndcg_at_k / pop.ndcg_at_k : 0.0);
+           pop.ndcg_at_k > 0 ? ev.ndcg_at_k / pop.ndcg_at_k : 0.0,
+           rec_model_preference_reg(m));
     const char *show = arg(argc, argv, "--show");
     if (show) {
         rec_scored top[10];

@@ -490,6 +490,16 @@ mm_model *mm_train_als(mm_ratings *r, rec_als_params *opts = NULL,
         return k != 0;
     }
 
+    /** The preference model's lambda as trained (rec_model_preference_reg:
+        the automatic value by default; 0 when not hybrid). */
+    double preference_reg() {
+        double v;
+        MM_RDLOCK($self);
+        v = rec_model_preference_reg($self->h);
+        MM_UNLOCK($self);
+        return v;
+    }
+
     /** Fold a user into the model (rec_add_user). Takes the write lock. */
     int32_t add_user(const rec_movie_rating *ratings, size_t n_ratings,
                      int32_t user_id = -1, mm_error *err) {

@@ -377,6 +377,13 @@ typedef int (*rec_progress_fn)(void *userdata, const rec_progress *progress);
                                      which spreads the lists over more of
                                      the catalogue (docs/ranking.md) */
 
+/** rec_als_params.preference_reg: derive the preference model's lambda from
+    the data at training time (the default; docs/ranking.md): lambda = 0.15 *
+    preference_alpha * (sum of the interaction weights) / sqrt(users *
+    movies with a rating). The trained model keeps the value it used
+    (rec_model_preference_reg). Since 0.2. */
+#define REC_PREFERENCE_REG_AUTO (-1.0)
+
 /** Solvers of implicit ALS (rec_als_params.solver). */
 #define REC_SOLVER_CG 0       /**< conjugate gradient, warm-started (default) */
 #define REC_SOLVER_CHOLESKY 1 /**< exact: the full normal equations per row */
@@ -433,7 +440,10 @@ typedef struct rec_als_params {
                                 predicted rating, as in 0.1. */
     int preference_rank;   /**< factors of the preference model, 0 (default)
                                 = `rank` */
-    double preference_reg; /**< its lambda (plain, default 10) */
+    double preference_reg; /**< its lambda (plain, not scaled by counts),
+                                >= 0, or REC_PREFERENCE_REG_AUTO (default):
+                                grown with the data so that the same
+                                defaults suit 600 and 14,000 users */
     double preference_alpha; /**< its confidence slope (default 0.3) */
     int preference_iterations; /**< its ALS iterations, 0 (default) =
                                     `iterations` */
@@ -742,6 +752,13 @@ REC_API rec_status rec_explain_for_ratings(rec_reason *out, size_t cap,
 
 /** Non-zero for a hybrid model (rating and preference models). Since 0.2. */
 REC_API int rec_model_hybrid(const rec_model *m);
+
+/** The lambda a hybrid model's preference model was trained with: the
+    automatic value when preference_reg was REC_PREFERENCE_REG_AUTO, else the
+    value given (also what fold-in and rec_explain use, and what model files
+    keep). 0 for explicit-only and implicit models and for NULL. Thread-safe
+    with readers. Since 0.2. */
+REC_API double rec_model_preference_reg(const rec_model *m);
 
 /* ---- Batch serving ----------------------------------------------------- */
 

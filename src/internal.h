@@ -505,6 +505,17 @@ typedef struct rec_implicit_cfg {
 void rec__train_implicit_cfg(rec_implicit_cfg *g, const rec_als_params *p,
                              const rec_model *m);
 
+/* The automatic lambda of a preference model (pref_reg.c): SCALE * alpha *
+   (sum of the interaction weights) / sqrt(users * movies with a rating),
+   from `user_vals` (user order) as `g` applies them. */
+#define REC__PREF_REG_SCALE 0.15
+double rec__pref_reg_auto(const rec_ratings *r, const float *user_vals,
+                          const rec_implicit_cfg *g);
+/* p->preference_reg, or the automatic value for REC_PREFERENCE_REG_AUTO. */
+double rec__pref_reg_resolve(const rec_als_params *p, const rec_ratings *r,
+                             const float *user_vals,
+                             const rec_implicit_cfg *g);
+
 /* Initial factors of rows [0, n): row i depends only on (seed, i)
    (solve.c). */
 void rec__init_factors(float *f, size_t n, int k, uint64_t seed, int nonneg);

@@ -537,3 +537,8 @@ int rec_model_hybrid(const rec_model *m)
 {
     return m && m->pref_rank > 0;
 }
+
+double rec_model_preference_reg(const rec_model *m)
+{
+    return rec_model_hybrid(m) ? m->pref_reg : 0.0;
+}

@@ -48,7 +48,7 @@ void rec_als_params_init(rec_als_params *p)
        splits of ml-latest-small and the synthetic sets: docs/ranking.md) */
     p->preference = 1;
     p->preference_rank = 0;
-    p->preference_reg = 10.0;
+    p->preference_reg = REC_PREFERENCE_REG_AUTO;
     p->preference_alpha = 0.3;
     p->preference_iterations = 0;
     p->preference_weighting = REC_WEIGHT_BM25;
@@ -121,9 +121,11 @@ static rec_status check_v3(const rec_als_params *p, rec_error *err)
         return rec__fail(err, REC_EINVAL,
                          "preference_iterations %d must be >= 0",
                          p->preference_iterations);
-    if (!finite_nonneg(p->preference_reg))
+    if (!finite_nonneg(p->preference_reg) &&
+        p->preference_reg != REC_PREFERENCE_REG_AUTO)
         return rec__fail(err, REC_EINVAL,
-                         "preference_reg must be finite and >= 0");
+                         "preference_reg must be finite and >= 0, or "
+                         "REC_PREFERENCE_REG_AUTO");
     if (!(p->preference_alpha > 0.0) || !isfinite(p->preference_alpha))
         return rec__fail(err, REC_EINVAL,
                          "preference_alpha must be finite and > 0");
@@ -303,6 +305,11 @@ static rec_status fit_implicit_part(rec_model *m, const rec_ratings *r,
     const float *uv, *mv;
     float *own_u, *own_m;
     rec_status st = interaction_values(&uv, &mv, &own_u, &own_m, m, r, err);
+    if (st == REC_OK && !m->implicit) {
+        /* the effective lambda is the model's (fold-in, explain, files) */
+        g.lambda = rec__pref_reg_resolve(p, r, uv, &g);
+        m->pref_reg = g.lambda;
+    }
     if (st == REC_OK)
         st = m->implicit ? rec__implicit_fit(m->user_factors,
                                              m->movie_factors, &m->yty, r, uv,

@@ -59,7 +59,8 @@ START_TEST(test_params_v2_defaults)
     ck_assert_int_eq(p.preference_rank, 0);
     ck_assert_int_eq(p.preference_weighting, REC_WEIGHT_BM25);
     ck_assert_int_eq(p.implicit_weighting, REC_WEIGHT_NONE);
-    ck_assert(p.blend > 0.0 && p.bias_prior > 0.0 && p.preference_reg > 0.0);
+    ck_assert(p.blend > 0.0 && p.bias_prior > 0.0);
+    ck_assert(p.preference_reg == REC_PREFERENCE_REG_AUTO);
     ck_assert_double_eq_tol(p.alpha, 1.0, 1e-12);
     ck_assert_int_eq(p.solver, REC_SOLVER_CG);
     ck_assert_int_eq(p.cg_steps, 3);

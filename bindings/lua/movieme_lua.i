@@ -572,6 +572,12 @@ static int mm_lua_als_v3(lua_State *L, rec_als_params *p, const char *k,
         {"bias_prior", offsetof(rec_als_params, bias_prior)},
     };
     size_t i;
+    if (!strcmp(k, "preference_reg") && lua_type(L, -1) == LUA_TSTRING &&
+        !strcmp(lua_tostring(L, -1), "auto")) {
+        p->preference_reg = REC_PREFERENCE_REG_AUTO; /* the default */
+        *isnum = 1;
+        return 1;
+    }
     for (i = 0; i < sizeof doubles / sizeof doubles[0]; i++)
         if (!strcmp(k, doubles[i].name)) {
             *(double *)((char *)p + doubles[i].off) =

@@ -71,8 +71,9 @@ const cli_opt train_opts[] = {
      false},
     {"--pref-rank", NULL, "K",
      "hybrid: factors of the preference model (default: --rank)", false},
-    {"--pref-lambda", NULL, "L",
-     "hybrid: regularisation of the preference model (default 10)", false},
+    {"--pref-lambda", NULL, "L|auto",
+     "hybrid: regularisation of the preference model (default auto: grown "
+     "with the data, docs/ranking.md)", false},
     {"--pref-alpha", NULL, "A",
      "hybrid: confidence slope of the preference model (default 0.3)", false},
     {"--pref-confidence", NULL, "linear|scaled",
@@ -158,12 +159,14 @@ static bool parse_ranking_params(rec_als_params *p, const ctx *c)
 {
     long kp;
     const char *w = cli_get(&c->args, "--weighting");
+    const char *lambda = cli_get(&c->args, "--pref-lambda");
+    bool auto_lambda = lambda && strcmp(lambda, "auto") == 0;
     if (!opt_double(&p->blend, c, "--blend", p->blend, 0, 1e6) ||
         !opt_double(&p->bias_prior, c, "--bias-prior", p->bias_prior, 0,
                     1e9) ||
         !opt_long(&kp, c, "--pref-rank", p->preference_rank, 0, 1024) ||
-        !opt_double(&p->preference_reg, c, "--pref-lambda",
-                    p->preference_reg, 0, 1e9) ||
+        (!auto_lambda && !opt_double(&p->preference_reg, c, "--pref-lambda",
+                                     p->preference_reg, 0, 1e9)) ||
         !opt_double(&p->preference_alpha, c, "--pref-alpha",
                     p->preference_alpha, 1e-12, 1e12) ||
         !opt_double(&p->blend_shrink, c, "--blend-shrink", p->blend_shrink,
@@ -338,7 +341,10 @@ static int run_train(ctx *c)
         if (rec_model_hybrid(m)) {
             json_int(&c->j, "pref_rank",
                      p.preference_rank ? p.preference_rank : p.rank);
-            json_num(&c->j, "pref_lambda", p.preference_reg);
+            /* the value training used (the automatic one by default) */
+            json_num(&c->j, "pref_lambda", rec_model_preference_reg(m));
+            json_bool(&c->j, "pref_lambda_auto",
+                      p.preference_reg == REC_PREFERENCE_REG_AUTO);
             json_num(&c->j, "pref_alpha", p.preference_alpha);
             json_num(&c->j, "blend", p.blend);
             json_num(&c->j, "blend_shrink", p.blend_shrink);

@@ -320,6 +320,16 @@ static void json_tune(json *j, const rec_tune_options *o,
 
 /* One table cell per searched value the model has: alpha (implicit), the
    biases' (explicit), the preference model's and the blend (hybrid). */
+/* preference_reg as the text shows it: "auto" for REC_PREFERENCE_REG_AUTO
+   (each training derives its own value from its data). */
+static void pref_reg_text(char *out, size_t cap, double v)
+{
+    if (v == REC_PREFERENCE_REG_AUTO)
+        snprintf(out, cap, "auto");
+    else
+        snprintf(out, cap, "%g", v);
+}
+
 static int text_params(char *out, size_t cap, const rec_als_params *p,
                        bool header)
 {
@@ -333,9 +343,11 @@ static int text_params(char *out, size_t cap, const rec_als_params *p,
         return snprintf(out, cap, " %8g", p->alpha);
     if (!hybrid(p))
         return snprintf(out, cap, " %8g %6g", p->bias_reg, p->bias_prior);
-    return snprintf(out, cap, " %8g %6g %7g %6g %6g %6g", p->bias_reg,
-                    p->bias_prior, p->preference_reg, p->preference_alpha,
-                    p->blend, p->blend_shrink);
+    char preg[24];
+    pref_reg_text(preg, sizeof preg, p->preference_reg);
+    return snprintf(out, cap, " %8g %6g %7s %6g %6g %6g", p->bias_reg,
+                    p->bias_prior, preg, p->preference_alpha, p->blend,
+                    p->blend_shrink);
 }
 
 static void text_tune(const rec_tune_options *o, const rec_tune_result *res,
@@ -367,11 +379,13 @@ static void text_tune(const rec_tune_options *o, const rec_tune_result *res,
         printf(", alpha %g", b->alpha);
     else
         printf(", bias_reg %g, bias_prior %g", b->bias_reg, b->bias_prior);
-    if (hybrid(b))
-        printf(", preference_reg %g, preference_alpha %g, blend %g, "
+    if (hybrid(b)) {
+        char preg[24];
+        pref_reg_text(preg, sizeof preg, b->preference_reg);
+        printf(", preference_reg %s, preference_alpha %g, blend %g, "
                "blend_shrink %g",
-               b->preference_reg, b->preference_alpha, b->blend,
-               b->blend_shrink);
+               preg, b->preference_alpha, b->blend, b->blend_shrink);
+    }
     printf(": validation RMSE %.4f, nDCG@%d %.4f (%.2f s)\n", res->rmse, o->k,
            res->ndcg, res->seconds);
 }

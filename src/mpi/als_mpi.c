@@ -1040,10 +1040,18 @@ static rec_status root_implicit_phase(dist *d, rec_model *m,
     rec__train_implicit_cfg(&d->s.ph, p, m);
     d->s.wkind = m->weighting.kind;
     d->s.weighted = m->weighting.kind != REC_WEIGHT_NONE;
-    if (!d->s.weighted)
-        return REC_OK;
-    return rec__weigh_dataset(&d->root_uw, &d->root_mw, &m->interactions,
-                              &m->weighting, r, err);
+    rec_status st =
+        d->s.weighted ? rec__weigh_dataset(&d->root_uw, &d->root_mw,
+                                           &m->interactions, &m->weighting,
+                                           r, err)
+                      : REC_OK;
+    if (st == REC_OK && !m->implicit) {
+        /* the lambda from the whole dataset, as rec_train_als */
+        d->s.ph.lambda = rec__pref_reg_resolve(
+            p, r, d->s.weighted ? d->root_uw : r->user_vals, &d->s.ph);
+        m->pref_reg = d->s.ph.lambda;
+    }
+    return st;
 }
 
 static rec_status train(rec_model **out, MPI_Comm comm, const rec_ratings *r,

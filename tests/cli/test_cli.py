@@ -232,6 +232,23 @@ class TrainKinds(unittest.TestCase):
         self.assertEqual(code, 2)
         self.assertIn("--weighting", err)
 
+    def test_pref_lambda_auto(self):
+        out = os.path.join(Fixture.tmp, "auto.bin")
+        base = ("train", "--data", ml100k(), "--out", out, "--rank", 6,
+                "--iters", 3)
+        d, _ = run_json(*base)
+        p = d["params"]
+        self.assertTrue(p["pref_lambda_auto"])
+        self.assertGreater(p["pref_lambda"], 0)   # the value training used
+        d2, _ = run_json(*base, "--pref-lambda", "auto")
+        self.assertEqual(d2["params"]["pref_lambda"], p["pref_lambda"])
+        d3, _ = run_json(*base, "--pref-lambda", 2.5)
+        self.assertFalse(d3["params"]["pref_lambda_auto"])
+        self.assertEqual(d3["params"]["pref_lambda"], 2.5)
+        code, _, err = run(*base, "--pref-lambda", "-1")
+        self.assertEqual(code, 2)
+        self.assertIn("--pref-lambda", err)
+
     def test_scaled_confidence_options(self):
         out = os.path.join(Fixture.tmp, "scaled.bin")
         d, _ = run_json("train", "--data", ml100k(), "--out", out, "--rank", 6,

@@ -140,7 +140,7 @@ class TuneTest(unittest.TestCase):
                            "blend=0,1", check=0)
         self.assertIn("ranked again", out)
         self.assertRegex(out, r"best: rank 4, reg 0\.1, bias_reg 0\.1, "
-                              r"bias_prior 0\.5, preference_reg 10, "
+                              r"bias_prior 0\.5, preference_reg auto, "
                               r"preference_alpha 0\.3, blend (0|1), ")
 
     def test_usage_errors(self):

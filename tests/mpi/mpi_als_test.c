@@ -160,6 +160,10 @@ static void compare(const char *name, const rec_ratings *train,
         CHECK(rec_model_hybrid(dm) == rec_model_hybrid(sm),
               "%s: hybrid %d vs %d", name, rec_model_hybrid(dm),
               rec_model_hybrid(sm));
+        /* the automatic preference lambda comes from global statistics */
+        CHECK(rec_model_preference_reg(dm) == rec_model_preference_reg(sm),
+              "%s: preference_reg %g vs %g", name,
+              rec_model_preference_reg(dm), rec_model_preference_reg(sm));
         CHECK(same_file(dm, sm, name), "%s: model files differ", name);
         CHECK(fabs(r1 - r2) <= 1e-4, "%s: test RMSE %.6f vs %.6f", name, r1,
               r2);

@@ -89,6 +89,10 @@ describe("hybrid model", function()
                     preference_reg = 1, preference_alpha = 5,
                     preference_iterations = 2, blend_shrink = 0,
                     bias_prior = 0, bm25_k1 = 10, bm25_b = 0.5})
+    assert.is_true(a:preference_reg() > 0) -- derived from the data
+    assert.are.equal(a:preference_reg(),
+                     with({preference_reg = "auto"}):preference_reg())
+    assert.are.equal(1, c:preference_reg())
     assert.are_not.same(a:top_n(1, 5), b:top_n(1, 5))
     assert.are_not.same(a:top_n(1, 5), c:top_n(1, 5))
     assert.same(b:top_n(1, 5), with({blend = 3.0}):top_n(1, 5))

@@ -483,6 +483,8 @@ def train_als(ratings, *, rank=None, iterations=None, reg=None, seed=None,
     or ``"none"``, with `bm25_k1`, `bm25_b`); top_n() ranks by preference
     plus `blend` times the personal part of the predicted rating, which
     counts n / (n + `blend_shrink`) for a movie with n ratings.
+    `preference_reg` None or ``"auto"`` (default) derives the preference
+    model's lambda from the data (Model.preference_reg tells the value).
     `preference_confidence` ``"linear"`` (default: 1 + alpha w) or
     ``"scaled"`` (alpha w, the implicit library's form, which spreads the
     lists over more of the catalogue; docs/ranking.md).
@@ -513,6 +515,8 @@ def train_als(ratings, *, rank=None, iterations=None, reg=None, seed=None,
     if not isinstance(ratings, Ratings):
         raise TypeError("train_als() needs a movieme.Ratings, got %s"
                         % type(ratings).__name__)
+    if preference_reg == "auto":    # the C default
+        preference_reg = None
     opts = {"rank": rank, "iterations": iterations, "reg": reg,
             "seed": seed, "n_threads": n_threads,
             "nonnegative": nonnegative, "biases": biases,
@@ -610,6 +614,13 @@ class Model(_Handle):
         """True for a hybrid model (rating and preference models: the
         default of :func:`train_als`)."""
         return self._h.hybrid()
+
+    @property
+    def preference_reg(self):
+        """The lambda the preference model was trained with: the value
+        derived from the data under the default ``preference_reg="auto"``,
+        else the one given; 0.0 for a model that is not hybrid."""
+        return self._h.preference_reg()
 
     def __contains__(self, user_id):
         try:

@@ -139,6 +139,8 @@ class Model(_Handle):
     def implicit(self) -> bool: ...
     @property
     def hybrid(self) -> bool: ...
+    @property
+    def preference_reg(self) -> float: ...
     def __contains__(self, user_id: object) -> bool: ...
     @overload
     def predict(self, user_id: int, movie_id: int) -> float: ...
@@ -197,7 +199,7 @@ def train_als(ratings: Ratings, *, rank: Optional[int] = ...,
               weight_by_value: bool = ...,
               preference: Optional[bool] = ...,
               preference_rank: Optional[int] = ...,
-              preference_reg: Optional[float] = ...,
+              preference_reg: Optional[Union[float, str]] = ...,
               preference_alpha: Optional[float] = ...,
               preference_iterations: Optional[int] = ...,
               weighting: Optional[str] = ...,

@@ -72,6 +72,20 @@ def test_v3_training_parameters_take_effect(tiny):
     assert [r.score for r in again.top_n(1, 5)] == top[1]
 
 
+def test_preference_reg_auto(tiny):
+    base = dict(rank=4, iterations=3, seed=2, n_threads=1)
+    a = movieme.train_als(tiny, **base)
+    assert a.preference_reg > 0          # derived from the data
+    b = movieme.train_als(tiny, preference_reg="auto", **base)
+    assert b.preference_reg == a.preference_reg
+    assert [r.score for r in b.top_n(1, 5)] == [r.score for r in a.top_n(1, 5)]
+    c = movieme.train_als(tiny, preference_reg=2.5, **base)
+    assert c.preference_reg == 2.5
+    assert movieme.train_als(tiny, preference=False, **base).preference_reg == 0
+    with pytest.raises(movieme.InvalidArgumentError):
+        movieme.train_als(tiny, preference_reg=-2.0, **base)
+
+
 def test_bias_prior_shrinks_predictions_toward_the_mean(tiny):
     base = dict(rank=2, iterations=5, seed=2, n_threads=1, preference=False)
     loose = movieme.train_als(tiny, bias_prior=0.0, **base)
