@@ -17,6 +17,9 @@
                                         of PID (the gunicorn workers) every EVERY
                                         seconds for SECONDS; print "t pid kB cpu_s"
                                         lines (cpu_s: the worker's CPU time so far)
+    load-client.py cpu PID              print the CPU seconds (user + system) the
+                                        children of PID (the gunicorn workers)
+                                        have used so far, summed
     load-client.py verdict FILE         read rss's lines: per worker the memory
                                         after the warm-up (the first fifth of the
                                         run, at least 30 s) and at the end; print
@@ -101,6 +104,11 @@ def member():
         time.sleep(1)
     status, body = c.call("GET", "/api/recommendations/quick")
     assert status == 200 and len(json.loads(body)["results"]) == 12, body[:300]
+    # a page with forms puts the CSRF token in the session, as a browser's
+    # first page would: wrk replays the cookie as it is now, and without
+    # the token every request would make a new one and a new cookie
+    status, _ = c.call("GET", "/")
+    assert status == 200, "home: %d" % status
     print("session=%s" % c.cookies["session"])
 
 
@@ -199,6 +207,10 @@ def rss(pid, seconds, every):
         time.sleep(float(every))
 
 
+def cpu(pid):
+    print("%.2f" % sum(cpu_seconds(child) for child in children(int(pid))))
+
+
 def verdict(path):
     series = {}
     with open(path) as f:
@@ -237,7 +249,7 @@ def verdict(path):
 
 def main(argv):
     commands = {"member": member, "sample": sample, "rerate": rerate, "rss": rss,
-                "verdict": verdict}
+                "cpu": cpu, "verdict": verdict}
     if not argv or argv[0] not in commands:
         print(__doc__, file=sys.stderr)
         return 2

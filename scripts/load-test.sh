@@ -174,9 +174,11 @@ run_db() {
   # leaves the choice to whichever worker accepts first
   (sleep 2; ss -Htnp state established "( sport = :$port )" >"$dir/conns.txt" 2>/dev/null || true) &
   BACKGROUND+=($!)
+  cpu_before=$("${CLIENT[@]}" cpu "$SERVER_PID")
   LOAD_PATHS=$PATHS LOAD_DELAY_MS=$DELAY "${WRK[@]}" | tee "$dir/wrk.out"
   for pid in "${BACKGROUND[@]}"; do wait "$pid" || die "$db: a sampler failed"; done
   BACKGROUND=()
+  cpu_after=$("${CLIENT[@]}" cpu "$SERVER_PID")
   read -r "V[$db:ql_n]" "V[$db:ql_err]" "V[$db:ql_p50]" "V[$db:ql_p99]" "V[$db:ql_max]" \
     <"$dir/quick.out" || true
   [ -n "${V[$db:ql_max]}" ] || die "$db: the quick-path sampler printed nothing"
@@ -193,11 +195,14 @@ run_db() {
   V[$db:rps]=$("$PY" -c "print('%.1f' % (${R[requests]} / (${R[duration_us]} / 1e6)))")
   V[$db:p50]=$(ms "${R[p50_us]}"); V[$db:p90]=$(ms "${R[p90_us]}")
   V[$db:p99]=$(ms "${R[p99_us]}"); V[$db:max]=$(ms "${R[max_us]}"); V[$db:mean]=$(ms "${R[mean_us]}")
+  # the workers' CPU time per answer (wrk's and the sampler's): what a
+  # request costs, whatever else the machine runs
+  V[$db:cpu_ms]=$("$PY" -c "print('%.2f' % (($cpu_after - $cpu_before) * 1000 / max(1, ${R[requests]} + ${V[$db:ql_n]})))")
   V[$db:little]=$(ms "$("$PY" -c "print($CONNECTIONS / ${V[$db:rps]} * 1e6)")")
   V[$db:wrk_summary]=$(grep -v '^LOADTEST ' "$dir/wrk.out")
   V[$db:server_bad]=$(grep -cE 'Traceback|WORKER TIMEOUT|\[ERROR\]' "$dir/server.log" || true)
   V[$db:conns]=$(grep -o 'pid=[0-9]*' "$dir/conns.txt" 2>/dev/null | sort | uniq -c | sort -rn | awk '{printf "%s%d", (NR > 1 ? ", " : ""), $1}')
-  echo "load-test: $db: ${R[requests]} requests, ${V[$db:errors]} errors, ${V[$db:rps]} req/s, p50 ${V[$db:p50]} ms, p99 ${V[$db:p99]} ms, max ${V[$db:max]} ms; server log problems: ${V[$db:server_bad]}; wrk's connections per worker: ${V[$db:conns]:-?}"
+  echo "load-test: $db: ${R[requests]} requests, ${V[$db:errors]} errors, ${V[$db:rps]} req/s, p50 ${V[$db:p50]} ms, p99 ${V[$db:p99]} ms, max ${V[$db:max]} ms, worker CPU ${V[$db:cpu_ms]} ms per request; load average ${V[$db:loadavg]}; server log problems: ${V[$db:server_bad]}; wrk's connections per worker: ${V[$db:conns]:-?}"
   if [ "$SOAK" -gt 0 ]; then
     V[$db:retrains]=$(grep -c 'retrain job [0-9]* done' "$dir/server.log" || true)
     V[$db:reloads]=$(grep -c 'reloaded model file' "$dir/server.log" || true)
@@ -315,9 +320,9 @@ load average just before each run (1, 5, 15 min): $(for db in $DBS; do printf '%
 
 ## Result
 
-| Database | Requests | Errors | Throughput | p50 | p90 | p99 | max |
-| --- | --- | --- | --- | --- | --- | --- | --- |
-$(for db in $DBS; do echo "| $db | ${V[$db:requests]} in $DURATION | ${V[$db:wrk_errors]} (${V[$db:error_kinds]}) | ${V[$db:rps]} req/s | ${V[$db:p50]} ms | ${V[$db:p90]} ms | ${V[$db:p99]} ms | ${V[$db:max]} ms |"; done)
+| Database | Requests | Errors | Throughput | p50 | p90 | p99 | max | worker CPU per request |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- |
+$(for db in $DBS; do echo "| $db | ${V[$db:requests]} in $DURATION | ${V[$db:wrk_errors]} (${V[$db:error_kinds]}) | ${V[$db:rps]} req/s | ${V[$db:p50]} ms | ${V[$db:p90]} ms | ${V[$db:p99]} ms | ${V[$db:max]} ms | ${V[$db:cpu_ms]} ms |"; done)
 
 The quick path on its own (sequential \`GET /recommendations/quick\` of the
 same member on one connection; each is a fold into a worker's model and a
@@ -339,6 +344,15 @@ worker that accepted it, whichever woke first. Connections per worker
 (\`ss\`, 2 s into the run): $(for db in $DBS; do printf '%s %s; ' "$db" "${V[$db:conns]:-not sampled}"; done | sed 's/; $//').
 A worker with more of them answers each later, which is most of the p99.
 EOF
+  if [ "$SOAK" -eq 0 ] && [ -f "$ROOT/docs/load-compare.md" ]; then
+    # written by bench/compare_load.py --out docs/load-compare.md
+    echo
+    echo "## Before and after"
+    echo
+    echo "From [load-compare.md](load-compare.md):"
+    echo
+    cat "$ROOT/docs/load-compare.md"
+  fi
   if [ "$SOAK" -gt 0 ]; then
     echo
     echo "## Memory per worker"

@@ -17,9 +17,11 @@ from sqlalchemy import bindparam, event, select
 from sqlalchemy.pool import QueuePool
 from sqlalchemy import exc as sa_exc
 
+from . import pg_alive
 from .config import load_config
 from .limits import IdConverter, has_nul, ids_in_range, valid_id
 from .models import User, add_missing_columns, db
+from .sessions import RefreshWhenOld
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -146,6 +148,7 @@ def create_app(overrides=None, profile=None):
     app.url_map.converters["int"] = IdConverter
     app.url_value_preprocessor(ids_in_range)
     load_config(app, profile, overrides)
+    app.session_interface = RefreshWhenOld()
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app)
@@ -163,6 +166,11 @@ def create_app(overrides=None, profile=None):
             options.setdefault("poolclass", QueuePool)
     else:
         options.setdefault("connect_args", {"connect_timeout": 5})
+    # PostgreSQL: the socket check of pg_alive.py instead of a SELECT 1
+    socket_check = (uri.split(":", 1)[0] in ("postgresql", "postgresql+psycopg2")
+                    and options.get("pool_pre_ping"))
+    if socket_check:
+        options["pool_pre_ping"] = False
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO,
@@ -213,6 +221,8 @@ def create_app(overrides=None, profile=None):
     with app.app_context():
         if uri.startswith("sqlite"):
             event.listen(db.engine, "connect", _sqlite_pragmas)
+        if socket_check:
+            pg_alive.install(db.engine)
         # Several workers starting together must not race to create tables.
         with open(os.path.join(app.instance_path, "init.lock"), "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)

@@ -36,6 +36,8 @@ class BaseConfig:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = 7 * 24 * 3600
+    # an unchanged session cookie is re-sent once older than this (sessions.py)
+    MOVIEME_SESSION_REFRESH = 3600
     MAX_CONTENT_LENGTH = 64 * 1024       # oversized bodies get 413
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None           # token valid for the session's life
@@ -156,6 +158,7 @@ _OVERRIDES = {
     "MOVIEME_TUNE_MAX_AGE": float, "MOVIEME_TUNE_FRACTION": float,
     "MOVIEME_TUNE_GRID": json.loads,
     "MOVIEME_CARD_CACHE": int, "MOVIEME_MODEL_CACHE": int,
+    "MOVIEME_SESSION_REFRESH": float,
     "LOGIN_MAX_PER_USER": int, "LOGIN_MAX_PER_IP": int,
     "LOGIN_WINDOW_SECONDS": int,
 }

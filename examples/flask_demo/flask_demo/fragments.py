@@ -19,6 +19,8 @@ Templates call:
     card(m, mine, counts, score=None, score_label='predicted', because=())
                    the movie_card macro's output for movie m
     form_fields()  {csrf, next, rate_url, delete_url} of this request
+    link(endpoint) url_for(endpoint) of an endpoint without arguments (the
+                   navigation of every page), built once per script root
 """
 import functools
 import secrets
@@ -64,4 +66,15 @@ def init_app(app):
         parts = (render if app.jinja_env.auto_reload else kept)(args, page)
         return Markup(str(escape(f["csrf"])).join(parts))
 
-    app.jinja_env.globals.update(card=card, form_fields=form_fields)
+    links = {}
+
+    def link(endpoint):
+        key = (request.script_root, endpoint)
+        url = links.get(key)
+        if url is None:
+            url = url_for(endpoint)
+            if len(links) < 1024:       # script roots come from the request
+                links[key] = url
+        return url
+
+    app.jinja_env.globals.update(card=card, form_fields=form_fields, link=link)

@@ -32,14 +32,24 @@ def engine():
     return current_app.extensions["movieme"]
 
 
+def _read(statement, params=None):
+    """Rows of a prebuilt column query, on the session's connection and
+    transaction but past the ORM's result machinery (these queries load
+    columns, not objects): a third of each query's cost on SQLite."""
+    session = db.session()
+    if session.new or session.dirty or session.deleted:
+        session.flush()                 # what the ORM's autoflush would do
+    return session.connection().execute(statement, params or {})
+
+
 def my_ratings(user_id):
     """{movie_id: rating} of a member."""
-    return dict(db.session.execute(_MY_RATINGS, {"user_id": user_id}).all())
+    return dict(_read(_MY_RATINGS, {"user_id": user_id}).all())
 
 
 def my_ratings_latest(user_id):
     """({movie_id: rating}, when the member last rated or None), one query."""
-    rows = db.session.execute(_MY_RATINGS_TIMES, {"user_id": user_id}).all()
+    rows = _read(_MY_RATINGS_TIMES, {"user_id": user_id}).all()
     return ({m: r for m, r, _ in rows},
             max((t for _, _, t in rows), default=None))
 
@@ -84,7 +94,7 @@ def cold(mine, n=None, genre=None):
 
 
 def site_stats(movie_id):
-    count, avg = db.session.execute(_SITE_STATS, {"movie_id": movie_id}).one()
+    count, avg = _read(_SITE_STATS, {"movie_id": movie_id}).one()
     return {"count": count or 0, "average": float(avg) if avg is not None else None}
 
 
@@ -96,8 +106,8 @@ def full(user_id):
     objects) and the retrain jobs (pending or running, and the last done,
     in one)."""
     mine, latest = my_ratings_latest(user_id)
-    rows = db.session.execute(_RECOMMENDATIONS, {"user_id": user_id}).all()
-    jobs = db.session.execute(_PAGE_JOBS).all()
+    rows = _read(_RECOMMENDATIONS, {"user_id": user_id}).all()
+    jobs = _read(_PAGE_JOBS).all()
     pending = next((j for j in jobs if j.status in ("pending", "running")), None)
     last_done = next((j for j in jobs if j.status == "done"), None)
     if pending is not None:             # all of it, for the page's progress line
