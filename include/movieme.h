@@ -905,8 +905,10 @@ typedef struct rec_eval_result {
     double auc;             /**< mean over the same users of the share of
                                  (relevant, other) movie pairs ranked in the
                                  right order (ties count half); "other" is
-                                 every movie neither rated in training nor
-                                 relevant. 0.5 is chance. */
+                                 every candidate of the ranking (since 0.2:
+                                 a movie with a training rating, as
+                                 rec_top_n) neither rated by the user in
+                                 training nor relevant. 0.5 is chance. */
     /* since 0.2 */
     double coverage;        /**< distinct movies over all ranked users'
                                  top-k lists, divided by the movies with a

@@ -168,7 +168,11 @@ def children(pid):
             except OSError:
                 continue
             # the field after the command (which may hold spaces) is the state
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            try:
+                parent = int(stat.rsplit(")", 1)[1].split()[1])
+            except (IndexError, ValueError):   # gone while read
+                continue
+            if parent == pid:
                 out.append(int(name))
     return sorted(out)
 

@@ -38,7 +38,9 @@
 #   MOVIEME_LOAD_SOAK, MOVIEME_LOAD_SOAK_EVERY (10), MOVIEME_LOAD_SOAK_RERATE
 #                             (60; 0: none): soak mode
 #   PG_BIN                    PostgreSQL binaries (scripts/pg-temp.sh)
-set -euo pipefail
+set -Eeuo pipefail
+# a failing command stops the run (set -e): say which
+trap 'echo "load-test: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 PY=/usr/bin/python3
@@ -174,11 +176,11 @@ run_db() {
   # leaves the choice to whichever worker accepts first
   (sleep 2; ss -Htnp state established "( sport = :$port )" >"$dir/conns.txt" 2>/dev/null || true) &
   BACKGROUND+=($!)
-  cpu_before=$("${CLIENT[@]}" cpu "$SERVER_PID")
+  cpu_before=$("${CLIENT[@]}" cpu "$SERVER_PID") || cpu_before=""
   LOAD_PATHS=$PATHS LOAD_DELAY_MS=$DELAY "${WRK[@]}" | tee "$dir/wrk.out"
   for pid in "${BACKGROUND[@]}"; do wait "$pid" || die "$db: a sampler failed"; done
   BACKGROUND=()
-  cpu_after=$("${CLIENT[@]}" cpu "$SERVER_PID")
+  cpu_after=$("${CLIENT[@]}" cpu "$SERVER_PID") || cpu_after=""
   read -r "V[$db:ql_n]" "V[$db:ql_err]" "V[$db:ql_p50]" "V[$db:ql_p99]" "V[$db:ql_max]" \
     <"$dir/quick.out" || true
   [ -n "${V[$db:ql_max]}" ] || die "$db: the quick-path sampler printed nothing"
@@ -197,7 +199,8 @@ run_db() {
   V[$db:p99]=$(ms "${R[p99_us]}"); V[$db:max]=$(ms "${R[max_us]}"); V[$db:mean]=$(ms "${R[mean_us]}")
   # the workers' CPU time per answer (wrk's and the sampler's): what a
   # request costs, whatever else the machine runs
-  V[$db:cpu_ms]=$("$PY" -c "print('%.2f' % (($cpu_after - $cpu_before) * 1000 / max(1, ${R[requests]} + ${V[$db:ql_n]})))")
+  V[$db:cpu_ms]=$("$PY" -c "import sys; a, b, n = sys.argv[1:]; print('%.2f' % ((float(a) - float(b)) * 1000 / max(1, int(n))) if a and b else '?')" \
+    "$cpu_after" "$cpu_before" "$(( R[requests] + ${V[$db:ql_n]:-0} ))") || V[$db:cpu_ms]="?"
   V[$db:little]=$(ms "$("$PY" -c "print($CONNECTIONS / ${V[$db:rps]} * 1e6)")")
   V[$db:wrk_summary]=$(grep -v '^LOADTEST ' "$dir/wrk.out")
   V[$db:server_bad]=$(grep -cE 'Traceback|WORKER TIMEOUT|\[ERROR\]' "$dir/server.log" || true)

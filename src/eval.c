@@ -4,8 +4,9 @@
  *
  * Ranking: each test user known to the model with at least one relevant
  * test movie (rating >= relevant_min, movie known to the model) gets the
- * top k of all movies they did not rate in training (as rec_top_n), which
- * are compared with the relevant set. Ranking goes through the batch path
+ * top k of the default candidates they did not rate in training (as
+ * rec_top_n: movies with a training rating), which are compared with the
+ * relevant set; the AUC's other movies are those candidates too. Ranking goes through the batch path
  * (recommend_batch.c: SGEMM tiles, exact top k, cold users as rec_top_n);
  * the AUC counts the pairs of each tile of approximate scores at once
  * (rec__auc_count) and decides exactly only where a relevant score lies
