@@ -204,7 +204,8 @@ run_db() {
   V[$db:little]=$(ms "$("$PY" -c "print($CONNECTIONS / ${V[$db:rps]} * 1e6)")")
   V[$db:wrk_summary]=$(grep -v '^LOADTEST ' "$dir/wrk.out")
   V[$db:server_bad]=$(grep -cE 'Traceback|WORKER TIMEOUT|\[ERROR\]' "$dir/server.log" || true)
-  V[$db:conns]=$(grep -o 'pid=[0-9]*' "$dir/conns.txt" 2>/dev/null | sort | uniq -c | sort -rn | awk '{printf "%s%d", (NR > 1 ? ", " : ""), $1}')
+  # none seen is possible (no keep-alive: each connection lives one request)
+  V[$db:conns]=$(grep -o 'pid=[0-9]*' "$dir/conns.txt" 2>/dev/null | sort | uniq -c | sort -rn | awk '{printf "%s%d", (NR > 1 ? ", " : ""), $1}') || true
   echo "load-test: $db: ${R[requests]} requests, ${V[$db:errors]} errors, ${V[$db:rps]} req/s, p50 ${V[$db:p50]} ms, p99 ${V[$db:p99]} ms, max ${V[$db:max]} ms, worker CPU ${V[$db:cpu_ms]} ms per request; load average ${V[$db:loadavg]}; server log problems: ${V[$db:server_bad]}; wrk's connections per worker: ${V[$db:conns]:-?}"
   if [ "$SOAK" -gt 0 ]; then
     V[$db:retrains]=$(grep -c 'retrain job [0-9]* done' "$dir/server.log" || true)
