@@ -296,9 +296,18 @@ typedef struct rec_row_ctx {
     float mu;                 /* global mean (0 without biases) */
     const float *other;       /* fixed factors, stride k */
     const float *other_bias;  /* fixed biases, NULL without biases */
+    /* NULL, or the fixed side packed by rec__pack_row (training): a
+       rating's factors, 1 and bias in one aligned run of rec__row_ld
+       floats instead of two arrays */
+    const float *packed;
 } rec_row_ctx;
 /* Doubles of scratch rec__solve_row needs for rank k. */
 size_t rec__row_scratch(int k);
+/* Floats per row of the packed fixed side (a multiple of 16). */
+int rec__row_ld(int k, int biases);
+/* Row j of c's fixed side as [y_j, 1, bias_j, 0...] (without biases
+   [y_j, 0, ...]) into dst (rec__row_ld floats). */
+void rec__pack_row(float *dst, const rec_row_ctx *c, size_t j);
 /* Solve the row's factors (k floats) and bias from its ratings (indices
    into `other`). Sets *sse_out (squared error of the row, may be NULL) and
    *penalty_out (its regularisation term). Returns 0, or -1 when the system

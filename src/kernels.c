@@ -330,33 +330,39 @@ rec__score_rows_avx2(float *out, const float *Y, int k, const float *x,
         out[j - j0] = dot_avx2(Y + j * (size_t)k, x, k8, tail, mask, xt);
 }
 
-/* One 8x8 tile row block: C[r] += zi[r] * zj[0..8) over the chunk. */
-__attribute__((target("avx2,fma"))) static void
-tile_avx2(double *restrict A, const float *restrict Z, size_t n, int ld,
-          int bi, int bj)
+/* One 8x8 tile (nr = 8), or its top half (nr = 4: the last tile row of A
+   when its lower rows are beyond the data and would stay zero):
+   C[r] += zi[r] * zj[0..8) over the chunk. */
+__attribute__((target("avx2,fma"), always_inline)) static inline void
+tile_rows_avx2(double *restrict A, const float *restrict Z, size_t n, int ld,
+               int bi, int bj, const int nr)
 {
-    __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
-    __m256 c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+    __m256 cs[8];
+    for (int r = 0; r < nr; r++)
+        cs[r] = _mm256_setzero_ps();
     const float *zi = Z + bi * 8, *zj = Z + bj * 8;
     for (size_t t = 0; t < n; t++, zi += ld, zj += ld) {
         __m256 y = _mm256_loadu_ps(zj);
-        c0 = _mm256_fmadd_ps(_mm256_broadcast_ss(zi + 0), y, c0);
-        c1 = _mm256_fmadd_ps(_mm256_broadcast_ss(zi + 1), y, c1);
-        c2 = _mm256_fmadd_ps(_mm256_broadcast_ss(zi + 2), y, c2);
-        c3 = _mm256_fmadd_ps(_mm256_broadcast_ss(zi + 3), y, c3);
-        c4 = _mm256_fmadd_ps(_mm256_broadcast_ss(zi + 4), y, c4);
-        c5 = _mm256_fmadd_ps(_mm256_broadcast_ss(zi + 5), y, c5);
-        c6 = _mm256_fmadd_ps(_mm256_broadcast_ss(zi + 6), y, c6);
-        c7 = _mm256_fmadd_ps(_mm256_broadcast_ss(zi + 7), y, c7);
+        for (int r = 0; r < nr; r++)
+            cs[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(zi + r), y, cs[r]);
     }
-    __m256 cs[8] = {c0, c1, c2, c3, c4, c5, c6, c7};
-    for (int r = 0; r < 8; r++) {
+    for (int r = 0; r < nr; r++) {
         double *Ar = A + (size_t)(bi * 8 + r) * ld + bj * 8;
         __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(cs[r]));
         __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(cs[r], 1));
         _mm256_storeu_pd(Ar, _mm256_add_pd(_mm256_loadu_pd(Ar), lo));
         _mm256_storeu_pd(Ar + 4, _mm256_add_pd(_mm256_loadu_pd(Ar + 4), hi));
     }
+}
+
+__attribute__((target("avx2,fma"))) static void
+tile_avx2(double *restrict A, const float *restrict Z, size_t n, int ld,
+          int bi, int bj, int kk)
+{
+    if (kk - 8 * bi <= 4) /* rows 4..7 of this tile are zero */
+        tile_rows_avx2(A, Z, n, ld, bi, bj, 4);
+    else
+        tile_rows_avx2(A, Z, n, ld, bi, bj, 8);
 }
 
 __attribute__((target("avx2,fma"))) void
@@ -366,7 +372,7 @@ rec__gram_add_avx2(double *restrict A, const float *restrict Z, size_t n,
     int nt = (kk + 7) / 8;
     for (int bi = 0; bi < nt; bi++)
         for (int bj = bi; bj < nt; bj++)
-            tile_avx2(A, Z, n, ld, bi, bj);
+            tile_avx2(A, Z, n, ld, bi, bj, kk);
 }
 
 __attribute__((target("avx2"))) void
@@ -643,7 +649,7 @@ AVX512 void rec__gram_add_avx512(double *restrict A, const float *restrict Z,
         for (; bj + 2 <= nt; bj += 2)
             tile_pair_avx512(A, Z, n, ld, bi, bj);
         if (bj < nt)
-            tile_avx2(A, Z, n, ld, bi, bj);
+            tile_avx2(A, Z, n, ld, bi, bj, kk);
     }
 }
 AVX512 void rec__above_avx512(uint64_t *bits, const float *x, size_t n,

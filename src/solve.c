@@ -36,6 +36,25 @@ static int row_dims(int k, int biases, int *m_out)
     return (m + 1 + 7) & ~7;
 }
 
+int rec__row_ld(int k, int biases)
+{
+    int m;
+    return (row_dims(k, biases, &m) + 15) & ~15;
+}
+
+void rec__pack_row(float *dst, const rec_row_ctx *c, size_t j)
+{
+    int k = c->k, m, ld = rec__row_ld(k, c->biases);
+    row_dims(k, c->biases, &m);
+    memcpy(dst, c->other + j * (size_t)k, (size_t)k * sizeof *dst);
+    for (int f = k; f < ld; f++)
+        dst[f] = 0.0f;
+    if (c->biases) {
+        dst[k] = 1.0f;
+        dst[m] = c->other_bias[j];
+    }
+}
+
 size_t rec__row_scratch(int k)
 {
     int m;
@@ -140,6 +159,33 @@ static void nnls_cd(const double *A, int ld, const double *b, double *x,
 
 /* ---- one row ---- */
 
+/* accumulate() from the packed fixed side: a rating's row is one aligned
+   run of pld floats (one cache line at rank 10) holding [y, 1, bias], the
+   target goes where the bias was. The same Z, so the same sums. */
+static void accumulate_packed(double *A, float *Z, const rec_row_ctx *c,
+                              const int32_t *idx, const float *vals,
+                              size_t n, int ld, int m)
+{
+    int pld = rec__row_ld(c->k, c->biases), kk = m + 1;
+    const float *P = c->packed;
+    for (size_t t0 = 0; t0 < n; t0 += CHUNK) {
+        size_t cn = n - t0 < CHUNK ? n - t0 : CHUNK;
+        for (size_t t = 0; t < cn; t++) {
+            if (t0 + t + 40 < n) {
+                const float *ahead = P + (size_t)idx[t0 + t + 40] * pld;
+                for (int q = 0; q < ld; q += 16) /* its cache lines */
+                    __builtin_prefetch(ahead + q);
+            }
+            const float *y = P + (size_t)idx[t0 + t] * pld;
+            float *z = Z + t * ld;
+            for (int q = 0; q < ld; q += 8) /* fixed-size vector moves */
+                memcpy(z + q, y + q, 8 * sizeof *z);
+            z[m] = (vals[t0 + t] - c->mu) - y[m];
+        }
+        rec__gram_add(A, Z, cn, ld, kk);
+    }
+}
+
 /* A = Z^T Z over the row's ratings, Z = [y, 1, target] gathered in chunks. */
 static void accumulate(double *A, float *Z, const rec_row_ctx *c,
                        const int32_t *idx, const float *vals, size_t n,
@@ -147,6 +193,10 @@ static void accumulate(double *A, float *Z, const rec_row_ctx *c,
 {
     int k = c->k, kk = m + 1; /* columns that carry data */
     memset(A, 0, (size_t)ld * ld * sizeof *A);
+    if (c->packed) {
+        accumulate_packed(A, Z, c, idx, vals, n, ld, m);
+        return;
+    }
     for (size_t t0 = 0; t0 < n; t0 += CHUNK) {
         size_t cn = n - t0 < CHUNK ? n - t0 : CHUNK;
         for (size_t t = 0; t < cn; t++) {
@@ -317,6 +367,7 @@ void rec__row_ctx_model(rec_row_ctx *c, const rec_model *m)
     c->mu = m->has_biases ? m->global_mean : 0.0f;
     c->other = m->movie_factors;
     c->other_bias = m->has_biases ? m->movie_bias : NULL;
+    c->packed = NULL;
 }
 
 int rec__foldin(float *x_out, float *bias_out, const rec_model *m,
