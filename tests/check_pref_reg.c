@@ -221,10 +221,5 @@ int main(void)
     tcase_add_test(c, test_saved_and_folded_in);
     tcase_add_test(c, test_bad_values);
     suite_add_tcase(s, c);
-    SRunner *sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(s);
 }
