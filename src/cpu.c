@@ -63,6 +63,7 @@ static void choose(void)
         gram_add = rec__gram_add_avx512;
         above = rec__above_avx512;
         auc_count = rec__auc_count_avx512;
+        chol_solve = rec__chol_solve_avx512;
     }
 #endif
 }
@@ -122,6 +123,8 @@ void rec__cosine_rows(float *out, const float *Y, int k, const float *y0,
 int rec__chol_solve_at(rec_cpu_level l, double *A, int ld, double *b, int m)
 {
 #ifdef REC_HAVE_X86_KERNELS
+    if (l >= REC_CPU_AVX512 && detect() >= REC_CPU_AVX512)
+        return rec__chol_solve_avx512(A, ld, b, m);
     if (l >= REC_CPU_AVX2 && detect() >= REC_CPU_AVX2)
         return rec__chol_solve_avx2(A, ld, b, m);
 #endif

@@ -733,4 +733,95 @@ AVX512 uint64_t rec__auc_count_avx512(const float *a, size_t n,
     *n_near = nn;
     return right + lane_sum_u32(tot);
 }
+
+/* ---- the row Cholesky solve of small systems, AVX-512 ----
+ * Up to 16 unknowns (rank 10 plus a bias is 11), the general kernel spends
+ * its time in loop control and in the sqrt -> divide -> update chain of
+ * each column. Here the upper triangle lives in registers (two vectors of
+ * 8 doubles per row), the loops are unrolled for each m, and A is factored
+ * as U^T D U with U unit upper triangular (Cholesky without the square
+ * roots): a column's only long-latency step is one division. Lanes left
+ * of the diagonal hold values never read (masks keep them out), so any
+ * row stride ld >= m works (masked loads read nothing beyond row m).
+ * Results agree with the other variants within rounding (bench_solve,
+ * check_kernels); A is left as it was. */
+
+/* Lanes [lo, hi) of the 8 at 8 h (lo, hi in 0..16). */
+static inline __mmask8 lanes8(int lo, int hi, int h)
+{
+    lo -= 8 * h;
+    hi -= 8 * h;
+    lo = lo < 0 ? 0 : lo;
+    hi = hi > 8 ? 8 : hi;
+    return lo < hi ? (__mmask8)(((1u << hi) - 1u) & ~((1u << lo) - 1u)) : 0;
+}
+
+AVX512 static inline __m512d lane_bcast(__m512d v, int lane)
+{
+    return _mm512_permutexvar_pd(_mm512_set1_epi64(lane), v);
+}
+
+AVX512 __attribute__((always_inline)) static inline int
+chol_small_avx512(const double *A, int ld, double *b, const int M)
+{
+    const int NH = M > 8 ? 2 : 1;
+    __m512d r[16][2];
+    _Pragma("GCC unroll 16") for (int i = 0; i < M; i++)
+        _Pragma("GCC unroll 16") for (int h = 0; h < NH; h++)
+            r[i][h] = _mm512_maskz_loadu_pd(lanes8(i, M, h),
+                                            A + (size_t)i * ld + 8 * h);
+    double U[16][16] __attribute__((aligned(64)));
+    double dinv[16];
+    _Pragma("GCC unroll 16") for (int i = 0; i < M; i++) {
+        __m512d dv = lane_bcast(r[i][i >> 3], i & 7);
+        double d = _mm512_cvtsd_f64(dv);
+        if (!(d > 0.0) || !isfinite(d))
+            return -1;
+        __m512d iv = _mm512_div_pd(_mm512_set1_pd(1.0), dv);
+        dinv[i] = _mm512_cvtsd_f64(iv);
+        /* the trailing rows: r_j -= (r_i[j] r_i) / d, lanes >= j */
+        _Pragma("GCC unroll 16") for (int j = i + 1; j < M; j++) {
+            __m512d f = lane_bcast(r[i][j >> 3], j & 7);
+            _Pragma("GCC unroll 16") for (int h = j >> 3; h < NH; h++)
+                r[j][h] = _mm512_fnmadd_pd(_mm512_mul_pd(f, r[i][h]), iv,
+                                           r[j][h]);
+        }
+        _Pragma("GCC unroll 16") for (int h = i >> 3; h < NH; h++) /* row i of U: r_i / d */
+            _mm512_store_pd(&U[i][8 * h], _mm512_mul_pd(r[i][h], iv));
+    }
+    double x[16];
+    _Pragma("GCC unroll 16") for (int i = 0; i < M; i++)
+        x[i] = b[i];
+    _Pragma("GCC unroll 16") for (int i = 0; i < M; i++) /* U^T y = b, by columns of U^T */
+        _Pragma("GCC unroll 16") for (int c = i + 1; c < M; c++)
+            x[c] -= U[i][c] * x[i];
+    _Pragma("GCC unroll 16") for (int i = 0; i < M; i++)
+        x[i] *= dinv[i];
+    _Pragma("GCC unroll 16") for (int c = M - 1; c > 0; c--) /* U x = y / D, by columns of U */
+        _Pragma("GCC unroll 16") for (int i = 0; i < c; i++)
+            x[i] -= U[i][c] * x[c];
+    _Pragma("GCC unroll 16") for (int i = 0; i < M; i++) {
+        if (!isfinite(x[i]))
+            return -1;
+        b[i] = x[i];
+    }
+    return 0;
+}
+
+/* m <= 16 by the kernel above (one unrolled copy per m), larger m by the
+   AVX2 variant (then the same bits as AVX2). */
+AVX512 int rec__chol_solve_avx512(double *A, int ld, double *b, int m)
+{
+    switch (m) {
+#define SMALL_M(M)                                                          \
+    case M:                                                                \
+        return chol_small_avx512(A, ld, b, M);
+        SMALL_M(1) SMALL_M(2) SMALL_M(3) SMALL_M(4) SMALL_M(5) SMALL_M(6)
+        SMALL_M(7) SMALL_M(8) SMALL_M(9) SMALL_M(10) SMALL_M(11)
+        SMALL_M(12) SMALL_M(13) SMALL_M(14) SMALL_M(15) SMALL_M(16)
+#undef SMALL_M
+    default:
+        return rec__chol_solve_avx2(A, ld, b, m);
+    }
+}
 #endif /* REC_HAVE_X86_KERNELS */

@@ -64,6 +64,7 @@ void rec__score_rows_avx512(float *out, const float *Y, int k,
 void rec__gram_add_avx512(double *A, const float *Z, size_t n, int ld,
                           int kk);
 int rec__chol_solve_avx2(double *A, int ld, double *b, int m);
+int rec__chol_solve_avx512(double *A, int ld, double *b, int m);
 void rec__cg_apply_avx2(float *q, const float *ytyf, float lambda,
                         const float *Y, int k, const float *v,
                         const float *cw,

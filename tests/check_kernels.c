@@ -160,22 +160,31 @@ START_TEST(selection_variants_agree)
 END_TEST
 
 /* The row Cholesky solve agrees within rounding at every level (the AVX2
-   variant contracts to FMA); the CG product of implicit ALS and the
-   similar-movies cosines give the same bits at every level. */
+   variant contracts to FMA, the AVX-512 one solves up to 16 unknowns in
+   registers without square roots; above, it is AVX2's, bit for bit), with
+   the padded row stride of ALS rows and with rows of exactly m (its masked
+   loads must not read past the matrix), whatever lies left of the
+   diagonal; the CG product of implicit ALS and the similar-movies cosines
+   give the same bits at every level. */
+static const int chol_ms[] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,
+                              12, 13, 14, 15, 16, 17, 33, 50, 64, 100};
+
 START_TEST(solve_cg_cosine_variants)
 {
     uint64_t s = 31;
-    for (size_t t = 0; t < sizeof ks / sizeof *ks; t++) {
-        int m = ks[t], ld = (m + 1 + 7) & ~7;
-        size_t cells = (size_t)ld * ld;
+    for (size_t t = 0; t < 2 * (sizeof chol_ms / sizeof *chol_ms); t++) {
+        int m = chol_ms[t / 2];
+        int ld = t % 2 ? m : (m + 1 + 7) & ~7;
+        size_t cells = (size_t)ld * m; /* exactly the m rows */
         double *A0 = calloc(cells, sizeof *A0), *A[3], b[3][104];
-        /* A = B^T B + m I: positive definite */
+        /* A = B^T B + m I: positive definite; NaN below the diagonal,
+           which no variant may read */
         for (int i = 0; i < m; i++)
-            for (int j = i; j < m; j++) {
+            for (int j = 0; j < ld; j++) {
                 double v = i == j ? m : 0.0;
-                for (int r = 0; r < m; r++)
+                for (int r = 0; j >= i && j < m && r < m; r++)
                     v += (double)rnd(&s, 0) * rnd(&s, 0) * 0.1;
-                A0[(size_t)i * ld + j] = v;
+                A0[(size_t)i * ld + j] = j < i ? NAN : v;
             }
         for (int l = 0; l < 3; l++) {
             A[l] = malloc(cells * sizeof **A);
@@ -186,10 +195,21 @@ START_TEST(solve_cg_cosine_variants)
             ck_assert_int_eq(rec__chol_solve_at((rec_cpu_level)l, A[l], ld,
                                                 b[l], m), 0);
         }
-        for (int i = 0; i < m; i++)
-            ck_assert_msg(fabs(b[0][i] - b[1][i]) <= 1e-9 * (1 + fabs(b[0][i])),
-                          "m %d x[%d]: %.17g vs %.17g", m, i, b[0][i], b[1][i]);
-        ck_assert_mem_eq(b[1], b[2], (size_t)m * sizeof **b);
+        for (int l = 1; l < 3; l++)
+            for (int i = 0; i < m; i++)
+                ck_assert_msg(fabs(b[0][i] - b[l][i]) <=
+                                  1e-9 * (1 + fabs(b[0][i])),
+                              "level %d m %d ld %d x[%d]: %.17g vs %.17g", l,
+                              m, ld, i, b[0][i], b[l][i]);
+        if (m > 16)
+            ck_assert_mem_eq(b[1], b[2], (size_t)m * sizeof **b);
+        /* not positive definite at the last pivot: every level refuses */
+        for (int l = 0; l < 3; l++) {
+            memcpy(A[l], A0, cells * sizeof **A);
+            A[l][(size_t)(m - 1) * ld + (m - 1)] = -1e6;
+            ck_assert_int_eq(rec__chol_solve_at((rec_cpu_level)l, A[l], ld,
+                                                b[l], m), -1);
+        }
         for (int l = 0; l < 3; l++)
             free(A[l]);
         free(A0);
