@@ -734,6 +734,103 @@ AVX512 uint64_t rec__auc_count_avx512(const float *a, size_t n,
     return right + lane_sum_u32(tot);
 }
 
+/* ---- the gather and Gram sums of one packed ALS row, AVX-512 ----
+ * rec__gram_packed: a rating's row of Z is read straight from the packed
+ * fixed side (16 floats, one cache line) with its target put in column m,
+ * and its products go into the same registers in one pass: no Z chunk is
+ * stored and read back, and the last tile row is not a second pass over
+ * Z. Per element it is the chain of tile_pair_avx512 and tile_avx2 over
+ * the same chunks (float FMAs in rating order, then one double add per
+ * chunk), so A gets the same bits as gathering Z and calling
+ * rec__gram_add_avx512. m (8..15) and the rows of the second tile row
+ * (4 or 8, as tile_avx2) are constants of each copy. */
+
+#define GATHER_AHEAD 40 /* ratings prefetched ahead, as solve.c's gathers */
+
+AVX512 static inline void add_row16(double *Ar, __m512 c)
+{
+    __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(c));
+    __m512d hi = _mm512_cvtps_pd(
+        _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(c), 1)));
+    _mm512_storeu_pd(Ar, _mm512_add_pd(_mm512_loadu_pd(Ar), lo));
+    _mm512_storeu_pd(Ar + 8, _mm512_add_pd(_mm512_loadu_pd(Ar + 8), hi));
+}
+
+AVX512 static inline void add_row8(double *Ar, __m256 c)
+{
+    __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(c));
+    __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(c, 1));
+    _mm256_storeu_pd(Ar, _mm256_add_pd(_mm256_loadu_pd(Ar), lo));
+    _mm256_storeu_pd(Ar + 4, _mm256_add_pd(_mm256_loadu_pd(Ar + 4), hi));
+}
+
+AVX512 __attribute__((always_inline)) static inline void
+gram_packed_m(double *restrict A, const float *restrict P,
+              const int32_t *restrict idx, const float *restrict vals,
+              float mu, size_t n, size_t chunk, const int m)
+{
+    const int nr = m < 12 ? 4 : 8; /* rows 8.. that hold data */
+    for (size_t t0 = 0; t0 < n; t0 += chunk) {
+        size_t t1 = n - t0 < chunk ? n : t0 + chunk;
+        __m512 c0 = _mm512_setzero_ps(), c1 = c0, c2 = c0, c3 = c0, c4 = c0,
+               c5 = c0, c6 = c0, c7 = c0;
+        __m256 d0 = _mm256_setzero_ps(), d1 = d0, d2 = d0, d3 = d0, d4 = d0,
+               d5 = d0, d6 = d0, d7 = d0;
+        for (size_t t = t0; t < t1; t++) {
+            if (t + GATHER_AHEAD < n)
+                __builtin_prefetch(P + (size_t)idx[t + GATHER_AHEAD] * 16);
+            const float *y = P + (size_t)idx[t] * 16;
+            float target = (vals[t] - mu) - y[m];
+            __m512 z = _mm512_mask_broadcastss_ps(_mm512_loadu_ps(y),
+                                                  (__mmask16)(1u << m),
+                                                  _mm_set_ss(target));
+            __m256 zh = _mm256_castpd_ps(
+                _mm512_extractf64x4_pd(_mm512_castps_pd(z), 1));
+#define GP_ROW(c, r) c = _mm512_fmadd_ps(_mm512_set1_ps(y[r]), z, c)
+            GP_ROW(c0, 0); GP_ROW(c1, 1); GP_ROW(c2, 2); GP_ROW(c3, 3);
+            GP_ROW(c4, 4); GP_ROW(c5, 5); GP_ROW(c6, 6); GP_ROW(c7, 7);
+#undef GP_ROW
+#define GP_ROW(d, r)                                                        \
+    d = _mm256_fmadd_ps((r) == m ? _mm256_set1_ps(target)                  \
+                                 : _mm256_broadcast_ss(y + (r)),           \
+                        zh, d)
+            GP_ROW(d0, 8); GP_ROW(d1, 9); GP_ROW(d2, 10); GP_ROW(d3, 11);
+            if (nr == 8) {
+                GP_ROW(d4, 12); GP_ROW(d5, 13); GP_ROW(d6, 14);
+                GP_ROW(d7, 15);
+            }
+#undef GP_ROW
+        }
+        add_row16(A, c0); add_row16(A + 16, c1); add_row16(A + 32, c2);
+        add_row16(A + 48, c3); add_row16(A + 64, c4); add_row16(A + 80, c5);
+        add_row16(A + 96, c6); add_row16(A + 112, c7);
+        add_row8(A + 8 * 16 + 8, d0); add_row8(A + 9 * 16 + 8, d1);
+        add_row8(A + 10 * 16 + 8, d2); add_row8(A + 11 * 16 + 8, d3);
+        if (nr == 8) {
+            add_row8(A + 12 * 16 + 8, d4); add_row8(A + 13 * 16 + 8, d5);
+            add_row8(A + 14 * 16 + 8, d6); add_row8(A + 15 * 16 + 8, d7);
+        }
+    }
+}
+
+AVX512 int rec__gram_packed_avx512(double *A, int ld, const float *P,
+                                   const int32_t *idx, const float *vals,
+                                   float mu, size_t n, int m, size_t chunk)
+{
+    if (ld != 16)
+        return 0;
+    switch (m) {
+#define GP_M(M)                                                             \
+    case M:                                                                \
+        gram_packed_m(A, P, idx, vals, mu, n, chunk, M);                   \
+        return 1;
+        GP_M(8) GP_M(9) GP_M(10) GP_M(11) GP_M(12) GP_M(13) GP_M(14) GP_M(15)
+#undef GP_M
+    default:
+        return 0;
+    }
+}
+
 /* ---- the row Cholesky solve of small systems, AVX-512 ----
  * Up to 16 unknowns (rank 10 plus a bias is 11), the general kernel spends
  * its time in loop control and in the sqrt -> divide -> update chain of
