@@ -284,7 +284,7 @@ static inline void cg_apply(float *restrict q, const imp_ctx *c,
                             const float *cw, const float *cc, size_t n,
                             int minus_b)
 {
-    rec__cg_apply(q, c->ytyf, (float)c->lambda, G, c->k, v, cw, cc, n,
+    rec__cg_apply(q, c->ytyf, NULL, (float)c->lambda, G, c->k, v, cw, cc, n,
                   minus_b);
 }
 

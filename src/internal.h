@@ -563,13 +563,17 @@ void rec__score_rows(float *out, const float *Y, int k, const float *x,
    crossover). */
 int rec__chol_solve(double *A, int ld, double *b, int m);
 /* One CG product of implicit ALS: q = (Y^T Y + lambda I) v (ytyf, k x k
-   float) + sum_t [cw[t] (y_t . v) - b_t] y_t over the n rows y_t of Y
-   (a row's interactions, gathered contiguously) with confidences cc[t]
-   (cw[t] = cc[t] - 1), b_t = cc[t] when minus_b, else 0. The same bits at
-   every level. */
-void rec__cg_apply(float *q, const float *ytyf, float lambda, const float *Y,
-                   int k, const float *v, const float *cw,
-                   const float *cc, size_t n, int minus_b);
+   float, symmetric; or, when diag is not NULL, the diagonal matrix diag)
+   + sum_t [cw[t] (y_t . v) - b_t] y_t over the n rows y_t of Y (a row's
+   interactions, gathered contiguously) with confidences cc[t] (cw[t] =
+   cc[t] - 1), b_t = cc[t] when minus_b, else 0. The same bits at every
+   level. */
+void rec__cg_apply(float *q, const float *ytyf, const float *diag,
+                   float lambda, const float *Y, int k, const float *v,
+                   const float *cw, const float *cc, size_t n, int minus_b);
+/* q = Q^T v for the k x k matrix Q (row-major): q_i sums Q[f][i] v_f in
+   order (rec__cg_apply's dense part). The same bits at every level. */
+void rec__rotate(float *q, const float *Q, int k, const float *v);
 /* out[j - j0] = the cosine of rows j of Y and y0 (whose norm is n0), 0 when
    either norm is 0, for j in [j0, j1). The same bits at every level. */
 void rec__cosine_rows(float *out, const float *Y, int k, const float *y0,
@@ -588,7 +592,8 @@ uint64_t rec__auc_count(const float *a, size_t n, const float *pos,
 /* The same kernels at a given level (capped by the CPU): tests, benches. */
 int rec__chol_solve_at(rec_cpu_level l, double *A, int ld, double *b, int m);
 void rec__cg_apply_at(rec_cpu_level l, float *q, const float *ytyf,
-                      float lambda, const float *Y, int k, const float *v,
+                      const float *diag, float lambda, const float *Y, int k,
+                      const float *v,
                       const float *cw,
                       const float *cc, size_t n,
                       int minus_b);

@@ -28,7 +28,8 @@ typedef uint64_t (*rec_auc_count_fn)(const float *a, size_t n,
 /* The row Cholesky solve (rec__chol_solve). */
 typedef int (*rec_chol_solve_fn)(double *A, int ld, double *b, int m);
 /* One CG product of implicit ALS (rec__cg_apply). */
-typedef void (*rec_cg_apply_fn)(float *q, const float *ytyf, float lambda,
+typedef void (*rec_cg_apply_fn)(float *q, const float *ytyf,
+                                const float *diag, float lambda,
                                 const float *Y, int k, const float *v,
                                 const float *cw,
                                 const float *cc, size_t n,
@@ -41,7 +42,8 @@ typedef void (*rec_cosine_rows_fn)(float *out, const float *Y, int k,
 void rec__score_rows_portable(float *out, const float *Y, int k,
                               const float *x, size_t j0, size_t j1);
 int rec__chol_solve_portable(double *A, int ld, double *b, int m);
-void rec__cg_apply_portable(float *q, const float *ytyf, float lambda,
+void rec__cg_apply_portable(float *q, const float *ytyf, const float *diag,
+                            float lambda,
                             const float *Y, int k, const float *v,
                             const float *cw,
                             const float *cc, size_t n,
@@ -64,7 +66,8 @@ void rec__score_rows_avx512(float *out, const float *Y, int k,
 void rec__gram_add_avx512(double *A, const float *Z, size_t n, int ld,
                           int kk);
 int rec__chol_solve_avx2(double *A, int ld, double *b, int m);
-void rec__cg_apply_avx2(float *q, const float *ytyf, float lambda,
+void rec__cg_apply_avx2(float *q, const float *ytyf, const float *diag,
+                        float lambda,
                         const float *Y, int k, const float *v,
                         const float *cw,
                         const float *cc, size_t n,
