@@ -496,6 +496,8 @@ typedef struct rec_implicit_cfg {
                          al., REC_CONFIDENCE_LINEAR) or 0 (SCALED) */
     float min_rating;
     uint64_t seed;
+    int eigenbasis; /* CG half-steps in the eigenbasis of Y^T Y: 0 where
+                       it saves work (als_implicit.c), 1 always, -1 never */
 } rec_implicit_cfg;
 /* The configuration rec_train_als gives the implicit part of a model `m`
    filled from `p` (implicit mode, or the preference model of a hybrid):
@@ -622,18 +624,23 @@ rec_status rec__implicit_fit(float *X, float *Y, double **yty_out,
 /* Initial user and movie factors of implicit training. */
 void rec__implicit_init_factors(float *users, size_t n_users, float *movies,
                                 size_t n_movies, int k, uint64_t seed);
-/* One implicit half-iteration on rows [0, n) of x against all n_other
-   rows of `other` (Y^T Y of them, then the rows): buffers for rows of up
-   to max_row interactions and nt threads. run returns non-zero when a row
-   could not be solved. */
+/* One implicit half-iteration on rows [0, n) of x, of a side of n_side
+   rows, against all n_other rows of `other` (Y^T Y of them, then the
+   rows): buffers for rows of up to max_row interactions and nt threads.
+   When the half-step runs in the eigenbasis of Y^T Y (decided from n_side
+   and n_other alone), `other` and the rows of x are turned to it, in
+   place; the rows of the side that others solve must be turned by theirs
+   (their solve overwrites them). run returns non-zero when a row could
+   not be solved. */
 typedef struct rec_implicit_half rec_implicit_half;
 rec_status rec__implicit_half_new(rec_implicit_half **out,
                                   const rec_implicit_cfg *g, size_t max_row,
                                   int nt, rec_error *err);
 int rec__implicit_half_run(rec_implicit_half *s, float *x, size_t n,
-                           const uint64_t *off, const int32_t *idx,
-                           const float *vals, const float *other,
-                           size_t n_other, double *loss, double *sse);
+                           size_t n_side, const uint64_t *off,
+                           const int32_t *idx, const float *vals,
+                           float *other, size_t n_other, double *loss,
+                           double *sse);
 void rec__implicit_half_free(rec_implicit_half *s);
 /* Y^T Y (k x k, full, malloc'd) of n rows of k floats. */
 rec_status rec__gram_of(double **out, const float *Y, size_t n, int k,

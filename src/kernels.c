@@ -422,6 +422,21 @@ rec__chol_solve_avx2(double *A, int ld, double *b, int m)
  * rows at a time (independent chains, so their adds overlap).
  */
 
+/* Four rows' sums of eight lanes: ((l0+l4)+(l1+l5))+((l2+l6)+(l3+l7)). */
+__attribute__((target("avx2"))) static inline __m128
+hsum4_avx2(__m256 a0, __m256 a1, __m256 a2, __m256 a3)
+{
+    __m128 s0 = _mm_add_ps(_mm256_castps256_ps128(a0),
+                           _mm256_extractf128_ps(a0, 1));
+    __m128 s1 = _mm_add_ps(_mm256_castps256_ps128(a1),
+                           _mm256_extractf128_ps(a1, 1));
+    __m128 s2 = _mm_add_ps(_mm256_castps256_ps128(a2),
+                           _mm256_extractf128_ps(a2, 1));
+    __m128 s3 = _mm_add_ps(_mm256_castps256_ps128(a3),
+                           _mm256_extractf128_ps(a3, 1));
+    return _mm_hadd_ps(_mm_hadd_ps(s0, s1), _mm_hadd_ps(s2, s3));
+}
+
 /* y_u . v for the four rows y + u ld, u < 4, as rec__dotf: lane l sums
    f = l mod 8 in order, then ((l0+l4)+(l1+l5))+((l2+l6)+(l3+l7)), plus
    the tail (f >= k8) summed in order. */
@@ -439,15 +454,7 @@ dot4_avx2(const float *y, size_t ld, const float *v, int k8, int k)
         a3 = _mm256_add_ps(
             a3, _mm256_mul_ps(_mm256_loadu_ps(y + 3 * ld + f), vv));
     }
-    __m128 s0 = _mm_add_ps(_mm256_castps256_ps128(a0),
-                           _mm256_extractf128_ps(a0, 1));
-    __m128 s1 = _mm_add_ps(_mm256_castps256_ps128(a1),
-                           _mm256_extractf128_ps(a1, 1));
-    __m128 s2 = _mm_add_ps(_mm256_castps256_ps128(a2),
-                           _mm256_extractf128_ps(a2, 1));
-    __m128 s3 = _mm_add_ps(_mm256_castps256_ps128(a3),
-                           _mm256_extractf128_ps(a3, 1));
-    __m128 h = _mm_hadd_ps(_mm_hadd_ps(s0, s1), _mm_hadd_ps(s2, s3));
+    __m128 h = hsum4_avx2(a0, a1, a2, a3);
     __m128 tail = _mm_setzero_ps();
     for (int f = k8; f < k; f++)
         tail = _mm_add_ps(tail, _mm_mul_ps(_mm_set_ps(y[3 * ld + f],
@@ -457,6 +464,25 @@ dot4_avx2(const float *y, size_t ld, const float *v, int k8, int k)
     return _mm_add_ps(h, tail);
 }
 
+/* dot4_avx2 for eight rows at once, without a tail (k a multiple of 8):
+   eight chains keep both adders busy. */
+__attribute__((target("avx2"))) static inline void
+dot8_avx2(__m128 *lo, __m128 *hi, const float *y, size_t ld, const float *v,
+          int k)
+{
+    __m256 a[8];
+    for (int u = 0; u < 8; u++)
+        a[u] = _mm256_setzero_ps();
+    for (int f = 0; f < k; f += 8) {
+        __m256 vv = _mm256_loadu_ps(v + f);
+        for (int u = 0; u < 8; u++)
+            a[u] = _mm256_add_ps(
+                a[u], _mm256_mul_ps(_mm256_loadu_ps(y + u * ld + f), vv));
+    }
+    *lo = hsum4_avx2(a[0], a[1], a[2], a[3]);
+    *hi = hsum4_avx2(a[4], a[5], a[6], a[7]);
+}
+
 /* s_t = cw_t (y_t . v) - b_t for the rows t0 <= t < t1 into s. */
 __attribute__((target("avx2"))) static inline void
 cg_coeffs(float *s, const float *Y, int k, const float *v, const float *cw,
@@ -464,6 +490,18 @@ cg_coeffs(float *s, const float *Y, int k, const float *v, const float *cw,
 {
     int k8 = k & ~7;
     size_t t = t0;
+    /* the tail adds 0 to each sum when k8 == k: dot4's bits */
+    for (; k8 == k && t + 8 <= t1; t += 8) {
+        __m128 d[2];
+        dot8_avx2(&d[0], &d[1], Y + t * (size_t)k, (size_t)k, v, k);
+        for (int h = 0; h < 2; h++) {
+            __m128 e = _mm_mul_ps(_mm_loadu_ps(cw + t + 4 * h),
+                                  _mm_add_ps(d[h], _mm_setzero_ps()));
+            if (minus_b)
+                e = _mm_sub_ps(e, _mm_loadu_ps(cc + t + 4 * h));
+            _mm_storeu_ps(s + (t + 4 * h - t0), e);
+        }
+    }
     for (; t + 4 <= t1; t += 4) {
         __m128 d = _mm_mul_ps(_mm_loadu_ps(cw + t),
                               dot4_avx2(Y + t * (size_t)k, (size_t)k, v, k8,
@@ -479,14 +517,15 @@ cg_coeffs(float *s, const float *Y, int k, const float *v, const float *cw,
 }
 
 /* One chunk of q: elements [i0, i0 + 8 KC) (the last vector masked to
-   the chunk's end) with KC a constant, so that q stays in registers
+   the chunk's end unless FULL) with KC a constant, so that q stays in
+   registers
    (named ones: an array of eight vectors ends up on the stack).
    `dense` starts it from (Y^T Y + lambda I) v, otherwise it is loaded;
    then the sparse terms s_t y_t for the rows t0 <= t < t1. */
 #define CG_EACH(OP) OP(0) OP(1) OP(2) OP(3) OP(4) OP(5) OP(6) OP(7)
 #define CG_LOAD(c, x)                                                       \
-    ((c) == KC - 1 ? _mm256_maskload_ps((x) + 8 * (c), mask)               \
-                   : _mm256_loadu_ps((x) + 8 * (c)))
+    ((c) == KC - 1 && !FULL ? _mm256_maskload_ps((x) + 8 * (c), mask)      \
+                            : _mm256_loadu_ps((x) + 8 * (c)))
 #define CG_ZERO(c) __m256 q##c = _mm256_setzero_ps();
 #define CG_FROM_Q(c)                                                        \
     if (KC > (c))                                                          \
@@ -499,7 +538,7 @@ cg_coeffs(float *s, const float *Y, int k, const float *v, const float *cw,
         q##c = _mm256_mul_ps(CG_LOAD(c, diag + i0), CG_LOAD(c, v + i0));
 #define CG_STORE(c)                                                         \
     if (KC > (c)) {                                                        \
-        if ((c) == KC - 1)                                                 \
+        if ((c) == KC - 1 && !FULL)                                        \
             _mm256_maskstore_ps(q + i0 + 8 * (c), mask, q##c);             \
         else                                                               \
             _mm256_storeu_ps(q + i0 + 8 * (c), q##c);                      \
@@ -509,7 +548,7 @@ __attribute__((target("avx2"), always_inline)) static inline void
 cg_chunk(float *restrict q, const float *ytyf, const float *diag,
          float lambda, const float *Y, int k, const float *restrict v,
          const float *s, size_t t0, size_t t1, int i0, int dense,
-         const int KC)
+         const int KC, const int FULL)
 {
     int left = (k - i0) - 8 * (KC - 1); /* lanes of the last vector */
     if (left > 8)
@@ -546,10 +585,17 @@ cg_chunk_any(float *q, const float *ytyf, const float *diag, float lambda,
              const float *Y, int k, const float *v, const float *s, size_t t0,
              size_t t1, int i0, int dense)
 {
-    switch ((k - i0 + 7) / 8 < 8 ? (k - i0 + 7) / 8 : 8) {
+    int kc = (k - i0 + 7) / 8 < 8 ? (k - i0 + 7) / 8 : 8;
+    int full = k - i0 >= 8 * kc;
+    switch (kc * 2 + full) {
 #define CG_CASE(K)                                                          \
-    case K:                                                                \
-        cg_chunk(q, ytyf, diag, lambda, Y, k, v, s, t0, t1, i0, dense, K); \
+    case 2 * K:                                                            \
+        cg_chunk(q, ytyf, diag, lambda, Y, k, v, s, t0, t1, i0, dense, K,  \
+                 0);                                                       \
+        return;                                                            \
+    case 2 * K + 1:                                                        \
+        cg_chunk(q, ytyf, diag, lambda, Y, k, v, s, t0, t1, i0, dense, K,  \
+                 1);                                                       \
         return;
         CG_CASE(1) CG_CASE(2) CG_CASE(3) CG_CASE(4)
         CG_CASE(5) CG_CASE(6) CG_CASE(7) CG_CASE(8)
