@@ -17,6 +17,7 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static rec_cpu_level level = REC_CPU_PORTABLE;
 static rec_score_rows_fn score_rows = rec__score_rows_portable;
 static rec_gram_add_fn gram_add = rec__gram_add_portable;
+static rec_gram_packed_fn gram_packed = NULL; /* AVX-512 only */
 static rec_above_fn above = rec__above_portable;
 static rec_auc_count_fn auc_count = rec__auc_count_portable;
 static rec_chol_solve_fn chol_solve = rec__chol_solve_portable;
@@ -63,6 +64,8 @@ static void choose(void)
         gram_add = rec__gram_add_avx512;
         above = rec__above_avx512;
         auc_count = rec__auc_count_avx512;
+        chol_solve = rec__chol_solve_avx512;
+        gram_packed = rec__gram_packed_avx512;
     }
 #endif
 }
@@ -90,6 +93,28 @@ void rec__gram_add(double *A, const float *Z, size_t n, int ld, int kk)
 {
     pthread_once(&once, choose);
     gram_add(A, Z, n, ld, kk);
+}
+
+int rec__gram_packed(double *A, int ld, const float *P, const int32_t *idx,
+                     const float *vals, float mu, size_t n, int m,
+                     size_t chunk)
+{
+    pthread_once(&once, choose);
+    return gram_packed ? gram_packed(A, ld, P, idx, vals, mu, n, m, chunk)
+                       : 0;
+}
+
+int rec__gram_packed_at(rec_cpu_level l, double *A, int ld, const float *P,
+                        const int32_t *idx, const float *vals, float mu,
+                        size_t n, int m, size_t chunk)
+{
+#ifdef REC_HAVE_X86_KERNELS
+    if (l == REC_CPU_AVX512 && detect() == REC_CPU_AVX512)
+        return rec__gram_packed_avx512(A, ld, P, idx, vals, mu, n, m, chunk);
+#endif
+    (void)l; (void)A; (void)ld; (void)P; (void)idx; (void)vals; (void)mu;
+    (void)n; (void)m; (void)chunk;
+    return 0;
 }
 
 void rec__above(uint64_t *bits, const float *x, size_t n, float t)
@@ -128,6 +153,8 @@ void rec__cosine_rows(float *out, const float *Y, int k, const float *y0,
 int rec__chol_solve_at(rec_cpu_level l, double *A, int ld, double *b, int m)
 {
 #ifdef REC_HAVE_X86_KERNELS
+    if (l >= REC_CPU_AVX512 && detect() >= REC_CPU_AVX512)
+        return rec__chol_solve_avx512(A, ld, b, m);
     if (l >= REC_CPU_AVX2 && detect() >= REC_CPU_AVX2)
         return rec__chol_solve_avx2(A, ld, b, m);
 #endif

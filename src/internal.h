@@ -547,7 +547,8 @@ size_t rec__als_half_step(float *x, float *xbias, size_t n,
 typedef enum rec_cpu_level {
     REC_CPU_PORTABLE = 0,
     REC_CPU_AVX2 = 1,   /* AVX2 + FMA */
-    REC_CPU_AVX512 = 2  /* AVX-512F: bit-identical to AVX2 */
+    REC_CPU_AVX512 = 2  /* AVX-512F: bit-identical to AVX2 but for the
+                           small Cholesky (docs/als.md) */
 } rec_cpu_level;
 /* The level in use: the CPU's best, or MOVIEME_CPU's if lower. */
 rec_cpu_level rec__cpu_level(void);
@@ -555,6 +556,17 @@ const char *rec__cpu_name(rec_cpu_level l);
 /* A += Z^T Z on the upper 8x8 tiles: Z is n <= 128 rows of ld floats (ld
    a multiple of 8, columns >= kk zero), A ld x ld. */
 void rec__gram_add(double *A, const float *Z, size_t n, int ld, int kk);
+/* The gather of a training row from the packed fixed side fused with its
+   Gram sums: A (ld x ld) += Z^T Z where Z's row t is row idx[t] of P
+   (rec__pack_row rows of 16 floats, P 64-byte aligned) with its column m
+   replaced by the target (vals[t] - mu) - P[idx[t]][m], summed in chunks
+   of `chunk` ratings exactly as gathering Z and calling rec__gram_add on
+   each chunk (the same bits). Returns 1, or 0 with A untouched when the
+   level has no such kernel or the shape is not 8 <= m <= 15 with ld 16
+   (then the caller gathers Z itself). */
+int rec__gram_packed(double *A, int ld, const float *P, const int32_t *idx,
+                     const float *vals, float mu, size_t n, int m,
+                     size_t chunk);
 /* x . y_j for movies [j0, j1) of a k-column matrix Y (top-n scores and
    predictions). */
 void rec__score_rows(float *out, const float *Y, int k, const float *x,
@@ -610,6 +622,9 @@ void rec__score_rows_at(rec_cpu_level l, float *out, const float *Y, int k,
                         const float *x, size_t j0, size_t j1);
 void rec__gram_add_at(rec_cpu_level l, double *A, const float *Z, size_t n,
                       int ld, int kk);
+int rec__gram_packed_at(rec_cpu_level l, double *A, int ld, const float *P,
+                        const int32_t *idx, const float *vals, float mu,
+                        size_t n, int m, size_t chunk);
 
 /* Implicit ALS of X (users) and Y (movies) from the interaction values
    user_vals/movie_vals (as r->user_vals/movie_vals: ratings, or weights

@@ -836,4 +836,192 @@ AVX512 uint64_t rec__auc_count_avx512(const float *a, size_t n,
     *n_near = nn;
     return right + lane_sum_u32(tot);
 }
+
+/* ---- the gather and Gram sums of one packed ALS row, AVX-512 ----
+ * rec__gram_packed: a rating's row of Z is read straight from the packed
+ * fixed side (16 floats, one cache line) with its target put in column m,
+ * and its products go into the same registers in one pass: no Z chunk is
+ * stored and read back, and the last tile row is not a second pass over
+ * Z. Per element it is the chain of tile_pair_avx512 and tile_avx2 over
+ * the same chunks (float FMAs in rating order, then one double add per
+ * chunk), so A gets the same bits as gathering Z and calling
+ * rec__gram_add_avx512. m (8..15) and the rows of the second tile row
+ * (4 or 8, as tile_avx2) are constants of each copy. */
+
+#define GATHER_AHEAD 40 /* ratings prefetched ahead, as solve.c's gathers */
+
+AVX512 static inline void add_row16(double *Ar, __m512 c)
+{
+    __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(c));
+    __m512d hi = _mm512_cvtps_pd(
+        _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(c), 1)));
+    _mm512_storeu_pd(Ar, _mm512_add_pd(_mm512_loadu_pd(Ar), lo));
+    _mm512_storeu_pd(Ar + 8, _mm512_add_pd(_mm512_loadu_pd(Ar + 8), hi));
+}
+
+AVX512 static inline void add_row8(double *Ar, __m256 c)
+{
+    __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(c));
+    __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(c, 1));
+    _mm256_storeu_pd(Ar, _mm256_add_pd(_mm256_loadu_pd(Ar), lo));
+    _mm256_storeu_pd(Ar + 4, _mm256_add_pd(_mm256_loadu_pd(Ar + 4), hi));
+}
+
+AVX512 __attribute__((always_inline)) static inline void
+gram_packed_m(double *restrict A, const float *restrict P,
+              const int32_t *restrict idx, const float *restrict vals,
+              float mu, size_t n, size_t chunk, const int m)
+{
+    const int nr = m < 12 ? 4 : 8; /* rows 8.. that hold data */
+    for (size_t t0 = 0; t0 < n; t0 += chunk) {
+        size_t t1 = n - t0 < chunk ? n : t0 + chunk;
+        __m512 c0 = _mm512_setzero_ps(), c1 = c0, c2 = c0, c3 = c0, c4 = c0,
+               c5 = c0, c6 = c0, c7 = c0;
+        __m256 d0 = _mm256_setzero_ps(), d1 = d0, d2 = d0, d3 = d0, d4 = d0,
+               d5 = d0, d6 = d0, d7 = d0;
+        for (size_t t = t0; t < t1; t++) {
+            if (t + GATHER_AHEAD < n)
+                __builtin_prefetch(P + (size_t)idx[t + GATHER_AHEAD] * 16);
+            const float *y = P + (size_t)idx[t] * 16;
+            float target = (vals[t] - mu) - y[m];
+            __m512 z = _mm512_mask_broadcastss_ps(_mm512_loadu_ps(y),
+                                                  (__mmask16)(1u << m),
+                                                  _mm_set_ss(target));
+            __m256 zh = _mm256_castpd_ps(
+                _mm512_extractf64x4_pd(_mm512_castps_pd(z), 1));
+#define GP_ROW(c, r) c = _mm512_fmadd_ps(_mm512_set1_ps(y[r]), z, c)
+            GP_ROW(c0, 0); GP_ROW(c1, 1); GP_ROW(c2, 2); GP_ROW(c3, 3);
+            GP_ROW(c4, 4); GP_ROW(c5, 5); GP_ROW(c6, 6); GP_ROW(c7, 7);
+#undef GP_ROW
+#define GP_ROW(d, r)                                                        \
+    d = _mm256_fmadd_ps((r) == m ? _mm256_set1_ps(target)                  \
+                                 : _mm256_broadcast_ss(y + (r)),           \
+                        zh, d)
+            GP_ROW(d0, 8); GP_ROW(d1, 9); GP_ROW(d2, 10); GP_ROW(d3, 11);
+            if (nr == 8) {
+                GP_ROW(d4, 12); GP_ROW(d5, 13); GP_ROW(d6, 14);
+                GP_ROW(d7, 15);
+            }
+#undef GP_ROW
+        }
+        add_row16(A, c0); add_row16(A + 16, c1); add_row16(A + 32, c2);
+        add_row16(A + 48, c3); add_row16(A + 64, c4); add_row16(A + 80, c5);
+        add_row16(A + 96, c6); add_row16(A + 112, c7);
+        add_row8(A + 8 * 16 + 8, d0); add_row8(A + 9 * 16 + 8, d1);
+        add_row8(A + 10 * 16 + 8, d2); add_row8(A + 11 * 16 + 8, d3);
+        if (nr == 8) {
+            add_row8(A + 12 * 16 + 8, d4); add_row8(A + 13 * 16 + 8, d5);
+            add_row8(A + 14 * 16 + 8, d6); add_row8(A + 15 * 16 + 8, d7);
+        }
+    }
+}
+
+AVX512 int rec__gram_packed_avx512(double *A, int ld, const float *P,
+                                   const int32_t *idx, const float *vals,
+                                   float mu, size_t n, int m, size_t chunk)
+{
+    if (ld != 16)
+        return 0;
+    switch (m) {
+#define GP_M(M)                                                             \
+    case M:                                                                \
+        gram_packed_m(A, P, idx, vals, mu, n, chunk, M);                   \
+        return 1;
+        GP_M(8) GP_M(9) GP_M(10) GP_M(11) GP_M(12) GP_M(13) GP_M(14) GP_M(15)
+#undef GP_M
+    default:
+        return 0;
+    }
+}
+
+/* ---- the row Cholesky solve of small systems, AVX-512 ----
+ * Up to 16 unknowns (rank 10 plus a bias is 11), the general kernel spends
+ * its time in loop control and in the sqrt -> divide -> update chain of
+ * each column. Here the upper triangle lives in registers (two vectors of
+ * 8 doubles per row), the loops are unrolled for each m, and A is factored
+ * as U^T D U with U unit upper triangular (Cholesky without the square
+ * roots): a column's only long-latency step is one division. Lanes left
+ * of the diagonal hold values never read (masks keep them out), so any
+ * row stride ld >= m works (masked loads read nothing beyond row m).
+ * Results agree with the other variants within rounding (bench_solve,
+ * check_kernels); A is left as it was. */
+
+/* Lanes [lo, hi) of the 8 at 8 h (lo, hi in 0..16). */
+static inline __mmask8 lanes8(int lo, int hi, int h)
+{
+    lo -= 8 * h;
+    hi -= 8 * h;
+    lo = lo < 0 ? 0 : lo;
+    hi = hi > 8 ? 8 : hi;
+    return lo < hi ? (__mmask8)(((1u << hi) - 1u) & ~((1u << lo) - 1u)) : 0;
+}
+
+AVX512 static inline __m512d lane_bcast(__m512d v, int lane)
+{
+    return _mm512_permutexvar_pd(_mm512_set1_epi64(lane), v);
+}
+
+AVX512 __attribute__((always_inline)) static inline int
+chol_small_avx512(const double *A, int ld, double *b, const int M)
+{
+    const int NH = M > 8 ? 2 : 1;
+    __m512d r[16][2];
+    _Pragma("GCC unroll 16") for (int i = 0; i < M; i++)
+        _Pragma("GCC unroll 16") for (int h = 0; h < NH; h++)
+            r[i][h] = _mm512_maskz_loadu_pd(lanes8(i, M, h),
+                                            A + (size_t)i * ld + 8 * h);
+    double U[16][16] __attribute__((aligned(64)));
+    double dinv[16];
+    _Pragma("GCC unroll 16") for (int i = 0; i < M; i++) {
+        __m512d dv = lane_bcast(r[i][i >> 3], i & 7);
+        double d = _mm512_cvtsd_f64(dv);
+        if (!(d > 0.0) || !isfinite(d))
+            return -1;
+        __m512d iv = _mm512_div_pd(_mm512_set1_pd(1.0), dv);
+        dinv[i] = _mm512_cvtsd_f64(iv);
+        /* the trailing rows: r_j -= (r_i[j] r_i) / d, lanes >= j */
+        _Pragma("GCC unroll 16") for (int j = i + 1; j < M; j++) {
+            __m512d f = lane_bcast(r[i][j >> 3], j & 7);
+            _Pragma("GCC unroll 16") for (int h = j >> 3; h < NH; h++)
+                r[j][h] = _mm512_fnmadd_pd(_mm512_mul_pd(f, r[i][h]), iv,
+                                           r[j][h]);
+        }
+        _Pragma("GCC unroll 16") for (int h = i >> 3; h < NH; h++) /* row i of U: r_i / d */
+            _mm512_store_pd(&U[i][8 * h], _mm512_mul_pd(r[i][h], iv));
+    }
+    double x[16];
+    _Pragma("GCC unroll 16") for (int i = 0; i < M; i++)
+        x[i] = b[i];
+    _Pragma("GCC unroll 16") for (int i = 0; i < M; i++) /* U^T y = b, by columns of U^T */
+        _Pragma("GCC unroll 16") for (int c = i + 1; c < M; c++)
+            x[c] -= U[i][c] * x[i];
+    _Pragma("GCC unroll 16") for (int i = 0; i < M; i++)
+        x[i] *= dinv[i];
+    _Pragma("GCC unroll 16") for (int c = M - 1; c > 0; c--) /* U x = y / D, by columns of U */
+        _Pragma("GCC unroll 16") for (int i = 0; i < c; i++)
+            x[i] -= U[i][c] * x[c];
+    _Pragma("GCC unroll 16") for (int i = 0; i < M; i++) {
+        if (!isfinite(x[i]))
+            return -1;
+        b[i] = x[i];
+    }
+    return 0;
+}
+
+/* m <= 16 by the kernel above (one unrolled copy per m), larger m by the
+   AVX2 variant (then the same bits as AVX2). */
+AVX512 int rec__chol_solve_avx512(double *A, int ld, double *b, int m)
+{
+    switch (m) {
+#define SMALL_M(M)                                                          \
+    case M:                                                                \
+        return chol_small_avx512(A, ld, b, M);
+        SMALL_M(1) SMALL_M(2) SMALL_M(3) SMALL_M(4) SMALL_M(5) SMALL_M(6)
+        SMALL_M(7) SMALL_M(8) SMALL_M(9) SMALL_M(10) SMALL_M(11)
+        SMALL_M(12) SMALL_M(13) SMALL_M(14) SMALL_M(15) SMALL_M(16)
+#undef SMALL_M
+    default:
+        return rec__chol_solve_avx2(A, ld, b, m);
+    }
+}
 #endif /* REC_HAVE_X86_KERNELS */

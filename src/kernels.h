@@ -25,6 +25,11 @@ typedef uint64_t (*rec_auc_count_fn)(const float *a, size_t n,
                                      const float *pos, size_t np, float w,
                                      uint32_t *near, size_t *n_near);
 
+/* The packed gather and Gram sums of one row (rec__gram_packed); 0 when
+   the shape is not one the variant has. */
+typedef int (*rec_gram_packed_fn)(double *A, int ld, const float *P,
+                                  const int32_t *idx, const float *vals,
+                                  float mu, size_t n, int m, size_t chunk);
 /* The row Cholesky solve (rec__chol_solve). */
 typedef int (*rec_chol_solve_fn)(double *A, int ld, double *b, int m);
 /* One CG product of implicit ALS (rec__cg_apply). */
@@ -66,6 +71,10 @@ void rec__score_rows_avx512(float *out, const float *Y, int k,
 void rec__gram_add_avx512(double *A, const float *Z, size_t n, int ld,
                           int kk);
 int rec__chol_solve_avx2(double *A, int ld, double *b, int m);
+int rec__chol_solve_avx512(double *A, int ld, double *b, int m);
+int rec__gram_packed_avx512(double *A, int ld, const float *P,
+                            const int32_t *idx, const float *vals, float mu,
+                            size_t n, int m, size_t chunk);
 void rec__cg_apply_avx2(float *q, const float *ytyf, const float *diag,
                         float lambda,
                         const float *Y, int k, const float *v,

@@ -193,11 +193,33 @@ static void w_flush(writer *w)
     w->len = 0;
 }
 
-/* Append n elements of es bytes, converted to the file's byte order. */
+/* Write `bytes` of src to the file as they are, checksummed in place. */
+static void w_direct(writer *w, const unsigned char *src, size_t bytes)
+{
+    w_flush(w); /* what is staged goes first */
+    w->crc = crc32_z(w->crc, src, bytes);
+    for (size_t off = 0; off < bytes && !w->err;) {
+        ssize_t k = write(w->fd, src + off, bytes - off);
+        if (k < 0) {
+            if (errno != EINTR)
+                w->err = errno;
+        } else {
+            off += (size_t)k;
+        }
+    }
+}
+
+/* Append n elements of es bytes, converted to the file's byte order. A
+   large array bound for a file in the host's order is written from where
+   it is (no copy through buf). */
 static void w_array(writer *w, const void *p, size_t n, size_t es)
 {
     const unsigned char *src = p;
     size_t bytes = n * es;
+    if (w->fd >= 0 && (!w->swap || es == 1) && bytes >= sizeof w->buf) {
+        w_direct(w, src, bytes);
+        return;
+    }
     while (bytes > 0) {
         if (w->len + es > sizeof w->buf)
             w_flush(w);

@@ -168,6 +168,9 @@ static void accumulate_packed(double *A, float *Z, const rec_row_ctx *c,
 {
     int pld = rec__row_ld(c->k, c->biases), kk = m + 1;
     const float *P = c->packed;
+    if (pld == 16 &&
+        rec__gram_packed(A, ld, P, idx, vals, c->mu, n, m, CHUNK))
+        return; /* the same sums, without the Z round trip */
     for (size_t t0 = 0; t0 < n; t0 += CHUNK) {
         size_t cn = n - t0 < CHUNK ? n - t0 : CHUNK;
         for (size_t t = 0; t < cn; t++) {

@@ -202,14 +202,30 @@ static rec_status setup_preference(rec_model *m, const rec_als_params *p,
     return rec__model_alloc_pref(m, kp, err);
 }
 
+/* memcpy in one part per thread: copying into a fresh model is mostly
+   its first-touch page faults, which the threads then take in parallel
+   (the rated lists of 18M ratings: 144 MB). */
+static void copy_threads(void *dst, const void *src, size_t bytes, int nt)
+{
+    size_t parts = bytes >= ((size_t)4 << 20) && nt > 1 ? (size_t)nt : 1;
+#pragma omp parallel for num_threads(nt) schedule(static) if (parts > 1)
+    for (size_t i = 0; i < parts; i++) {
+        size_t a = bytes / parts * i, b = i + 1 == parts ? bytes
+                                                           : a + bytes / parts;
+        memcpy((char *)dst + a, (const char *)src + a, b - a);
+    }
+}
+
 rec_status rec__train_fill_model(rec_model *m, const rec_ratings *r,
                                  const rec_als_params *p, rec_error *err)
 {
+    int nt = p->n_threads > 0 ? p->n_threads : omp_get_max_threads();
+    nt = nt < 1 ? 1 : nt;
     memcpy(m->user_ids, r->user_ids, r->n_users * sizeof *m->user_ids);
     memcpy(m->movie_ids, r->movie_ids, r->n_movies * sizeof *m->movie_ids);
     memcpy(m->rated_off, r->user_off, (r->n_users + 1) * sizeof(uint64_t));
-    memcpy(m->rated_items, r->user_items, r->nnz * sizeof(int32_t));
-    memcpy(m->rated_vals, r->user_vals, r->nnz * sizeof(float));
+    copy_threads(m->rated_items, r->user_items, r->nnz * sizeof(int32_t), nt);
+    copy_threads(m->rated_vals, r->user_vals, r->nnz * sizeof(float), nt);
     if (rec__idmap_copy(&m->user_map, &r->user_map) != REC_OK ||
         rec__idmap_copy(&m->movie_map, &r->movie_map) != REC_OK ||
         rec__meta_copy(&m->meta, &r->meta) != REC_OK)

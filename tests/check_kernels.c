@@ -89,6 +89,81 @@ START_TEST(gram_variants_agree)
 }
 END_TEST
 
+/* Whether the CPU itself has AVX-512F (the _at kernels run the level
+   asked for when the CPU has it, whatever MOVIEME_CPU says). */
+static int cpu_avx512(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") &&
+           __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+/* The fused gather + Gram of packed rows (AVX-512 only) gives the bits of
+   gathering Z chunk by chunk, as solve.c does without it, and calling the
+   Gram kernel of the same level; other shapes and levels decline and leave
+   A alone. Short rows, chunk boundaries and rows that repeat. */
+START_TEST(gram_packed_matches_gather)
+{
+    uint64_t s = 41;
+    enum { NP = 300, CH = 128 };
+    static const size_t ns[] = {0, 1, 39, 40, 41, 127, 128, 129, 300, 700};
+    float *P = aligned_alloc(64, NP * 16 * sizeof *P);
+    float *Z = malloc(CH * 16 * sizeof *Z), vals[700];
+    int32_t idx[700];
+    double A[2][256];
+    for (int m = 7; m <= 16; m++) {
+        for (size_t j = 0; j < NP; j++)
+            for (int c = 0; c < 16; c++)
+                P[j * 16 + c] = c <= m ? rnd(&s, 0) : 0.0f;
+        for (size_t t = 0; t < sizeof ns / sizeof *ns; t++) {
+            size_t n = ns[t];
+            for (size_t i = 0; i < n; i++) {
+                idx[i] = (int32_t)(rec__splitmix64(&s) % NP);
+                vals[i] = 0.5f * (float)(1 + rec__splitmix64(&s) % 10);
+            }
+            float mu = 3.25f;
+            for (size_t i = 0; i < 256; i++)
+                A[0][i] = A[1][i] = 0.0;
+            for (size_t t0 = 0; t0 < n; t0 += CH) { /* solve.c's gather */
+                size_t cn = n - t0 < CH ? n - t0 : CH;
+                for (size_t u = 0; u < cn; u++) {
+                    memcpy(Z + u * 16, P + (size_t)idx[t0 + u] * 16,
+                           16 * sizeof *Z);
+                    Z[u * 16 + (m < 16 ? m : 15)] =
+                        (vals[t0 + u] - mu) -
+                        P[(size_t)idx[t0 + u] * 16 + (m < 16 ? m : 15)];
+                }
+                rec__gram_add_at(REC_CPU_AVX512, A[0], Z, cn, 16,
+                                 m < 16 ? m + 1 : 16);
+            }
+            int done = rec__gram_packed_at(REC_CPU_AVX512, A[1], 16, P, idx,
+                                           vals, mu, n, m, CH);
+            ck_assert_int_eq(done, m >= 8 && m <= 15 && cpu_avx512());
+            if (done)
+                ck_assert_mem_eq(A[0], A[1], sizeof A[0]);
+            else
+                for (size_t i = 0; i < 256; i++)
+                    ck_assert(A[1][i] == 0.0);
+            for (int l = 0; l < 2; l++) /* no such kernel: declined */
+                ck_assert_int_eq(rec__gram_packed_at((rec_cpu_level)l, A[1],
+                                                     16, P, idx, vals, mu, n,
+                                                     m, CH),
+                                 0);
+            /* another row stride: declined */
+            ck_assert_int_eq(rec__gram_packed_at(REC_CPU_AVX512, A[1], 24, P,
+                                                 idx, vals, mu, n, m, CH),
+                             0);
+        }
+    }
+    free(P);
+    free(Z);
+}
+END_TEST
+
 /* The selection kernels compare only: every level gives the same bits
    and counts, and the counts are those of the definition. Scores on a
    coarse grid, so ties and near scores are frequent. */
@@ -160,22 +235,31 @@ START_TEST(selection_variants_agree)
 END_TEST
 
 /* The row Cholesky solve agrees within rounding at every level (the AVX2
-   variant contracts to FMA); the CG product of implicit ALS and the
-   similar-movies cosines give the same bits at every level. */
+   variant contracts to FMA, the AVX-512 one solves up to 16 unknowns in
+   registers without square roots; above, it is AVX2's, bit for bit), with
+   the padded row stride of ALS rows and with rows of exactly m (its masked
+   loads must not read past the matrix), whatever lies left of the
+   diagonal; the CG product of implicit ALS and the similar-movies cosines
+   give the same bits at every level. */
+static const int chol_ms[] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,
+                              12, 13, 14, 15, 16, 17, 33, 50, 64, 100};
+
 START_TEST(solve_cg_cosine_variants)
 {
     uint64_t s = 31;
-    for (size_t t = 0; t < sizeof ks / sizeof *ks; t++) {
-        int m = ks[t], ld = (m + 1 + 7) & ~7;
-        size_t cells = (size_t)ld * ld;
+    for (size_t t = 0; t < 2 * (sizeof chol_ms / sizeof *chol_ms); t++) {
+        int m = chol_ms[t / 2];
+        int ld = t % 2 ? m : (m + 1 + 7) & ~7;
+        size_t cells = (size_t)ld * m; /* exactly the m rows */
         double *A0 = calloc(cells, sizeof *A0), *A[3], b[3][104];
-        /* A = B^T B + m I: positive definite */
+        /* A = B^T B + m I: positive definite; NaN below the diagonal,
+           which no variant may read */
         for (int i = 0; i < m; i++)
-            for (int j = i; j < m; j++) {
+            for (int j = 0; j < ld; j++) {
                 double v = i == j ? m : 0.0;
-                for (int r = 0; r < m; r++)
+                for (int r = 0; j >= i && j < m && r < m; r++)
                     v += (double)rnd(&s, 0) * rnd(&s, 0) * 0.1;
-                A0[(size_t)i * ld + j] = v;
+                A0[(size_t)i * ld + j] = j < i ? NAN : v;
             }
         for (int l = 0; l < 3; l++) {
             A[l] = malloc(cells * sizeof **A);
@@ -186,10 +270,21 @@ START_TEST(solve_cg_cosine_variants)
             ck_assert_int_eq(rec__chol_solve_at((rec_cpu_level)l, A[l], ld,
                                                 b[l], m), 0);
         }
-        for (int i = 0; i < m; i++)
-            ck_assert_msg(fabs(b[0][i] - b[1][i]) <= 1e-9 * (1 + fabs(b[0][i])),
-                          "m %d x[%d]: %.17g vs %.17g", m, i, b[0][i], b[1][i]);
-        ck_assert_mem_eq(b[1], b[2], (size_t)m * sizeof **b);
+        for (int l = 1; l < 3; l++)
+            for (int i = 0; i < m; i++)
+                ck_assert_msg(fabs(b[0][i] - b[l][i]) <=
+                                  1e-9 * (1 + fabs(b[0][i])),
+                              "level %d m %d ld %d x[%d]: %.17g vs %.17g", l,
+                              m, ld, i, b[0][i], b[l][i]);
+        if (m > 16)
+            ck_assert_mem_eq(b[1], b[2], (size_t)m * sizeof **b);
+        /* not positive definite at the last pivot: every level refuses */
+        for (int l = 0; l < 3; l++) {
+            memcpy(A[l], A0, cells * sizeof **A);
+            A[l][(size_t)(m - 1) * ld + (m - 1)] = -1e6;
+            ck_assert_int_eq(rec__chol_solve_at((rec_cpu_level)l, A[l], ld,
+                                                b[l], m), -1);
+        }
         for (int l = 0; l < 3; l++)
             free(A[l]);
         free(A0);
@@ -383,6 +478,7 @@ static Suite *suite(void)
     TCase *t = tcase_create("core");
     tcase_add_test(t, score_variants_agree);
     tcase_add_test(t, gram_variants_agree);
+    tcase_add_test(t, gram_packed_matches_gather);
     tcase_add_test(t, selection_variants_agree);
     tcase_add_test(t, solve_cg_cosine_variants);
     tcase_add_test(t, level_follows_the_environment);
