@@ -23,7 +23,13 @@
  *  - CG: `cg_steps` conjugate-gradient steps warm-started from the row's
  *    previous factors (as the implicit library and Spark's fast paths):
  *    each step is one product with Y^T Y plus two passes over the row's
- *    interactions, nnz k + rows k^2 per step.
+ *    interactions, nnz k + rows k^2 per step. Where the fixed side has
+ *    few rows beside the solved one (ml-latest-small's movies: 9,742
+ *    rows against 610 users), the half-step first turns both sides to
+ *    the eigenbasis of Y^T Y (an orthogonal change of basis, which
+ *    changes no score and none of CG's iterates in exact arithmetic):
+ *    Y^T Y is diagonal there, so a step's product costs k instead of k^2,
+ *    for k^2 per fixed row and per solved row once (the rotations).
  *
  * Threads and determinism as explicit ALS (als.c): one OpenMP region per
  * half-iteration, no BLAS and no allocation inside it, per-thread scratch.
@@ -34,6 +40,7 @@
  */
 #include "internal.h"
 
+#include <lapacke.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -50,9 +57,13 @@ typedef struct imp_ctx {
     double conf_base;    /* c = conf_base + alpha * r: 1 or 0 */
     float min_rating;
     int by_value;
+    int eigenbasis;      /* rec_implicit_cfg's */
     const float *other;  /* fixed factors, stride k */
     const double *yty;   /* k x k, full symmetric */
     const float *ytyf;   /* the same in float (CG) */
+    const float *diag;   /* in the eigenbasis: Y^T Y's eigenvalues, else
+                            NULL */
+    const float *rot;    /* then its eigenvectors (columns), k x k */
 } imp_ctx;
 
 static int pad_ld(int k)
@@ -284,8 +295,8 @@ static inline void cg_apply(float *restrict q, const imp_ctx *c,
                             const float *cw, const float *cc, size_t n,
                             int minus_b)
 {
-    rec__cg_apply(q, c->ytyf, (float)c->lambda, G, c->k, v, cw, cc, n,
-                  minus_b);
+    rec__cg_apply(q, c->ytyf, c->diag, (float)c->lambda, G, c->k, v, cw, cc,
+                  n, minus_b);
 }
 
 /* The CG scratch of a row of n ratings (cg_scratch). */
@@ -391,7 +402,8 @@ static void row_loss(double *loss, double *sse, const imp_ctx *c,
     int k = c->k;
     double l = 0.0, e = 0.0;
     for (int i = 0; i < k; i++)
-        l += (double)x[i] * dot8(c->ytyf + (size_t)i * k, x, k);
+        l += (double)x[i] * (c->diag ? c->diag[i] * x[i]
+                                     : dot8(c->ytyf + (size_t)i * k, x, k));
     for (size_t u = 0; u < n; u++) {
         double w = rec__implicit_weight(vals[pos ? pos[u] : (int32_t)u],
                                         c->min_rating, c->by_value);
@@ -414,6 +426,11 @@ typedef struct half_args {
     const int32_t *idx;
     const float *vals;
     size_t n_other;
+    float *other;      /* the fixed side (c->other), turned in place when
+                          the half-step runs in the eigenbasis */
+    int eigen;         /* whether it does (rotates_to_eigenbasis) */
+    double *evec, *eval; /* k^2, k: LAPACK's eigenvectors and values */
+    float *rotf, *diagf; /* k^2, k: the same in float */
     double *part;      /* GRAM_BLOCKS * ld^2 */
     double *yty;       /* k^2 */
     float *ytyf;       /* k^2 */
@@ -424,19 +441,81 @@ typedef struct half_args {
     int failed;
 } half_args;
 
+/* Whether a half-step solving n rows against n_other runs in the
+   eigenbasis: CG only, when the rotations (k^2 per row of both sides, and
+   the eigendecomposition, about 10 k^3) cost less than the k^2 per row
+   and step they save. The choice depends on the data's shape alone, so
+   that every thread count and every MPI rank makes it alike. */
+static int rotates_to_eigenbasis(const imp_ctx *c, size_t n, size_t n_other)
+{
+    if (c->solver != REC_SOLVER_CG || c->eigenbasis < 0 || n == 0)
+        return 0;
+    if (c->eigenbasis > 0)
+        return 1;
+    return (double)n_other + 10.0 * c->k < (double)c->cg_steps * (double)n;
+}
+
+/* Y^T Y's eigenvectors and eigenvalues (LAPACK, outside any parallel
+   region), in float for the kernels: 0, or -1 when LAPACK fails or could
+   not get its work buffer (rec__blas_buffer_ok); the half-step then stays
+   in its basis. */
+static int eigenbasis(half_args *h, int k)
+{
+    size_t kk = (size_t)k * k;
+    if (!rec__blas_buffer_ok())
+        return -1;
+    memcpy(h->evec, h->yty, kk * sizeof *h->evec);
+    int keep = rec__blas_enter();
+    lapack_int info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', k, h->evec,
+                                     k, h->eval);
+    rec__blas_leave(keep);
+    if (info != 0)
+        return -1;
+    for (size_t i = 0; i < kk; i++)
+        h->rotf[i] = (float)h->evec[i];
+    for (int i = 0; i < k; i++) /* Y^T Y is semi-definite: no rounding below */
+        h->diagf[i] = h->eval[i] > 0.0 ? (float)h->eval[i] : 0.0f;
+    return 0;
+}
+
 static void half_step(half_args *h, imp_ctx *c)
 {
     int failed = 0;
     c->yty = h->yty;
     c->ytyf = h->ytyf;
+    c->diag = c->rot = NULL;
+    size_t ld = (size_t)c->ld, kk = (size_t)c->k;
+    if (h->eigen) {
+#pragma omp parallel num_threads(h->nt)
+        {
+            double *s =
+                h->scratch + (size_t)omp_get_thread_num() * h->scratch_len;
+            gram_in_region(h->yty, h->ytyf, h->part, c->other, h->n_other,
+                           c->k, (float *)(s + ld * ld + kk * kk + ld));
+        }
+        if (eigenbasis(h, c->k) == 0) {
+            c->diag = h->diagf;
+            c->rot = h->rotf;
+        }
+    }
 #pragma omp parallel num_threads(h->nt) reduction(| : failed)
     {
         double *s = h->scratch + (size_t)omp_get_thread_num() * h->scratch_len;
         /* Z of the Gram pass: the row scratch's Z area */
-        size_t ld = (size_t)c->ld, kk = (size_t)c->k;
         float *Z = (float *)(s + ld * ld + kk * kk + ld);
-        gram_in_region(h->yty, h->ytyf, h->part, c->other, h->n_other, c->k,
-                       Z);
+        if (!h->eigen)
+            gram_in_region(h->yty, h->ytyf, h->part, c->other, h->n_other,
+                           c->k, Z);
+        if (c->rot) { /* the fixed side to the eigenbasis */
+            float *tmp = (float *)s;
+#pragma omp for schedule(static)
+            for (size_t j = 0; j < h->n_other; j++) {
+                float *y = h->other + j * kk;
+                rec__rotate(tmp, c->rot, c->k, y);
+                memcpy(y, tmp, kk * sizeof *y);
+            }
+            /* implicit barrier: every row sees the whole turned side */
+        }
 #pragma omp for schedule(dynamic, 4)
         for (size_t i = 0; i < h->n; i++) {
             uint64_t a = h->off[i], b = h->off[i + 1];
@@ -451,6 +530,10 @@ static void half_step(half_args *h, imp_ctx *c)
                              vals, NULL, n);
             } else {
                 cg_rows w = cg_layout(s, c->k, n);
+                if (c->rot) { /* the warm start, in the eigenbasis */
+                    rec__rotate(w.q, c->rot, c->k, xi);
+                    memcpy(xi, w.q, kk * sizeof *xi);
+                }
                 cg_gather(&w, c, idx, vals, n);
                 failed |= row_cg(xi, c, &w) != 0;
                 if (h->loss)
@@ -494,7 +577,10 @@ rec_status rec__implicit_fit(float *X, float *Y, double **yty_out,
     size_t nmax = r->n_users > r->n_movies ? r->n_users : r->n_movies;
     double *loss = on_iter ? malloc(nmax * sizeof(double)) : NULL;
     double *sse = on_iter ? malloc(nmax * sizeof(double)) : NULL;
-    if (!scratch || !part || !yty || !ytyf || (on_iter && (!loss || !sse))) {
+    double *evec = malloc(((size_t)k * k + k) * sizeof(double));
+    float *rotf = malloc(((size_t)k * k + k) * sizeof(float));
+    if (!scratch || !part || !yty || !ytyf || !evec || !rotf ||
+        (on_iter && (!loss || !sse))) {
         st = rec__fail(err, REC_ENOMEM, "rec_train_als: out of memory");
         goto done;
     }
@@ -507,10 +593,16 @@ rec_status rec__implicit_fit(float *X, float *Y, double **yty_out,
     imp_ctx c = {.k = k, .ld = ld, .solver = g->solver,
                  .cg_steps = g->cg_steps, .lambda = g->lambda,
                  .alpha = g->alpha, .conf_base = g->conf_base,
-                 .min_rating = g->min_rating, .by_value = g->by_value};
+                 .min_rating = g->min_rating, .by_value = g->by_value,
+                 .eigenbasis = g->eigenbasis};
     half_args hm = {.x = Y, .n = r->n_movies, .off = r->movie_off,
                     .idx = r->movie_users, .vals = movie_vals,
-                    .n_other = r->n_users, .part = part, .yty = yty,
+                    .n_other = r->n_users, .other = X,
+                    .eigen = rotates_to_eigenbasis(&c, r->n_movies,
+                                                   r->n_users),
+                    .evec = evec, .eval = evec + (size_t)k * k,
+                    .rotf = rotf, .diagf = rotf + (size_t)k * k,
+                    .part = part, .yty = yty,
                     .ytyf = ytyf, .scratch = scratch,
                     .scratch_len = scratch_len, .nt = nt};
     half_args hu = hm;
@@ -520,6 +612,8 @@ rec_status rec__implicit_fit(float *X, float *Y, double **yty_out,
     hu.idx = r->user_items;
     hu.vals = user_vals;
     hu.n_other = r->n_movies;
+    hu.other = Y;
+    hu.eigen = rotates_to_eigenbasis(&c, r->n_users, r->n_movies);
     hu.loss = loss;
     hu.sse = sse;
 
@@ -556,7 +650,12 @@ rec_status rec__implicit_fit(float *X, float *Y, double **yty_out,
             }
         }
     }
-    /* the last half-step's Y^T Y is the movie side's: keep it for fold-in */
+    /* the last half-step's Y^T Y is the movie side's: keep it for fold-in,
+       unless that step turned the movies to another basis */
+    if (hu.eigen && c.rot) {
+        st = rec__gram_of(yty_out, Y, r->n_movies, k, err);
+        goto done;
+    }
     *yty_out = yty;
     yty = NULL;
 
@@ -567,6 +666,8 @@ done:
     free(ytyf);
     free(loss);
     free(sse);
+    free(evec);
+    free(rotf);
     return st;
 }
 
@@ -644,6 +745,8 @@ void rec__implicit_half_free(rec_implicit_half *s)
     free(s->h.part);
     free(s->h.yty);
     free(s->h.ytyf);
+    free(s->h.evec);
+    free(s->h.rotf);
     free(s);
 }
 
@@ -663,9 +766,14 @@ rec_status rec__implicit_half_new(rec_implicit_half **out,
     s->h.part = malloc((size_t)GRAM_BLOCKS * ld * ld * sizeof(double));
     s->h.yty = malloc((size_t)k * k * sizeof(double));
     s->h.ytyf = malloc((size_t)k * k * sizeof(float));
+    s->h.evec = malloc(((size_t)k * k + k) * sizeof(double));
+    s->h.rotf = malloc(((size_t)k * k + k) * sizeof(float));
+    s->h.eval = s->h.evec ? s->h.evec + (size_t)k * k : NULL;
+    s->h.diagf = s->h.rotf ? s->h.rotf + (size_t)k * k : NULL;
     s->h.scratch_len = scratch_len;
     s->h.nt = nt;
-    if (!s->h.scratch || !s->h.part || !s->h.yty || !s->h.ytyf) {
+    if (!s->h.scratch || !s->h.part || !s->h.yty || !s->h.ytyf ||
+        !s->h.evec || !s->h.rotf) {
         rec__implicit_half_free(s);
         return rec__fail(err, REC_ENOMEM, "implicit ALS: out of memory");
     }
@@ -673,18 +781,22 @@ rec_status rec__implicit_half_new(rec_implicit_half **out,
                      .cg_steps = g->cg_steps, .lambda = g->lambda,
                      .alpha = g->alpha, .conf_base = g->conf_base,
                      .min_rating = g->min_rating,
-                     .by_value = g->by_value != 0};
+                     .by_value = g->by_value != 0,
+                     .eigenbasis = g->eigenbasis};
     *out = s;
     return REC_OK;
 }
 
 int rec__implicit_half_run(rec_implicit_half *s, float *x, size_t n,
-                           const uint64_t *off, const int32_t *idx,
-                           const float *vals, const float *other,
-                           size_t n_other, double *loss, double *sse)
+                           size_t n_side, const uint64_t *off,
+                           const int32_t *idx, const float *vals,
+                           float *other, size_t n_other, double *loss,
+                           double *sse)
 {
     s->h.x = x;
     s->h.n = n;
+    s->h.other = other;
+    s->h.eigen = rotates_to_eigenbasis(&s->c, n_side, n_other);
     s->h.off = off;
     s->h.idx = idx;
     s->h.vals = vals;

@@ -129,12 +129,18 @@ int rec__chol_solve(double *A, int ld, double *b, int m)
     return chol_solve(A, ld, b, m);
 }
 
-void rec__cg_apply(float *q, const float *ytyf, float lambda, const float *Y,
-                   int k, const float *v, const float *cw,
-                   const float *cc, size_t n, int minus_b)
+void rec__cg_apply(float *q, const float *ytyf, const float *diag,
+                   float lambda, const float *Y, int k, const float *v,
+                   const float *cw, const float *cc, size_t n, int minus_b)
 {
     pthread_once(&once, choose);
-    cg_apply(q, ytyf, lambda, Y, k, v, cw, cc, n, minus_b);
+    cg_apply(q, ytyf, diag, lambda, Y, k, v, cw, cc, n, minus_b);
+}
+
+void rec__rotate(float *q, const float *Q, int k, const float *v)
+{
+    pthread_once(&once, choose);
+    cg_apply(q, Q, NULL, 0.0f, NULL, k, v, NULL, NULL, 0, 0);
 }
 
 void rec__cosine_rows(float *out, const float *Y, int k, const float *y0,
@@ -157,19 +163,22 @@ int rec__chol_solve_at(rec_cpu_level l, double *A, int ld, double *b, int m)
 }
 
 void rec__cg_apply_at(rec_cpu_level l, float *q, const float *ytyf,
-                      float lambda, const float *Y, int k, const float *v,
+                      const float *diag, float lambda, const float *Y, int k,
+                      const float *v,
                       const float *cw,
                       const float *cc, size_t n,
                       int minus_b)
 {
 #ifdef REC_HAVE_X86_KERNELS
     if (l >= REC_CPU_AVX2 && detect() >= REC_CPU_AVX2) {
-        rec__cg_apply_avx2(q, ytyf, lambda, Y, k, v, cw, cc, n, minus_b);
+        rec__cg_apply_avx2(q, ytyf, diag, lambda, Y, k, v, cw, cc, n,
+                           minus_b);
         return;
     }
 #endif
     (void)l;
-    rec__cg_apply_portable(q, ytyf, lambda, Y, k, v, cw, cc, n, minus_b);
+    rec__cg_apply_portable(q, ytyf, diag, lambda, Y, k, v, cw, cc, n,
+                           minus_b);
 }
 
 void rec__cosine_rows_at(rec_cpu_level l, float *out, const float *Y, int k,

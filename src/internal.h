@@ -496,6 +496,8 @@ typedef struct rec_implicit_cfg {
                          al., REC_CONFIDENCE_LINEAR) or 0 (SCALED) */
     float min_rating;
     uint64_t seed;
+    int eigenbasis; /* CG half-steps in the eigenbasis of Y^T Y: 0 where
+                       it saves work (als_implicit.c), 1 always, -1 never */
 } rec_implicit_cfg;
 /* The configuration rec_train_als gives the implicit part of a model `m`
    filled from `p` (implicit mode, or the preference model of a hybrid):
@@ -575,13 +577,17 @@ void rec__score_rows(float *out, const float *Y, int k, const float *x,
    crossover). */
 int rec__chol_solve(double *A, int ld, double *b, int m);
 /* One CG product of implicit ALS: q = (Y^T Y + lambda I) v (ytyf, k x k
-   float) + sum_t [cw[t] (y_t . v) - b_t] y_t over the n rows y_t of Y
-   (a row's interactions, gathered contiguously) with confidences cc[t]
-   (cw[t] = cc[t] - 1), b_t = cc[t] when minus_b, else 0. The same bits at
-   every level. */
-void rec__cg_apply(float *q, const float *ytyf, float lambda, const float *Y,
-                   int k, const float *v, const float *cw,
-                   const float *cc, size_t n, int minus_b);
+   float, symmetric; or, when diag is not NULL, the diagonal matrix diag)
+   + sum_t [cw[t] (y_t . v) - b_t] y_t over the n rows y_t of Y (a row's
+   interactions, gathered contiguously) with confidences cc[t] (cw[t] =
+   cc[t] - 1), b_t = cc[t] when minus_b, else 0. The same bits at every
+   level. */
+void rec__cg_apply(float *q, const float *ytyf, const float *diag,
+                   float lambda, const float *Y, int k, const float *v,
+                   const float *cw, const float *cc, size_t n, int minus_b);
+/* q = Q^T v for the k x k matrix Q (row-major): q_i sums Q[f][i] v_f in
+   order (rec__cg_apply's dense part). The same bits at every level. */
+void rec__rotate(float *q, const float *Q, int k, const float *v);
 /* out[j - j0] = the cosine of rows j of Y and y0 (whose norm is n0), 0 when
    either norm is 0, for j in [j0, j1). The same bits at every level. */
 void rec__cosine_rows(float *out, const float *Y, int k, const float *y0,
@@ -600,7 +606,8 @@ uint64_t rec__auc_count(const float *a, size_t n, const float *pos,
 /* The same kernels at a given level (capped by the CPU): tests, benches. */
 int rec__chol_solve_at(rec_cpu_level l, double *A, int ld, double *b, int m);
 void rec__cg_apply_at(rec_cpu_level l, float *q, const float *ytyf,
-                      float lambda, const float *Y, int k, const float *v,
+                      const float *diag, float lambda, const float *Y, int k,
+                      const float *v,
                       const float *cw,
                       const float *cc, size_t n,
                       int minus_b);
@@ -632,18 +639,23 @@ rec_status rec__implicit_fit(float *X, float *Y, double **yty_out,
 /* Initial user and movie factors of implicit training. */
 void rec__implicit_init_factors(float *users, size_t n_users, float *movies,
                                 size_t n_movies, int k, uint64_t seed);
-/* One implicit half-iteration on rows [0, n) of x against all n_other
-   rows of `other` (Y^T Y of them, then the rows): buffers for rows of up
-   to max_row interactions and nt threads. run returns non-zero when a row
-   could not be solved. */
+/* One implicit half-iteration on rows [0, n) of x, of a side of n_side
+   rows, against all n_other rows of `other` (Y^T Y of them, then the
+   rows): buffers for rows of up to max_row interactions and nt threads.
+   When the half-step runs in the eigenbasis of Y^T Y (decided from n_side
+   and n_other alone), `other` and the rows of x are turned to it, in
+   place; the rows of the side that others solve must be turned by theirs
+   (their solve overwrites them). run returns non-zero when a row could
+   not be solved. */
 typedef struct rec_implicit_half rec_implicit_half;
 rec_status rec__implicit_half_new(rec_implicit_half **out,
                                   const rec_implicit_cfg *g, size_t max_row,
                                   int nt, rec_error *err);
 int rec__implicit_half_run(rec_implicit_half *s, float *x, size_t n,
-                           const uint64_t *off, const int32_t *idx,
-                           const float *vals, const float *other,
-                           size_t n_other, double *loss, double *sse);
+                           size_t n_side, const uint64_t *off,
+                           const int32_t *idx, const float *vals,
+                           float *other, size_t n_other, double *loss,
+                           double *sse);
 void rec__implicit_half_free(rec_implicit_half *s);
 /* Y^T Y (k x k, full, malloc'd) of n rows of k floats. */
 rec_status rec__gram_of(double **out, const float *Y, size_t n, int k,

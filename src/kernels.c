@@ -220,17 +220,32 @@ int rec__chol_solve_portable(double *A, int ld, double *b, int m)
  * q = (Y^T Y + lambda I) v + sum_t [(c_t - 1)(y_t . v) - b_t] y_t over a
  * row's n interactions, their factor rows gathered contiguously in Y
  * (als_implicit.c, row_cg): c_t in cc, c_t - 1 in cw, b_t = c_t when
- * minus_b, else 0. The dot products are rec__dotf's (eight partial sums,
- * a fixed final order) and nothing is contracted, so every variant gives
- * the same bits. */
+ * minus_b, else 0. Y^T Y is symmetric, so its part is taken by columns:
+ * q_i sums ytyf[f][i] v_f over f in order, one chain per element, which
+ * any vector width computes in the same order; or it is diagonal (Y^T Y
+ * in its eigenbasis: diag).  The dot products y_t . v
+ * are rec__dotf's, and nothing is contracted, so every variant gives the
+ * same bits. */
 
 void rec__cg_apply_portable(float *restrict q, const float *ytyf,
-                            float lambda, const float *Y, int k,
-                            const float *restrict v, const float *cw,
+                            const float *diag, float lambda, const float *Y,
+                            int k, const float *restrict v, const float *cw,
                             const float *cc, size_t n, int minus_b)
 {
+    if (diag) {
+        for (int i = 0; i < k; i++)
+            q[i] = diag[i] * v[i];
+    } else {
+        for (int i = 0; i < k; i++)
+            q[i] = 0.0f;
+        for (int f = 0; f < k; f++) {
+            const float *col = ytyf + (size_t)f * k;
+            for (int i = 0; i < k; i++)
+                q[i] += col[i] * v[f];
+        }
+    }
     for (int i = 0; i < k; i++)
-        q[i] = rec__dotf(ytyf + (size_t)i * k, v, k) + lambda * v[i];
+        q[i] += lambda * v[i];
     for (size_t t = 0; t < n; t++) {
         const float *y = Y + t * (size_t)k;
         float sj = cw[t] * rec__dotf(y, v, k);
@@ -402,10 +417,25 @@ rec__chol_solve_avx2(double *A, int ld, double *b, int m)
 }
 
 /* ---- the CG product, AVX2 ----
- * rec__dotf's arithmetic four rows at a time (independent chains, so the
- * adds of four rows overlap), q in registers up to rank 64: the same
- * operations in the same order as the portable variant, so the same bits.
+ * The portable variant's operations in its order: q in registers, 64
+ * elements (eight chains) at a time; the dot products rec__dotf's, four
+ * rows at a time (independent chains, so their adds overlap).
  */
+
+/* Four rows' sums of eight lanes: ((l0+l4)+(l1+l5))+((l2+l6)+(l3+l7)). */
+__attribute__((target("avx2"))) static inline __m128
+hsum4_avx2(__m256 a0, __m256 a1, __m256 a2, __m256 a3)
+{
+    __m128 s0 = _mm_add_ps(_mm256_castps256_ps128(a0),
+                           _mm256_extractf128_ps(a0, 1));
+    __m128 s1 = _mm_add_ps(_mm256_castps256_ps128(a1),
+                           _mm256_extractf128_ps(a1, 1));
+    __m128 s2 = _mm_add_ps(_mm256_castps256_ps128(a2),
+                           _mm256_extractf128_ps(a2, 1));
+    __m128 s3 = _mm_add_ps(_mm256_castps256_ps128(a3),
+                           _mm256_extractf128_ps(a3, 1));
+    return _mm_hadd_ps(_mm_hadd_ps(s0, s1), _mm_hadd_ps(s2, s3));
+}
 
 /* y_u . v for the four rows y + u ld, u < 4, as rec__dotf: lane l sums
    f = l mod 8 in order, then ((l0+l4)+(l1+l5))+((l2+l6)+(l3+l7)), plus
@@ -424,15 +454,7 @@ dot4_avx2(const float *y, size_t ld, const float *v, int k8, int k)
         a3 = _mm256_add_ps(
             a3, _mm256_mul_ps(_mm256_loadu_ps(y + 3 * ld + f), vv));
     }
-    __m128 s0 = _mm_add_ps(_mm256_castps256_ps128(a0),
-                           _mm256_extractf128_ps(a0, 1));
-    __m128 s1 = _mm_add_ps(_mm256_castps256_ps128(a1),
-                           _mm256_extractf128_ps(a1, 1));
-    __m128 s2 = _mm_add_ps(_mm256_castps256_ps128(a2),
-                           _mm256_extractf128_ps(a2, 1));
-    __m128 s3 = _mm_add_ps(_mm256_castps256_ps128(a3),
-                           _mm256_extractf128_ps(a3, 1));
-    __m128 h = _mm_hadd_ps(_mm_hadd_ps(s0, s1), _mm_hadd_ps(s2, s3));
+    __m128 h = hsum4_avx2(a0, a1, a2, a3);
     __m128 tail = _mm_setzero_ps();
     for (int f = k8; f < k; f++)
         tail = _mm_add_ps(tail, _mm_mul_ps(_mm_set_ps(y[3 * ld + f],
@@ -442,97 +464,178 @@ dot4_avx2(const float *y, size_t ld, const float *v, int k8, int k)
     return _mm_add_ps(h, tail);
 }
 
-/* q += s y over kc chunks of 8 (the last one masked). */
-#define CG_AXPY(Q, kc, sv, y, mask)                                         \
-    do {                                                                   \
-        for (int c_ = 0; c_ + 1 < (kc); c_++)                              \
-            (Q)[c_] = _mm256_add_ps(                                       \
-                (Q)[c_], _mm256_mul_ps((sv), _mm256_loadu_ps((y) + 8 * c_))); \
-        (Q)[(kc) - 1] = _mm256_add_ps(                                     \
-            (Q)[(kc) - 1],                                                 \
-            _mm256_mul_ps((sv), _mm256_maskload_ps((y) + 8 * ((kc) - 1),   \
-                                                   (mask))));              \
-    } while (0)
-
-/* The product with kc = ceil(k / 8) a constant (up to 8: q in registers),
-   or 0 (any k: q in memory). */
-__attribute__((target("avx2"), always_inline)) static inline void
-cg_apply_kc(float *restrict q, const float *ytyf, float lambda,
-            const float *Y, int k, const float *restrict v, const float *cw,
-            const float *cc, size_t n, int minus_b, const int KC)
+/* dot4_avx2 for eight rows at once, without a tail (k a multiple of 8):
+   eight chains keep both adders busy. */
+__attribute__((target("avx2"))) static inline void
+dot8_avx2(__m128 *lo, __m128 *hi, const float *y, size_t ld, const float *v,
+          int k)
 {
-    int k8 = k & ~7, kc = KC ? KC : (k + 7) / 8, left = k - 8 * (kc - 1);
-    __m256i mask = _mm256_loadu_si256(
-        (const __m256i *)(tail_lanes + 8 - left));
-    int i = 0;
-    for (; i + 4 <= k; i += 4)
-        _mm_storeu_ps(q + i, dot4_avx2(ytyf + (size_t)i * k, (size_t)k, v,
-                                       k8, k));
-    for (; i < k; i++)
-        q[i] = rec__dotf(ytyf + (size_t)i * k, v, k);
-    for (i = 0; i < k; i++)
-        q[i] += lambda * v[i];
-    __m256 Qr[8];
-    if (KC) {
-        for (int c = 0; c + 1 < KC; c++)
-            Qr[c] = _mm256_loadu_ps(q + 8 * c);
-        Qr[KC - 1] = _mm256_maskload_ps(q + 8 * (KC - 1), mask);
+    __m256 a[8];
+    for (int u = 0; u < 8; u++)
+        a[u] = _mm256_setzero_ps();
+    for (int f = 0; f < k; f += 8) {
+        __m256 vv = _mm256_loadu_ps(v + f);
+        for (int u = 0; u < 8; u++)
+            a[u] = _mm256_add_ps(
+                a[u], _mm256_mul_ps(_mm256_loadu_ps(y + u * ld + f), vv));
     }
-    size_t t = 0;
-    for (; t + 4 <= n; t += 4) {
-        const float *y = Y + t * (size_t)k;
-        __m128 s = _mm_mul_ps(_mm_loadu_ps(cw + t),
-                              dot4_avx2(y, (size_t)k, v, k8, k));
-        if (minus_b)
-            s = _mm_sub_ps(s, _mm_loadu_ps(cc + t));
-        float sj[4];
-        _mm_storeu_ps(sj, s);
-        for (int u = 0; u < 4; u++) {
-            const float *yu = y + (size_t)u * k;
-            __m256 sv = _mm256_set1_ps(sj[u]);
-            if (KC) {
-                CG_AXPY(Qr, KC, sv, yu, mask);
-            } else {
-                for (int f = 0; f < k; f++)
-                    q[f] += sj[u] * yu[f];
-            }
+    *lo = hsum4_avx2(a[0], a[1], a[2], a[3]);
+    *hi = hsum4_avx2(a[4], a[5], a[6], a[7]);
+}
+
+/* s_t = cw_t (y_t . v) - b_t for the rows t0 <= t < t1 into s. */
+__attribute__((target("avx2"))) static inline void
+cg_coeffs(float *s, const float *Y, int k, const float *v, const float *cw,
+          const float *cc, size_t t0, size_t t1, int minus_b)
+{
+    int k8 = k & ~7;
+    size_t t = t0;
+    /* the tail adds 0 to each sum when k8 == k: dot4's bits */
+    for (; k8 == k && t + 8 <= t1; t += 8) {
+        __m128 d[2];
+        dot8_avx2(&d[0], &d[1], Y + t * (size_t)k, (size_t)k, v, k);
+        for (int h = 0; h < 2; h++) {
+            __m128 e = _mm_mul_ps(_mm_loadu_ps(cw + t + 4 * h),
+                                  _mm_add_ps(d[h], _mm_setzero_ps()));
+            if (minus_b)
+                e = _mm_sub_ps(e, _mm_loadu_ps(cc + t + 4 * h));
+            _mm_storeu_ps(s + (t + 4 * h - t0), e);
         }
     }
-    for (; t < n; t++) {
-        const float *y = Y + t * (size_t)k;
-        float sj = cw[t] * rec__dotf(y, v, k);
+    for (; t + 4 <= t1; t += 4) {
+        __m128 d = _mm_mul_ps(_mm_loadu_ps(cw + t),
+                              dot4_avx2(Y + t * (size_t)k, (size_t)k, v, k8,
+                                        k));
         if (minus_b)
-            sj -= cc[t];
-        if (KC) {
-            __m256 sv = _mm256_set1_ps(sj);
-            CG_AXPY(Qr, KC, sv, y, mask);
-        } else {
-            for (int f = 0; f < k; f++)
-                q[f] += sj * y[f];
-        }
+            d = _mm_sub_ps(d, _mm_loadu_ps(cc + t));
+        _mm_storeu_ps(s + (t - t0), d);
     }
-    if (KC) {
-        for (int c = 0; c + 1 < KC; c++)
-            _mm256_storeu_ps(q + 8 * c, Qr[c]);
-        _mm256_maskstore_ps(q + 8 * (KC - 1), mask, Qr[KC - 1]);
+    for (; t < t1; t++) {
+        float d = cw[t] * rec__dotf(Y + t * (size_t)k, v, k);
+        s[t - t0] = minus_b ? d - cc[t] : d;
     }
 }
 
-__attribute__((target("avx2"))) void
-rec__cg_apply_avx2(float *q, const float *ytyf, float lambda, const float *Y,
-                   int k, const float *v, const float *cw, const float *cc,
-                   size_t n, int minus_b)
+/* One chunk of q: elements [i0, i0 + 8 KC) (the last vector masked to
+   the chunk's end unless FULL) with KC a constant, so that q stays in
+   registers
+   (named ones: an array of eight vectors ends up on the stack).
+   `dense` starts it from (Y^T Y + lambda I) v, otherwise it is loaded;
+   then the sparse terms s_t y_t for the rows t0 <= t < t1. */
+#define CG_EACH(OP) OP(0) OP(1) OP(2) OP(3) OP(4) OP(5) OP(6) OP(7)
+#define CG_LOAD(c, x)                                                       \
+    ((c) == KC - 1 && !FULL ? _mm256_maskload_ps((x) + 8 * (c), mask)      \
+                            : _mm256_loadu_ps((x) + 8 * (c)))
+#define CG_ZERO(c) __m256 q##c = _mm256_setzero_ps();
+#define CG_FROM_Q(c)                                                        \
+    if (KC > (c))                                                          \
+        q##c = CG_LOAD(c, q + i0);
+#define CG_AXPY(c)                                                          \
+    if (KC > (c))                                                          \
+        q##c = _mm256_add_ps(q##c, _mm256_mul_ps(CG_LOAD(c, x), sv));
+#define CG_DIAG(c)                                                          \
+    if (KC > (c))                                                          \
+        q##c = _mm256_mul_ps(CG_LOAD(c, diag + i0), CG_LOAD(c, v + i0));
+#define CG_STORE(c)                                                         \
+    if (KC > (c)) {                                                        \
+        if ((c) == KC - 1 && !FULL)                                        \
+            _mm256_maskstore_ps(q + i0 + 8 * (c), mask, q##c);             \
+        else                                                               \
+            _mm256_storeu_ps(q + i0 + 8 * (c), q##c);                      \
+    }
+
+__attribute__((target("avx2"), always_inline)) static inline void
+cg_chunk(float *restrict q, const float *ytyf, const float *diag,
+         float lambda, const float *Y, int k, const float *restrict v,
+         const float *s, size_t t0, size_t t1, int i0, int dense,
+         const int KC, const int FULL)
 {
-    switch ((k + 7) / 8) {
+    int left = (k - i0) - 8 * (KC - 1); /* lanes of the last vector */
+    if (left > 8)
+        left = 8;
+    __m256i mask = _mm256_loadu_si256(
+        (const __m256i *)(tail_lanes + 8 - left));
+    CG_EACH(CG_ZERO)
+    if (dense && diag) {
+        CG_EACH(CG_DIAG)
+    } else if (dense) {
+        for (int f = 0; f < k; f++) {
+            __m256 sv = _mm256_set1_ps(v[f]);
+            const float *x = ytyf + (size_t)f * k + i0;
+            CG_EACH(CG_AXPY)
+        }
+    }
+    if (dense) {
+        __m256 sv = _mm256_set1_ps(lambda);
+        const float *x = v + i0;
+        CG_EACH(CG_AXPY)
+    } else {
+        CG_EACH(CG_FROM_Q)
+    }
+    for (size_t t = t0; t < t1; t++) {
+        __m256 sv = _mm256_set1_ps(s[t - t0]);
+        const float *x = Y + t * (size_t)k + i0;
+        CG_EACH(CG_AXPY)
+    }
+    CG_EACH(CG_STORE)
+}
+
+__attribute__((target("avx2"))) static void
+cg_chunk_any(float *q, const float *ytyf, const float *diag, float lambda,
+             const float *Y, int k, const float *v, const float *s, size_t t0,
+             size_t t1, int i0, int dense)
+{
+    int kc = (k - i0 + 7) / 8 < 8 ? (k - i0 + 7) / 8 : 8;
+    int full = k - i0 >= 8 * kc;
+    switch (kc * 2 + full) {
 #define CG_CASE(K)                                                          \
-    case K:                                                                \
-        cg_apply_kc(q, ytyf, lambda, Y, k, v, cw, cc, n, minus_b, K);      \
+    case 2 * K:                                                            \
+        cg_chunk(q, ytyf, diag, lambda, Y, k, v, s, t0, t1, i0, dense, K,  \
+                 0);                                                       \
+        return;                                                            \
+    case 2 * K + 1:                                                        \
+        cg_chunk(q, ytyf, diag, lambda, Y, k, v, s, t0, t1, i0, dense, K,  \
+                 1);                                                       \
         return;
         CG_CASE(1) CG_CASE(2) CG_CASE(3) CG_CASE(4)
         CG_CASE(5) CG_CASE(6) CG_CASE(7) CG_CASE(8)
 #undef CG_CASE
-    default:
-        cg_apply_kc(q, ytyf, lambda, Y, k, v, cw, cc, n, minus_b, 0);
+    }
+}
+#undef CG_EACH
+#undef CG_LOAD
+#undef CG_ZERO
+#undef CG_FROM_Q
+#undef CG_AXPY
+#undef CG_DIAG
+#undef CG_STORE
+
+/* Rows of the sparse part per pass over q's chunks. */
+#define CG_ROWS 256
+
+__attribute__((target("avx2"))) void
+rec__cg_apply_avx2(float *q, const float *ytyf, const float *diag,
+                   float lambda, const float *Y, int k, const float *v,
+                   const float *cw, const float *cc, size_t n, int minus_b)
+{
+    float s[CG_ROWS];
+    if (k <= 64) { /* one chunk: q stays in registers over all rows */
+        for (size_t t0 = 0;; t0 += CG_ROWS) {
+            size_t t1 = n - t0 < CG_ROWS ? n : t0 + CG_ROWS;
+            cg_coeffs(s, Y, k, v, cw, cc, t0, t1, minus_b);
+            cg_chunk_any(q, ytyf, diag, lambda, Y, k, v, s, t0, t1, 0,
+                         t0 == 0);
+            if (t1 == n)
+                return;
+        }
+    }
+    for (int i0 = 0; i0 < k; i0 += 64)
+        cg_chunk_any(q, ytyf, diag, lambda, Y, k, v, NULL, 0, 0, i0, 1);
+    for (size_t t0 = 0; t0 < n; t0 += CG_ROWS) {
+        size_t t1 = n - t0 < CG_ROWS ? n : t0 + CG_ROWS;
+        cg_coeffs(s, Y, k, v, cw, cc, t0, t1, minus_b);
+        for (int i0 = 0; i0 < k; i0 += 64)
+            cg_chunk_any(q, ytyf, diag, lambda, Y, k, v, s, t0, t1, i0, 0);
     }
 }
 

@@ -33,7 +33,8 @@ typedef int (*rec_gram_packed_fn)(double *A, int ld, const float *P,
 /* The row Cholesky solve (rec__chol_solve). */
 typedef int (*rec_chol_solve_fn)(double *A, int ld, double *b, int m);
 /* One CG product of implicit ALS (rec__cg_apply). */
-typedef void (*rec_cg_apply_fn)(float *q, const float *ytyf, float lambda,
+typedef void (*rec_cg_apply_fn)(float *q, const float *ytyf,
+                                const float *diag, float lambda,
                                 const float *Y, int k, const float *v,
                                 const float *cw,
                                 const float *cc, size_t n,
@@ -46,7 +47,8 @@ typedef void (*rec_cosine_rows_fn)(float *out, const float *Y, int k,
 void rec__score_rows_portable(float *out, const float *Y, int k,
                               const float *x, size_t j0, size_t j1);
 int rec__chol_solve_portable(double *A, int ld, double *b, int m);
-void rec__cg_apply_portable(float *q, const float *ytyf, float lambda,
+void rec__cg_apply_portable(float *q, const float *ytyf, const float *diag,
+                            float lambda,
                             const float *Y, int k, const float *v,
                             const float *cw,
                             const float *cc, size_t n,
@@ -73,7 +75,8 @@ int rec__chol_solve_avx512(double *A, int ld, double *b, int m);
 int rec__gram_packed_avx512(double *A, int ld, const float *P,
                             const int32_t *idx, const float *vals, float mu,
                             size_t n, int m, size_t chunk);
-void rec__cg_apply_avx2(float *q, const float *ytyf, float lambda,
+void rec__cg_apply_avx2(float *q, const float *ytyf, const float *diag,
+                        float lambda,
                         const float *Y, int k, const float *v,
                         const float *cw,
                         const float *cc, size_t n,

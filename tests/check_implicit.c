@@ -187,6 +187,67 @@ START_TEST(test_cg_matches_cholesky)
 }
 END_TEST
 
+/* The eigenbasis of Y^T Y (als_implicit.c): the same model up to rounding
+   as the plain basis (CG's iterates are those of an orthogonal change of
+   basis), on both sides and with an odd rank; bit-identical whatever the
+   thread count; and the Y^T Y kept for fold-in is that of the movie
+   factors returned (in the basis they end in). */
+static void fit_basis(float **X, float **Y, double **yty, const rec_ratings *r,
+                      int eigenbasis, int nt)
+{
+    rec_implicit_cfg g = {.k = 13, .iterations = 8, .solver = REC_SOLVER_CG,
+                          .cg_steps = 3, .lambda = 0.5, .alpha = 2.0,
+                          .conf_base = 1.0, .seed = 42,
+                          .eigenbasis = eigenbasis};
+    *X = malloc(r->n_users * 13 * sizeof **X);
+    *Y = malloc(r->n_movies * 13 * sizeof **Y);
+    rec_error e = {0};
+    ck_assert_ok(rec__implicit_fit(*X, *Y, yty, r, r->user_vals,
+                                   r->movie_vals, &g, nt, NULL, NULL, &e),
+                 &e);
+}
+
+START_TEST(test_eigenbasis)
+{
+    /* more movies than users, then more users than movies: each side in
+       turn is the one that turns */
+    size_t shapes[2][2] = {{40, 300}, {300, 40}};
+    for (int sh = 0; sh < 2; sh++) {
+        rec_ratings *r = fx_ratings(shapes[sh][0], shapes[sh][1], 0.2);
+        float *X0, *Y0, *X1, *Y1, *X2, *Y2;
+        double *g0, *g1, *g2, *want;
+        fit_basis(&X0, &Y0, &g0, r, -1, 2);
+        fit_basis(&X1, &Y1, &g1, r, 1, 2);
+        fit_basis(&X2, &Y2, &g2, r, 1, 1);
+        ck_assert(memcmp(X1, X2, r->n_users * 13 * sizeof *X1) == 0);
+        ck_assert(memcmp(Y1, Y2, r->n_movies * 13 * sizeof *Y1) == 0);
+        ck_assert(memcmp(X0, X1, r->n_users * 13 * sizeof *X1) != 0);
+        double mean = 0.0, max = 0.0;
+        for (size_t u = 0; u < r->n_users; u++)
+            for (size_t j = 0; j < r->n_movies; j++) {
+                double a = 0.0, b = 0.0;
+                for (int f = 0; f < 13; f++) {
+                    a += (double)X0[u * 13 + f] * Y0[j * 13 + f];
+                    b += (double)X1[u * 13 + f] * Y1[j * 13 + f];
+                }
+                mean += fabs(a - b);
+                max = fmax(max, fabs(a - b));
+            }
+        mean /= (double)(r->n_users * r->n_movies);
+        ck_assert_msg(mean < 1e-5 && max < 1e-4,
+                      "shape %d: eigenbasis vs plain: mean |d| %g, max %g",
+                      sh, mean, max);
+        rec_error e = {0};
+        ck_assert_ok(rec__gram_of(&want, Y1, r->n_movies, 13, &e), &e);
+        ck_assert(memcmp(want, g1, 13 * 13 * sizeof *want) == 0);
+        free(want);
+        free(X0), free(Y0), free(X1), free(Y1), free(X2), free(Y2);
+        free(g0), free(g1), free(g2);
+        rec_ratings_free(r);
+    }
+}
+END_TEST
+
 /* rec_predict is the preference x.y: not clamped, no biases; unknown ids
    score 0. Top-n ranks by it. */
 START_TEST(test_predict_is_preference)
@@ -681,6 +742,7 @@ static Suite *implicit_suite(void)
     tcase_add_test(core, test_params_v1_struct);
     tcase_add_test(core, test_deterministic_threads);
     tcase_add_test(core, test_cg_matches_cholesky);
+    tcase_add_test(core, test_eigenbasis);
     tcase_add_test(core, test_predict_is_preference);
     tcase_add_test(core, test_foldin_matches_training);
     tcase_add_test(core, test_foldin_matches_retrain);

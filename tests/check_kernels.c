@@ -295,17 +295,21 @@ START_TEST(solve_cg_cosine_variants)
             ck_assert_int_eq(rec__chol_solve_at((rec_cpu_level)l, bad, 8, rhs,
                                                 1), -1);
     }
-    for (size_t t = 0; t < sizeof ks / sizeof *ks; t++) {
-        int k = ks[t];
-        size_t ny = 40, n = 25;
+    /* beyond 64: q in chunks of 64; more than 256 rows: several passes */
+    static const int cg_ks[] = {1,  3,  7,  8,  9,  10,  15, 16,
+                                17, 33, 50, 64, 100, 128, 130};
+    for (size_t t = 0; t < sizeof cg_ks / sizeof *cg_ks; t++) {
+        int k = cg_ks[t];
+        size_t ny = 40, n = k % 3 == 0 ? 300 : 25;
         float *Y = malloc(ny * (size_t)k * sizeof *Y);
-        float *G = malloc((size_t)k * k * sizeof *G), v[100], q[3][100];
-        float cw[25], cc[25], cos[3][40];
-        int32_t idx[25];
+        float *G = malloc((size_t)k * k * sizeof *G), v[130], q[3][130];
+        float cw[300], cc[300], cos[3][40];
+        int32_t idx[300];
         for (size_t i = 0; i < ny * (size_t)k; i++)
             Y[i] = rnd(&s, 0);
-        for (size_t i = 0; i < (size_t)k * k; i++)
-            G[i] = rnd(&s, 0);
+        for (int i = 0; i < k; i++) /* symmetric, as Y^T Y */
+            for (int j = i; j < k; j++)
+                G[(size_t)i * k + j] = G[(size_t)j * k + i] = rnd(&s, 0);
         for (int f = 0; f < k; f++)
             v[f] = rnd(&s, 0);
         /* a row's interactions, gathered (rows may repeat) */
@@ -317,18 +321,25 @@ START_TEST(solve_cg_cosine_variants)
             cc[i] = i % 5 == 3 ? 0.5f : 1.0f + 2.0f * (rnd(&s, 0) + 1.0f);
             cw[i] = cc[i] - 1.0f;
         }
-        for (int minus_b = 0; minus_b <= 1; minus_b++) {
+        float D[130]; /* a diagonal Y^T Y (its eigenbasis) */
+        for (int f = 0; f < k; f++)
+            D[f] = rnd(&s, 0) + 1.5f;
+        for (int minus_b = 0; minus_b <= 1; minus_b++)
+        for (int use_diag = 0; use_diag <= 1; use_diag++) {
+            const float *dg = use_diag ? D : NULL;
             for (int l = 0; l < 3; l++)
-                rec__cg_apply_at((rec_cpu_level)l, q[l], G, 0.5f, R, k, v,
-                                 cw, cc, n, minus_b);
+                rec__cg_apply_at((rec_cpu_level)l, q[l], G, dg, 0.5f, R, k,
+                                 v, cw, cc, n, minus_b);
             ck_assert_mem_eq(q[0], q[1], (size_t)k * sizeof **q);
             ck_assert_mem_eq(q[0], q[2], (size_t)k * sizeof **q);
             /* the definition, in double */
             for (int i = 0; i < k; i++) {
                 double want = 0.5 * v[i], mag = fabs(want);
                 for (int j = 0; j < k; j++) {
-                    want += (double)G[(size_t)i * k + j] * v[j];
-                    mag += fabs((double)G[(size_t)i * k + j] * v[j]);
+                    double g = use_diag ? (i == j ? D[i] : 0.0)
+                                        : G[(size_t)i * k + j];
+                    want += g * v[j];
+                    mag += fabs(g * v[j]);
                 }
                 for (size_t u = 0; u < n; u++) {
                     const float *y = Y + (size_t)idx[u] * k;
@@ -342,6 +353,19 @@ START_TEST(solve_cg_cosine_variants)
                 ck_assert_msg(fabs(q[0][i] - want) <= 1e-5 * (1.0 + mag),
                               "k %d q[%d]: %g vs %g", k, i, q[0][i], want);
             }
+        }
+        /* rec__rotate: q = Q^T v for any square Q (here not symmetric) */
+        for (size_t i = 0; i < (size_t)k * k; i++)
+            G[i] = rnd(&s, 0);
+        rec__rotate(q[0], G, k, v);
+        for (int i = 0; i < k; i++) {
+            double want = 0.0, mag = 0.0;
+            for (int f = 0; f < k; f++) {
+                want += (double)G[(size_t)f * k + i] * v[f];
+                mag += fabs((double)G[(size_t)f * k + i] * v[f]);
+            }
+            ck_assert_msg(fabs(q[0][i] - want) <= 1e-5 * (1.0 + mag),
+                          "rotate k %d q[%d]: %g vs %g", k, i, q[0][i], want);
         }
         free(R);
         memset(Y, 0, (size_t)k * sizeof *Y); /* a zero row: cosine 0 */

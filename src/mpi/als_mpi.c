@@ -931,8 +931,8 @@ static rec_status run_phase(dist *d, const phase *ph,
         int failed = 0;
         if (imp)
             failed |= rec__implicit_half_run(
-                d->imp, ph->Y + m0 * (size_t)k, nm, d->moff, d->midx,
-                ph->mval, ph->X, d->s.n_users, NULL, NULL);
+                d->imp, ph->Y + m0 * (size_t)k, nm, d->s.n_movies, d->moff,
+                d->midx, ph->mval, ph->X, d->s.n_users, NULL, NULL);
         else
             failed |= rec__als_half_step(ph->Y + m0 * (size_t)k,
                                ph->yb ? ph->yb + m0 : NULL, nm, d->moff,
@@ -943,9 +943,9 @@ static rec_status run_phase(dist *d, const phase *ph,
             return st;
         if (imp)
             failed |= rec__implicit_half_run(
-                d->imp, ph->X + u0 * (size_t)k, nu, d->uoff, d->uidx,
-                ph->uval, ph->Y, d->s.n_movies, prog ? d->pen : NULL,
-                prog ? d->sse : NULL);
+                d->imp, ph->X + u0 * (size_t)k, nu, d->s.n_users, d->uoff,
+                d->uidx, ph->uval, ph->Y, d->s.n_movies,
+                prog ? d->pen : NULL, prog ? d->sse : NULL);
         else
             failed |= rec__als_half_step(ph->X + u0 * (size_t)k,
                                ph->xb ? ph->xb + u0 : NULL, nu, d->uoff,
