@@ -557,13 +557,16 @@ const char *rec__cpu_name(rec_cpu_level l);
    a multiple of 8, columns >= kk zero), A ld x ld. */
 void rec__gram_add(double *A, const float *Z, size_t n, int ld, int kk);
 /* The gather of a training row from the packed fixed side fused with its
-   Gram sums: A (ld x ld) += Z^T Z where Z's row t is row idx[t] of P
+   Gram sums: A (ld x ld) = Z^T Z where Z's row t is row idx[t] of P
    (rec__pack_row rows of 16 floats, P 64-byte aligned) with its column m
    replaced by the target (vals[t] - mu) - P[idx[t]][m], summed in chunks
    of `chunk` ratings exactly as gathering Z and calling rec__gram_add on
-   each chunk (the same bits). Returns 1, or 0 with A untouched when the
-   level has no such kernel or the shape is not 8 <= m <= 15 with ld 16
-   (then the caller gathers Z itself). */
+   each chunk of a zeroed A (the same bits). It sets the upper tiles
+   (rows 0-7, and rows 8.. from column 8), which hold the upper triangle
+   of the m + 1 data columns; it leaves the rest of A as it was. Returns
+   1, or 0 with A untouched when the level has no such kernel or the
+   shape is not 8 <= m <= 15 with ld 16 (then the caller clears A and
+   gathers Z itself). */
 int rec__gram_packed(double *A, int ld, const float *P, const int32_t *idx,
                      const float *vals, float mu, size_t n, int m,
                      size_t chunk);

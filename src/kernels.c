@@ -845,26 +845,34 @@ AVX512 uint64_t rec__auc_count_avx512(const float *a, size_t n,
  * Z. Per element it is the chain of tile_pair_avx512 and tile_avx2 over
  * the same chunks (float FMAs in rating order, then one double add per
  * chunk), so A gets the same bits as gathering Z and calling
- * rec__gram_add_avx512. m (8..15) and the rows of the second tile row
- * (4 or 8, as tile_avx2) are constants of each copy. */
+ * rec__gram_add_avx512 on a zeroed A; it sets the tiles it sums (rows
+ * 0-7, and rows 8.. from column 8) instead of adding to them, so the
+ * caller does not clear A first. m (8..15) and the rows of the second
+ * tile row (4 or 8, as tile_avx2) are constants of each copy. */
 
 #define GATHER_AHEAD 40 /* ratings prefetched ahead, as solve.c's gathers */
 
-AVX512 static inline void add_row16(double *Ar, __m512 c)
+/* Ar[0..16) += c in double; on the first chunk Ar = 0 + c, the bits of
+   adding to a zeroed A (so A needs no memset). */
+AVX512 static inline void add_row16(double *Ar, __m512 c, int first)
 {
     __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(c));
     __m512d hi = _mm512_cvtps_pd(
         _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(c), 1)));
-    _mm512_storeu_pd(Ar, _mm512_add_pd(_mm512_loadu_pd(Ar), lo));
-    _mm512_storeu_pd(Ar + 8, _mm512_add_pd(_mm512_loadu_pd(Ar + 8), hi));
+    __m512d a0 = first ? _mm512_setzero_pd() : _mm512_loadu_pd(Ar);
+    __m512d a1 = first ? _mm512_setzero_pd() : _mm512_loadu_pd(Ar + 8);
+    _mm512_storeu_pd(Ar, _mm512_add_pd(a0, lo));
+    _mm512_storeu_pd(Ar + 8, _mm512_add_pd(a1, hi));
 }
 
-AVX512 static inline void add_row8(double *Ar, __m256 c)
+AVX512 static inline void add_row8(double *Ar, __m256 c, int first)
 {
     __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(c));
     __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(c, 1));
-    _mm256_storeu_pd(Ar, _mm256_add_pd(_mm256_loadu_pd(Ar), lo));
-    _mm256_storeu_pd(Ar + 4, _mm256_add_pd(_mm256_loadu_pd(Ar + 4), hi));
+    __m256d a0 = first ? _mm256_setzero_pd() : _mm256_loadu_pd(Ar);
+    __m256d a1 = first ? _mm256_setzero_pd() : _mm256_loadu_pd(Ar + 4);
+    _mm256_storeu_pd(Ar, _mm256_add_pd(a0, lo));
+    _mm256_storeu_pd(Ar + 4, _mm256_add_pd(a1, hi));
 }
 
 AVX512 __attribute__((always_inline)) static inline void
@@ -873,8 +881,10 @@ gram_packed_m(double *restrict A, const float *restrict P,
               float mu, size_t n, size_t chunk, const int m)
 {
     const int nr = m < 12 ? 4 : 8; /* rows 8.. that hold data */
-    for (size_t t0 = 0; t0 < n; t0 += chunk) {
+    size_t t0 = 0;
+    do { /* at least once: n = 0 sets the tiles to 0 */
         size_t t1 = n - t0 < chunk ? n : t0 + chunk;
+        int first = t0 == 0;
         __m512 c0 = _mm512_setzero_ps(), c1 = c0, c2 = c0, c3 = c0, c4 = c0,
                c5 = c0, c6 = c0, c7 = c0;
         __m256 d0 = _mm256_setzero_ps(), d1 = d0, d2 = d0, d3 = d0, d4 = d0,
@@ -904,16 +914,22 @@ gram_packed_m(double *restrict A, const float *restrict P,
             }
 #undef GP_ROW
         }
-        add_row16(A, c0); add_row16(A + 16, c1); add_row16(A + 32, c2);
-        add_row16(A + 48, c3); add_row16(A + 64, c4); add_row16(A + 80, c5);
-        add_row16(A + 96, c6); add_row16(A + 112, c7);
-        add_row8(A + 8 * 16 + 8, d0); add_row8(A + 9 * 16 + 8, d1);
-        add_row8(A + 10 * 16 + 8, d2); add_row8(A + 11 * 16 + 8, d3);
+        add_row16(A, c0, first); add_row16(A + 16, c1, first);
+        add_row16(A + 32, c2, first); add_row16(A + 48, c3, first);
+        add_row16(A + 64, c4, first); add_row16(A + 80, c5, first);
+        add_row16(A + 96, c6, first); add_row16(A + 112, c7, first);
+        add_row8(A + 8 * 16 + 8, d0, first);
+        add_row8(A + 9 * 16 + 8, d1, first);
+        add_row8(A + 10 * 16 + 8, d2, first);
+        add_row8(A + 11 * 16 + 8, d3, first);
         if (nr == 8) {
-            add_row8(A + 12 * 16 + 8, d4); add_row8(A + 13 * 16 + 8, d5);
-            add_row8(A + 14 * 16 + 8, d6); add_row8(A + 15 * 16 + 8, d7);
+            add_row8(A + 12 * 16 + 8, d4, first);
+            add_row8(A + 13 * 16 + 8, d5, first);
+            add_row8(A + 14 * 16 + 8, d6, first);
+            add_row8(A + 15 * 16 + 8, d7, first);
         }
-    }
+        t0 = t1;
+    } while (t0 < n);
 }
 
 AVX512 int rec__gram_packed_avx512(double *A, int ld, const float *P,

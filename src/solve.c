@@ -168,9 +168,6 @@ static void accumulate_packed(double *A, float *Z, const rec_row_ctx *c,
 {
     int pld = rec__row_ld(c->k, c->biases), kk = m + 1;
     const float *P = c->packed;
-    if (pld == 16 &&
-        rec__gram_packed(A, ld, P, idx, vals, c->mu, n, m, CHUNK))
-        return; /* the same sums, without the Z round trip */
     for (size_t t0 = 0; t0 < n; t0 += CHUNK) {
         size_t cn = n - t0 < CHUNK ? n - t0 : CHUNK;
         for (size_t t = 0; t < cn; t++) {
@@ -195,6 +192,10 @@ static void accumulate(double *A, float *Z, const rec_row_ctx *c,
                        int ld, int m)
 {
     int k = c->k, kk = m + 1; /* columns that carry data */
+    if (c->packed && rec__row_ld(k, c->biases) == 16 &&
+        rec__gram_packed(A, ld, c->packed, idx, vals, c->mu, n, m, CHUNK))
+        return; /* the same sums, without the Z round trip or a memset
+                   (only the upper triangle is read, as everywhere here) */
     memset(A, 0, (size_t)ld * ld * sizeof *A);
     if (c->packed) {
         accumulate_packed(A, Z, c, idx, vals, n, ld, m);

@@ -303,6 +303,65 @@ START_TEST(test_csv_without_timestamps)
 }
 END_TEST
 
+/* Rows with 64 bytes or more after them go through the fast row parser,
+   the last rows of a buffer through the careful one: both read every row
+   alike, the same values to the bit or the same error on the same line
+   (ids of 9 and 10 digits, leading zeros, the largest id, ratings with
+   and without decimals, 9 and 10 decimals, 3 integer digits, ".5", the
+   largest rating, long timestamps, CRLF, and bad rows of every kind). */
+START_TEST(test_fast_rows_agree)
+{
+    static const char *const rows[] = {
+        "1,2,3.5,1112486027", "123456789,987654321,5,1",
+        "1234567890,2,4,1", "0000000001,2,4,1", "2147483647,3,4,1",
+        "2147483648,3,4,1", "1,2,5.,1", "1,2,0.123456789,1",
+        "1,2,0.1234567891,1", "1,2,10,1", "1,2,10.0000001,1", "1,2,010,1",
+        "1,2,.5,1", "1,2,3.5,12345678901234567890",
+        "1,2,3.5,123456789012345678901", "1,2,3.5,1\r", "1,2,3.5",
+        "1,2,3.5,1,9", "1,2,,1", "1,2,-1,1", "1,,3,1", "1,2,3.5,1 ",
+        "1,2,3.5e1,1", "1,2,3.5,", "12,34,4.5,x", "1,2,3.5,1\rx",
+    };
+    const char *pad = "999999,1,1,1\n999999,2,1,1\n999999,3,1,1\n"
+                      "999999,4,1,1\n999999,5,1,1\n999999,6,1,1\n";
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        char a[512], b[256];
+        snprintf(a, sizeof a, "userId,movieId,rating,timestamp\n%s\n%s",
+                 rows[i], pad);
+        snprintf(b, sizeof b, "userId,movieId,rating,timestamp\n%s\n",
+                 rows[i]);
+        rec_error ea = {0}, eb = {0};
+        rec_ratings *ra = NULL, *rb = NULL;
+        rec_status sa = rec_load_movielens(&ra, write_tmp("rowa.csv", a), &ea);
+        rec_status sb = rec_load_movielens(&rb, write_tmp("rowb.csv", b), &eb);
+        ck_assert_msg(sa == sb, "row '%s': %d vs %d (%s / %s)", rows[i],
+                      sa, sb, ea.msg, eb.msg);
+        if (sa != REC_OK) {
+            ck_assert_ptr_nonnull(strstr(ea.msg, ".csv:2: "));
+            ck_assert_str_eq(strstr(ea.msg, ".csv:"), strstr(eb.msg, ".csv:"));
+            continue;
+        }
+        int32_t u, m;
+        float v;
+        size_t n = 0;
+        ck_assert_ok(rec_ratings_to_arrays(&u, &m, &v, 1, &n, rb, &eb), &eb);
+        ck_assert_uint_eq(n, 1);
+        rec_rating out[8];
+        ck_assert_ok(rec_ratings_user(out, 8, &n, ra, u, &ea), &ea);
+        int found = 0;
+        for (size_t j = 0; j < n && j < 8; j++)
+            if (out[j].movie_id == m) {
+                ck_assert_msg(memcmp(&out[j].rating, &v, sizeof v) == 0,
+                              "row '%s': %.9g vs %.9g", rows[i],
+                              out[j].rating, v);
+                found = 1;
+            }
+        ck_assert_msg(found, "row '%s': not in the longer file", rows[i]);
+        rec_ratings_free(ra);
+        rec_ratings_free(rb);
+    }
+}
+END_TEST
+
 /* A file big enough for the parallel parse (several chunks). */
 static char *big_csv(size_t rows, size_t bad_row)
 {
@@ -628,6 +687,7 @@ static Suite *movielens_suite(void)
     tcase_add_test(core, test_awkward_generated);
     tcase_add_test(core, test_big_parallel);
     tcase_add_test(core, test_csv_without_timestamps);
+    tcase_add_test(core, test_fast_rows_agree);
     suite_add_tcase(s, core);
     TCase *errors = tcase_create("errors");
     tcase_add_loop_test(errors, test_bad_catalogue, 0,
