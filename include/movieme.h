@@ -438,8 +438,8 @@ typedef struct rec_als_params {
                                 the predicted rating (docs/ranking.md).
                                 0: an explicit-only model that ranks by
                                 predicted rating, as in 0.1. */
-    int preference_rank;   /**< factors of the preference model, 0 (default)
-                                = `rank` */
+    int preference_rank;   /**< factors of the preference model (default
+                                128; 0 = `rank`) */
     double preference_reg; /**< its lambda (plain, not scaled by counts),
                                 >= 0, or REC_PREFERENCE_REG_AUTO (default):
                                 grown with the data so that the same
@@ -455,15 +455,15 @@ typedef struct rec_als_params {
                                  REC_WEIGHT_BM25 */
     double bm25_k1;        /**< BM25 saturation (default 100) */
     double bm25_b;         /**< BM25 length normalisation, 0..1 (default
-                                0.8) */
+                                1) */
     double blend;          /**< weight in the ranking score of the
                                 personal part of the predicted rating
                                 (x_u . y_j + b_u: how much more than the
                                 movie's baseline this user should like it;
-                                default 0.4), >= 0 */
+                                default 0.2), >= 0 */
     double blend_shrink;   /**< the predicted rating's part in the ranking
                                 counts n / (n + blend_shrink) for a movie
-                                with n training ratings (default 50), so
+                                with n training ratings (default 10), so
                                 that factors learnt from a few ratings do
                                 not fill the lists; >= 0 */
     double bias_prior;     /**< explicit biases: a constant added to their
@@ -472,8 +472,9 @@ typedef struct rec_als_params {
                                 few ratings are shrunk toward the mean
                                 (Koren's baseline predictors; default 0.5; 0
                                 is the 0.1 behaviour) */
-    int preference_confidence; /**< REC_CONFIDENCE_LINEAR (default) or
-                                    REC_CONFIDENCE_SCALED: the preference
+    int preference_confidence; /**< REC_CONFIDENCE_SCALED (default since
+                                    0.2's ranking defaults) or
+                                    REC_CONFIDENCE_LINEAR: the preference
                                     model's confidence form (implicit mode
                                     always uses the linear one) */
 } rec_als_params;

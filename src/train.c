@@ -47,18 +47,18 @@ void rec_als_params_init(rec_als_params *p)
     /* version 3: the hybrid ranking model (values chosen on validation
        splits of ml-latest-small and the synthetic sets: docs/ranking.md) */
     p->preference = 1;
-    p->preference_rank = 0;
+    p->preference_rank = 128;
     p->preference_reg = REC_PREFERENCE_REG_AUTO;
     p->preference_alpha = 0.3;
     p->preference_iterations = 0;
     p->preference_weighting = REC_WEIGHT_BM25;
     p->implicit_weighting = REC_WEIGHT_NONE;
     p->bm25_k1 = 100.0;
-    p->bm25_b = 0.8;
-    p->blend = 0.4;
-    p->blend_shrink = 50.0;
+    p->bm25_b = 1.0;
+    p->blend = 0.2;
+    p->blend_shrink = 10.0;
     p->bias_prior = 0.5;
-    p->preference_confidence = REC_CONFIDENCE_LINEAR;
+    p->preference_confidence = REC_CONFIDENCE_SCALED;
 }
 
 static bool finite_nonneg(double v)

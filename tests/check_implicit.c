@@ -56,7 +56,7 @@ START_TEST(test_params_v2_defaults)
     ck_assert_int_eq(p.implicit, 0);
     /* version 3: the hybrid model, with its preference part */
     ck_assert_int_eq(p.preference, 1);
-    ck_assert_int_eq(p.preference_rank, 0);
+    ck_assert_int_eq(p.preference_rank, 128);
     ck_assert_int_eq(p.preference_weighting, REC_WEIGHT_BM25);
     ck_assert_int_eq(p.implicit_weighting, REC_WEIGHT_NONE);
     ck_assert(p.blend > 0.0 && p.bias_prior > 0.0);

@@ -54,6 +54,7 @@ static rec_model *tiny_model_kind(int hybrid)
     rec_als_params p;
     rec_als_params_init(&p);
     p.rank = 3;
+    p.preference_rank = 0; /* = rank: a small file to read */
     p.iterations = 4;
     p.n_threads = 1;
     if (!hybrid) {

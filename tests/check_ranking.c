@@ -24,8 +24,8 @@ static rec_model *train_kind(const rec_ratings *r, int kind)
         p.preference = 0;
     if (kind == 2)
         p.implicit = 1;
-    if (kind == 3)
-        p.preference_confidence = REC_CONFIDENCE_SCALED;
+    if (kind == 3) /* the default is REC_CONFIDENCE_SCALED */
+        p.preference_confidence = REC_CONFIDENCE_LINEAR;
     rec_model *m = NULL;
     rec_error e;
     ck_assert_ok(rec_train_als(&m, r, &p, &e), &e);
@@ -282,10 +282,10 @@ static void check_explained(const rec_model *m, const rec_movie_rating *r,
     ck_assert_ok(rec_recommend_for_ratings(top, 5, &n, m, r, nr, &e), &e);
     ck_assert_uint_eq(n, 5);
     for (size_t k = 0; k < n; k++) {
-        rec_reason why[64];
+        rec_reason why[256];
         size_t nw;
         float score, base;
-        ck_assert_ok(rec_explain_for_ratings(why, 64, &nw, &score, &base, m,
+        ck_assert_ok(rec_explain_for_ratings(why, 256, &nw, &score, &base, m,
                                              r, nr, top[k].movie_id, &e),
                      &e);
         ck_assert_uint_eq(nw, nr);
@@ -458,7 +458,7 @@ START_TEST(test_hybrid_deterministic)
     ck_assert_ok(rec_train_als(&a, r, &p, NULL), (rec_error *)NULL);
     p.n_threads = 2;
     ck_assert_ok(rec_train_als(&b, r, &p, NULL), (rec_error *)NULL);
-    ck_assert_int_eq(a->pref_rank, 6);
+    ck_assert_int_eq(a->pref_rank, 128); /* the default */
     ck_assert_mem_eq(a->pref_user, b->pref_user,
                      a->n_users * 6 * sizeof(float));
     ck_assert_mem_eq(a->pref_movie, b->pref_movie,
@@ -479,13 +479,14 @@ START_TEST(test_scaled_confidence)
 {
     rec_ratings *tr, *te;
     fx_small_split(&tr, &te);
-    rec_model *m = train_kind(tr, 3), *lin = train_kind(tr, 0), *back = NULL;
+    rec_model *m = train_kind(tr, 0), *lin = train_kind(tr, 3), *back = NULL;
     rec_error e;
     rec_als_params p;
     rec_als_params_init(&p);
-    /* a member who rated the 60 most rated movies 1 star: there BM25
-       makes some interactions weigh less than an unseen pair */
-    enum { NP = 60 };
+    /* a member who rated the 200 most rated movies 1 star: there BM25
+       (length-normalised, b = 1) makes some interactions weigh less than
+       an unseen pair */
+    enum { NP = 200 };
     rec_movie_rating popular[NP];
     char *taken = calloc(m->n_movies, 1);
     ck_assert_ptr_nonnull(taken);

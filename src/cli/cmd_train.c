@@ -64,26 +64,26 @@ const cli_opt train_opts[] = {
      "a rating model alone, ranked by predicted rating (0.1 behaviour; "
      "default: the hybrid model of docs/ranking.md)", false},
     {"--blend", NULL, "B",
-     "hybrid: weight of the predicted rating in the ranking (default 0.4)",
+     "hybrid: weight of the predicted rating in the ranking (default 0.2)",
      false},
     {"--bias-prior", NULL, "P",
      "shrink rare movies' and users' biases: penalty + P (default 0.5)",
      false},
     {"--pref-rank", NULL, "K",
-     "hybrid: factors of the preference model (default: --rank)", false},
+     "hybrid: factors of the preference model (default 128; 0: --rank)", false},
     {"--pref-lambda", NULL, "L|auto",
      "hybrid: regularisation of the preference model (default auto: grown "
      "with the data, docs/ranking.md)", false},
     {"--pref-alpha", NULL, "A",
      "hybrid: confidence slope of the preference model (default 0.3)", false},
     {"--pref-confidence", NULL, "linear|scaled",
-     "hybrid: confidence 1 + A w (linear, default) or A w (scaled: more of "
-     "the catalogue in the lists, docs/ranking.md)", false},
+     "hybrid: confidence A w (scaled, default: more of the catalogue in "
+     "the lists, docs/ranking.md) or 1 + A w (linear)", false},
     {"--blend-shrink", NULL, "S",
      "hybrid: the predicted rating counts n / (n + S) for a movie with n "
-     "ratings (default 50)", false},
+     "ratings (default 10)", false},
     {"--bm25-k1", NULL, "K1", "BM25 saturation (default 100)", false},
-    {"--bm25-b", NULL, "B", "BM25 length normalisation, 0..1 (default 0.8)",
+    {"--bm25-b", NULL, "B", "BM25 length normalisation, 0..1 (default 1)",
      false},
     {"--weighting", NULL, "bm25|none",
      "interaction weights of the preference model, or with --implicit of "

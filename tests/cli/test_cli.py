@@ -252,10 +252,15 @@ class TrainKinds(unittest.TestCase):
     def test_scaled_confidence_options(self):
         out = os.path.join(Fixture.tmp, "scaled.bin")
         d, _ = run_json("train", "--data", ml100k(), "--out", out, "--rank", 6,
-                        "--iters", 3, "--pref-confidence", "scaled",
-                        "--blend-shrink", 10, "--bm25-b", 1, "--bm25-k1", 50)
+                        "--iters", 3, "--pref-confidence", "linear",
+                        "--blend-shrink", 20, "--bm25-b", 0.5, "--bm25-k1", 50)
         self.assertEqual((d["params"]["pref_confidence"],
-                          d["params"]["blend_shrink"]), ("scaled", 10))
+                          d["params"]["blend_shrink"]), ("linear", 20))
+        d, _ = run_json("train", "--data", ml100k(), "--out", out, "--rank", 6,
+                        "--iters", 3)  # the defaults: scaled, shrink 10
+        self.assertEqual((d["params"]["pref_confidence"],
+                          d["params"]["blend_shrink"],
+                          d["params"]["pref_rank"]), ("scaled", 10, 128))
         rec, _ = run_json("recommend", "-m", out, "--user", 1, "-n", 3)
         self.assertEqual(len(rec["recommendations"]), 3)
         for bad in (("--pref-confidence", "log"), ("--bm25-b", 2)):

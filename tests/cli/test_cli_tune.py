@@ -33,7 +33,7 @@ class TuneTest(unittest.TestCase):
         self.assertIn("points on a random validation split, metric rmse", out)
         self.assertIn("<- best", out)
         self.assertRegex(out, r"best: rank 8, reg 0\.(2|1|05), bias_reg 0\.1, "
-                              r"bias_prior 0\.5, .*blend 0\.4, .*: "
+                              r"bias_prior 0\.5, .*blend 0\.2, .*: "
                               r"validation RMSE 0\.\d+, nDCG@10 0\.\d+")
         self.assertRegex(err, r"point 1 \(of up to 3\): rank 8, reg 0\.2, "
                               r"bias_prior 0\.5 -> RMSE")

@@ -97,7 +97,7 @@ describe("hybrid model", function()
     assert.are_not.same(a:top_n(1, 5), c:top_n(1, 5))
     assert.same(b:top_n(1, 5), with({blend = 3.0}):top_n(1, 5))
     assert.are_not.same(a:top_n(1, 5),
-                        with({preference_confidence = "scaled"}):top_n(1, 5))
+                        with({preference_confidence = "linear"}):top_n(1, 5))
     for _, bad in ipairs({{weighting = "tfidf"}, {blend = -1},
                           {blend = "much"}, {preference_rank = -2},
                           {bm25_b = 2}, {preference_confidence = "log"}}) do

@@ -485,9 +485,9 @@ def train_als(ratings, *, rank=None, iterations=None, reg=None, seed=None,
     counts n / (n + `blend_shrink`) for a movie with n ratings.
     `preference_reg` None or ``"auto"`` (default) derives the preference
     model's lambda from the data (Model.preference_reg tells the value).
-    `preference_confidence` ``"linear"`` (default: 1 + alpha w) or
-    ``"scaled"`` (alpha w, the implicit library's form, which spreads the
-    lists over more of the catalogue; docs/ranking.md).
+    `preference_confidence` ``"scaled"`` (default: alpha w, the implicit
+    library's form, which spreads the lists over more of the catalogue;
+    docs/ranking.md) or ``"linear"`` (1 + alpha w).
     ``preference=False`` trains an explicit-only model that ranks by
     predicted rating. `bias_prior` is a constant added to the bias penalty
     (shrinks rarely rated movies and users toward the mean).

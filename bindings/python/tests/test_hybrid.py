@@ -56,7 +56,7 @@ def test_v3_training_parameters_take_effect(tiny):
     a = movieme.train_als(tiny, **base)
     b = movieme.train_als(tiny, blend=3.0, **base)
     c = movieme.train_als(tiny, weighting="none", **base)
-    e = movieme.train_als(tiny, preference_confidence="scaled", **base)
+    e = movieme.train_als(tiny, preference_confidence="linear", **base)
     assert ([r.score for r in e.top_n(1, 5)]
             != [r.score for r in a.top_n(1, 5)])
     with pytest.raises(movieme.InvalidArgumentError):

@@ -136,7 +136,7 @@ def test_tune_hybrid_rmse_then_blend(ml):
     assert t.points[t.best_index]["ndcg"] == t.ndcg
     best = t.best
     assert best["preference"] is True and best["weighting"] == "bm25"
-    assert best["preference_confidence"] == "linear"
+    assert best["preference_confidence"] == "scaled"  # the default
     assert (best["reg"], best["bias_prior"], best["blend"]) == (
         best_rmse["reg"], best_rmse["bias_prior"],
         t.points[t.best_index]["blend"])

@@ -145,7 +145,8 @@ def test_grid_follows_the_mode(make_app, mode, expect):
 
 def test_rank_grid_keeps_the_preference_rank(make_app):
     # under RMSE the rank searched is the rating model's; the preference
-    # model keeps the configured rank, in the tuning and in the training
+    # model keeps its own (the library's default, 128: docs/ranking.md),
+    # in the tuning and in the training
     app = make_app(**dict(TUNE, MOVIEME_TUNE_GRID={"regs": [0.1],
                                                    "ranks": [4, 6]}))
     engine = app.extensions["movieme"]
@@ -154,8 +155,9 @@ def test_rank_grid_keeps_the_preference_rank(make_app):
     [row] = tunings(app)
     chosen = json.loads(row.chosen)
     assert chosen["rank"] in (4, 6)
-    assert chosen["preference_rank"] == app.config["MOVIEME_RANK"] == 8
-    assert json.loads(row.trained_params)["preference_rank"] == 8
+    assert app.config["MOVIEME_RANK"] == 8
+    assert chosen["preference_rank"] == 128
+    assert json.loads(row.trained_params)["preference_rank"] == 128
 
 
 def test_shutdown_cancels_a_tuning(make_app):
