@@ -330,13 +330,13 @@ static inline const char *parse_row(const char *p, const char *end, row_fmt f,
 static inline const char *parse_id_fast(const char *p, char sep,
                                         int32_t *out)
 {
-    int32_t v = 0;
+    int64_t v = 0; /* a tenth digit is read (to refuse it): no overflow */
     int n = 0;
     for (; n < 10 && (unsigned)(p[n] - '0') < 10; n++)
         v = v * 10 + (p[n] - '0');
     if (n == 0 || n > 9 || p[n] != sep)
         return NULL;
-    *out = v;
+    *out = (int32_t)v;
     return p + n + 1;
 }
 
