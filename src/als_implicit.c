@@ -473,9 +473,19 @@ static int eigenbasis(half_args *h, int k)
         return -1;
     for (size_t i = 0; i < kk; i++)
         h->rotf[i] = (float)h->evec[i];
-    for (int i = 0; i < k; i++) /* Y^T Y is semi-definite: no rounding below */
+    for (int i = 0; i < k; i++) /* semi-definite: a tiny negative is rounding */
         h->diagf[i] = h->eval[i] > 0.0 ? (float)h->eval[i] : 0.0f;
     return 0;
+}
+
+/* This thread's part of Y^T Y of the fixed side (inside a region), with
+   the Z area of its row scratch. */
+static void gram_on_thread(half_args *h, const imp_ctx *c)
+{
+    size_t ld = (size_t)c->ld, kk = (size_t)c->k;
+    double *s = h->scratch + (size_t)omp_get_thread_num() * h->scratch_len;
+    gram_in_region(h->yty, h->ytyf, h->part, c->other, h->n_other, c->k,
+                   (float *)(s + ld * ld + kk * kk + ld));
 }
 
 static void half_step(half_args *h, imp_ctx *c)
@@ -484,15 +494,10 @@ static void half_step(half_args *h, imp_ctx *c)
     c->yty = h->yty;
     c->ytyf = h->ytyf;
     c->diag = c->rot = NULL;
-    size_t ld = (size_t)c->ld, kk = (size_t)c->k;
-    if (h->eigen) {
+    size_t kk = (size_t)c->k;
+    if (h->eigen) { /* Y^T Y first: LAPACK runs outside the regions */
 #pragma omp parallel num_threads(h->nt)
-        {
-            double *s =
-                h->scratch + (size_t)omp_get_thread_num() * h->scratch_len;
-            gram_in_region(h->yty, h->ytyf, h->part, c->other, h->n_other,
-                           c->k, (float *)(s + ld * ld + kk * kk + ld));
-        }
+        gram_on_thread(h, c);
         if (eigenbasis(h, c->k) == 0) {
             c->diag = h->diagf;
             c->rot = h->rotf;
@@ -501,11 +506,8 @@ static void half_step(half_args *h, imp_ctx *c)
 #pragma omp parallel num_threads(h->nt) reduction(| : failed)
     {
         double *s = h->scratch + (size_t)omp_get_thread_num() * h->scratch_len;
-        /* Z of the Gram pass: the row scratch's Z area */
-        float *Z = (float *)(s + ld * ld + kk * kk + ld);
         if (!h->eigen)
-            gram_in_region(h->yty, h->ytyf, h->part, c->other, h->n_other,
-                           c->k, Z);
+            gram_on_thread(h, c);
         if (c->rot) { /* the fixed side to the eigenbasis */
             float *tmp = (float *)s;
 #pragma omp for schedule(static)

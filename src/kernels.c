@@ -223,9 +223,8 @@ int rec__chol_solve_portable(double *A, int ld, double *b, int m)
  * minus_b, else 0. Y^T Y is symmetric, so its part is taken by columns:
  * q_i sums ytyf[f][i] v_f over f in order, one chain per element, which
  * any vector width computes in the same order; or it is diagonal (Y^T Y
- * in its eigenbasis: diag).  The dot products y_t . v
- * are rec__dotf's, and nothing is contracted, so every variant gives the
- * same bits. */
+ * in its eigenbasis: diag). The dot products y_t . v are rec__dotf's, and
+ * nothing is contracted, so every variant gives the same bits. */
 
 void rec__cg_apply_portable(float *restrict q, const float *ytyf,
                             const float *diag, float lambda, const float *Y,
