@@ -354,7 +354,7 @@ typedef struct rec_progress {
  */
 typedef int (*rec_progress_fn)(void *userdata, const rec_progress *progress);
 
-#define REC_ALS_PARAMS_VERSION 3
+#define REC_ALS_PARAMS_VERSION 4
 
 /** Interaction weighting (rec_als_params.preference_weighting and
     implicit_weighting). */
@@ -477,6 +477,22 @@ typedef struct rec_als_params {
                                     REC_CONFIDENCE_LINEAR: the preference
                                     model's confidence form (implicit mode
                                     always uses the linear one) */
+    /* ---- version 4: what people choose to rate, in predicted ratings ---- */
+    double rating_pref_weight; /**< hybrid models: the predicted rating of
+                                    a known user and movie (rec_predict, and
+                                    the rating beside a result) adds
+                                    rating_pref_weight * s +
+                                    rating_pref_shift, s being the
+                                    preference model's score of the pair: a
+                                    movie that fits what a user chooses to
+                                    watch gets more stars than the rating
+                                    factors alone predict (the signal of
+                                    Koren's SVD++; docs/tuning.md). The
+                                    ranking is unchanged. Default 0 and 0
+                                    (none): rec_tune_als() fits both on its
+                                    validation ratings. Finite; non-zero
+                                    needs the hybrid model. Since 0.2. */
+    double rating_pref_shift;  /**< see rating_pref_weight (default 0) */
 } rec_als_params;
 
 /** Fill `p` with the defaults (including `version`). Since 0.1. */
@@ -761,6 +777,14 @@ REC_API int rec_model_hybrid(const rec_model *m);
     with readers. Since 0.2. */
 REC_API double rec_model_preference_reg(const rec_model *m);
 
+/**
+ * The preference term of the model's predicted ratings
+ * (rec_als_params.rating_pref_weight and rating_pref_shift); 0 and 0 for
+ * a model without one. Either pointer may be NULL. Since 0.2.
+ */
+REC_API void rec_model_rating_pref(const rec_model *m, double *weight,
+                                   double *shift);
+
 /* ---- Batch serving ----------------------------------------------------- */
 
 /**
@@ -1019,7 +1043,7 @@ REC_API rec_status rec_model_movie_matrix(float *factors, float *biases,
 #define REC_VALIDATION_PER_USER 1 /**< leave-k-out per user */
 #define REC_VALIDATION_FOLDS 2    /**< k folds: each point on every fold */
 
-#define REC_TUNE_OPTIONS_VERSION 2
+#define REC_TUNE_OPTIONS_VERSION 3
 
 /** One point of the search: its parameters and validation figures. */
 typedef struct rec_tune_point {
@@ -1145,6 +1169,14 @@ typedef struct rec_tune_options {
                                  hybrid base; no training: see above) */
     const double *blend_shrinks; size_t n_blend_shrinks; /**< blend_shrink
                                  values, >= 0 (likewise) */
+    /* ---- version 3 (Since 0.2) ---- */
+    int fit_rating_pref;    /**< non-zero (default; a hybrid base): at every
+                                 point, fit rating_pref_weight and
+                                 rating_pref_shift by least squares on the
+                                 validation ratings (pooled over folds) and
+                                 score the predictions with them; the point
+                                 and the result carry the fitted values.
+                                 0: keep the base's. */
 } rec_tune_options;
 
 /** Fill `o` with the defaults (including `version`). Since 0.2. */

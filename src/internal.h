@@ -225,6 +225,9 @@ struct rec_model {
     int pref_scaled;          /* REC_CONFIDENCE_SCALED preference model */
     float blend;              /* weight of the predicted rating */
     double blend_shrink;      /* its support prior (rec__model_finish) */
+    /* predicted ratings of known pairs add weight * preference score +
+       shift (0 and 0: none) */
+    double rating_pref_weight, rating_pref_shift;
     /* interaction weights (hybrid and implicit models) */
     rec_weighting weighting;
     uint32_t *interactions;   /* per movie, in training (BM25 idf); NULL
@@ -350,6 +353,16 @@ typedef struct rec_user_view {
     const int32_t *rated;    /* ascending dense indices */
     size_t n_rated;
 } rec_user_view;
+
+/* rec_predict's prediction in parts, for tuning: the rating model's
+   unclamped prediction (with rec_predict's fallbacks) and, in *pref, the
+   preference model's score of the pair (NAN where the model's preference
+   term does not apply: an unknown user or movie, or no preference
+   model). */
+float rec__predict_parts(const rec_model *m, int32_t user_id,
+                         int32_t movie_id, float *pref);
+/* A predicted rating clamped to the training ratings' range. */
+float rec__clamp_rating(const rec_model *m, float s);
 
 /* Top-n over the candidates for one user. Writes rec_scored with external
    movie ids, ranking scores and shown ratings. */

@@ -246,6 +246,8 @@ rec_status rec__model_copy_pref(rec_model *dst, const rec_model *src,
     dst->pref_alpha = src->pref_alpha;
     dst->blend = src->blend;
     dst->blend_shrink = src->blend_shrink;
+    dst->rating_pref_weight = src->rating_pref_weight;
+    dst->rating_pref_shift = src->rating_pref_shift;
     return REC_OK;
 }
 
@@ -541,4 +543,13 @@ int rec_model_hybrid(const rec_model *m)
 double rec_model_preference_reg(const rec_model *m)
 {
     return rec_model_hybrid(m) ? m->pref_reg : 0.0;
+}
+
+void rec_model_rating_pref(const rec_model *m, double *weight, double *shift)
+{
+    int on = rec_model_hybrid(m);
+    if (weight)
+        *weight = on ? m->rating_pref_weight : 0.0;
+    if (shift)
+        *shift = on ? m->rating_pref_shift : 0.0;
 }

@@ -63,6 +63,7 @@
 #define FORMAT_VERSION_IMPLICIT 2u /* version 1 + section IMPL */
 #define FORMAT_VERSION_RANKING 3u  /* + RANK, and PMFA/PUFA/ICNT */
 #define RANK_SIZE 88u
+#define RPRF_SIZE 16u /* rating_pref_weight f64, rating_pref_shift f64 */
 #define IMPL_SIZE 24u
 #define IMPL_IMPLICIT 1u
 #define IMPL_BY_VALUE 2u
@@ -142,8 +143,9 @@ static size_t mul_sz(size_t a, size_t b)
     return (b != 0 && a > SIZE_MAX / b) ? SIZE_MAX : a * b;
 }
 
-enum { X_RANK, X_PMFA, X_PUFA, X_ICNT, X_COUNT };
-static const char extra_tags[X_COUNT][5] = {"RANK", "PMFA", "PUFA", "ICNT"};
+enum { X_RANK, X_PMFA, X_PUFA, X_ICNT, X_RPRF, X_COUNT };
+static const char extra_tags[X_COUNT][5] = {"RANK", "PMFA", "PUFA", "ICNT",
+                                            "RPRF"};
 
 static int extra_index(const unsigned char *tag)
 {
@@ -293,11 +295,20 @@ static bool needs_ranking(const rec_model *m)
            m->weighting.kind != REC_WEIGHT_NONE;
 }
 
+/* Section RPRF is written only for a model with the preference term, so
+   the files of every other model keep their bytes. */
+static bool has_rating_pref(const rec_model *m)
+{
+    return m->pref_rank > 0 &&
+           (m->rating_pref_weight != 0.0 || m->rating_pref_shift != 0.0);
+}
+
 static size_t n_extra(const rec_model *m)
 {
     if (!needs_ranking(m))
         return 0;
-    return 1 + (m->pref_rank ? 2 : 0) + (m->interactions ? 1 : 0);
+    return 1 + (m->pref_rank ? 2 : 0) + (m->interactions ? 1 : 0) +
+           (has_rating_pref(m) ? 1 : 0);
 }
 
 static size_t total_size(const rec_model *m, const rated_view *v)
@@ -323,6 +334,8 @@ static size_t total_size(const rec_model *m, const rated_view *v)
             t += 2 * SECTION_HEAD + pad8(4 * nm * kp) + pad8(4 * nu * kp);
         if (m->interactions)
             t += SECTION_HEAD + pad8(4 * nm);
+        if (has_rating_pref(m))
+            t += SECTION_HEAD + RPRF_SIZE;
     }
     return t;
 }
@@ -363,6 +376,13 @@ static void write_ranking(writer *w, const rec_model *m)
     }
     if (m->interactions)
         w_extra(w, X_ICNT, m->interactions, m->n_movies, 4);
+    if (has_rating_pref(m)) {
+        w_array(w, extra_tags[X_RPRF], 4, 1);
+        w_u32(w, 0);
+        w_u64(w, RPRF_SIZE);
+        w_f64(w, m->rating_pref_weight);
+        w_f64(w, m->rating_pref_shift);
+    }
 }
 
 static void write_model(writer *w, const rec_model *m, const rated_view *v)
@@ -606,8 +626,8 @@ typedef struct reader {
     const unsigned char *impl; /* section IMPL (version 2), or NULL */
     size_t impl_len;
     /* version 3: ranking parameters, preference factors, interactions */
-    const unsigned char *extra[4];
-    size_t extra_len[4];
+    const unsigned char *extra[X_COUNT];
+    size_t extra_len[X_COUNT];
 } reader;
 
 
@@ -1033,6 +1053,20 @@ static rec_status read_ranking(rec_model *m, const reader *r,
             return rec__fail(err, REC_ENOMEM, "%s: out of memory loading the "
                              "model", short_name(r->name));
         r_get_array(r, r->extra[X_ICNT], m->interactions, nm, 4);
+    }
+    if (r->extra[X_RPRF]) {
+        if (r->extra_len[X_RPRF] != RPRF_SIZE || !kp)
+            return bad(r, err, "section RPRF (preference term of predicted "
+                               "ratings) has %zu bytes or no preference "
+                               "model to go with",
+                       r->extra_len[X_RPRF]);
+        size_t o2 = (size_t)(r->extra[X_RPRF] - r->p);
+        r_get(r, o2, &m->rating_pref_weight, 8);
+        r_get(r, o2 + 8, &m->rating_pref_shift, 8);
+        if (!(fabs(m->rating_pref_weight) <= 1e6) ||
+            !(fabs(m->rating_pref_shift) <= 1e6))
+            return bad(r, err, "section RPRF: a value is not finite or out "
+                               "of range");
     }
     return REC_OK;
 }

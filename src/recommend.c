@@ -26,14 +26,44 @@ static void score_block(float *out, const rec_model *m, const float *x,
     rec__score_rows(out, m->movie_factors, m->rank, x, j0, j1);
 }
 
-/* Unclamped predicted rating of dense movie j for a user vector x with
-   bias (rec_predict, and the rating shown beside a result). */
-static float raw_score(const rec_model *m, const float *x, float bias,
-                      size_t j)
+/* The rating model's unclamped prediction of dense movie j for a user
+   vector x with bias. */
+static float rating_score(const rec_model *m, const float *x, float bias,
+                          size_t j)
 {
     float d = 0.0f; /* always written: j < j + 1 */
     score_block(&d, m, x, j, j + 1);
     return m->global_mean + bias + m->movie_bias[j] + d;
+}
+
+/* The preference model's score of dense movie j for preference vector p. */
+static float pref_score(const rec_model *m, const float *p, size_t j)
+{
+    float s = 0.0f;
+    rec__score_rows(&s, m->pref_movie, m->pref_rank, p, j, j + 1);
+    return s;
+}
+
+static bool has_rating_pref(const rec_model *m)
+{
+    return m->pref_rank > 0 &&
+           (m->rating_pref_weight != 0.0 || m->rating_pref_shift != 0.0);
+}
+
+static float with_rating_pref(const rec_model *m, float s, float ps)
+{
+    return s + (float)(m->rating_pref_weight * ps + m->rating_pref_shift);
+}
+
+/* Unclamped predicted rating of dense movie j for a user vector x with
+   bias and preference vector p (NULL: none) (rec_predict, and the rating
+   shown beside a result). */
+static float raw_score(const rec_model *m, const float *x, float bias,
+                      const float *p, size_t j)
+{
+    float s = rating_score(m, x, bias, j);
+    return p && has_rating_pref(m) ? with_rating_pref(m, s, pref_score(m, p, j))
+                                   : s;
 }
 
 float rec__score_one(const rec_model *m, const float *v, float c, size_t j)
@@ -43,7 +73,7 @@ float rec__score_one(const rec_model *m, const float *v, float c, size_t j)
     return d + c;
 }
 
-static float clamp_rating(const rec_model *m, float s)
+float rec__clamp_rating(const rec_model *m, float s)
 {
     if (m->rating_max > m->rating_min) {
         if (s < m->rating_min)
@@ -59,17 +89,27 @@ rec_status rec_predict(float *out, const rec_model *m, int32_t user_id,
 {
     if (!out || !m)
         return rec__fail(err, REC_EINVAL, "rec_predict: NULL argument");
+    float ps, s = rec__predict_parts(m, user_id, movie_id, &ps);
+    if (!isnan(ps) && has_rating_pref(m))
+        s = with_rating_pref(m, s, ps);
+    *out = m->implicit ? s : rec__clamp_rating(m, s); /* implicit: preference */
+    return REC_OK;
+}
+
+float rec__predict_parts(const rec_model *m, int32_t user_id,
+                         int32_t movie_id, float *pref)
+{
     int32_t u = rec__idmap_get(&m->user_map, user_id);
     int32_t j = rec__idmap_get(&m->movie_map, movie_id);
-    float s;
-    if (u >= 0 && j >= 0)
-        s = raw_score(m, m->user_factors + (size_t)u * m->rank,
-                      m->user_bias[u], (size_t)j);
-    else
-        s = m->global_mean + (u >= 0 ? m->user_bias[u] : 0.0f) +
-            (j >= 0 ? m->movie_bias[j] : 0.0f);
-    *out = m->implicit ? s : clamp_rating(m, s); /* implicit: preference */
-    return REC_OK;
+    *pref = NAN;
+    if (u < 0 || j < 0)
+        return m->global_mean + (u >= 0 ? m->user_bias[u] : 0.0f) +
+               (j >= 0 ? m->movie_bias[j] : 0.0f);
+    if (m->pref_rank && !m->implicit)
+        *pref = pref_score(m, m->pref_user + (size_t)u * m->pref_rank,
+                           (size_t)j);
+    return rating_score(m, m->user_factors + (size_t)u * m->rank,
+                        m->user_bias[u], (size_t)j);
 }
 
 /* ---- ranking ---- */
@@ -77,9 +117,9 @@ rec_status rec_predict(float *out, const rec_model *m, int32_t user_id,
 float rec__shown_rating(const rec_model *m, const rec_user_view *u, size_t j)
 {
     if (m->implicit) /* no rating model: the movie's mean */
-        return clamp_rating(m, m->movie_count[j] ? m->movie_mean[j]
+        return rec__clamp_rating(m, m->movie_count[j] ? m->movie_mean[j]
                                                  : m->data_mean);
-    return clamp_rating(m, raw_score(m, u->x, u->bias, j));
+    return rec__clamp_rating(m, raw_score(m, u->x, u->bias, u->p, j));
 }
 
 void rec__user_view(rec_user_view *v, const rec_model *m, size_t u)
@@ -608,7 +648,7 @@ rec_status rec_similar_movies_ex(rec_scored *out, size_t n, size_t *n_out,
     for (size_t i = 0; i < size; i++) {
         size_t j = (size_t)out[i].movie_id;
         out[i].rating = m->implicit ? rec__shown_rating(m, &none, j)
-                                    : clamp_rating(m, m->global_mean +
+                                    : rec__clamp_rating(m, m->global_mean +
                                                           m->movie_bias[j]);
         out[i].movie_id = m->movie_ids[j];
     }

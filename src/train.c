@@ -59,6 +59,9 @@ void rec_als_params_init(rec_als_params *p)
     p->blend_shrink = 10.0;
     p->bias_prior = 0.5;
     p->preference_confidence = REC_CONFIDENCE_SCALED;
+    /* version 4: no preference term in predicted ratings unless tuned */
+    p->rating_pref_weight = 0.0;
+    p->rating_pref_shift = 0.0;
 }
 
 static bool finite_nonneg(double v)
@@ -143,6 +146,21 @@ static rec_status check_v3(const rec_als_params *p, rec_error *err)
     return REC_OK;
 }
 
+static rec_status check_rating_pref(const rec_als_params *p, bool hybrid,
+                                    rec_error *err)
+{
+    if (!isfinite(p->rating_pref_weight) || !isfinite(p->rating_pref_shift))
+        return rec__fail(err, REC_EINVAL,
+                         "rating_pref_weight and rating_pref_shift must be "
+                         "finite");
+    if ((p->rating_pref_weight != 0.0 || p->rating_pref_shift != 0.0) &&
+        !hybrid)
+        return rec__fail(err, REC_EINVAL,
+                         "rating_pref_weight and rating_pref_shift need the "
+                         "hybrid model (preference on, not implicit)");
+    return REC_OK;
+}
+
 rec_status rec__train_check(const rec_ratings *r, const rec_als_params *p,
                             rec_error *err)
 {
@@ -175,6 +193,8 @@ rec_status rec__train_check(const rec_ratings *r, const rec_als_params *p,
         return st;
     if (p->version >= 3 && (st = check_v3(p, err)) != REC_OK)
         return st;
+    if (p->version >= 4 && (st = check_rating_pref(p, hybrid, err)) != REC_OK)
+        return st;
     if (r->nnz == 0 || r->n_users == 0 || r->n_movies == 0)
         return rec__fail(err, REC_EINVAL, "rec_train_als: no ratings");
     return REC_OK;
@@ -198,6 +218,10 @@ static rec_status setup_preference(rec_model *m, const rec_als_params *p,
     m->pref_scaled = p->preference_confidence == REC_CONFIDENCE_SCALED;
     m->blend = (float)p->blend;
     m->blend_shrink = p->blend_shrink;
+    if (p->version >= 4) {
+        m->rating_pref_weight = p->rating_pref_weight;
+        m->rating_pref_shift = p->rating_pref_shift;
+    }
     int kp = p->preference_rank > 0 ? p->preference_rank : p->rank;
     return rec__model_alloc_pref(m, kp, err);
 }

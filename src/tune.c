@@ -63,6 +63,7 @@ void rec_tune_options_init(rec_tune_options *o)
     o->warm_iterations = 0;
     o->early_stop = 0.02;
     o->path_patience = 1;
+    o->fit_rating_pref = 1;
 }
 
 /* ---- options ---- */
@@ -95,8 +96,8 @@ static rec_status check_reals(const double *v, size_t n, const char *name,
     return REC_OK;
 }
 
-/* The caller's options as a version-2 struct: the fields a version 1
-   caller does not have are empty lists. */
+/* The caller's options as a version-3 struct: the fields an older caller
+   does not have are empty lists and 0 (no fit of the preference term). */
 static rec_status read_options(rec_tune_options *o,
                                const rec_tune_options *in, rec_error *err)
 {
@@ -107,8 +108,9 @@ static rec_status read_options(rec_tune_options *o,
                          (unsigned)in->version);
     memset(o, 0, sizeof *o);
     memcpy(o, in,
-           in->version >= 2 ? sizeof *o
-                            : offsetof(rec_tune_options, bias_priors));
+           in->version >= 3   ? sizeof *o
+           : in->version == 2 ? offsetof(rec_tune_options, fit_rating_pref)
+                              : offsetof(rec_tune_options, bias_priors));
     return REC_OK;
 }
 
@@ -262,8 +264,11 @@ typedef struct fold {
     rec_model *prev; /* last point of the current path (warm start) */
     rec_model *best; /* model of the best point so far */
     rec_model *pref; /* owned: holds the preference part of the current
-                        preference setting (hybrid, ranked points), or
-                        NULL until the first point of that setting */
+                        preference setting (hybrid: ranked points, or the
+                        preference term), or NULL until the first point of
+                        that setting */
+    float *val_pref; /* with `pref`: its score of each validation rating
+                        (CSR order; NAN where the term does not apply) */
 } fold;
 
 /* What the preference part depends on among the searched values. */
@@ -287,6 +292,8 @@ typedef struct tuner {
     int hybrid;      /* base is the hybrid model */
     int rank_points; /* every point is ranked (hybrid, nDCG): it gets the
                         preference part and is scored at every pair */
+    int pref_term;   /* predictions carry the preference term (hybrid) */
+    int fit_pref;    /* ... fitted at each point (o->fit_rating_pref) */
     size_t n_pairs;  /* (blend, blend_shrink) pairs (1 without lists) */
     pref_key key;    /* of the folds' `pref` */
     rec_tune_point *rows; /* the current point's rows, n_pairs of them */
@@ -324,6 +331,8 @@ static void drop_prefs(tuner *t)
     for (int i = 0; t->folds && i < t->n_folds; i++) {
         rec_model_free(t->folds[i].pref);
         t->folds[i].pref = NULL;
+        free(t->folds[i].val_pref);
+        t->folds[i].val_pref = NULL;
     }
 }
 
@@ -374,60 +383,124 @@ static rec_status make_folds(tuner *t, const rec_ratings *r, rec_error *err)
     return REC_OK;
 }
 
-/* Validation RMSE with rec_predict's fallbacks; per-user sums added in
-   user order, so the result does not depend on the thread count. */
-static rec_status val_rmse(double *out, const rec_model *m,
-                           const rec_ratings *val, int nt, rec_error *err)
+/* The rating model's validation predictions before clamping, with
+   rec_predict's fallbacks (rec__predict_parts), in CSR order. */
+static void val_raw(float *raw, const rec_model *m, const rec_ratings *val,
+                    int nt)
 {
-    double *se = malloc((val->n_users ? val->n_users : 1) * sizeof *se);
-    if (!se)
-        return rec__fail(err, REC_ENOMEM, "rec_tune_als: out of memory");
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 64)
+    for (size_t u = 0; u < val->n_users; u++)
+        for (uint64_t e = val->user_off[u]; e < val->user_off[u + 1]; e++) {
+            float ignored;
+            raw[e] = rec__predict_parts(m, val->user_ids[u],
+                                        val->movie_ids[val->user_items[e]],
+                                        &ignored);
+        }
+}
+
+/* Sums of the least-squares fit of e = r - raw on [s, 1] over the
+   validation ratings that have a preference score s. */
+typedef struct pref_fit {
+    double n, s, ss, e, se;
+} pref_fit;
+
+static void fit_add(pref_fit *a, const float *raw, const float *ps,
+                    const rec_ratings *val)
+{
+    for (uint64_t e = 0; e < val->nnz; e++) {
+        if (isnan(ps[e]))
+            continue;
+        double s = ps[e], d = (double)val->user_vals[e] - raw[e];
+        a->n += 1.0;
+        a->s += s;
+        a->ss += s * s;
+        a->e += d;
+        a->se += s * d;
+    }
+}
+
+/* rating_pref_weight and rating_pref_shift from the sums; none when the
+   scores do not vary. */
+static void fit_solve(const pref_fit *a, double *w, double *b)
+{
+    double var = a->n * a->ss - a->s * a->s;
+    *w = *b = 0.0;
+    if (a->n < 2.0 || !(var > 1e-9 * a->n * a->ss))
+        return;
+    *w = (a->n * a->se - a->s * a->e) / var;
+    *b = (a->e - *w * a->s) / a->n;
+}
+
+/* Validation RMSE of predictions raw + w * s + b (where s applies),
+   clamped as rec_predict clamps; per-user sums added in user order. */
+static double fold_rmse(const float *raw, const float *ps,
+                        const rec_ratings *val, const rec_model *m, double w,
+                        double b)
+{
+    double total = 0.0;
     for (size_t u = 0; u < val->n_users; u++) {
         double s = 0.0;
         for (uint64_t e = val->user_off[u]; e < val->user_off[u + 1]; e++) {
-            float p = 0.0f;
-            rec_predict(&p, m, val->user_ids[u],
-                        val->movie_ids[val->user_items[e]], NULL);
-            double d = (double)p - val->user_vals[e];
+            float p = raw[e];
+            if (ps && !isnan(ps[e]))
+                p += (float)(w * ps[e] + b);
+            double d = (double)rec__clamp_rating(m, p) - val->user_vals[e];
             s += d * d;
         }
-        se[u] = s;
+        total += s;
     }
-    double total = 0.0;
-    for (size_t u = 0; u < val->n_users; u++)
-        total += se[u];
-    free(se);
-    *out = sqrt(total / (double)val->nnz);
-    return REC_OK;
+    return sqrt(total / (double)val->nnz);
 }
 
-/* Score the current models of every fold: mean RMSE, and mean nDCG when
-   asked (-1 otherwise). nDCG is rec_evaluate's: the ranking of
-   rec_top_n. */
-static rec_status score(double *rmse, double *ndcg, tuner *t,
-                        rec_model **models, int want_ndcg, rec_error *err)
+/* Score the current models of every fold: mean RMSE (with the preference
+   term: fitted on all folds' validation ratings, or the base's), and mean
+   nDCG when asked (-1 otherwise). nDCG is rec_evaluate's: the ranking of
+   rec_top_n, which the term does not change. */
+static rec_status score(double *rmse, double *ndcg, double *w, double *b,
+                        tuner *t, rec_model **models, int want_ndcg,
+                        rec_error *err)
 {
+    float **raw = calloc((size_t)t->n_folds, sizeof *raw);
+    rec_status st = raw ? REC_OK
+                        : rec__fail(err, REC_ENOMEM,
+                                    "rec_tune_als: out of memory");
+    pref_fit fit = {0};
+    for (int i = 0; st == REC_OK && i < t->n_folds; i++) {
+        const rec_ratings *val = t->folds[i].val;
+        raw[i] = malloc(val->nnz * sizeof **raw);
+        if (!raw[i]) {
+            st = rec__fail(err, REC_ENOMEM, "rec_tune_als: out of memory");
+            break;
+        }
+        val_raw(raw[i], models[i], val, t->nt);
+        if (t->fit_pref && t->folds[i].val_pref)
+            fit_add(&fit, raw[i], t->folds[i].val_pref, val);
+    }
+    *w = *b = 0.0;
+    if (t->fit_pref)
+        fit_solve(&fit, w, b);
+    else if (t->pref_term) {
+        *w = t->o->base.rating_pref_weight;
+        *b = t->o->base.rating_pref_shift;
+    }
     double sr = 0.0, sn = 0.0;
-    for (int i = 0; i < t->n_folds; i++) {
-        double fr = 0.0;
-        rec_status st;
+    for (int i = 0; st == REC_OK && i < t->n_folds; i++) {
+        fold *f = &t->folds[i];
+        sr += fold_rmse(raw[i], t->pref_term ? f->val_pref : NULL, f->val,
+                        models[i], *w, *b);
         if (want_ndcg) {
             rec_eval_result ev;
-            st = rec_evaluate(&ev, models[i], t->folds[i].val, t->o->k,
+            st = rec_evaluate(&ev, models[i], f->val, t->o->k,
                               t->o->relevant_min, err);
-            fr = ev.rmse;
             sn += ev.ndcg_at_k;
-        } else {
-            st = val_rmse(&fr, models[i], t->folds[i].val, t->nt, err);
         }
-        if (st != REC_OK)
-            return st;
-        sr += fr;
     }
+    for (int i = 0; raw && i < t->n_folds; i++)
+        free(raw[i]);
+    free(raw);
     *rmse = sr / t->n_folds;
     *ndcg = want_ndcg ? sn / t->n_folds : -1.0;
-    return REC_OK;
+    return st;
 }
 
 /* The (blend, blend_shrink) pair i of the lists (base values for a list
@@ -486,6 +559,23 @@ static rec_status train_failed(tuner *t, rec_status st, rec_error *err)
     return st;
 }
 
+/* The preference scores of fold f's validation ratings, from f->pref. */
+static rec_status score_val_pref(fold *f, int nt, rec_error *err)
+{
+    const rec_ratings *val = f->val;
+    free(f->val_pref);
+    f->val_pref = malloc(val->nnz * sizeof *f->val_pref);
+    if (!f->val_pref)
+        return rec__fail(err, REC_ENOMEM, "rec_tune_als: out of memory");
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 64)
+    for (size_t u = 0; u < val->n_users; u++)
+        for (uint64_t e = val->user_off[u]; e < val->user_off[u + 1]; e++)
+            rec__predict_parts(f->pref, val->user_ids[u],
+                               val->movie_ids[val->user_items[e]],
+                               &f->val_pref[e]);
+    return REC_OK;
+}
+
 /* Give the rating model `m` of fold i the preference part of `p` (its
    full iterations): trained on the fold's first point of the setting,
    copied from it afterwards. */
@@ -497,9 +587,13 @@ static rec_status attach_pref(tuner *t, int i, rec_model *m,
         rec_status st = rec__model_copy_pref(m, f->pref, err);
         return st == REC_OK ? rec__model_finish(m, err) : st;
     }
-    rec_status st = rec__train_preference(m, f->train, p, err);
+    rec_als_params q = *p; /* the term is the scorer's, not the model's */
+    q.rating_pref_weight = q.rating_pref_shift = 0.0;
+    rec_status st = rec__train_preference(m, f->train, &q, err);
     if (st == REC_OK)
         st = rec_model_copy(&f->pref, m, err);
+    if (st == REC_OK && t->pref_term)
+        st = score_val_pref(f, t->nt, err);
     return st;
 }
 
@@ -518,10 +612,14 @@ static rec_status train_folds(rec_model **models, tuner *t,
     q.iterations = iters;
     if (t->hybrid)
         q.preference = 0;
+    q.rating_pref_weight = q.rating_pref_shift = 0.0;
     for (int i = 0; i < t->n_folds; i++) {
         rec_status st = rec__train_als_from(&models[i], t->folds[i].train, &q,
                                             from ? from[i] : NULL, err);
-        if (st == REC_OK && t->rank_points)
+        /* ranked points need the preference part; the term needs it once
+           per fold, for the validation ratings' scores */
+        if (st == REC_OK &&
+            (t->rank_points || (t->pref_term && !t->folds[i].pref)))
             st = attach_pref(t, i, models[i], &pref, err);
         if (st != REC_OK)
             return train_failed(t, st, err);
@@ -608,7 +706,9 @@ static rec_status score_rows(tuner *t, rec_model **models,
                              row->params.blend_shrink, err);
         }
         if (st == REC_OK)
-            st = score(&row->rmse, &row->ndcg, t, models, want_ndcg, err);
+            st = score(&row->rmse, &row->ndcg, &row->params.rating_pref_weight,
+                       &row->params.rating_pref_shift, t, models, want_ndcg,
+                       err);
         if (st != REC_OK)
             return st;
         row->metric = want_ndcg ? row->ndcg : row->rmse;
@@ -822,16 +922,18 @@ static rec_status rank_best(double *out, tuner *t, rec_error *err)
     p.progress_userdata = &ctx;
     for (int i = 0; st == REC_OK && i < n; i++) {
         models[i] = t->folds[i].best;
-        if (t->hybrid) {
-            st = rec__train_preference(models[i], t->folds[i].train, &p, err);
+        /* the fold's preference part when the term made one (the best of
+           the first point has it already) */
+        if (t->hybrid && !models[i]->pref_rank) {
+            st = attach_pref(t, i, models[i], &p, err);
             if (st != REC_OK)
                 st = train_failed(t, st, err);
         }
     }
     const rec_tune_options *o = t->o;
-    double rmse;
+    double rmse, w, b; /* the best point's RMSE and term stand */
     if (st == REC_OK && !(t->hybrid && (o->n_blends || o->n_blend_shrinks)))
-        st = score(&rmse, out, t, models, 1, err);
+        st = score(&rmse, out, &w, &b, t, models, 1, err);
     else if (st == REC_OK) {
         size_t n_pairs = (o->n_blends ? o->n_blends : 1) *
                          (o->n_blend_shrinks ? o->n_blend_shrinks : 1);
@@ -844,7 +946,7 @@ static rec_status rank_best(double *out, tuner *t, rec_error *err)
             st = set_ranking(t, models, row.params.blend,
                              row.params.blend_shrink, err);
             if (st == REC_OK)
-                st = score(&rmse, &row.ndcg, t, models, 1, err);
+                st = score(&rmse, &row.ndcg, &w, &b, t, models, 1, err);
             if (st != REC_OK)
                 break;
             row.reranked = 1;
@@ -884,6 +986,11 @@ rec_status rec_tune_als(rec_tune_result *out, rec_tune_point *points,
         t.nt = 1;
     t.hybrid = rec__train_hybrid(&o.base);
     t.rank_points = t.hybrid && o.metric == REC_METRIC_NDCG;
+    t.fit_pref = t.hybrid && o.base.version >= 4 && o.fit_rating_pref;
+    t.pref_term = t.fit_pref ||
+                  (t.hybrid && o.base.version >= 4 &&
+                   (o.base.rating_pref_weight != 0.0 ||
+                    o.base.rating_pref_shift != 0.0));
     /* Under RMSE a ranks list searches the rating model's rank: the
        preference model, which does not change the RMSE, keeps the base's
        (following a rank of 64 cost ml-latest-small 0.009 nDCG@10) */
@@ -967,6 +1074,10 @@ rec_status rec_tune_als(rec_tune_result *out, rec_tune_point *points,
         res.best.preference_alpha = b->preference_alpha;
         res.best.blend = b->blend;
         res.best.blend_shrink = b->blend_shrink;
+    }
+    if (o.base.version >= 4) {
+        res.best.rating_pref_weight = b->rating_pref_weight;
+        res.best.rating_pref_shift = b->rating_pref_shift;
     }
     res.metric = t.best.metric;
     res.rmse = t.best.rmse;

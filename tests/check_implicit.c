@@ -52,8 +52,10 @@ START_TEST(test_params_v2_defaults)
     rec_als_params p;
     memset(&p, 0xab, sizeof p);
     rec_als_params_init(&p);
-    ck_assert_uint_eq(p.version, 3);
+    ck_assert_uint_eq(p.version, 4);
     ck_assert_int_eq(p.implicit, 0);
+    /* version 4: no preference term in predicted ratings until tuned */
+    ck_assert(p.rating_pref_weight == 0.0 && p.rating_pref_shift == 0.0);
     /* version 3: the hybrid model, with its preference part */
     ck_assert_int_eq(p.preference, 1);
     ck_assert_int_eq(p.preference_rank, 128);

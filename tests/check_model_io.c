@@ -28,7 +28,7 @@
 /* A tiny trained model: 6 users, 5 movies with titles, rank 3. */
 /* The tiny model: explicit-only with the 0.1 biases (format version 1)
    or, with `hybrid`, the default model (format version 3). */
-static rec_model *tiny_model_kind(int hybrid)
+static rec_model *tiny_model_pref(int hybrid, double weight, double shift)
 {
     static const rec_rating rows[] = {
         {1, 10, 5}, {1, 20, 3}, {1, 30, 4},   {2, 10, 4}, {2, 40, 2},
@@ -61,10 +61,17 @@ static rec_model *tiny_model_kind(int hybrid)
         p.preference = 0;
         p.bias_prior = 0.0;
     }
+    p.rating_pref_weight = weight;
+    p.rating_pref_shift = shift;
     rec_model *m = NULL;
     ck_assert_ok(rec_train_als(&m, r, &p, &err), &err);
     rec_ratings_free(r);
     return m;
+}
+
+static rec_model *tiny_model_kind(int hybrid)
+{
+    return tiny_model_pref(hybrid, 0.0, 0.0);
 }
 
 static rec_model *tiny_model(void)
@@ -290,6 +297,8 @@ static void assert_same(const rec_model *a, const rec_model *b)
               a->blend_shrink == b->blend_shrink);
     ck_assert_int_eq(a->pref_rank, b->pref_rank);
     ck_assert(a->pref_reg == b->pref_reg && a->pref_alpha == b->pref_alpha);
+    ck_assert(a->rating_pref_weight == b->rating_pref_weight &&
+              a->rating_pref_shift == b->rating_pref_shift);
     ck_assert_mem_eq(&a->weighting, &b->weighting, sizeof a->weighting);
     size_t kp = (size_t)a->pref_rank;
     if (kp) {
@@ -505,6 +514,113 @@ START_TEST(format_versions)
     rec_model_free(m);
     free(b1);
     free(b3);
+}
+END_TEST
+
+/* Every user and movie of the tiny model, plus a user added by
+   rec_add_user: rec_predict is the clamped sum of the rating model's
+   prediction and weight * preference score + shift, for `m` and for its
+   round trip through a file. */
+static void check_pref_term(const rec_model *m, double w, double b)
+{
+    static const int32_t users[] = {1, 2, 3, 4, 5, 7, 8};
+    static const int32_t movies[] = {10, 20, 30, 40, 50};
+    int moved = 0;
+    for (size_t i = 0; i < sizeof users / sizeof *users; i++)
+        for (size_t j = 0; j < sizeof movies / sizeof *movies; j++) {
+            float got, ps;
+            ck_assert_ok(rec_predict(&got, m, users[i], movies[j], NULL),
+                         (rec_error *)NULL);
+            float raw = rec__predict_parts(m, users[i], movies[j], &ps);
+            ck_assert(!isnan(ps));
+            float want = rec__clamp_rating(m, raw + (float)(w * ps + b));
+            ck_assert_msg(got == want, "user %d movie %d: %g, want %g",
+                          users[i], movies[j], got, want);
+            moved += rec__clamp_rating(m, raw) != got;
+        }
+    ck_assert_int_gt(moved, 20); /* the term changes the predictions */
+}
+
+START_TEST(rating_pref_term)
+{
+    const double w = 0.7, b = -0.2;
+    rec_model *m = tiny_model_pref(1, w, b), *plain = tiny_model_kind(1);
+    double gw, gb;
+    rec_model_rating_pref(m, &gw, &gb);
+    ck_assert(gw == w && gb == b);
+    rec_model_rating_pref(plain, &gw, &gb);
+    ck_assert(gw == 0.0 && gb == 0.0);
+    /* the term changes no factor and no ranking */
+    ck_assert_mem_eq(m->user_factors, plain->user_factors,
+                     m->n_users * (size_t)m->rank * sizeof(float));
+    ck_assert_mem_eq(m->pref_user, plain->pref_user,
+                     m->n_users * (size_t)m->pref_rank * sizeof(float));
+    rec_scored x[8], y[8];
+    size_t nx, ny;
+    ck_assert_ok(rec_top_n(x, 8, &nx, m, 3, NULL), (rec_error *)NULL);
+    ck_assert_ok(rec_top_n(y, 8, &ny, plain, 3, NULL), (rec_error *)NULL);
+    ck_assert_uint_eq(nx, ny);
+    for (size_t i = 0; i < nx; i++) {
+        float want;
+        ck_assert_int_eq(x[i].movie_id, y[i].movie_id);
+        ck_assert(x[i].score == y[i].score);
+        ck_assert_ok(rec_predict(&want, m, 3, x[i].movie_id, NULL),
+                     (rec_error *)NULL);
+        ck_assert(x[i].rating == want); /* the rating shown is rec_predict's */
+    }
+    const rec_movie_rating mine[] = {{10, 5.0f}, {40, 2.0f}, {50, 4.0f}};
+    int32_t added = 0;
+    ck_assert_ok(rec_add_user(&added, m, 8, mine, 3, NULL), (rec_error *)NULL);
+    check_pref_term(m, w, b);
+
+    /* files: section RPRF, only in the models that have the term */
+    rec_model *back = save_load(m, "rprf.bin");
+    assert_same(m, back);
+    check_pref_term(back, w, b);
+    size_t len, bl;
+    unsigned char *bytes = slurp(tmp_path("rprf.bin"), &len);
+    size_t at = section_at(bytes, len, "RPRF", &bl);
+    ck_assert_uint_eq(bl, 16);
+    unsigned char *plain_bytes = tiny_kind_bytes(&bl, 1);
+    for (size_t i = 0; i + 4 <= bl; i++)
+        ck_assert(memcmp(plain_bytes + i, "RPRF", 4) != 0);
+    free(plain_bytes);
+    put_le64(bytes + at, 0x7ff8000000000000ull); /* NaN weight */
+    fix_crc(bytes, len);
+    expect_format(bytes, len, "RPRF");
+    free(bytes);
+    rec_model *copy = NULL;
+    ck_assert_ok(rec_model_copy(&copy, back, NULL), (rec_error *)NULL);
+    check_pref_term(copy, w, b);
+    rec_model_free(copy);
+    rec_model_free(back);
+    rec_model_free(plain);
+    rec_model_free(m);
+}
+END_TEST
+
+/* The term needs the hybrid model and finite values. */
+START_TEST(rating_pref_bad_params)
+{
+    static const rec_rating rows[] = {{1, 10, 5}, {1, 20, 3}, {2, 10, 4}};
+    rec_ratings *r = NULL;
+    rec_error err = {0};
+    ck_assert_ok(rec_ratings_new(&r, &err), &err);
+    ck_assert_ok(rec_ratings_add(r, rows, 3, &err), &err);
+    rec_als_params p;
+    rec_als_params_init(&p);
+    p.rank = 2;
+    p.preference = 0;
+    p.rating_pref_weight = 0.5;
+    rec_model *m = NULL;
+    ck_assert_int_eq(rec_train_als(&m, r, &p, &err), REC_EINVAL);
+    ck_assert_msg(strstr(err.msg, "hybrid") != NULL, "%s", err.msg);
+    p.preference = 1;
+    p.rating_pref_weight = 0.0;
+    p.rating_pref_shift = NAN;
+    ck_assert_int_eq(rec_train_als(&m, r, &p, &err), REC_EINVAL);
+    ck_assert_msg(strstr(err.msg, "finite") != NULL, "%s", err.msg);
+    rec_ratings_free(r);
 }
 END_TEST
 
@@ -961,6 +1077,8 @@ static Suite *model_io_suite(void)
     tcase_add_test(core, header_layout);
     tcase_add_test(core, format_versions);
     tcase_add_test(core, save_replaces_atomically);
+    tcase_add_test(core, rating_pref_term);
+    tcase_add_test(core, rating_pref_bad_params);
     suite_add_tcase(s, core);
 
     TCase *errors = tcase_create("errors");
