@@ -189,7 +189,9 @@ void text_eval(const rec_eval_result *ev, const char *indent);
      "its first iteration (default 0.02; 0 = never)", false},               \
     {"--patience", NULL, "N",                                                \
      "tune: end a reg path after N worse points in a row (default 1; 0 = "   \
-     "never)", false}
+     "never)", false},                                                       \
+    {"--no-rating-pref", NULL, NULL,                                         \
+     "tune: do not fit the preference term of predicted ratings", false}
 
 /* A finished search: the options it ran with (grid lists cleared), the
    result and the points (n of them). */

@@ -82,6 +82,11 @@ const cli_opt train_opts[] = {
     {"--blend-shrink", NULL, "S",
      "hybrid: the predicted rating counts n / (n + S) for a movie with n "
      "ratings (default 10)", false},
+    {"--rating-pref-weight", NULL, "W",
+     "hybrid: predicted ratings add W times the preference score (default "
+     "0; --tune fits it)", false},
+    {"--rating-pref-shift", NULL, "S",
+     "hybrid: ... and S (default 0; --tune fits it)", false},
     {"--bm25-k1", NULL, "K1", "BM25 saturation (default 100)", false},
     {"--bm25-b", NULL, "B", "BM25 length normalisation, 0..1 (default 1)",
      false},
@@ -172,7 +177,11 @@ static bool parse_ranking_params(rec_als_params *p, const ctx *c)
         !opt_double(&p->blend_shrink, c, "--blend-shrink", p->blend_shrink,
                     0, 1e9) ||
         !opt_double(&p->bm25_k1, c, "--bm25-k1", p->bm25_k1, 0, 1e9) ||
-        !opt_double(&p->bm25_b, c, "--bm25-b", p->bm25_b, 0, 1))
+        !opt_double(&p->bm25_b, c, "--bm25-b", p->bm25_b, 0, 1) ||
+        !opt_double(&p->rating_pref_weight, c, "--rating-pref-weight",
+                    p->rating_pref_weight, -1e6, 1e6) ||
+        !opt_double(&p->rating_pref_shift, c, "--rating-pref-shift",
+                    p->rating_pref_shift, -1e6, 1e6))
         return false;
     const char *conf = cli_get(&c->args, "--pref-confidence");
     if (conf && strcmp(conf, "linear") && strcmp(conf, "scaled")) {
@@ -348,6 +357,10 @@ static int run_train(ctx *c)
             json_num(&c->j, "pref_alpha", p.preference_alpha);
             json_num(&c->j, "blend", p.blend);
             json_num(&c->j, "blend_shrink", p.blend_shrink);
+            double pw, ps;
+            rec_model_rating_pref(m, &pw, &ps);
+            json_num(&c->j, "rating_pref_weight", pw);
+            json_num(&c->j, "rating_pref_shift", ps);
             json_str(&c->j, "pref_confidence",
                      p.preference_confidence == REC_CONFIDENCE_SCALED
                          ? "scaled"
@@ -379,6 +392,11 @@ static int run_train(ctx *c)
                "(%zu users, %zu movies) in %.2f s\n",
                p.rank, p.iterations, p.reg, rec_ratings_n_ratings(tr),
                rec_model_n_users(m), rec_model_n_movies(m), secs);
+        double pw, ps;
+        rec_model_rating_pref(m, &pw, &ps);
+        if (pw != 0.0 || ps != 0.0)
+            printf("predicted ratings add %.4g x the preference score %+.4g\n",
+                   pw, ps);
         printf("train RMSE %.4f\n", train_rmse);
         if (test) {
             if (leave_out > 0)

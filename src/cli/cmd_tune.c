@@ -192,6 +192,7 @@ static bool parse_tune_options(rec_tune_options *o, grid_lists *g,
     o->warm_iterations = (int)warm_iters;
     o->early_stop = early;
     o->path_patience = (int)patience;
+    o->fit_rating_pref = cli_get(&c->args, "--no-rating-pref") == NULL;
     o->regs = g->regs;
     o->n_regs = g->n_regs;
     o->ranks = g->ranks;
@@ -235,6 +236,8 @@ static void json_params(json *j, const rec_als_params *p)
         json_num(j, "preference_alpha", p->preference_alpha);
         json_num(j, "blend", p->blend);
         json_num(j, "blend_shrink", p->blend_shrink);
+        json_num(j, "rating_pref_weight", p->rating_pref_weight);
+        json_num(j, "rating_pref_shift", p->rating_pref_shift);
     }
 }
 
@@ -335,19 +338,22 @@ static int text_params(char *out, size_t cap, const rec_als_params *p,
 {
     if (header)
         return snprintf(out, cap,
-                        p->implicit ? " %8s" : hybrid(p) ? " %8s %6s %7s %6s %6s %6s"
-                                                         : " %8s %6s",
+                        p->implicit ? " %8s"
+                        : hybrid(p) ? " %8s %6s %7s %6s %6s %6s %7s %7s"
+                                    : " %8s %6s",
                         p->implicit ? "alpha" : "bias_reg", "prior",
-                        "p_reg", "p_alph", "blend", "shrink");
+                        "p_reg", "p_alph", "blend", "shrink", "r_pref",
+                        "r_shift");
     if (p->implicit)
         return snprintf(out, cap, " %8g", p->alpha);
     if (!hybrid(p))
         return snprintf(out, cap, " %8g %6g", p->bias_reg, p->bias_prior);
     char preg[24];
     pref_reg_text(preg, sizeof preg, p->preference_reg);
-    return snprintf(out, cap, " %8g %6g %7s %6g %6g %6g", p->bias_reg,
-                    p->bias_prior, preg, p->preference_alpha, p->blend,
-                    p->blend_shrink);
+    return snprintf(out, cap, " %8g %6g %7s %6g %6g %6g %7.4f %7.4f",
+                    p->bias_reg, p->bias_prior, preg, p->preference_alpha,
+                    p->blend, p->blend_shrink, p->rating_pref_weight,
+                    p->rating_pref_shift);
 }
 
 static void text_tune(const rec_tune_options *o, const rec_tune_result *res,
@@ -383,8 +389,10 @@ static void text_tune(const rec_tune_options *o, const rec_tune_result *res,
         char preg[24];
         pref_reg_text(preg, sizeof preg, b->preference_reg);
         printf(", preference_reg %s, preference_alpha %g, blend %g, "
-               "blend_shrink %g",
-               preg, b->preference_alpha, b->blend, b->blend_shrink);
+               "blend_shrink %g, rating_pref_weight %.4g, rating_pref_shift "
+               "%.4g",
+               preg, b->preference_alpha, b->blend, b->blend_shrink,
+               b->rating_pref_weight, b->rating_pref_shift);
     }
     printf(": validation RMSE %.4f, nDCG@%d %.4f (%.2f s)\n", res->rmse, o->k,
            res->ndcg, res->seconds);

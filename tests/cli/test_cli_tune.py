@@ -143,6 +143,45 @@ class TuneTest(unittest.TestCase):
                               r"bias_prior 0\.5, preference_reg auto, "
                               r"preference_alpha 0\.3, blend (0|1), ")
 
+    def test_rating_pref_term(self):
+        # every point fits the preference term of predicted ratings on its
+        # validation ratings; --no-rating-pref keeps it at 0, and scores
+        # worse on ml-latest-small (its choices carry taste)
+        args = ("--data", small(), "--rank", 8, "--threads", 2, "--grid",
+                "reg=0.2,0.1", "--patience", 0, "-q")
+        fit, _ = run_json("tune", *args)
+        plain, _ = run_json("tune", *args, "--no-rating-pref")
+        for p, q in zip(fit["tune"]["points"], plain["tune"]["points"]):
+            self.assertGreater(p["rating_pref_weight"], 0.1)
+            self.assertLess(p["rating_pref_shift"], 0.0)
+            self.assertEqual((q["rating_pref_weight"], q["rating_pref_shift"]),
+                             (0, 0))
+            self.assertLess(p["rmse"], q["rmse"] - 0.002)
+        # train --tune trains with the fitted term, and it shows on the
+        # held-out ratings
+        model = os.path.join(self.tmp, "p.bin")
+        args = ("--data", small(), "--out", model, "--rank", 8, "--threads",
+                2, "--tune", "--grid", "reg=0.2,0.1", "--test-fraction", 0.1)
+        doc, _ = run_json("train", *args)
+        base, _ = run_json("train", *args, "--no-rating-pref")
+        best, params = doc["tune"]["best"], doc["params"]
+        self.assertEqual((params["rating_pref_weight"],
+                          params["rating_pref_shift"]),
+                         (best["rating_pref_weight"], best["rating_pref_shift"]))
+        self.assertEqual(base["params"]["rating_pref_weight"], 0)
+        self.assertLess(doc["test_rmse"], base["test_rmse"] - 0.002)
+        code, out, _ = run("train", "--data", small(), "--out", model,
+                           "--rank", 8, "--threads", 2,
+                           "--rating-pref-weight", 0.5,
+                           "--rating-pref-shift", -0.1, check=0)
+        self.assertIn("predicted ratings add 0.5 x the preference score -0.1",
+                      out)
+        # the term needs the preference model
+        code, out, err = run("train", "--data", k100(), "--out", model,
+                             "--explicit-only", "--rating-pref-weight", 0.5)
+        self.assertEqual(code, 1)
+        self.assertIn("hybrid", err)
+
     def test_usage_errors(self):
         cases = [
             (["--grid", "reg=0.1,x"], "--grid"),
