@@ -500,6 +500,24 @@ mm_model *mm_train_als(mm_ratings *r, rec_als_params *opts = NULL,
         return v;
     }
 
+    /** The preference term of predicted ratings (rec_model_rating_pref):
+        its weight, and its shift; 0 without one. */
+    double rating_pref_weight() {
+        double w;
+        MM_RDLOCK($self);
+        rec_model_rating_pref($self->h, &w, NULL);
+        MM_UNLOCK($self);
+        return w;
+    }
+
+    double rating_pref_shift() {
+        double s;
+        MM_RDLOCK($self);
+        rec_model_rating_pref($self->h, NULL, &s);
+        MM_UNLOCK($self);
+        return s;
+    }
+
     /** Fold a user into the model (rec_add_user). Takes the write lock. */
     int32_t add_user(const rec_movie_rating *ratings, size_t n_ratings,
                      int32_t user_id = -1, mm_error *err) {

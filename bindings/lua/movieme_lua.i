@@ -570,6 +570,8 @@ static int mm_lua_als_v3(lua_State *L, rec_als_params *p, const char *k,
         {"blend", offsetof(rec_als_params, blend)},
         {"blend_shrink", offsetof(rec_als_params, blend_shrink)},
         {"bias_prior", offsetof(rec_als_params, bias_prior)},
+        {"rating_pref_weight", offsetof(rec_als_params, rating_pref_weight)},
+        {"rating_pref_shift", offsetof(rec_als_params, rating_pref_shift)},
     };
     size_t i;
     if (!strcmp(k, "preference_reg") && lua_type(L, -1) == LUA_TSTRING &&
@@ -1036,6 +1038,8 @@ static int mm_lua_tune_options(lua_State *L, int idx, rec_tune_options *o,
             o->split_seed = (uint64_t)lua_tointegerx(L, -1, &isnum);
         else if (!strcmp(k, "warm_start"))
             o->warm_start = lua_toboolean(L, -1);
+        else if (!strcmp(k, "fit_rating_pref"))
+            o->fit_rating_pref = lua_toboolean(L, -1);
         else if ((list = mm_tune_list_index(k)) >= 0) {
             size_t n = 0;
             bad = mm_lua_num_array(L, (void **)&t->lists[list], &n, 0);
@@ -1069,11 +1073,13 @@ static void mm_lua_tune_params(lua_State *L, const rec_als_params *p)
     mm_lua_setnum(L, "preference_alpha", p->preference_alpha);
     mm_lua_setnum(L, "blend", p->blend);
     mm_lua_setnum(L, "blend_shrink", p->blend_shrink);
+    mm_lua_setnum(L, "rating_pref_weight", p->rating_pref_weight);
+    mm_lua_setnum(L, "rating_pref_shift", p->rating_pref_shift);
 }
 
 static void mm_lua_tune_point(lua_State *L, const rec_tune_point *q)
 {
-    lua_createtable(L, 0, 17);
+    lua_createtable(L, 0, 19);
     mm_lua_tune_params(L, &q->params);
     lua_pushboolean(L, q->reranked);
     lua_setfield(L, -2, "reranked");
@@ -1114,7 +1120,7 @@ static void mm_lua_tune_point(lua_State *L, const rec_tune_point *q)
             lua_rawseti(L, -2, (lua_Integer)i + 1);
         }
         lua_setfield(L, -2, "points");
-        lua_createtable(L, 0, 24);
+        lua_createtable(L, 0, 26);
         mm_lua_tune_params(L, b);
         mm_lua_setint(L, "iterations", b->iterations);
         mm_lua_setint(L, "seed", (lua_Integer)b->seed);

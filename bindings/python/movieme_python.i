@@ -345,6 +345,8 @@ static int mm_py_als_v3(rec_als_params *p, const char *k, PyObject *val,
         {"blend", offsetof(rec_als_params, blend)},
         {"blend_shrink", offsetof(rec_als_params, blend_shrink)},
         {"bias_prior", offsetof(rec_als_params, bias_prior)},
+        {"rating_pref_weight", offsetof(rec_als_params, rating_pref_weight)},
+        {"rating_pref_shift", offsetof(rec_als_params, rating_pref_shift)},
     };
     size_t i;
     *r = 0;
@@ -802,14 +804,17 @@ typedef struct mm_py_tune {
 static PyObject *mm_py_tune_point(const rec_tune_point *q)
 {
     const rec_als_params *p = &q->params;
-    /* rank; reg .. blend_shrink (8); metric, rmse, ndcg, seconds; ... */
+    /* rank; reg .. rating_pref_shift (10); metric, rmse, ndcg, seconds;
+       ... */
     return Py_BuildValue("{s:i,s:d,s:d,s:d,s:d,s:d,s:d,s:d,s:d,s:d,s:d,s:d,"
-                         "s:d,s:i,s:O,s:O,s:O}",
+                         "s:d,s:d,s:d,s:i,s:O,s:O,s:O}",
                          "rank", p->rank, "reg", p->reg, "bias_reg",
                          p->bias_reg, "alpha", p->alpha, "bias_prior",
                          p->bias_prior, "preference_reg", p->preference_reg,
                          "preference_alpha", p->preference_alpha, "blend",
-                         p->blend, "blend_shrink", p->blend_shrink, "metric",
+                         p->blend, "blend_shrink", p->blend_shrink,
+                         "rating_pref_weight", p->rating_pref_weight,
+                         "rating_pref_shift", p->rating_pref_shift, "metric",
                          q->metric, "rmse", q->rmse, "ndcg", q->ndcg,
                          "seconds", q->seconds, "iterations", q->iterations,
                          "warm", q->warm ? Py_True : Py_False,
@@ -949,6 +954,9 @@ static int mm_py_tune_options(rec_tune_options *o, mm_py_tune *t,
         else if (!strcmp(k, "warm_start")) {
             o->warm_start = PyObject_IsTrue(val);
             r = o->warm_start < 0 ? -1 : 0;
+        } else if (!strcmp(k, "fit_rating_pref")) {
+            o->fit_rating_pref = PyObject_IsTrue(val);
+            r = o->fit_rating_pref < 0 ? -1 : 0;
         } else if (!strcmp(k, "fraction") || !strcmp(k, "early_stop") ||
                    !strcmp(k, "relevant_min")) {
             double d = PyFloat_AsDouble(val);
@@ -1028,7 +1036,7 @@ static int mm_py_tune_options(rec_tune_options *o, mm_py_tune *t,
         }
         best = Py_BuildValue("{s:i,s:i,s:d,s:d,s:K,s:i,s:O,s:O,s:O,s:d,"
                              "s:O,s:i,s:d,s:d,s:i,s:s,s:d,s:d,s:d,s:d,s:d,"
-                             "s:s}",
+                             "s:s,s:d,s:d}",
                              "rank", b->rank, "iterations", b->iterations,
                              "reg", b->reg, "bias_reg", b->bias_reg, "seed",
                              (unsigned long long)b->seed, "n_threads",
@@ -1054,7 +1062,9 @@ static int mm_py_tune_options(rec_tune_options *o, mm_py_tune *t,
                              "preference_confidence",
                              b->preference_confidence == REC_CONFIDENCE_SCALED
                                  ? "scaled"
-                                 : "linear");
+                                 : "linear",
+                             "rating_pref_weight", b->rating_pref_weight,
+                             "rating_pref_shift", b->rating_pref_shift);
         if (pts && best)
             $result = Py_BuildValue("(NNdddnd)", pts, best, $1.result.metric,
                                     $1.result.rmse, $1.result.ndcg,

@@ -77,6 +77,32 @@ describe("tune_als", function()
     assert.truthy(tostring(err):find("hybrid"))
   end)
 
+  it("fits the preference term of predicted ratings", function()
+    local opts = {base = {rank = 6, iterations = 5, n_threads = 2},
+                  regs = {0.2, 0.1}, path_patience = 0}
+    local fit = movieme.tune_als(ds, opts)
+    opts.fit_rating_pref = false
+    local plain = movieme.tune_als(ds, opts)
+    for i, p in ipairs(fit.points) do
+      local q = plain.points[i]
+      assert.is_true(p.rating_pref_weight > 0.1)
+      assert.is_true(p.rating_pref_shift < 0)
+      assert.are.equal(0, q.rating_pref_weight)
+      assert.is_true(p.rmse < q.rmse - 0.002)
+    end
+    assert.are.equal(fit.points[fit.best_index].rating_pref_weight,
+                     fit.best.rating_pref_weight)
+    local m = movieme.train_als(ds, fit.best)
+    assert.are.equal(fit.best.rating_pref_weight, m:rating_pref_weight())
+    assert.are.equal(fit.best.rating_pref_shift, m:rating_pref_shift())
+    local plain_model = movieme.train_als(ds, plain.best)
+    assert.are.equal(0, plain_model:rating_pref_weight())
+    local ok, err = pcall(movieme.train_als, ds, {preference = false,
+                                                  rating_pref_weight = 1})
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("hybrid"))
+  end)
+
   it("rejects bad options with a message", function()
     local ok, err = pcall(movieme.tune_als, ds, {validation = "folds",
                                                  folds = 1})

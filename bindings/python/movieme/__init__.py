@@ -471,7 +471,8 @@ def train_als(ratings, *, rank=None, iterations=None, reg=None, seed=None,
               preference=None, preference_rank=None, preference_reg=None,
               preference_alpha=None, preference_iterations=None,
               weighting=None, bm25_k1=None, bm25_b=None, blend=None,
-              blend_shrink=None, bias_prior=None, preference_confidence=None):
+              blend_shrink=None, bias_prior=None, preference_confidence=None,
+              rating_pref_weight=None, rating_pref_shift=None):
     """Train an ALS model on `ratings` and return a new :class:`Model`.
 
     By default (``preference=None`` or True) the model is the hybrid of
@@ -491,6 +492,10 @@ def train_als(ratings, *, rank=None, iterations=None, reg=None, seed=None,
     ``preference=False`` trains an explicit-only model that ranks by
     predicted rating. `bias_prior` is a constant added to the bias penalty
     (shrinks rarely rated movies and users toward the mean).
+    `rating_pref_weight` and `rating_pref_shift` (hybrid; default 0 and 0)
+    add weight * preference score + shift to the predicted ratings: what a
+    user chooses to rate says something of how they rate it. They do not
+    change the ranking. :func:`tune_als` fits them on validation ratings.
 
     ``implicit=True`` trains implicit-feedback ALS instead (Hu, Koren and
     Volinsky): each rating >= `min_rating` (default 0) is an interaction r
@@ -530,7 +535,9 @@ def train_als(ratings, *, rank=None, iterations=None, reg=None, seed=None,
                  "preference_iterations": preference_iterations,
                  "bm25_k1": bm25_k1, "bm25_b": bm25_b, "blend": blend,
                  "blend_shrink": blend_shrink, "bias_prior": bias_prior,
-                 "preference_confidence": preference_confidence})
+                 "preference_confidence": preference_confidence,
+                 "rating_pref_weight": rating_pref_weight,
+                 "rating_pref_shift": rating_pref_shift})
     if implicit:
         opts.update({"implicit": True, "alpha": alpha, "solver": solver,
                      "cg_steps": cg_steps, "implicit_min_rating": min_rating,
@@ -621,6 +628,13 @@ class Model(_Handle):
         derived from the data under the default ``preference_reg="auto"``,
         else the one given; 0.0 for a model that is not hybrid."""
         return self._h.preference_reg()
+
+    @property
+    def rating_pref(self):
+        """The preference term of the predicted ratings, as (weight,
+        shift): predict() adds weight * preference score + shift; (0.0,
+        0.0) for a model without one (see :func:`train_als`)."""
+        return (self._h.rating_pref_weight(), self._h.rating_pref_shift())
 
     def __contains__(self, user_id):
         try:
@@ -808,7 +822,8 @@ def load_model(path):
 class TuneResult(_NamedTuple):
     """What :func:`tune_als` found: `points` is every point tried, in
     order, as dicts (rank, reg, bias_reg, bias_prior, alpha,
-    preference_reg, preference_alpha, blend, blend_shrink, metric, rmse,
+    preference_reg, preference_alpha, blend, blend_shrink,
+    rating_pref_weight, rating_pref_shift, metric, rmse,
     ndcg (-1 when not computed), seconds, iterations, warm, stopped_early,
     reranked: the models of an earlier row ranked with another blend);
     `best` the winning parameters as keyword arguments of
@@ -833,7 +848,8 @@ _TRAIN_KEYS = ("rank", "iterations", "reg", "seed", "n_threads",
 _HYBRID_KEYS = ("preference", "preference_rank", "preference_reg",
                 "preference_alpha", "preference_iterations", "bm25_k1",
                 "bm25_b", "blend", "blend_shrink", "bias_prior",
-                "preference_confidence")
+                "preference_confidence", "rating_pref_weight",
+                "rating_pref_shift")
 
 
 def tune_als(ratings, *, metric="rmse", validation="random", fraction=None,
@@ -842,7 +858,8 @@ def tune_als(ratings, *, metric="rmse", validation="random", fraction=None,
              bias_regs=None, bias_priors=None, preference_regs=None,
              preference_alphas=None, blends=None, blend_shrinks=None,
              warm_start=True, warm_iterations=None, early_stop=None,
-             path_patience=None, progress=None, **base):
+             path_patience=None, fit_rating_pref=True, progress=None,
+             **base):
     """Search ALS parameters on a validation split of `ratings`
     (rec_tune_als, docs/tuning.md) and return a :class:`TuneResult`.
 
@@ -854,7 +871,11 @@ def tune_als(ratings, *, metric="rmse", validation="random", fraction=None,
     `preference_regs` and `preference_alphas` (with ``metric="ndcg"``:
     they change the ranking, not the RMSE), `blends` and `blend_shrinks`
     (no training: the same models ranked again; under ``"rmse"`` the best
-    point's blend is then chosen by nDCG). None: the library's default reg
+    point's blend is then chosen by nDCG). With `fit_rating_pref` (the
+    default) each point of a hybrid model also fits `rating_pref_weight`
+    and `rating_pref_shift` on its validation ratings and is scored with
+    them; the points and the best carry the fitted values. None: the
+    library's default reg
     path, and the base value for the others. Any other keyword is a
     :func:`train_als` parameter of the base (``rank=10, iterations=10,
     n_threads=2, implicit=True, preference=False, bias_prior=1, ...``).
@@ -902,7 +923,8 @@ def tune_als(ratings, *, metric="rmse", validation="random", fraction=None,
             "preference_alphas": preference_alphas, "blends": blends,
             "blend_shrinks": blend_shrinks, "warm_start": warm_start,
             "warm_iterations": warm_iterations, "early_stop": early_stop,
-            "path_patience": path_patience, "progress": progress}
+            "path_patience": path_patience,
+            "fit_rating_pref": fit_rating_pref, "progress": progress}
     pts, best, m, rmse, ndcg, idx, secs = _c.tune_als(_live(ratings), opts)
     params = {key: best[key] for key in
               ("rank", "iterations", "reg", "bias_reg", "seed", "n_threads",

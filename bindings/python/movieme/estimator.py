@@ -15,7 +15,8 @@ _PARAMS = ("rank", "iterations", "reg", "bias_reg", "seed", "n_threads",
            "min_rating", "weight_by_value", "bias_prior", "preference",
            "preference_rank", "preference_reg", "preference_alpha",
            "preference_iterations", "weighting", "bm25_k1", "bm25_b", "blend",
-           "blend_shrink", "preference_confidence")
+           "blend_shrink", "preference_confidence", "rating_pref_weight",
+           "rating_pref_shift")
 
 
 class ALSRecommender:
@@ -39,6 +40,7 @@ class ALSRecommender:
                  preference_alpha=None, preference_iterations=None,
                  weighting=None, bm25_k1=None, bm25_b=None, blend=None,
                  blend_shrink=None, preference_confidence=None,
+                 rating_pref_weight=None, rating_pref_shift=None,
                  user_col="userId", movie_col="movieId", rating_col="rating"):
         # scikit-learn's protocol: every parameter kept as given
         for name in _PARAMS:

@@ -200,7 +200,10 @@ def test_estimator_carries_the_hybrid_params(ml):
     import numpy as np
     X = np.stack([users, movies], axis=1)
     est.fit(X, ratings)
-    direct = movieme.train_als(ml, **t.best)
+    # the same ratings (X holds no unrated movie: the preference model,
+    # which predictions use through the fitted term, sees the same items)
+    direct = movieme.train_als(
+        movieme.Ratings.from_arrays(users, movies, ratings), **t.best)
     assert (est.predict(X[:50]) == direct.predict(users[:50],
                                                   movies[:50])).all()
     ids, _ = est.recommend([1], n=5)
@@ -225,3 +228,45 @@ def test_tune_bad_hybrid_options(ml, kwargs, needle):
     with pytest.raises(movieme.InvalidArgumentError) as e:
         movieme.tune_als(ml, rank=4, iterations=2, **kwargs)
     assert needle in str(e.value)
+
+
+def test_tune_fits_the_rating_pref_term(ml):
+    # every point of the hybrid fits the preference term on its validation
+    # ratings; fit_rating_pref=False keeps it at 0 and scores worse on
+    # ml-latest-small; train_als(**best) predicts with it
+    args = dict(rank=8, iterations=6, n_threads=2, regs=[0.2, 0.1],
+                path_patience=0)
+    fit = movieme.tune_als(ml, **args)
+    plain = movieme.tune_als(ml, fit_rating_pref=False, **args)
+    for p, q in zip(fit.points, plain.points):
+        assert p["rating_pref_weight"] > 0.1 and p["rating_pref_shift"] < 0
+        assert q["rating_pref_weight"] == q["rating_pref_shift"] == 0.0
+        assert p["rmse"] < q["rmse"] - 0.002
+    best = fit.best
+    assert (best["rating_pref_weight"], best["rating_pref_shift"]) == (
+        fit.points[fit.best_index]["rating_pref_weight"],
+        fit.points[fit.best_index]["rating_pref_shift"])
+    train, test = ml.split(0.1, 42)
+    with_term = movieme.train_als(train, **best)
+    assert with_term.rating_pref == (best["rating_pref_weight"],
+                                     best["rating_pref_shift"])
+    without = movieme.train_als(train, **dict(best, rating_pref_weight=0.0,
+                                              rating_pref_shift=0.0))
+    assert without.rating_pref == (0.0, 0.0)
+    assert (with_term.evaluate(test).rmse <
+            without.evaluate(test).rmse - 0.002)
+    # the ranking is the same, the ratings shown are predict()'s
+    a, b = with_term.top_n(1, n=10), without.top_n(1, n=10)
+    assert [r.movie_id for r in a] == [r.movie_id for r in b]
+    for r in a:
+        assert r.rating == pytest.approx(with_term.predict(1, r.movie_id),
+                                         abs=0)
+    # a round trip keeps the term
+    back = movieme.Model.from_bytes(with_term.to_bytes())
+    assert back.rating_pref == with_term.rating_pref
+    assert back.predict(1, a[0].movie_id) == with_term.predict(1, a[0].movie_id)
+    from movieme.estimator import ALSRecommender
+    assert ALSRecommender(**best).get_params()["rating_pref_weight"] == \
+        best["rating_pref_weight"]
+    with pytest.raises(movieme.InvalidArgumentError, match="hybrid"):
+        movieme.train_als(train, preference=False, rating_pref_weight=0.5)

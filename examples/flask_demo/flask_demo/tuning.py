@@ -16,8 +16,9 @@ through Tuning.train, which
 The grid (MOVIEME_TUNE_GRID) holds movieme.tune_als's lists; those that do
 not apply to the mode are left out. In the hybrid and explicit modes the
 rating model (reg path, bias prior) is chosen by validation RMSE and the
-hybrid's ranking blend then by nDCG@10 of the best point; implicit models
-are tuned on nDCG@10. Calls flow one way: engine -> tuning -> models.
+hybrid's ranking blend then by nDCG@10 of the best point, and the hybrid's
+predicted stars get the preference term fitted on the same validation
+ratings; implicit models are tuned on nDCG@10. Calls flow one way: engine -> tuning -> models.
 """
 import json
 import logging
@@ -127,6 +128,11 @@ class Tuning:
         if "ranks" in grid and "preference_rank" in result.best:
             # the rank searched was the rating model's (docs/tuning.md)
             chosen["preference_rank"] = result.best["preference_rank"]
+        if self.mode == "hybrid":
+            # fitted at every point: what members choose to rate, in the
+            # predicted stars (docs/tuning.md)
+            for key in ("rating_pref_weight", "rating_pref_shift"):
+                chosen[key] = result.best[key]
         row = ModelTuning(mode=self.mode, reason=reason,
                           seconds=time.monotonic() - t0, n_ratings=len(data),
                           metric=metric, k=K, val_rmse=result.rmse,

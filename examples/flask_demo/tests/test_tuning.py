@@ -66,8 +66,13 @@ def test_first_retrain_tunes_then_trains_with_the_choice(make_app):
     assert row.n_points == 6
     assert json.loads(row.grid) == GRID
     chosen = json.loads(row.chosen)
-    assert set(chosen) == {"reg", "bias_prior", "blend"}
+    assert set(chosen) == {"reg", "bias_prior", "blend", "rating_pref_weight",
+                           "rating_pref_shift"}
     assert chosen["reg"] in GRID["regs"] and chosen["blend"] in GRID["blends"]
+    # the preference term, fitted on the validation ratings, trains too
+    assert chosen["rating_pref_weight"] > 0.0
+    assert engine.model.rating_pref == (chosen["rating_pref_weight"],
+                                        chosen["rating_pref_shift"])
     assert chosen["bias_prior"] in GRID["bias_priors"]
     params = json.loads(row.trained_params)
     assert {k: params[k] for k in chosen} == chosen
