@@ -17,6 +17,7 @@ differ by < 0.003 in test RMSE. Writes a JSON record with --out.
 
   bench/bench_tune.py --build build [--sizes 1M,5M,20M] [--out FILE]
       [--small-grid 'reg=0.2,0.12;bias_prior=0.5,2' ...]
+  bench/bench_tune.py --report FILE     (the report of an earlier --out)
 
 Each --small-grid is one search of ml-latest-small (';' separates the
 --grid lists of one search; '' is the default grid alone).
@@ -82,19 +83,21 @@ def one_set(build, data, rank, threads, tune_args, tmp):
 
 def table(rec):
     t = rec["tuned_seed1"]
-    lines = ["| # | rank | reg | bias_reg | bias_prior | blend | val RMSE | "
-             "val nDCG | iters | warm | s | |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| # | rank | reg | bias_reg | bias_prior | blend | r_pref | "
+             "r_shift | val RMSE | val nDCG | iters | warm | s | |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for i, p in enumerate(t["points"]):
         notes = [n for n, on in (("best", i == t["best"]["index"]),
                                  ("stopped early", p["stopped_early"]),
                                  ("ranked again", p.get("reranked"))) if on]
         ndcg = "-" if p["ndcg"] is None else "%.4f" % p["ndcg"]
-        lines.append("| %d | %d | %g | %g | %s | %s | %.4f | %s | %d | %s | "
-                     "%.2f | %s |"
+        opt = lambda key, fmt: fmt % p[key] if key in p else "-"
+        lines.append("| %d | %d | %g | %g | %s | %s | %s | %s | %.4f | %s | "
+                     "%d | %s | %.2f | %s |"
                      % (i, p["rank"], p["reg"], p["bias_reg"],
-                        "%g" % p["bias_prior"] if "bias_prior" in p else "-",
-                        "%g" % p["blend"] if "blend" in p else "-", p["rmse"],
+                        opt("bias_prior", "%g"), opt("blend", "%g"),
+                        opt("rating_pref_weight", "%.4f"),
+                        opt("rating_pref_shift", "%.4f"), p["rmse"],
                         ndcg, p["iterations"], "yes" if p["warm"] else "no",
                         p["seconds"], ", ".join(notes)))
     return "\n".join(lines)
@@ -146,7 +149,18 @@ def main():
                          "between lists ('' for the default grid); "
                          "repeatable (default: one search, the default grid)")
     ap.add_argument("--out")
+    ap.add_argument("--report", metavar="JSON",
+                    help="print the report of an earlier --out, run nothing")
     args = ap.parse_args()
+    if args.report:
+        with open(args.report) as f:
+            results = json.load(f)
+        for label, rec in results["sizes"].items():
+            report("synthetic %s" % label, rec, True)
+        for grid, rec in results.get("ml-latest-small", {}).items():
+            report("ml-latest-small 90/10 (grid: %s)"
+                   % (grid.replace(";", " ") or "the default"), rec, False)
+        return
     data_dir = args.data_dir or os.path.join(args.build, "bench", "data")
     results = {"sizes": {}}
     with tempfile.TemporaryDirectory(prefix="bench-tune-") as tmp:

@@ -61,7 +61,8 @@
 #define MAGIC "MOVIEME\0"
 #define FORMAT_VERSION 1u
 #define FORMAT_VERSION_IMPLICIT 2u /* version 1 + section IMPL */
-#define FORMAT_VERSION_RANKING 3u  /* + RANK, and PMFA/PUFA/ICNT */
+#define FORMAT_VERSION_RANKING 3u  /* + RANK, and PMFA/PUFA/ICNT, RPRF
+                                      (docs/model-format.md) */
 #define RANK_SIZE 88u
 #define RPRF_SIZE 16u /* rating_pref_weight f64, rating_pref_shift f64 */
 #define IMPL_SIZE 24u

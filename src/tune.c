@@ -22,8 +22,11 @@
  * so it is trained once per fold and preference setting and copied into
  * every point that needs a ranking, and the blend needs no training at
  * all: the same models are ranked again at each (blend, blend_shrink).
- * Under RMSE only the best point gets a preference model (and the blend
- * search); under nDCG every point is ranked as rec_top_n ranks.
+ * Under RMSE the points need the preference model only for the preference
+ * term of predicted ratings (rating_pref_weight/shift): its scores of the
+ * validation ratings are computed once per fold, and each point fits the
+ * term to its residuals by least squares (the blend search then ranks the
+ * best point); under nDCG every point is ranked as rec_top_n ranks.
  *
  * Determinism: splits, training and evaluation are deterministic whatever
  * the thread count, and the search order is fixed, so is the result.
