@@ -1043,6 +1043,11 @@ REC_API rec_status rec_model_movie_matrix(float *factors, float *biases,
 #define REC_VALIDATION_PER_USER 1 /**< leave-k-out per user */
 #define REC_VALIDATION_FOLDS 2    /**< k folds: each point on every fold */
 
+/* rec_tune_options, rec_tune_point and rec_tune_result hold rec_als_params
+   by value, so their layout follows REC_ALS_PARAMS_VERSION: `version`
+   tells which of the options' own fields a caller sets, and a program runs
+   with the library of the header it was compiled against (the soname
+   changes with every 0.x minor version). */
 #define REC_TUNE_OPTIONS_VERSION 3
 
 /** One point of the search: its parameters and validation figures. */
