@@ -1182,6 +1182,16 @@ typedef struct rec_tune_options {
                                  score the predictions with them; the point
                                  and the result carry the fitted values.
                                  0: keep the base's. */
+    int auto_blend;         /**< non-zero (default; a hybrid base under
+                                 REC_METRIC_RMSE without blend lists): the
+                                 best point is also ranked at blend / 2,
+                                 blend / 4 and 0 (a row each), and one of
+                                 them replaces the base's blend only when
+                                 its validation nDCG@k is more than 2%
+                                 above the base blend's: a weaker reg gives
+                                 the rating model larger factors, which
+                                 weigh more in the ranking. 0: rank the
+                                 best point at the base's blend only. */
 } rec_tune_options;
 
 /** Fill `o` with the defaults (including `version`). Since 0.2. */

@@ -463,10 +463,11 @@ START_TEST(test_rating_pref_fit)
     o.base.iterations = 8;
     o.regs = regs;
     o.n_regs = 3;
-    rec_tune_point pts[3];
+    rec_tune_point pts[3 + 4]; /* the regs, then the automatic blends */
     rec_tune_result fit, nofit, one, v2;
     rec_error e;
-    ck_assert_ok(rec_tune_als(&fit, pts, 3, d.train, &o, &e), &e);
+    ck_assert_ok(rec_tune_als(&fit, pts, 7, d.train, &o, &e), &e);
+    ck_assert_uint_le(fit.n_points, 7);
     for (size_t i = 0; i < fit.n_points && i < 3; i++)
         ck_assert_msg(pts[i].params.rating_pref_weight > 0.0,
                       "point %zu: weight %g", i,
@@ -567,10 +568,11 @@ START_TEST(test_hybrid_rmse_then_blend)
     o.n_blends = 2;
     o.blend_shrinks = shrinks;
     o.n_blend_shrinks = 2;
-    rec_tune_point pts[N_GRID + 4];
+    rec_tune_point pts[2 * N_GRID + 4]; /* two ranks, then the blends */
     rec_tune_result res;
     rec_error e;
-    ck_assert_ok(rec_tune_als(&res, pts, N_GRID + 4, d.train, &o, &e), &e);
+    ck_assert_ok(rec_tune_als(&res, pts, 2 * N_GRID + 4, d.train, &o, &e),
+                 &e);
     size_t n = res.n_points, searched = n - 4;
     ck_assert_uint_ge(searched, 3);
     size_t best_rmse = 0;
@@ -610,10 +612,59 @@ START_TEST(test_hybrid_rmse_then_blend)
     o.ranks = ranks;
     o.n_ranks = 2;
     o.n_blends = o.n_blend_shrinks = 0;
-    ck_assert_ok(rec_tune_als(&res, pts, N_GRID + 4, d.train, &o, &e), &e);
+    ck_assert_ok(rec_tune_als(&res, pts, 2 * N_GRID + 4, d.train, &o, &e),
+                 &e);
+    ck_assert_uint_le(res.n_points, 2 * N_GRID + 4);
     ck_assert_int_eq(res.best.preference_rank, o.base.preference_rank);
     ck_assert(res.ndcg == split_ndcg(d.train, &o, &res.best) ||
               pts[res.best_index].warm);
+    free_planted(&d);
+}
+END_TEST
+
+/* Under RMSE without blend lists the best point is ranked at blend, blend
+   / 2, blend / 4 and 0; another blend wins only by more than 2% of
+   validation nDCG. auto_blend 0 and version-2 options rank at the base's
+   blend alone. */
+START_TEST(test_auto_blend)
+{
+    planted d = make_planted(0.4);
+    static const double regs[] = {0.1, 0.05};
+    rec_tune_options o;
+    hybrid_options(&o);
+    o.regs = regs;
+    o.n_regs = 2;
+    o.path_patience = 0;
+    rec_tune_point pts[6];
+    rec_tune_result res;
+    rec_error e;
+    ck_assert_ok(rec_tune_als(&res, pts, 6, d.train, &o, &e), &e);
+    ck_assert_uint_eq(res.n_points, 6);
+    const double b = o.base.blend, want[] = {b, b / 2, b / 4, 0.0};
+    double top = -1.0;
+    for (int i = 0; i < 4; i++) {
+        const rec_tune_point *q = &pts[2 + i];
+        ck_assert_int_eq(q->reranked, 1);
+        ck_assert(q->params.blend == want[i]);
+        ck_assert(q->params.blend_shrink == o.base.blend_shrink);
+        ck_assert(q->ndcg > 0.0);
+        top = q->ndcg > top ? q->ndcg : top;
+    }
+    if (top > pts[2].ndcg * 1.02)
+        ck_assert(res.ndcg == top && pts[res.best_index].ndcg == top);
+    else
+        ck_assert(res.best_index == 2 && res.best.blend == b);
+    ck_assert(res.best.blend == pts[res.best_index].params.blend);
+    /* no automatic blends: the base blend's figure, without its row */
+    double at_base = pts[2].ndcg;
+    o.auto_blend = 0;
+    ck_assert_ok(rec_tune_als(&res, pts, 6, d.train, &o, &e), &e);
+    ck_assert_uint_eq(res.n_points, 2);
+    ck_assert(res.best.blend == b && res.ndcg == at_base);
+    o.auto_blend = 1;
+    o.version = 2;
+    ck_assert_ok(rec_tune_als(&res, pts, 6, d.train, &o, &e), &e);
+    ck_assert_uint_eq(res.n_points, 2);
     free_planted(&d);
 }
 END_TEST
@@ -989,6 +1040,7 @@ static Suite *tune_suite(void)
     tcase_add_test(tc, test_hybrid_preference_grid);
     tcase_add_test(tc, test_warm_point_full_preference);
     tcase_add_test(tc, test_rating_pref_fit);
+    tcase_add_test(tc, test_auto_blend);
     tcase_add_test(tc, test_bias_prior_grid_and_v1);
     tcase_add_test(tc, test_cancel_gives_no_result);
     tcase_add_loop_test(tc, test_bad_options, 0,

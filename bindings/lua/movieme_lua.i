@@ -1040,6 +1040,8 @@ static int mm_lua_tune_options(lua_State *L, int idx, rec_tune_options *o,
             o->warm_start = lua_toboolean(L, -1);
         else if (!strcmp(k, "fit_rating_pref"))
             o->fit_rating_pref = lua_toboolean(L, -1);
+        else if (!strcmp(k, "auto_blend"))
+            o->auto_blend = lua_toboolean(L, -1);
         else if ((list = mm_tune_list_index(k)) >= 0) {
             size_t n = 0;
             bad = mm_lua_num_array(L, (void **)&t->lists[list], &n, 0);

@@ -957,6 +957,9 @@ static int mm_py_tune_options(rec_tune_options *o, mm_py_tune *t,
         } else if (!strcmp(k, "fit_rating_pref")) {
             o->fit_rating_pref = PyObject_IsTrue(val);
             r = o->fit_rating_pref < 0 ? -1 : 0;
+        } else if (!strcmp(k, "auto_blend")) {
+            o->auto_blend = PyObject_IsTrue(val);
+            r = o->auto_blend < 0 ? -1 : 0;
         } else if (!strcmp(k, "fraction") || !strcmp(k, "early_stop") ||
                    !strcmp(k, "relevant_min")) {
             double d = PyFloat_AsDouble(val);

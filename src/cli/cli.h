@@ -191,7 +191,10 @@ void text_eval(const rec_eval_result *ev, const char *indent);
      "tune: end a reg path after N worse points in a row (default 1; 0 = "   \
      "never)", false},                                                       \
     {"--no-rating-pref", NULL, NULL,                                         \
-     "tune: do not fit the preference term of predicted ratings", false}
+     "tune: do not fit the preference term of predicted ratings", false},    \
+    {"--no-auto-blend", NULL, NULL,                                          \
+     "tune: rank the best point at the base blend only (default: also at "   \
+     "blend/2, blend/4 and 0, kept when > 2% better)", false}
 
 /* A finished search: the options it ran with (grid lists cleared), the
    result and the points (n of them). */

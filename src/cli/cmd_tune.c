@@ -193,6 +193,7 @@ static bool parse_tune_options(rec_tune_options *o, grid_lists *g,
     o->early_stop = early;
     o->path_patience = (int)patience;
     o->fit_rating_pref = cli_get(&c->args, "--no-rating-pref") == NULL;
+    o->auto_blend = cli_get(&c->args, "--no-auto-blend") == NULL;
     o->regs = g->regs;
     o->n_regs = g->n_regs;
     o->ranks = g->ranks;

@@ -35,8 +35,15 @@ class TuneTest(unittest.TestCase):
         self.assertRegex(out, r"best: rank 8, reg 0\.(2|1|05), bias_reg 0\.1, "
                               r"bias_prior 0\.5, .*blend 0\.2, .*: "
                               r"validation RMSE 0\.\d+, nDCG@10 0\.\d+")
-        self.assertRegex(err, r"point 1 \(of up to 3\): rank 8, reg 0\.2, "
+        # 3 regs, then the best point at the automatic blends 0.2, 0.1,
+        # 0.05 and 0 (rows "ranked again")
+        self.assertRegex(err, r"point 1 \(of up to 7\): rank 8, reg 0\.2, "
                               r"bias_prior 0\.5 -> RMSE")
+        self.assertRegex(err, r"blend 0\.05 \(ranked again\) -> RMSE")
+        code, out, err = run("tune", "--data", small(), "--rank", 8,
+                             "--threads", 2, "--grid", "reg=0.2,0.1,0.05",
+                             "--no-auto-blend", check=0)
+        self.assertNotIn("ranked again", out + err)
 
     def test_json_matches_grid(self):
         doc, _ = run_json("tune", "--data", small(), "--rank", 6, "--threads",
@@ -44,14 +51,19 @@ class TuneTest(unittest.TestCase):
                           "--patience", 0, "-q")
         t = doc["tune"]
         self.assertEqual(doc["command"], "tune")
-        pts = t["points"]
+        pts = [p for p in t["points"] if not p["reranked"]]
+        blends = [p for p in t["points"] if p["reranked"]]
+        self.assertEqual([p["blend"] for p in blends], [0.2, 0.1, 0.05, 0])
         # reg walked strong to weak, per rank, cold at each path's start
         self.assertEqual([(p["rank"], p["reg"]) for p in pts],
                          [(4, 0.2), (4, 0.05), (6, 0.2), (6, 0.05)])
         self.assertEqual([p["warm"] for p in pts], [False, True, False, True])
         best = t["best"]
-        i = best["index"]
-        self.assertEqual((best["rank"], best["reg"]), (pts[i]["rank"], pts[i]["reg"]))
+        i = best["index"]   # a blend row: the best point, ranked again
+        row = t["points"][i]
+        self.assertEqual((best["rank"], best["reg"], best["blend"]),
+                         (row["rank"], row["reg"], row["blend"]))
+        self.assertTrue(row["reranked"])
         self.assertEqual(best["rmse"], min(p["rmse"] for p in pts))
         self.assertGreater(best["ndcg"], 0.0 - 1e-12)
         for p in pts:

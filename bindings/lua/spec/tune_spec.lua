@@ -10,7 +10,8 @@ describe("tune_als", function()
   it("returns the points and the best, ready for train_als", function()
     local t = movieme.tune_als(ds, {base = {rank = 6, iterations = 5,
                                             n_threads = 2},
-                                    regs = {0.1, 0.3}, path_patience = 0})
+                                    regs = {0.1, 0.3}, path_patience = 0,
+                                    auto_blend = false})
     assert.are.equal(2, #t.points)
     assert.are.equal(0.3, t.points[1].reg) -- strong to weak
     assert.is_false(t.points[1].warm)
@@ -92,6 +93,12 @@ describe("tune_als", function()
     end
     assert.are.equal(fit.points[fit.best_index].rating_pref_weight,
                      fit.best.rating_pref_weight)
+    -- the best point ranked again at the automatic blends
+    local blends = {}
+    for _, p in ipairs(fit.points) do
+      if p.reranked then blends[#blends + 1] = p.blend end
+    end
+    assert.are.same({0.2, 0.1, 0.05, 0}, blends)
     local m = movieme.train_als(ds, fit.best)
     assert.are.equal(fit.best.rating_pref_weight, m:rating_pref_weight())
     assert.are.equal(fit.best.rating_pref_shift, m:rating_pref_shift())

@@ -858,8 +858,8 @@ def tune_als(ratings, *, metric="rmse", validation="random", fraction=None,
              bias_regs=None, bias_priors=None, preference_regs=None,
              preference_alphas=None, blends=None, blend_shrinks=None,
              warm_start=True, warm_iterations=None, early_stop=None,
-             path_patience=None, fit_rating_pref=True, progress=None,
-             **base):
+             path_patience=None, fit_rating_pref=True, auto_blend=True,
+             progress=None, **base):
     """Search ALS parameters on a validation split of `ratings`
     (rec_tune_als, docs/tuning.md) and return a :class:`TuneResult`.
 
@@ -874,7 +874,11 @@ def tune_als(ratings, *, metric="rmse", validation="random", fraction=None,
     point's blend is then chosen by nDCG). With `fit_rating_pref` (the
     default) each point of a hybrid model also fits `rating_pref_weight`
     and `rating_pref_shift` on its validation ratings and is scored with
-    them; the points and the best carry the fitted values. None: the
+    them; the points and the best carry the fitted values. With
+    `auto_blend` (the default) and ``metric="rmse"`` without blend lists,
+    the best point of a hybrid model is also ranked at blend / 2, blend / 4
+    and 0, and one of those is kept only when its validation nDCG is more
+    than 2% above the base blend's. None: the
     library's default reg
     path, and the base value for the others. Any other keyword is a
     :func:`train_als` parameter of the base (``rank=10, iterations=10,
@@ -924,7 +928,8 @@ def tune_als(ratings, *, metric="rmse", validation="random", fraction=None,
             "blend_shrinks": blend_shrinks, "warm_start": warm_start,
             "warm_iterations": warm_iterations, "early_stop": early_stop,
             "path_patience": path_patience,
-            "fit_rating_pref": fit_rating_pref, "progress": progress}
+            "fit_rating_pref": fit_rating_pref, "auto_blend": auto_blend,
+            "progress": progress}
     pts, best, m, rmse, ndcg, idx, secs = _c.tune_als(_live(ratings), opts)
     params = {key: best[key] for key in
               ("rank", "iterations", "reg", "bias_reg", "seed", "n_threads",

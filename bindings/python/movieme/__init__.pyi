@@ -244,5 +244,6 @@ def tune_als(ratings: Ratings, *, metric: str = ..., validation: str = ...,
              early_stop: Optional[float] = ...,
              path_patience: Optional[int] = ...,
              fit_rating_pref: bool = ...,
+             auto_blend: bool = ...,
              progress: Optional[Callable[[Dict[str, Any]], Optional[bool]]] = ...,
              **base: Any) -> TuneResult: ...

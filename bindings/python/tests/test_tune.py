@@ -10,7 +10,8 @@ import movieme
 def test_tune_records_and_best(ml):
     seen = []
     t = movieme.tune_als(ml, rank=8, iterations=6, n_threads=2,
-                         regs=[0.05, 0.2, 0.1], progress=seen.append)
+                         regs=[0.05, 0.2, 0.1], progress=seen.append,
+                         auto_blend=False)
     assert isinstance(t, movieme.TuneResult)
     # walked strong to weak, every point reported, to progress too
     assert [p["reg"] for p in t.points] == [0.2, 0.1, 0.05][:len(t.points)]
@@ -270,3 +271,23 @@ def test_tune_fits_the_rating_pref_term(ml):
         best["rating_pref_weight"]
     with pytest.raises(movieme.InvalidArgumentError, match="hybrid"):
         movieme.train_als(train, preference=False, rating_pref_weight=0.5)
+
+
+def test_tune_automatic_blends(ml):
+    # under RMSE without blend lists the best point is ranked again at
+    # blend / 2, blend / 4 and 0; the base blend stays unless another is
+    # more than 2% better on validation nDCG
+    t = movieme.tune_als(ml, rank=8, iterations=5, n_threads=2,
+                         regs=[0.2, 0.1], path_patience=0)
+    rows = [p for p in t.points if p["reranked"]]
+    assert [p["blend"] for p in rows] == [0.2, 0.1, 0.05, 0.0]
+    top = max(p["ndcg"] for p in rows)
+    if top > rows[0]["ndcg"] * 1.02:
+        assert t.ndcg == top
+    else:
+        assert t.best["blend"] == 0.2 and t.ndcg == rows[0]["ndcg"]
+    plain = movieme.tune_als(ml, rank=8, iterations=5, n_threads=2,
+                             regs=[0.2, 0.1], path_patience=0,
+                             auto_blend=False)
+    assert not any(p["reranked"] for p in plain.points)
+    assert plain.ndcg == rows[0]["ndcg"]

@@ -130,8 +130,9 @@ class Tuning:
             chosen["preference_rank"] = result.best["preference_rank"]
         if self.mode == "hybrid":
             # fitted at every point: what members choose to rate, in the
-            # predicted stars (docs/tuning.md)
-            for key in ("rating_pref_weight", "rating_pref_shift"):
+            # predicted stars; and the blend, which the tuner ranks the best
+            # point at even without a list (docs/tuning.md)
+            for key in ("rating_pref_weight", "rating_pref_shift", "blend"):
                 chosen[key] = result.best[key]
         row = ModelTuning(mode=self.mode, reason=reason,
                           seconds=time.monotonic() - t0, n_ratings=len(data),

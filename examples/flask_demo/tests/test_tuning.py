@@ -160,6 +160,8 @@ def test_rank_grid_keeps_the_preference_rank(make_app):
     [row] = tunings(app)
     chosen = json.loads(row.chosen)
     assert chosen["rank"] in (4, 6)
+    # no blend list: the tuner's automatic blends still choose one
+    assert chosen["blend"] in (0.2, 0.1, 0.05, 0.0)
     assert app.config["MOVIEME_RANK"] == 8
     assert chosen["preference_rank"] == 128
     assert json.loads(row.trained_params)["preference_rank"] == 128
