@@ -119,6 +119,9 @@ def report(label, rec, synthetic):
         print("| wall time, train --tune / train | <= 4x | %.2fx (%.1f s / %.1f s; "
               "tuning %.1f s) | %s |" % (ratio, a["wall_s"], u["wall_s"], a["tune_s"],
                                          "PASS" if ratio <= 4 else "FAIL"))
+        if a.get("test_ndcg") is not None:
+            print("| tuned nDCG@10 | (none) | %.4f (untuned %.4f; blend %g) | |"
+                  % (a["test_ndcg"], u["test_ndcg"], a["params"].get("blend", 0)))
     else:
         print("| tuned test RMSE | <= 0.835 | %.4f (untuned %.4f) | %s |"
               % (a["test_rmse"], u["test_rmse"],
