@@ -53,7 +53,7 @@ static rec_ratings *tiny_dataset(int n_users, int n_movies)
 
 static void save_model(const char *dir, const char *name, int users, int movies,
                        int rank, int biases, int nonneg, int add_user,
-                       int big_endian, int implicit)
+                       int big_endian, int implicit, int pref_term)
 {
     rec_error err;
     rec_ratings *r = tiny_dataset(users, movies);
@@ -67,6 +67,10 @@ static void save_model(const char *dir, const char *name, int users, int movies,
     p.implicit = implicit;
     if (implicit)
         p.biases = 0;
+    if (pref_term) { /* section RPRF */
+        p.rating_pref_weight = 0.5;
+        p.rating_pref_shift = -0.1;
+    }
     rec_model *m = NULL;
     if (rec_train_als(&m, r, &p, &err) != REC_OK)
         die("rec_train_als", &err);
@@ -94,13 +98,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: make_seeds OUTDIR\n");
         return 2;
     }
-    save_model(argv[1], "model-r2.bin", 6, 8, 2, 1, 0, 0, 0, 0);
-    save_model(argv[1], "model-r2-be.bin", 6, 8, 2, 1, 0, 0, 1, 0);
-    save_model(argv[1], "model-r1-nobias.bin", 3, 4, 1, 0, 0, 0, 0, 0);
-    save_model(argv[1], "model-nonneg.bin", 5, 6, 3, 1, 1, 0, 0, 0);
-    save_model(argv[1], "model-added-user.bin", 4, 6, 2, 1, 0, 1, 0, 0);
-    save_model(argv[1], "model-1x1.bin", 1, 1, 1, 1, 0, 0, 0, 0);
-    save_model(argv[1], "model-implicit.bin", 5, 8, 2, 0, 0, 0, 0, 1);
-    save_model(argv[1], "model-implicit-added.bin", 5, 8, 2, 0, 0, 1, 0, 1);
+    save_model(argv[1], "model-r2.bin", 6, 8, 2, 1, 0, 0, 0, 0, 0);
+    save_model(argv[1], "model-r2-be.bin", 6, 8, 2, 1, 0, 0, 1, 0, 0);
+    save_model(argv[1], "model-r1-nobias.bin", 3, 4, 1, 0, 0, 0, 0, 0, 0);
+    save_model(argv[1], "model-nonneg.bin", 5, 6, 3, 1, 1, 0, 0, 0, 0);
+    save_model(argv[1], "model-added-user.bin", 4, 6, 2, 1, 0, 1, 0, 0, 0);
+    save_model(argv[1], "model-1x1.bin", 1, 1, 1, 1, 0, 0, 0, 0, 0);
+    save_model(argv[1], "model-implicit.bin", 5, 8, 2, 0, 0, 0, 0, 1, 0);
+    save_model(argv[1], "model-implicit-added.bin", 5, 8, 2, 0, 0, 1, 0, 1, 0);
+    save_model(argv[1], "model-rating-pref.bin", 6, 8, 2, 1, 0, 1, 0, 0, 1);
     return 0;
 }
