@@ -13,6 +13,8 @@ import time
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import (StaleElementReferenceException,
+                                        WebDriverException)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -76,11 +78,29 @@ def shot(driver, name):
     return path
 
 
+def replaced(element):
+    """A wait condition: `element` is no longer in the document. As
+    EC.staleness_of, but Chromium can also answer a question about a node of
+    the page it is leaving with "Node with given id does not belong to the
+    document", which means the same."""
+    def gone(_):
+        try:
+            element.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as e:
+            if "does not belong to the document" in str(e):
+                return True
+            raise
+    return gone
+
+
 def submit(driver, button):
     """Click a button (or link) that loads a new page and wait for that page."""
     page = driver.find_element(By.TAG_NAME, "html")
     button.click()
-    WebDriverWait(driver, 20).until(EC.staleness_of(page))
+    WebDriverWait(driver, 20).until(replaced(page))
     WebDriverWait(driver, 20).until(
         lambda d: d.execute_script("return document.readyState") == "complete")
 
@@ -138,7 +158,7 @@ def test_member_journey(server, browser):
     box.send_keys("star wars")
     page = d.find_element(By.TAG_NAME, "html")
     box.send_keys("\n")
-    wait.until(EC.staleness_of(page))
+    wait.until(replaced(page))
     wait.until(EC.presence_of_element_located((By.ID, "result-count")))
     assert 260 in card_ids(d)
     rate_card(d, 260, "5.0")
