@@ -251,6 +251,10 @@ typedef struct rec_user_ratings {
 /* A freshly allocated empty model of the given shape (factors zeroed). */
 rec_status rec__model_alloc(rec_model **out, int rank, size_t n_users,
                             size_t n_movies, size_t nnz, rec_error *err);
+/* True when predicted ratings carry the preference term (rating_pref_weight
+   or rating_pref_shift non-zero, and a preference part). */
+bool rec__model_has_rating_pref(const rec_model *m);
+
 /* Allocate the preference part (zeroed) of rank kp. */
 rec_status rec__model_alloc_pref(rec_model *m, int kp, rec_error *err);
 /* Derive what serving needs from the factors (ranking vectors, cold-start
@@ -358,7 +362,7 @@ typedef struct rec_user_view {
    unclamped prediction (with rec_predict's fallbacks) and, in *pref, the
    preference model's score of the pair (NAN where the model's preference
    term does not apply: an unknown user or movie, or no preference
-   model). */
+   model; `pref` NULL: not computed). */
 float rec__predict_parts(const rec_model *m, int32_t user_id,
                          int32_t movie_id, float *pref);
 /* A predicted rating clamped to the training ratings' range. */

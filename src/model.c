@@ -545,6 +545,12 @@ double rec_model_preference_reg(const rec_model *m)
     return rec_model_hybrid(m) ? m->pref_reg : 0.0;
 }
 
+bool rec__model_has_rating_pref(const rec_model *m)
+{
+    return m->pref_rank > 0 &&
+           (m->rating_pref_weight != 0.0 || m->rating_pref_shift != 0.0);
+}
+
 void rec_model_rating_pref(const rec_model *m, double *weight, double *shift)
 {
     int on = rec_model_hybrid(m);

@@ -296,20 +296,12 @@ static bool needs_ranking(const rec_model *m)
            m->weighting.kind != REC_WEIGHT_NONE;
 }
 
-/* Section RPRF is written only for a model with the preference term, so
-   the files of every other model keep their bytes. */
-static bool has_rating_pref(const rec_model *m)
-{
-    return m->pref_rank > 0 &&
-           (m->rating_pref_weight != 0.0 || m->rating_pref_shift != 0.0);
-}
-
 static size_t n_extra(const rec_model *m)
 {
     if (!needs_ranking(m))
         return 0;
     return 1 + (m->pref_rank ? 2 : 0) + (m->interactions ? 1 : 0) +
-           (has_rating_pref(m) ? 1 : 0);
+           (rec__model_has_rating_pref(m) ? 1 : 0);
 }
 
 static size_t total_size(const rec_model *m, const rated_view *v)
@@ -335,7 +327,7 @@ static size_t total_size(const rec_model *m, const rated_view *v)
             t += 2 * SECTION_HEAD + pad8(4 * nm * kp) + pad8(4 * nu * kp);
         if (m->interactions)
             t += SECTION_HEAD + pad8(4 * nm);
-        if (has_rating_pref(m))
+        if (rec__model_has_rating_pref(m))
             t += SECTION_HEAD + RPRF_SIZE;
     }
     return t;
@@ -377,7 +369,8 @@ static void write_ranking(writer *w, const rec_model *m)
     }
     if (m->interactions)
         w_extra(w, X_ICNT, m->interactions, m->n_movies, 4);
-    if (has_rating_pref(m)) {
+    if (rec__model_has_rating_pref(m)) { /* only then: other files keep
+                                            their bytes */
         w_array(w, extra_tags[X_RPRF], 4, 1);
         w_u32(w, 0);
         w_u64(w, RPRF_SIZE);

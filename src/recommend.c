@@ -44,12 +44,6 @@ static float pref_score(const rec_model *m, const float *p, size_t j)
     return s;
 }
 
-static bool has_rating_pref(const rec_model *m)
-{
-    return m->pref_rank > 0 &&
-           (m->rating_pref_weight != 0.0 || m->rating_pref_shift != 0.0);
-}
-
 static float with_rating_pref(const rec_model *m, float s, float ps)
 {
     return s + (float)(m->rating_pref_weight * ps + m->rating_pref_shift);
@@ -62,8 +56,9 @@ static float raw_score(const rec_model *m, const float *x, float bias,
                       const float *p, size_t j)
 {
     float s = rating_score(m, x, bias, j);
-    return p && has_rating_pref(m) ? with_rating_pref(m, s, pref_score(m, p, j))
-                                   : s;
+    if (!p || !rec__model_has_rating_pref(m))
+        return s;
+    return with_rating_pref(m, s, pref_score(m, p, j));
 }
 
 float rec__score_one(const rec_model *m, const float *v, float c, size_t j)
@@ -89,8 +84,10 @@ rec_status rec_predict(float *out, const rec_model *m, int32_t user_id,
 {
     if (!out || !m)
         return rec__fail(err, REC_EINVAL, "rec_predict: NULL argument");
-    float ps, s = rec__predict_parts(m, user_id, movie_id, &ps);
-    if (!isnan(ps) && has_rating_pref(m))
+    /* the preference score only when the term uses it */
+    bool term = rec__model_has_rating_pref(m);
+    float ps, s = rec__predict_parts(m, user_id, movie_id, term ? &ps : NULL);
+    if (term && !isnan(ps))
         s = with_rating_pref(m, s, ps);
     *out = m->implicit ? s : rec__clamp_rating(m, s); /* implicit: preference */
     return REC_OK;
@@ -101,11 +98,12 @@ float rec__predict_parts(const rec_model *m, int32_t user_id,
 {
     int32_t u = rec__idmap_get(&m->user_map, user_id);
     int32_t j = rec__idmap_get(&m->movie_map, movie_id);
-    *pref = NAN;
+    if (pref)
+        *pref = NAN;
     if (u < 0 || j < 0)
         return m->global_mean + (u >= 0 ? m->user_bias[u] : 0.0f) +
                (j >= 0 ? m->movie_bias[j] : 0.0f);
-    if (m->pref_rank && !m->implicit)
+    if (pref && m->pref_rank && !m->implicit)
         *pref = pref_score(m, m->pref_user + (size_t)u * m->pref_rank,
                            (size_t)j);
     return rating_score(m, m->user_factors + (size_t)u * m->rank,

@@ -403,12 +403,10 @@ static void val_raw(float *raw, const rec_model *m, const rec_ratings *val,
 {
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 64)
     for (size_t u = 0; u < val->n_users; u++)
-        for (uint64_t e = val->user_off[u]; e < val->user_off[u + 1]; e++) {
-            float ignored;
+        for (uint64_t e = val->user_off[u]; e < val->user_off[u + 1]; e++)
             raw[e] = rec__predict_parts(m, val->user_ids[u],
                                         val->movie_ids[val->user_items[e]],
-                                        &ignored);
-        }
+                                        NULL);
 }
 
 /* Sums of the least-squares fit of e = r - raw on [s, 1] over the
@@ -465,13 +463,11 @@ static double fold_rmse(const float *raw, const float *ps,
     return sqrt(total / (double)val->nnz);
 }
 
-/* Score the current models of every fold: mean RMSE (with the preference
-   term: fitted on all folds' validation ratings, or the base's), and mean
-   nDCG when asked (-1 otherwise). nDCG is rec_evaluate's: the ranking of
-   rec_top_n, which the term does not change. */
-static rec_status score(double *rmse, double *ndcg, double *w, double *b,
-                        tuner *t, rec_model **models, int want_ndcg,
-                        rec_error *err)
+/* Mean validation RMSE of the current models of every fold, with the
+   preference term: fitted on all folds' validation ratings (*w, *b), or
+   the base's. */
+static rec_status score_rmse(double *rmse, double *w, double *b, tuner *t,
+                             rec_model **models, rec_error *err)
 {
     float **raw = calloc((size_t)t->n_folds, sizeof *raw);
     rec_status st = raw ? REC_OK
@@ -496,24 +492,36 @@ static rec_status score(double *rmse, double *ndcg, double *w, double *b,
         *w = t->o->base.rating_pref_weight;
         *b = t->o->base.rating_pref_shift;
     }
-    double sr = 0.0, sn = 0.0;
+    double sr = 0.0;
     for (int i = 0; st == REC_OK && i < t->n_folds; i++) {
         fold *f = &t->folds[i];
         sr += fold_rmse(raw[i], t->pref_term ? f->val_pref : NULL, f->val,
                         models[i], *w, *b);
-        if (want_ndcg) {
-            rec_eval_result ev;
-            st = rec_evaluate(&ev, models[i], f->val, t->o->k,
-                              t->o->relevant_min, err);
-            sn += ev.ndcg_at_k;
-        }
     }
     for (int i = 0; raw && i < t->n_folds; i++)
         free(raw[i]);
     free(raw);
     *rmse = sr / t->n_folds;
-    *ndcg = want_ndcg ? sn / t->n_folds : -1.0;
     return st;
+}
+
+/* Mean validation nDCG@k of the current models of every fold:
+   rec_evaluate's, the ranking of rec_top_n (which the term does not
+   change). */
+static rec_status score_ndcg(double *ndcg, tuner *t, rec_model **models,
+                             rec_error *err)
+{
+    double sn = 0.0;
+    for (int i = 0; i < t->n_folds; i++) {
+        rec_eval_result ev;
+        rec_status st = rec_evaluate(&ev, models[i], t->folds[i].val,
+                                     t->o->k, t->o->relevant_min, err);
+        if (st != REC_OK)
+            return st;
+        sn += ev.ndcg_at_k;
+    }
+    *ndcg = sn / t->n_folds;
+    return REC_OK;
 }
 
 /* The (blend, blend_shrink) pair i of the lists (base values for a list
@@ -718,10 +726,12 @@ static rec_status score_rows(tuner *t, rec_model **models,
             st = set_ranking(t, models, row->params.blend,
                              row->params.blend_shrink, err);
         }
+        row->ndcg = -1.0;
         if (st == REC_OK)
-            st = score(&row->rmse, &row->ndcg, &row->params.rating_pref_weight,
-                       &row->params.rating_pref_shift, t, models, want_ndcg,
-                       err);
+            st = score_rmse(&row->rmse, &row->params.rating_pref_weight,
+                            &row->params.rating_pref_shift, t, models, err);
+        if (st == REC_OK && want_ndcg)
+            st = score_ndcg(&row->ndcg, t, models, err);
         if (st != REC_OK)
             return st;
         row->metric = want_ndcg ? row->ndcg : row->rmse;
@@ -953,11 +963,10 @@ static rec_status rank_best(double *out, tuner *t, rec_error *err)
         }
     }
     const rec_tune_options *o = t->o;
-    double rmse, w, b; /* the best point's RMSE and term stand */
     int listed = t->hybrid && (o->n_blends || o->n_blend_shrinks);
     int automatic = auto_blends(t);
     if (st == REC_OK && !listed && !automatic)
-        st = score(&rmse, out, &w, &b, t, models, 1, err);
+        st = score_ndcg(out, t, models, err);
     else if (st == REC_OK) {
         size_t n_pairs = automatic ? AUTO_BLENDS
                                    : (o->n_blends ? o->n_blends : 1) *
@@ -977,7 +986,7 @@ static rec_status rank_best(double *out, tuner *t, rec_error *err)
             st = set_ranking(t, models, row.params.blend,
                              row.params.blend_shrink, err);
             if (st == REC_OK)
-                st = score(&rmse, &row.ndcg, &w, &b, t, models, 1, err);
+                st = score_ndcg(&row.ndcg, t, models, err);
             if (st != REC_OK)
                 break;
             row.reranked = 1;
